@@ -1,0 +1,47 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "vessel",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "vessel", targets: ["vessel"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // The system calls Swift cannot make cleanly: clone3, pivot_root, prctl,
+        // ioctl, SCM_RIGHTS. Links libseccomp and libcap. No policy here.
+        .target(
+            name: "CVessel",
+            linkerSettings: [.linkedLibrary("seccomp"), .linkedLibrary("cap")]
+        ),
+        // runtime-spec types and validation: pure, no system calls.
+        .target(name: "OCI"),
+        // The namespace backend: everything the container's init does.
+        .target(
+            name: "Linux",
+            dependencies: ["OCI", "CVessel", .product(name: "SystemPackage", package: "swift-system")]
+        ),
+        // Lifecycle: state store, locking, hooks, create/start/kill/delete.
+        .target(
+            name: "Runtime",
+            dependencies: ["OCI", "Linux", "CVessel", .product(name: "SystemPackage", package: "swift-system")]
+        ),
+        .executableTarget(
+            name: "vessel",
+            dependencies: [
+                "Runtime", "OCI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "OCITests", dependencies: ["OCI"]),
+        .testTarget(name: "LinuxTests", dependencies: ["Linux", "OCI"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["OCI"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,68 @@
+// Thin C shim for the system calls Swift cannot make cleanly. No policy here:
+// every decision is taken in Swift and passed in.
+#ifndef VESSEL_SHIM_H
+#define VESSEL_SHIM_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include <seccomp.h>
+#include <sys/capability.h>
+
+#define VESSEL_MAX_JOIN 8
+
+// What vessel_spawn does, in order, in the child (only async-signal-safe
+// system calls run there; the parent may be a threaded Swift process):
+//   1. setns() into each join_fds[i] (user namespace first, as given),
+//   2. dup the stdio fds onto 0,1,2 and clear FD_CLOEXEC on keep_fds,
+//   3. if sync_fd >= 0, block until one byte arrives (EOF: _exit(127)),
+//   4. if protect_exe, make "/" rslave and bind-mount the executable on
+//      itself read-only, so a container cannot write to it (CVE-2019-5736),
+//   5. execve(path, argv, envp).
+// clone_flags are namespace flags for clone3; join_pid_fd (or -1) is a pid
+// namespace joined by the calling thread before the clone, since a process
+// can only enter a pid namespace through its children.
+struct vessel_spawn_args {
+    uint64_t clone_flags;
+    int join_fds[VESSEL_MAX_JOIN];
+    int join_count;
+    int join_pid_fd;
+    int stdio_fds[3];        // -1: inherit
+    int sync_fd;             // -1: none
+    int new_session;         // setsid() in the child
+    int protect_exe;
+    int become_root;         // after sync: setresuid/gid(0) in a new user namespace
+    const char *path;
+    char *const *argv;
+    char *const *envp;
+};
+
+// Returns the child's pid, or -errno.
+pid_t vessel_spawn(const struct vessel_spawn_args *args);
+
+int vessel_pivot_root(const char *new_root, const char *put_old);
+int vessel_set_no_new_privs(void);
+int vessel_set_dumpable(int on);
+int vessel_set_pdeathsig(int sig);
+int vessel_set_child_subreaper(void);
+int vessel_capbset_drop(int cap);
+int vessel_ambient_raise(int cap);
+int vessel_ambient_clear_all(void);
+int vessel_set_keepcaps(int on);
+int vessel_last_cap(void);
+int vessel_set_ctty(int fd);
+int vessel_set_winsize(int fd, unsigned short rows, unsigned short cols);
+int vessel_pty_unlock_and_number(int master_fd);
+int vessel_send_fd(int sock, int fd, const char *name);
+int vessel_recv_fd(int sock);
+int vessel_pidfd_open(pid_t pid);
+int vessel_pidfd_send_signal(int pidfd, int sig);
+int vessel_capset(uint64_t effective, uint64_t permitted, uint64_t inheritable);
+int vessel_errno(void);
+int vessel_unshare_cgroup(void);
+int vessel_pipe(int fds[2]);
+int vessel_setresuid(uid_t uid);
+int vessel_setresgid(gid_t gid);
+int vessel_is_cgroup2(const char *path);
+dev_t vessel_makedev(unsigned int major, unsigned int minor);
+
+#endif

@@ -1,0 +1,185 @@
+#define _GNU_SOURCE
+#include "vessel.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <linux/capability.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <termios.h>
+#include <unistd.h>
+
+int vessel_errno(void) { return errno; }
+
+static void child_fail(int code) { syscall(SYS_exit_group, code); }
+
+// Runs in the child of clone3: async-signal-safe system calls only.
+static void spawn_child(const struct vessel_spawn_args *a, const sigset_t *old_mask) {
+    for (int i = 0; i < a->join_count; i++) {
+        if (setns(a->join_fds[i], 0) != 0) child_fail(126);
+    }
+    for (int i = 0; i < 3; i++) {
+        int fd = a->stdio_fds[i];
+        if (fd < 0) continue;
+        if (fd == i) {
+            int flags = fcntl(fd, F_GETFD);
+            if (flags >= 0) fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC);
+        } else if (dup2(fd, i) < 0) {
+            child_fail(126);
+        }
+    }
+    if (a->new_session) setsid();
+    if (a->sync_fd >= 0) {
+        char byte;
+        ssize_t n;
+        do { n = read(a->sync_fd, &byte, 1); } while (n < 0 && errno == EINTR);
+        if (n != 1) child_fail(127);
+    }
+    if (a->become_root) {
+        // Raw system calls: glibc's wrappers would try to signal the
+        // parent's threads, which do not exist in this child.
+        syscall(SYS_setgroups, 0, NULL);
+        if (syscall(SYS_setresgid, 0, 0, 0) != 0) child_fail(124);
+        if (syscall(SYS_setresuid, 0, 0, 0) != 0) child_fail(124);
+    }
+    if (a->protect_exe) {
+        if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) != 0) child_fail(125);
+        if (mount(a->path, a->path, NULL, MS_BIND, NULL) != 0) child_fail(125);
+        if (mount(NULL, a->path, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) != 0) child_fail(125);
+    }
+    // Handlers are reset by execve; ignored signals are not, so reset those too.
+    for (int sig = 1; sig < NSIG; sig++) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = SIG_DFL;
+        sigaction(sig, &sa, NULL);
+    }
+    sigprocmask(SIG_SETMASK, old_mask, NULL);
+    execve(a->path, a->argv, a->envp);
+    child_fail(127);
+}
+
+pid_t vessel_spawn(const struct vessel_spawn_args *a) {
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    if (a->join_pid_fd >= 0 && setns(a->join_pid_fd, CLONE_NEWPID) != 0) {
+        int err = errno;
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        return -err;
+    }
+    struct clone_args ca;
+    memset(&ca, 0, sizeof ca);
+    ca.flags = a->clone_flags;
+    ca.exit_signal = SIGCHLD;
+    long pid = syscall(SYS_clone3, &ca, sizeof ca);
+    if (pid == 0) {
+        spawn_child(a, &old);
+    }
+    int err = errno;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return pid < 0 ? -err : (pid_t)pid;
+}
+
+int vessel_pivot_root(const char *new_root, const char *put_old) {
+    return (int)syscall(SYS_pivot_root, new_root, put_old);
+}
+int vessel_set_no_new_privs(void) { return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); }
+int vessel_set_dumpable(int on) { return prctl(PR_SET_DUMPABLE, on, 0, 0, 0); }
+int vessel_set_pdeathsig(int sig) { return prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0); }
+int vessel_set_child_subreaper(void) { return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); }
+int vessel_capbset_drop(int cap) { return prctl(PR_CAPBSET_DROP, cap, 0, 0, 0); }
+int vessel_ambient_raise(int cap) { return prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0); }
+int vessel_ambient_clear_all(void) { return prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0); }
+int vessel_set_keepcaps(int on) { return prctl(PR_SET_KEEPCAPS, on, 0, 0, 0); }
+
+int vessel_last_cap(void) {
+    int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return CAP_LAST_CAP;
+    char buf[16] = {0};
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0) return CAP_LAST_CAP;
+    int value = 0;
+    for (ssize_t i = 0; i < n && buf[i] >= '0' && buf[i] <= '9'; i++) value = value * 10 + (buf[i] - '0');
+    return value;
+}
+
+int vessel_capset(uint64_t effective, uint64_t permitted, uint64_t inheritable) {
+    struct __user_cap_header_struct header = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+    struct __user_cap_data_struct data[2];
+    data[0].effective = (uint32_t)effective;
+    data[1].effective = (uint32_t)(effective >> 32);
+    data[0].permitted = (uint32_t)permitted;
+    data[1].permitted = (uint32_t)(permitted >> 32);
+    data[0].inheritable = (uint32_t)inheritable;
+    data[1].inheritable = (uint32_t)(inheritable >> 32);
+    return (int)syscall(SYS_capset, &header, data);
+}
+
+int vessel_set_ctty(int fd) { return ioctl(fd, TIOCSCTTY, 0); }
+
+int vessel_set_winsize(int fd, unsigned short rows, unsigned short cols) {
+    struct winsize ws = { .ws_row = rows, .ws_col = cols };
+    return ioctl(fd, TIOCSWINSZ, &ws);
+}
+
+int vessel_pty_unlock_and_number(int master_fd) {
+    int unlock = 0, number = -1;
+    if (ioctl(master_fd, TIOCSPTLCK, &unlock) != 0) return -1;
+    if (ioctl(master_fd, TIOCGPTN, &number) != 0) return -1;
+    return number;
+}
+
+int vessel_send_fd(int sock, int fd, const char *name) {
+    char control[CMSG_SPACE(sizeof(int))];
+    memset(control, 0, sizeof control);
+    struct iovec iov = { .iov_base = (void *)name, .iov_len = strlen(name) };
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control };
+    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = SCM_RIGHTS;
+    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+    return sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 ? -1 : 0;
+}
+
+int vessel_recv_fd(int sock) {
+    char control[CMSG_SPACE(sizeof(int))];
+    char name[4096];
+    struct iovec iov = { .iov_base = name, .iov_len = sizeof name };
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control };
+    if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) < 0) return -1;
+    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+    if (cmsg == NULL || cmsg->cmsg_type != SCM_RIGHTS) { errno = EBADMSG; return -1; }
+    int fd;
+    memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
+    return fd;
+}
+
+int vessel_pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
+int vessel_pidfd_send_signal(int pidfd, int sig) { return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0); }
+
+int vessel_setresuid(uid_t uid) { return setresuid(uid, uid, uid); }
+int vessel_setresgid(gid_t gid) { return setresgid(gid, gid, gid); }
+
+int vessel_is_cgroup2(const char *path) {
+    struct statfs fs;
+    return statfs(path, &fs) == 0 && fs.f_type == 0x63677270;
+}
+
+dev_t vessel_makedev(unsigned int major, unsigned int minor) { return makedev(major, minor); }
+
+int vessel_unshare_cgroup(void) { return unshare(CLONE_NEWCGROUP); }
+int vessel_pipe(int fds[2]) { return pipe2(fds, O_CLOEXEC); }

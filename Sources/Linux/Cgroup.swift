@@ -1,0 +1,146 @@
+import CVessel
+import Glibc
+
+// One container's cgroup in the cgroup v2 hierarchy (DESIGN.md decision 4).
+public struct Cgroup: Sendable {
+    /// Where the cgroup2 hierarchy is mounted.
+    public let mountPoint: String
+    /// The cgroup's path inside the hierarchy, starting with "/".
+    public let path: String
+
+    public var directory: String { mountPoint + path }
+
+    public init(mountPoint: String, path: String) {
+        self.mountPoint = mountPoint
+        self.path = path
+    }
+
+    /// Finds the cgroup2 mount: /sys/fs/cgroup on a v2 host, its `unified`
+    /// directory on a v1/v2 hybrid. Nil when the host has no cgroup2 at all.
+    public static func findMountPoint() -> String? {
+        for candidate in ["/sys/fs/cgroup", "/sys/fs/cgroup/unified"] {
+            if vessel_is_cgroup2(candidate) != 0 { return candidate }
+        }
+        return nil
+    }
+
+    /// The path for a container: cgroupsPath if given (relative paths are
+    /// under the runtime's own cgroup, as runc does), else /vessel/<id>.
+    public static func path(cgroupsPath: String?, containerID: String) -> String {
+        guard let given = cgroupsPath, !given.isEmpty else { return "/vessel/\(containerID)" }
+        if given.hasPrefix("/") { return normalized(given) }
+        return normalized(ownCgroup() + "/" + given)
+    }
+
+    static func normalized(_ path: String) -> String {
+        var parts: [Substring] = []
+        for part in path.split(separator: "/") where part != "." {
+            if part == ".." { _ = parts.popLast() } else { parts.append(part) }
+        }
+        return "/" + parts.joined(separator: "/")
+    }
+
+    static func ownCgroup() -> String {
+        guard let text = try? FileIO.read("/proc/self/cgroup") else { return "/" }
+        for line in text.split(separator: "\n") where line.hasPrefix("0::") {
+            return String(line.dropFirst(3))
+        }
+        return "/"
+    }
+
+    /// Creates the cgroup and enables in each ancestor the controllers the
+    /// settings need; a controller the host lacks is an error naming it.
+    public func create(settings: [CgroupSetting]) throws -> Bool {
+        let existed = FileIO.isDirectory(directory)
+        let needed = Set(settings.map(\.controller)).subtracting(CgroupResources.coreControllers)
+        var ancestors: [String] = [mountPoint]
+        var current = mountPoint
+        for part in path.split(separator: "/") {
+            current += "/" + part
+            ancestors.append(current)
+        }
+        for controller in needed.sorted() {
+            let available = (try? FileIO.read(mountPoint + "/cgroup.controllers")) ?? ""
+            guard available.split(whereSeparator: { $0 == " " || $0 == "\n" }).contains(Substring(controller)) else {
+                let field = settings.first { $0.controller == controller }?.field ?? "linux.resources"
+                throw CgroupResourceError.controllerUnavailable(controller: controller, field: field, cgroup: mountPoint)
+            }
+        }
+        for (index, dir) in ancestors.enumerated() where index < ancestors.count - 1 {
+            if index > 0 && mkdir(dir, 0o755) != 0 && errno != EEXIST { throw SystemError("mkdir \(dir)") }
+            for controller in needed.sorted() {
+                let enabled = (try? FileIO.read(dir + "/cgroup.subtree_control")) ?? ""
+                if enabled.split(whereSeparator: { $0 == " " || $0 == "\n" }).contains(Substring(controller)) { continue }
+                do {
+                    try FileIO.write(dir + "/cgroup.subtree_control", "+" + controller)
+                } catch {
+                    let field = settings.first { $0.controller == controller }?.field ?? "linux.resources"
+                    throw SetupError("config.json: \(field): cannot enable the \(controller) controller in \(dir): \(error.errno)")
+                }
+            }
+        }
+        if mkdir(directory, 0o755) != 0 && errno != EEXIST { throw SystemError("mkdir \(directory)") }
+        try apply(settings)
+        return !existed
+    }
+
+    public func apply(_ settings: [CgroupSetting]) throws {
+        for setting in settings {
+            do {
+                try FileIO.write(directory + "/" + setting.file, setting.value)
+            } catch {
+                throw SetupError("config.json: \(setting.field): writing \(setting.value.debugDescription) to \(directory)/\(setting.file): \(error.errno)")
+            }
+        }
+    }
+
+    public func addProcess(_ pid: pid_t) throws(SystemError) {
+        try FileIO.write(directory + "/cgroup.procs", "\(pid)")
+    }
+
+    public func processes() -> [pid_t] {
+        let text = (try? FileIO.read(directory + "/cgroup.procs")) ?? ""
+        return text.split(separator: "\n").compactMap { pid_t($0) }
+    }
+
+    public var exists: Bool { FileIO.isDirectory(directory) }
+
+    public var isFrozen: Bool {
+        ((try? FileIO.read(directory + "/cgroup.freeze")) ?? "0").hasPrefix("1")
+    }
+
+    public var isPopulated: Bool {
+        let events = (try? FileIO.read(directory + "/cgroup.events")) ?? ""
+        return events.contains("populated 1")
+    }
+
+    public func setFrozen(_ frozen: Bool) throws(SystemError) {
+        try FileIO.write(directory + "/cgroup.freeze", frozen ? "1" : "0")
+        // Wait (bounded) until the kernel reports the new state.
+        for _ in 0..<1000 {
+            let events = (try? FileIO.read(directory + "/cgroup.events")) ?? ""
+            if events.contains(frozen ? "frozen 1" : "frozen 0") { return }
+            usleep(1000)
+        }
+    }
+
+    /// SIGKILLs every process in the cgroup; falls back to signalling each
+    /// member where cgroup.kill is missing (kernels before 5.14).
+    public func killAll(signal: Int32 = SIGKILL) {
+        if signal == SIGKILL, (try? FileIO.write(directory + "/cgroup.kill", "1")) != nil { return }
+        for pid in processes() { kill(pid, signal) }
+    }
+
+    /// Removes the cgroup, killing what is left and waiting (bounded) for it
+    /// to empty. Leaves ancestors alone: other containers may share them.
+    public func destroy() {
+        guard exists else { return }
+        if isFrozen { try? setFrozen(false) }
+        for attempt in 0..<500 {
+            if rmdir(directory) == 0 || errno == ENOENT { return }
+            if errno != EBUSY { return }
+            if attempt == 0 { killAll() }
+            usleep(2000)
+        }
+    }
+}

@@ -1,0 +1,193 @@
+import CVessel
+import FoundationEssentials
+import Glibc
+import OCI
+
+// The container's init: `vessel init`, re-executed by the parent inside the
+// new namespaces. It sets everything up, reports `ready`, blocks on the exec
+// FIFO until `start`, then becomes the user's process with execve.
+public struct ContainerInit {
+    let context: InitContext
+    let channel: InitChannel
+
+    public init(context: InitContext) {
+        self.context = context
+        self.channel = InitChannel(fd: context.socketFD)
+    }
+
+    /// Never returns on success (execve); on failure before `ready` the
+    /// parent gets the error, afterwards it goes to the container's stderr.
+    public func run() -> Never {
+        var reportedReady = false
+        do {
+            let spec = try SpecLoader.decode(FileIO.readData(context.bundle + "/config.json"))
+            let prepared = try setUp(spec)
+            _ = vessel_set_pdeathsig(0)
+            channel.send(.ready)
+            reportedReady = true
+            channel.close()
+            try waitForStart()
+            try prepared.finish()
+        } catch {
+            let text = "\(error)".split(separator: "\n").joined(separator: " ")
+            if reportedReady {
+                fputs("vessel init: \(text)\n", stderr)
+            } else {
+                channel.send(.failed(text))
+            }
+            exit(127)
+        }
+    }
+
+    struct Prepared {
+        let spec: Spec
+        let process: Process
+        let executable: String
+        let state: String?
+        let caps: CapabilitySet
+        let preserveFDs: Int
+
+        /// After `start`: startContainer hooks, user, capabilities, seccomp, exec.
+        func finish() throws -> Never {
+            if let hooks = spec.hooks?.startContainer, !hooks.isEmpty, let state {
+                try HookRunner.run(hooks, kind: "startContainer", state: state)
+            }
+            let seccomp = spec.linux?.seccomp.map(SeccompFilter.init)
+            let noNewPrivileges = process.noNewPrivileges == true
+            // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load
+            // it while we still have it, as runc does.
+            if !noNewPrivileges { try seccomp?.load() }
+            try caps.applyBounding()
+            try switchUser(process.user)
+            try caps.applyProcessSets()
+            if noNewPrivileges { try sys("prctl(PR_SET_NO_NEW_PRIVS)", vessel_set_no_new_privs()) }
+            if chdir(process.cwd) != 0 { throw SystemError("chdir to process.cwd \(process.cwd)") }
+            markDescriptorsCloseOnExec(keeping: 3 + preserveFDs)
+            if noNewPrivileges { try seccomp?.load() }
+            let argv = CStringArray(process.args ?? [])
+            let envp = CStringArray(process.env ?? [])
+            execve(executable, argv.pointer, envp.pointer)
+            throw SystemError("exec \(executable)")
+        }
+
+        func switchUser(_ user: User) throws {
+            _ = vessel_set_keepcaps(1)
+            var groups = (user.additionalGids ?? []).map { gid_t($0) }
+            if setgroups(groups.count, &groups) != 0 && errno != EPERM {
+                throw SystemError("setgroups \(groups)")
+            }
+            try sys("setresgid \(user.gid)", vessel_setresgid(user.gid))
+            try sys("setresuid \(user.uid)", vessel_setresuid(user.uid))
+            _ = vessel_set_keepcaps(0)
+            if let mask = user.umask { umask(mode_t(mask)) }
+        }
+
+        func markDescriptorsCloseOnExec(keeping lowest: Int) {
+            for name in FileIO.listDirectory("/proc/self/fd") {
+                guard let fd = Int32(name), fd >= lowest else { continue }
+                let flags = fcntl(fd, F_GETFD)
+                if flags >= 0 { _ = fcntl(fd, F_SETFD, flags | FD_CLOEXEC) }
+            }
+        }
+    }
+
+    func setUp(_ spec: Spec) throws -> Prepared {
+        guard let process = spec.process else { throw ConfigError.missingField("process") }
+        let linux = spec.linux ?? LinuxConfig()
+        let namespaces = linux.namespaces ?? []
+        if context.unshareCgroup { try sys("unshare cgroup namespace", vessel_unshare_cgroup()) }
+        let hasMountNamespace = namespaces.contains { $0.type == .mount }
+        let rootfs = Rootfs(spec: spec, rootfs: context.rootfs, cgroupDirectory: context.cgroupDirectory,
+                            newCgroupNamespace: namespaces.contains { $0.type == .cgroup },
+                            inUserNamespace: namespaces.contains { $0.type == .user })
+        if hasMountNamespace { try rootfs.prepare() }
+        var state: String?
+        if context.pauseForHooks {
+            channel.send(.mounted)
+            guard case let .proceed(stateJSON)? = channel.receive() else {
+                throw SetupError("the runtime went away during create")
+            }
+            state = stateJSON
+            if let hooks = spec.hooks?.createContainer, !hooks.isEmpty {
+                try HookRunner.run(hooks, kind: "createContainer", state: stateJSON)
+            }
+        }
+        if hasMountNamespace {
+            try rootfs.pivot(noPivot: context.noPivot)
+        } else {
+            try sys("chroot \(context.rootfs)", chroot(context.rootfs))
+            try sys("chdir /", chdir("/"))
+        }
+        if process.terminal == true { try setUpTerminal(process.consoleSize) }
+        if hasMountNamespace { try rootfs.finish() }
+        try setIdentity(spec)
+        for (key, value) in (linux.sysctl ?? [:]).sorted(by: { $0.key < $1.key }) {
+            do {
+                try FileIO.write("/proc/sys/" + key.split(separator: ".").joined(separator: "/"), value)
+            } catch {
+                throw SetupError("config.json: linux.sysctl.\(key): \(error)")
+            }
+        }
+        try applyRlimits(process.rlimits ?? [])
+        if let score = process.oomScoreAdj {
+            try FileIO.write("/proc/self/oom_score_adj", "\(score)")
+        }
+        let executable = try ExecutableLookup.find(process.args?.first ?? "", env: process.env ?? [], cwd: process.cwd)
+        return Prepared(spec: spec, process: process, executable: executable, state: state,
+                        caps: CapabilitySet(process.capabilities), preserveFDs: context.preserveFDs)
+    }
+
+    func setIdentity(_ spec: Spec) throws {
+        if let hostname = spec.hostname, !hostname.isEmpty {
+            try sys("sethostname \(hostname)", sethostname(hostname, hostname.utf8.count))
+        }
+        if let domain = spec.domainname, !domain.isEmpty {
+            try sys("setdomainname \(domain)", setdomainname(domain, domain.utf8.count))
+        }
+    }
+
+    func applyRlimits(_ limits: [Rlimit]) throws {
+        for limit in limits {
+            guard let resource = SpecValidator.rlimitNames[limit.type] else { continue }
+            var value = rlimit(rlim_cur: rlim_t(limit.soft), rlim_max: rlim_t(limit.hard))
+            if setrlimit(__rlimit_resource_t(UInt32(resource)), &value) != 0 {
+                let err = SystemError("setrlimit").errno
+                var current = rlimit()
+                getrlimit(__rlimit_resource_t(UInt32(resource)), &current)
+                throw SetupError("config.json: process.rlimits: cannot set \(limit.type) to soft \(limit.soft), hard \(limit.hard) (the host's hard limit is \(current.rlim_max)): \(err)")
+            }
+        }
+    }
+
+    /// A new pty: the master goes to the console socket, the slave becomes
+    /// our controlling terminal and stdio.
+    func setUpTerminal(_ size: ConsoleSize?) throws {
+        guard context.consoleFD >= 0 else {
+            throw SetupError("process.terminal is true but no --console-socket was given")
+        }
+        let master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC)
+        guard master >= 0 else { throw SystemError("open /dev/ptmx") }
+        let number = vessel_pty_unlock_and_number(master)
+        guard number >= 0 else { throw SystemError("unlock pty") }
+        let slave = open("/dev/pts/\(number)", O_RDWR | O_NOCTTY | O_CLOEXEC)
+        guard slave >= 0 else { throw SystemError("open /dev/pts/\(number)") }
+        if let size { _ = vessel_set_winsize(master, size.height, size.width) }
+        try sys("send the pty to the console socket", vessel_send_fd(context.consoleFD, master, "/dev/pts/\(number)"))
+        Glibc.close(master)
+        Glibc.close(context.consoleFD)
+        _ = setsid()
+        try sys("set controlling terminal", vessel_set_ctty(slave))
+        for target in Int32(0)...2 { try sys("dup pty", dup2(slave, target)) }
+        if slave > 2 { Glibc.close(slave) }
+    }
+
+    /// Blocks until `start` opens the FIFO's other end, then writes a byte.
+    func waitForStart() throws {
+        let fd = open("/proc/self/fd/\(context.fifoFD)", O_WRONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw SystemError("open exec fifo") }
+        var byte: UInt8 = 0
+        _ = write(fd, &byte, 1)
+        Glibc.close(fd)
+        Glibc.close(context.fifoFD)
+    }
+}

@@ -1,0 +1,26 @@
+import Glibc
+
+// Finds process.args[0] as execvp would, with the container's own PATH, so a
+// missing program fails `create` instead of surfacing after `start`.
+enum ExecutableLookup {
+    static func find(_ name: String, env: [String], cwd: String) throws(SetupError) -> String {
+        guard !name.isEmpty else { throw SetupError("config.json: process.args: empty program name") }
+        if name.contains("/") {
+            let path = name.hasPrefix("/") ? name : cwd + "/" + name
+            guard access(path, X_OK) == 0 else {
+                throw SetupError("config.json: process.args[0]: \(name) cannot be executed: \(SystemError("access").errno)")
+            }
+            return path
+        }
+        let pathVariable = env.last { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) }
+            ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+        for directory in pathVariable.split(separator: ":") {
+            let candidate = directory + "/" + name
+            var st = stat()
+            if stat(candidate, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG && access(candidate, X_OK) == 0 {
+                return candidate
+            }
+        }
+        throw SetupError("config.json: process.args[0]: executable \(name.debugDescription) not found in $PATH (\(pathVariable))")
+    }
+}

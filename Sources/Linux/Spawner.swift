@@ -1,0 +1,91 @@
+import CVessel
+import Glibc
+import SystemPackage
+
+// Swift face of vessel_spawn: every process vessel starts (the container's
+// init, hooks) goes through clone3 in the C shim, so no Swift code runs
+// between fork and exec (DESIGN.md decision 1).
+public struct SpawnRequest {
+    public var path: String
+    public var arguments: [String]
+    public var environment: [String]
+    public var cloneFlags: UInt64 = 0
+    public var joinNamespaceFDs: [Int32] = []
+    public var joinPIDNamespaceFD: Int32 = -1
+    public var stdio: (Int32, Int32, Int32) = (-1, -1, -1)
+    public var syncFD: Int32 = -1
+    public var newSession = false
+    public var protectExecutable = false
+    public var becomeRoot = false
+
+    public init(path: String, arguments: [String], environment: [String]) {
+        self.path = path
+        self.arguments = arguments
+        self.environment = environment
+    }
+}
+
+public enum Spawner {
+    public static func spawn(_ request: SpawnRequest) throws(SystemError) -> pid_t {
+        let argv = CStringArray(request.arguments)
+        let envp = CStringArray(request.environment)
+        defer {
+            argv.free()
+            envp.free()
+        }
+        var args = vessel_spawn_args()
+        args.clone_flags = request.cloneFlags
+        withUnsafeMutableBytes(of: &args.join_fds) { raw in
+            let fds = raw.bindMemory(to: Int32.self)
+            for (index, fd) in request.joinNamespaceFDs.prefix(Int(VESSEL_MAX_JOIN)).enumerated() { fds[index] = fd }
+        }
+        args.join_count = Int32(min(request.joinNamespaceFDs.count, Int(VESSEL_MAX_JOIN)))
+        args.join_pid_fd = request.joinPIDNamespaceFD
+        args.stdio_fds = request.stdio
+        args.sync_fd = request.syncFD
+        args.new_session = request.newSession ? 1 : 0
+        args.protect_exe = request.protectExecutable ? 1 : 0
+        args.become_root = request.becomeRoot ? 1 : 0
+        let pid = request.path.withCString { path in
+            args.path = path
+            args.argv = UnsafePointer(argv.pointer)
+            args.envp = UnsafePointer(envp.pointer)
+            return vessel_spawn(&args)
+        }
+        if pid < 0 { throw SystemError("spawn \(request.path)", errno: Errno(rawValue: -pid)) }
+        return pid
+    }
+
+    /// waitpid that retries on EINTR; returns the raw wait status.
+    public static func wait(_ pid: pid_t) -> Int32 {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            if errno != EINTR { return -1 }
+        }
+        return status
+    }
+
+    /// A wait status as a shell exit code: 128+N after signal N.
+    public static func exitCode(fromWaitStatus status: Int32) -> Int32 {
+        if status & 0x7f == 0 { return (status >> 8) & 0xff }
+        return 128 + (status & 0x7f)
+    }
+}
+
+/// A NULL-terminated char* array for execve, freed explicitly.
+struct CStringArray {
+    let pointer: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>
+    let count: Int
+
+    init(_ strings: [String]) {
+        count = strings.count
+        pointer = .allocate(capacity: strings.count + 1)
+        for (index, string) in strings.enumerated() { pointer[index] = strdup(string) }
+        pointer[strings.count] = nil
+    }
+
+    func free() {
+        for index in 0..<count { Glibc.free(pointer[index]) }
+        pointer.deallocate()
+    }
+}

@@ -1,0 +1,50 @@
+// The runtime-spec features document (features.md) that `vessel features`
+// prints: it lists only what vessel implements.
+public struct Features: Codable, Sendable {
+    public var ociVersionMin = "1.0.0"
+    public var ociVersionMax = SpecVersion.current
+    public var hooks = ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"]
+    public var mountOptions: [String]
+    public var linux: LinuxFeatures
+    public var annotations: [String: String]
+
+    public struct LinuxFeatures: Codable, Sendable {
+        public var namespaces = NamespaceType.allCases.map(\.rawValue)
+        public var capabilities: [String]
+        public var cgroup = Cgroup()
+        public var seccomp: SeccompFeatures
+        public var apparmor = Enabled(enabled: false)
+        public var selinux = Enabled(enabled: false)
+    }
+
+    public struct Cgroup: Codable, Sendable {
+        public var v1 = false
+        public var v2 = true
+        public var systemd = false
+        public var systemdUser = false
+    }
+
+    public struct SeccompFeatures: Codable, Sendable {
+        public var enabled = true
+        public var actions: [String]
+        public var operators: [String]
+        public var archs: [String]
+        public var knownFlags = ["SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW"]
+        public var supportedFlags = ["SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW"]
+    }
+
+    public struct Enabled: Codable, Sendable {
+        public var enabled: Bool
+    }
+
+    public init(capabilities: [String], mountOptions: [String], libseccompVersion: String) {
+        self.mountOptions = mountOptions
+        linux = LinuxFeatures(
+            capabilities: capabilities,
+            seccomp: SeccompFeatures(
+                actions: SpecValidator.seccompActions.subtracting(["SCMP_ACT_NOTIFY"]).sorted(),
+                operators: SpecValidator.seccompOperators.sorted(),
+                archs: ["SCMP_ARCH_X86", "SCMP_ARCH_X86_64", "SCMP_ARCH_X32", "SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM"]))
+        annotations = ["org.vessel.libseccomp.version": libseccompVersion]
+    }
+}

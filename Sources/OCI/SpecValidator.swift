@@ -1,0 +1,155 @@
+// Checks a decoded Spec for what the type system cannot: required values,
+// absolute paths, known names, consistent namespaces. Pure, so that every
+// rule is unit-tested. The first problem found is reported, naming its field.
+public enum SpecValidator {
+    public static let rlimitNames: [String: Int32] = [
+        "RLIMIT_CPU": 0, "RLIMIT_FSIZE": 1, "RLIMIT_DATA": 2, "RLIMIT_STACK": 3, "RLIMIT_CORE": 4,
+        "RLIMIT_RSS": 5, "RLIMIT_NPROC": 6, "RLIMIT_NOFILE": 7, "RLIMIT_MEMLOCK": 8, "RLIMIT_AS": 9,
+        "RLIMIT_LOCKS": 10, "RLIMIT_SIGPENDING": 11, "RLIMIT_MSGQUEUE": 12, "RLIMIT_NICE": 13,
+        "RLIMIT_RTPRIO": 14, "RLIMIT_RTTIME": 15,
+    ]
+    public static let rootfsPropagations: Set<String> = [
+        "private", "shared", "slave", "unbindable", "rprivate", "rshared", "rslave", "runbindable",
+    ]
+    public static let seccompActions: Set<String> = [
+        "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_TRAP",
+        "SCMP_ACT_ERRNO", "SCMP_ACT_TRACE", "SCMP_ACT_ALLOW", "SCMP_ACT_LOG", "SCMP_ACT_NOTIFY",
+    ]
+    public static let seccompOperators: Set<String> = [
+        "SCMP_CMP_NE", "SCMP_CMP_LT", "SCMP_CMP_LE", "SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT",
+        "SCMP_CMP_MASKED_EQ",
+    ]
+
+    public static func validate(_ spec: Spec) throws(ConfigError) {
+        guard !spec.ociVersion.isEmpty else { throw .missingField("ociVersion") }
+        guard let root = spec.root else { throw .missingField("root") }
+        guard !root.path.isEmpty else { throw .invalidValue(field: "root.path", reason: "must not be empty") }
+        guard let process = spec.process else { throw .missingField("process") }
+        try validate(process)
+        try validateMounts(spec.mounts ?? [])
+        try validateHooks(spec.hooks)
+        try validateLinux(spec.linux ?? LinuxConfig(), spec: spec)
+    }
+
+    static func validate(_ process: Process) throws(ConfigError) {
+        guard let args = process.args, let first = args.first, !first.isEmpty else {
+            throw .invalidValue(field: "process.args", reason: "must name the program to run")
+        }
+        guard process.cwd.hasPrefix("/") else {
+            throw .invalidValue(field: "process.cwd", reason: "\(process.cwd.debugDescription) is not an absolute path")
+        }
+        for (index, entry) in (process.env ?? []).enumerated() where !entry.contains("=") {
+            throw .invalidValue(field: "process.env[\(index)]", reason: "\(entry.debugDescription) is not KEY=value")
+        }
+        var seen = Set<String>()
+        for (index, limit) in (process.rlimits ?? []).enumerated() {
+            let field = "process.rlimits[\(index)]"
+            guard rlimitNames[limit.type] != nil else {
+                throw .invalidValue(field: field + ".type", reason: "unknown rlimit \(limit.type)")
+            }
+            guard seen.insert(limit.type).inserted else {
+                throw .invalidValue(field: field + ".type", reason: "\(limit.type) is set twice")
+            }
+            guard limit.soft <= limit.hard else {
+                throw .invalidValue(field: field, reason: "\(limit.type) soft limit \(limit.soft) is above its hard limit \(limit.hard)")
+            }
+        }
+        if let score = process.oomScoreAdj, !(-1000...1000).contains(score) {
+            throw .invalidValue(field: "process.oomScoreAdj", reason: "\(score) is outside -1000...1000")
+        }
+    }
+
+    static func validateMounts(_ mounts: [Mount]) throws(ConfigError) {
+        for (index, mount) in mounts.enumerated() where !mount.destination.hasPrefix("/") {
+            throw .invalidValue(field: "mounts[\(index)].destination",
+                                reason: "\(mount.destination.debugDescription) is not an absolute path")
+        }
+    }
+
+    static func validateHooks(_ hooks: Hooks?) throws(ConfigError) {
+        guard let hooks else { return }
+        let groups: [(String, [Hook]?)] = [
+            ("prestart", hooks.prestart), ("createRuntime", hooks.createRuntime),
+            ("createContainer", hooks.createContainer), ("startContainer", hooks.startContainer),
+            ("poststart", hooks.poststart), ("poststop", hooks.poststop),
+        ]
+        for (name, list) in groups {
+            for (index, hook) in (list ?? []).enumerated() {
+                let field = "hooks.\(name)[\(index)]"
+                guard hook.path.hasPrefix("/") else {
+                    throw .invalidValue(field: field + ".path", reason: "\(hook.path.debugDescription) is not an absolute path")
+                }
+                if let timeout = hook.timeout, timeout <= 0 {
+                    throw .invalidValue(field: field + ".timeout", reason: "must be greater than zero")
+                }
+            }
+        }
+    }
+
+    static func validateLinux(_ linux: LinuxConfig, spec: Spec) throws(ConfigError) {
+        var types = Set<NamespaceType>()
+        for (index, namespace) in (linux.namespaces ?? []).enumerated() {
+            guard types.insert(namespace.type).inserted else {
+                throw .invalidValue(field: "linux.namespaces[\(index)]", reason: "namespace \(namespace.type.rawValue) is listed twice")
+            }
+            if let path = namespace.path, !path.hasPrefix("/") {
+                throw .invalidValue(field: "linux.namespaces[\(index)].path", reason: "\(path.debugDescription) is not an absolute path")
+            }
+        }
+        let newUserNamespace = (linux.namespaces ?? []).contains { $0.type == .user && $0.path == nil }
+        let hasMappings = !(linux.uidMappings ?? []).isEmpty || !(linux.gidMappings ?? []).isEmpty
+        if hasMappings && !newUserNamespace {
+            throw .invalidValue(field: "linux.uidMappings", reason: "id mappings need a new user namespace in linux.namespaces")
+        }
+        if newUserNamespace && ((linux.uidMappings ?? []).isEmpty || (linux.gidMappings ?? []).isEmpty) {
+            throw .invalidValue(field: "linux.uidMappings", reason: "a new user namespace needs uidMappings and gidMappings")
+        }
+        let ownUTS = types.contains(.uts) && !(linux.namespaces ?? []).contains { $0.type == .uts && $0.path != nil }
+        if spec.hostname != nil && !(spec.hostname ?? "").isEmpty && !ownUTS {
+            throw .invalidValue(field: "hostname", reason: "setting a hostname needs a new uts namespace")
+        }
+        if spec.domainname != nil && !(spec.domainname ?? "").isEmpty && !ownUTS {
+            throw .invalidValue(field: "domainname", reason: "setting a domainname needs a new uts namespace")
+        }
+        if linux.timeOffsets != nil && !types.contains(.time) {
+            throw .invalidValue(field: "linux.timeOffsets", reason: "time offsets need a time namespace")
+        }
+        if let propagation = linux.rootfsPropagation, !rootfsPropagations.contains(propagation) {
+            throw .invalidValue(field: "linux.rootfsPropagation", reason: "unknown propagation \(propagation.debugDescription)")
+        }
+        for (index, device) in (linux.devices ?? []).enumerated() {
+            let field = "linux.devices[\(index)]"
+            guard ["c", "b", "u", "p"].contains(device.type) else {
+                throw .invalidValue(field: field + ".type", reason: "unknown device type \(device.type.debugDescription)")
+            }
+            guard device.path.hasPrefix("/dev/") else {
+                throw .invalidValue(field: field + ".path", reason: "\(device.path.debugDescription) is not under /dev")
+            }
+            if device.type != "p" && (device.major == nil || device.minor == nil) {
+                throw .invalidValue(field: field, reason: "major and minor are required for a \(device.type) device")
+            }
+        }
+        if let seccomp = linux.seccomp { try validate(seccomp) }
+    }
+
+    static func validate(_ seccomp: Seccomp) throws(ConfigError) {
+        guard seccompActions.contains(seccomp.defaultAction) else {
+            throw .invalidValue(field: "linux.seccomp.defaultAction", reason: "unknown action \(seccomp.defaultAction)")
+        }
+        for (index, rule) in (seccomp.syscalls ?? []).enumerated() {
+            let field = "linux.seccomp.syscalls[\(index)]"
+            guard seccompActions.contains(rule.action) else {
+                throw .invalidValue(field: field + ".action", reason: "unknown action \(rule.action)")
+            }
+            guard !rule.names.isEmpty else { throw .invalidValue(field: field + ".names", reason: "must not be empty") }
+            for (argIndex, arg) in (rule.args ?? []).enumerated() {
+                guard seccompOperators.contains(arg.op) else {
+                    throw .invalidValue(field: field + ".args[\(argIndex)].op", reason: "unknown operator \(arg.op)")
+                }
+                guard arg.index < 6 else {
+                    throw .invalidValue(field: field + ".args[\(argIndex)].index", reason: "\(arg.index) is not a syscall argument (0-5)")
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,161 @@
+import CVessel
+import FoundationEssentials
+import Glibc
+import Linux
+import OCI
+
+// start, state, kill, delete and list on containers in the state store.
+public struct Lifecycle {
+    public let store: StateStore
+    let warn: (String) -> Void
+
+    public init(store: StateStore, warn: @escaping (String) -> Void) {
+        self.store = store
+        self.warn = warn
+    }
+
+    public struct StateReport: Codable {
+        public var ociVersion: String
+        public var id: String
+        public var pid: Int32
+        public var status: ContainerStatus
+        public var bundle: String
+        public var rootfs: String
+        public var created: String
+        public var owner: String
+        public var annotations: [String: String]?
+    }
+
+    public func report(_ id: ContainerID) throws -> StateReport {
+        let record = try store.load(id)
+        let status = store.status(of: record)
+        return StateReport(ociVersion: record.ociVersion, id: record.id, pid: status == .stopped ? 0 : record.pid,
+                           status: status, bundle: record.bundle, rootfs: record.rootfs, created: record.created,
+                           owner: record.owner, annotations: record.annotations)
+    }
+
+    public func list() -> [StateReport] {
+        store.ids().compactMap { name in
+            guard let id = try? ContainerID(name) else { return nil }
+            return try? report(id)
+        }
+    }
+
+    /// Releases the init blocked on the exec FIFO, then runs poststart hooks.
+    public func start(_ id: ContainerID) throws {
+        let lock = try store.lock(id)
+        defer { close(lock) }
+        let record = try store.load(id)
+        let status = store.status(of: record)
+        guard status == .created else { throw RuntimeError.wrongState(id: id.value, operation: "start", status: status.rawValue) }
+        let fifoPath = store.fifo(id)
+        let fd = open(fifoPath, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { throw SystemError("open \(fifoPath)") }
+        defer { close(fd) }
+        // The init writes one byte once it sees us; watch it stays alive meanwhile.
+        var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        while true {
+            let ready = poll(&poller, 1, 100)
+            if ready > 0 {
+                var byte: UInt8 = 0
+                if read(fd, &byte, 1) == 1 { break }
+            }
+            if !ProcessStat.isAlive(pid: record.pid, startTime: record.pidStartTime) {
+                unlink(fifoPath)
+                throw RuntimeError.initFailed("container \(id.value) exited before it could be started")
+            }
+        }
+        unlink(fifoPath)
+        if let hooks = record.hooks?.poststart, !hooks.isEmpty {
+            let state = String(decoding: try JSONEncoder().encode(record.state(status: .running)), as: UTF8.self)
+            do {
+                try HookRunner.run(hooks, kind: "poststart", state: state)
+            } catch {
+                // The spec: a failing poststart hook is logged, start goes on.
+                warn("\(error)")
+            }
+        }
+    }
+
+    public func kill(_ id: ContainerID, signal: Int32, all: Bool) throws {
+        let record = try store.load(id)
+        let status = store.status(of: record)
+        if all, let cgroup = record.cgroup, cgroup.exists {
+            if status == .paused && signal != SIGKILL { try? cgroup.setFrozen(false) }
+            cgroup.killAll(signal: signal)
+            return
+        }
+        guard status == .created || status == .running || status == .paused else {
+            throw RuntimeError.wrongState(id: id.value, operation: "kill", status: status.rawValue)
+        }
+        // A pidfd pins the process: the signal cannot reach a reused pid.
+        let pidfd = vessel_pidfd_open(record.pid)
+        guard pidfd >= 0 else { throw SystemError("pidfd_open \(record.pid)") }
+        defer { close(pidfd) }
+        guard ProcessStat.isAlive(pid: record.pid, startTime: record.pidStartTime) else {
+            throw RuntimeError.wrongState(id: id.value, operation: "kill", status: "stopped")
+        }
+        try sys("kill \(record.pid) with signal \(signal)", vessel_pidfd_send_signal(pidfd, signal))
+    }
+
+    /// Removes a stopped or created container; --force kills it in any state.
+    public func delete(_ id: ContainerID, force: Bool) throws {
+        let lock = try store.lock(id)
+        defer { close(lock) }
+        let record = try store.load(id)
+        let status = store.status(of: record)
+        switch status {
+        case .stopped, .created:
+            break
+        case .creating where force, .running where force, .paused where force:
+            break
+        default:
+            throw RuntimeError.wrongState(id: id.value, operation: "delete", status: "\(status.rawValue) (use --force)")
+        }
+        if status != .stopped && record.pid > 0 {
+            let pidfd = vessel_pidfd_open(record.pid)
+            if pidfd >= 0 {
+                if ProcessStat.isAlive(pid: record.pid, startTime: record.pidStartTime) {
+                    _ = vessel_pidfd_send_signal(pidfd, SIGKILL)
+                }
+                close(pidfd)
+            }
+        }
+        record.cgroup?.destroy()
+        waitUntilGone(record)
+        store.remove(id)
+        if let hooks = record.hooks?.poststop, !hooks.isEmpty {
+            let state = String(decoding: try JSONEncoder().encode(record.state(status: .stopped)), as: UTF8.self)
+            do {
+                try HookRunner.run(hooks, kind: "poststop", state: state)
+            } catch {
+                warn("\(error)")
+            }
+        }
+    }
+
+    /// Bounded wait for the init to be gone (or a zombie for its parent).
+    func waitUntilGone(_ record: ContainerRecord) {
+        guard record.pid > 0 else { return }
+        for _ in 0..<2000 where ProcessStat.isAlive(pid: record.pid, startTime: record.pidStartTime) {
+            usleep(1000)
+        }
+    }
+}
+
+extension Lifecycle {
+    public func setPaused(_ id: ContainerID, _ paused: Bool) throws {
+        let record = try store.load(id)
+        let status = store.status(of: record)
+        let expected: ContainerStatus = paused ? .running : .paused
+        guard status == expected, let cgroup = record.cgroup else {
+            throw RuntimeError.wrongState(id: id.value, operation: paused ? "pause" : "resume", status: status.rawValue)
+        }
+        try cgroup.setFrozen(paused)
+    }
+
+    public func processes(_ id: ContainerID) throws -> [Int32] {
+        let record = try store.load(id)
+        return record.cgroup?.processes() ?? []
+    }
+}

@@ -1,0 +1,89 @@
+import FoundationEssentials
+import Glibc
+import Linux
+import OCI
+
+// The state directory (--root, default /run/vessel): one directory per
+// container holding state.json and, until `start`, the exec FIFO.
+public struct StateStore: Sendable {
+    public let root: String
+
+    public init(root: String) { self.root = root }
+
+    public func directory(_ id: ContainerID) -> String { root + "/" + id.value }
+    public func fifo(_ id: ContainerID) -> String { directory(id) + "/exec.fifo" }
+
+    /// Claims the id: mkdir is atomic, so of two concurrent `create`s with
+    /// one id exactly one succeeds.
+    public func claim(_ id: ContainerID) throws -> String {
+        try FileIO.makeDirectories(root, mode: 0o700)
+        let dir = directory(id)
+        if mkdir(dir, 0o700) != 0 {
+            if errno == EEXIST { throw RuntimeError.alreadyExists(id.value) }
+            throw SystemError("mkdir \(dir)")
+        }
+        return dir
+    }
+
+    public func save(_ record: ContainerRecord) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = try encoder.encode(record)
+        try FileIO.writeAtomically(root + "/" + record.id + "/state.json", data)
+    }
+
+    public func load(_ id: ContainerID) throws -> ContainerRecord {
+        let path = directory(id) + "/state.json"
+        guard FileIO.isDirectory(directory(id)) else { throw RuntimeError.notFound(id.value) }
+        guard let data = try? FileIO.readData(path) else {
+            // Claimed but never saved: a `create` that is still running or died.
+            return ContainerRecord(id: id.value, bundle: "", rootfs: "", pid: 0, pidStartTime: 0, created: "",
+                                   owner: "", annotations: nil, cgroupMountPoint: nil, cgroupPath: nil,
+                                   hooks: nil, ociVersion: SpecVersion.current)
+        }
+        do {
+            return try JSONDecoder().decode(ContainerRecord.self, from: data)
+        } catch {
+            throw RuntimeError.bundle("\(path) is corrupt: \(error)")
+        }
+    }
+
+    public func remove(_ id: ContainerID) {
+        FileIO.removeTree(directory(id))
+    }
+
+    public func ids() -> [String] {
+        FileIO.listDirectory(root).filter { FileIO.isDirectory(root + "/" + $0) }
+    }
+
+    /// The status, derived from facts rather than stored.
+    public func status(of record: ContainerRecord) -> ContainerStatus {
+        guard let id = try? ContainerID(record.id) else { return .stopped }
+        if record.pid == 0 { return .creating }
+        guard ProcessStat.isAlive(pid: record.pid, startTime: record.pidStartTime) else { return .stopped }
+        if FileIO.exists(fifo(id)) { return .created }
+        if let cgroup = record.cgroup, cgroup.isFrozen { return .paused }
+        return .running
+    }
+
+    /// An exclusive lock on the container's directory for one operation.
+    public func lock(_ id: ContainerID) throws -> Int32 {
+        let fd = open(directory(id), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw RuntimeError.notFound(id.value) }
+        flock(fd, LOCK_EX)
+        return fd
+    }
+}
+
+extension ContainerRecord {
+    var cgroup: Cgroup? {
+        guard let mount = cgroupMountPoint, let path = cgroupPath else { return nil }
+        return Cgroup(mountPoint: mount, path: path)
+    }
+
+    /// The runtime-spec state document for hooks and `state`.
+    func state(status: ContainerStatus) -> State {
+        State(ociVersion: ociVersion, id: id, status: status, pid: status == .stopped ? nil : pid,
+              bundle: bundle, annotations: annotations)
+    }
+}

@@ -1,0 +1,72 @@
+import ArgumentParser
+import FoundationEssentials
+import Glibc
+import OCI
+import Runtime
+
+/// Shared by every subcommand: logging set-up, the refusals of what vessel
+/// does not support, and one error line with exit status 1 on failure.
+func perform(_ global: GlobalOptions, _ body: () throws -> Void) throws {
+    Log.configure(global)
+    do {
+        if global.systemdCgroup {
+            throw RuntimeError.unsupported("--systemd-cgroup is not supported: vessel manages cgroup v2 directly (cgroupfs)")
+        }
+        try body()
+    } catch let exit as ExitCode {
+        throw exit
+    } catch {
+        Log.logger.error("\(error)")
+        throw ExitCode(1)
+    }
+}
+
+func containerID(_ text: String) throws -> ContainerID {
+    do {
+        return try ContainerID(text)
+    } catch {
+        throw RuntimeError.invalidArgument(error.description)
+    }
+}
+
+func lifecycle(_ global: GlobalOptions) -> Lifecycle {
+    Lifecycle(store: StateStore(root: global.root)) { Log.logger.warning("\($0)") }
+}
+
+func printJSON<T: Encodable>(_ value: T) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}
+
+/// The flags `create` and `run` share, runc's names.
+struct CreateFlags: ParsableArguments {
+    @Option(name: [.short, .customLong("bundle")], help: "Path to the bundle directory.")
+    var bundle: String = "."
+
+    @Option(name: .customLong("pid-file"), help: "Write the container's pid to this file.")
+    var pidFile: String?
+
+    @Option(name: .customLong("console-socket"), help: "Unix socket that receives the pty master (process.terminal).")
+    var consoleSocket: String?
+
+    @Flag(name: .customLong("no-pivot"), help: "Use MS_MOVE and chroot instead of pivot_root.")
+    var noPivot = false
+
+    @Flag(name: .customLong("no-new-keyring"), help: "Keep the caller's session keyring.")
+    var noNewKeyring = false
+
+    @Option(name: .customLong("preserve-fds"), help: "Pass this many extra file descriptors (from fd 3) to the container.")
+    var preserveFDs: Int = 0
+
+    var options: CreateOptions {
+        var options = CreateOptions()
+        options.bundle = bundle
+        options.pidFile = pidFile
+        options.consoleSocket = consoleSocket
+        options.noPivot = noPivot
+        options.noNewKeyring = noNewKeyring
+        options.preserveFDs = max(0, preserveFDs)
+        return options
+    }
+}

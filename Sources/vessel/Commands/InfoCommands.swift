@@ -1,0 +1,140 @@
+import ArgumentParser
+import CVessel
+import FoundationEssentials
+import Glibc
+import Linux
+import OCI
+import Runtime
+
+struct ListCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List containers.")
+    @OptionGroup var global: GlobalOptions
+    @Option(name: [.short, .long], help: "table or json") var format: ListFormat = .table
+    @Flag(name: [.short, .long], help: "Print only the ids.") var quiet = false
+
+    enum ListFormat: String, ExpressibleByArgument { case table, json }
+
+    func run() throws {
+        try perform(global) {
+            let states = lifecycle(global).list()
+            if quiet {
+                states.forEach { print($0.id) }
+            } else if format == .json {
+                try printJSON(states)
+            } else {
+                let rows = [["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"]]
+                    + states.map { [$0.id, "\($0.pid)", $0.status.rawValue, $0.bundle, $0.created, $0.owner.isEmpty ? "root" : $0.owner] }
+                let widths = (0..<6).map { column in rows.map { $0[column].count }.max() ?? 0 }
+                for row in rows {
+                    print(row.enumerated().map { $1 + String(repeating: " ", count: widths[$0] - $1.count) }.joined(separator: "   "))
+                }
+            }
+        }
+    }
+}
+
+struct PsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "ps", abstract: "List the processes of a container.")
+    @OptionGroup var global: GlobalOptions
+    @Option(name: [.short, .long], help: "table or json") var format: String = "table"
+    @Argument(help: "Container id.") var id: String
+
+    func run() throws {
+        try perform(global) {
+            let pids = try lifecycle(global).processes(containerID(id))
+            if format == "json" {
+                try printJSON(pids)
+            } else {
+                print("PID")
+                pids.forEach { print($0) }
+            }
+        }
+    }
+}
+
+struct SpecCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "spec", abstract: "Write a default config.json into the bundle.")
+    @OptionGroup var global: GlobalOptions
+    @Option(name: [.short, .customLong("bundle")], help: "Bundle directory.") var bundle: String = "."
+    @Flag(help: "A config for running without root.") var rootless = false
+
+    func run() throws {
+        try perform(global) {
+            let path = bundle + "/config.json"
+            if FileIO.exists(path) { throw RuntimeError.invalidArgument("\(path) already exists; remove it first") }
+            let spec = DefaultSpec.make(rootless: rootless, uid: getuid(), gid: getgid())
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            guard fd >= 0 else { throw SystemError("create \(path)") }
+            close(fd)
+            try FileIO.writeAtomically(path, try encoder.encode(spec))
+        }
+    }
+}
+
+struct FeaturesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "features", abstract: "Print what this runtime implements (JSON).")
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        try perform(global) {
+            let last = Int(vessel_last_cap())
+            var caps: [String] = []
+            for number in 0...last {
+                if let name = cap_to_name(cap_value_t(number)) {
+                    caps.append(String(cString: name).uppercased())
+                    cap_free(name)
+                }
+            }
+            let version = Vessel.versionText.split(separator: "\n").last.map { String($0.dropFirst(12)) } ?? ""
+            let options = ["bind", "rbind", "ro", "rw", "nosuid", "suid", "nodev", "dev", "noexec", "exec", "sync",
+                           "async", "dirsync", "mand", "nomand", "atime", "noatime", "diratime", "nodiratime",
+                           "relatime", "norelatime", "strictatime", "private", "rprivate", "shared", "rshared",
+                           "slave", "rslave", "unbindable", "runbindable", "remount", "silent", "defaults", "tmpcopyup"]
+            try printJSON(Features(capabilities: caps, mountOptions: options, libseccompVersion: version))
+        }
+    }
+}
+
+/// runc commands vessel does not implement yet: one clear line, exit 1.
+enum UnsupportedCommand {
+    static func refuse(_ name: String, _ global: GlobalOptions) throws {
+        try perform(global) { throw RuntimeError.unsupported("vessel \(name) is not implemented yet") }
+    }
+
+    struct Exec: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "exec", abstract: "Not implemented yet.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(parsing: .allUnrecognized) var rest: [String] = []
+        func run() throws { try refuse("exec", global) }
+    }
+
+    struct Checkpoint: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "checkpoint", abstract: "Not supported (no CRIU).")
+        @OptionGroup var global: GlobalOptions
+        @Argument(parsing: .allUnrecognized) var rest: [String] = []
+        func run() throws { try refuse("checkpoint", global) }
+    }
+
+    struct Restore: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "restore", abstract: "Not supported (no CRIU).")
+        @OptionGroup var global: GlobalOptions
+        @Argument(parsing: .allUnrecognized) var rest: [String] = []
+        func run() throws { try refuse("restore", global) }
+    }
+
+    struct Update: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "update", abstract: "Not implemented yet.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(parsing: .allUnrecognized) var rest: [String] = []
+        func run() throws { try refuse("update", global) }
+    }
+
+    struct Events: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "events", abstract: "Not implemented yet.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(parsing: .allUnrecognized) var rest: [String] = []
+        func run() throws { try refuse("events", global) }
+    }
+}

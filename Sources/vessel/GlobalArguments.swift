@@ -1,0 +1,30 @@
+// Engines write global flags before the subcommand (`vessel --root R
+// create id`); ArgumentParser reads a subcommand's options after its name,
+// so move them there.
+enum GlobalArguments {
+    static let withValue: Set<String> = ["--root", "--log", "--log-format", "--criu", "--rootless"]
+    static let flags: Set<String> = ["--debug", "--systemd-cgroup"]
+
+    static func movedAfterSubcommand(_ arguments: [String]) -> [String] {
+        var globals: [String] = []
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            let name = String(argument.prefix { $0 != "=" })
+            if withValue.contains(name) {
+                globals.append(argument)
+                if !argument.contains("="), index + 1 < arguments.count {
+                    globals.append(arguments[index + 1])
+                    index += 1
+                }
+            } else if flags.contains(argument) {
+                globals.append(argument)
+            } else {
+                break
+            }
+            index += 1
+        }
+        guard index < arguments.count else { return arguments }
+        return [arguments[index]] + globals + arguments[(index + 1)...]
+    }
+}

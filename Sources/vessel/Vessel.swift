@@ -1,0 +1,54 @@
+import ArgumentParser
+import CVessel
+import OCI
+
+struct Vessel: ParsableCommand {
+    static let version = "0.1.0"
+
+    static var versionText: String {
+        let lib = seccomp_version()
+        let seccomp = lib.map { "\($0.pointee.major).\($0.pointee.minor).\($0.pointee.micro)" } ?? "unknown"
+        return "vessel version \(version)\nspec: \(SpecVersion.current)\nlibseccomp: \(seccomp)"
+    }
+
+    static let configuration = CommandConfiguration(
+        commandName: "vessel",
+        abstract: "An OCI container runtime, command-line compatible with runc.",
+        version: versionText,
+        subcommands: [
+            SpecCommand.self, CreateCommand.self, StartCommand.self, RunCommand.self, StateCommand.self,
+            ListCommand.self, KillCommand.self, DeleteCommand.self, PauseCommand.self, ResumeCommand.self,
+            PsCommand.self, FeaturesCommand.self, UnsupportedCommand.Exec.self, UnsupportedCommand.Checkpoint.self,
+            UnsupportedCommand.Restore.self, UnsupportedCommand.Update.self, UnsupportedCommand.Events.self,
+        ]
+    )
+}
+
+/// Global flags, runc's names; engines put them before the subcommand, and
+/// ArgumentParser accepts them there when every subcommand includes them.
+struct GlobalOptions: ParsableArguments {
+    @Option(help: "Root directory for container state.")
+    var root: String = "/run/vessel"
+
+    @Option(help: "Also write log messages to this file.")
+    var log: String?
+
+    @Option(name: .customLong("log-format"), help: "Log format: text or json.")
+    var logFormat: LogFormat = .text
+
+    @Flag(help: "Log debug messages.")
+    var debug = false
+
+    @Flag(name: .customLong("systemd-cgroup"), help: "Manage cgroups through systemd (not supported).")
+    var systemdCgroup = false
+
+    @Option(name: .customLong("criu"), help: .hidden)
+    var criu: String?
+
+    @Option(name: .customLong("rootless"), help: .hidden)
+    var rootless: String?
+}
+
+enum LogFormat: String, ExpressibleByArgument {
+    case text, json
+}
