@@ -2,7 +2,7 @@
 // create id`); ArgumentParser reads a subcommand's options after its name,
 // so move them there.
 enum GlobalArguments {
-    static let withValue: Set<String> = ["--root", "--log", "--log-format", "--criu", "--rootless"]
+    static let withValue: Set<String> = ["--root", "--log", "--log-format", "--criu"]
     static let flags: Set<String> = ["--debug", "--systemd-cgroup"]
 
     static func movedAfterSubcommand(_ arguments: [String]) -> [String] {

@@ -44,9 +44,6 @@ struct GlobalOptions: ParsableArguments {
 
     @Option(name: .customLong("criu"), help: .hidden)
     var criu: String?
-
-    @Option(name: .customLong("rootless"), help: .hidden)
-    var rootless: String?
 }
 
 enum LogFormat: String, ExpressibleByArgument {
