@@ -26,6 +26,9 @@ static void child_fail(int code) { syscall(SYS_exit_group, code); }
 
 // Runs in the child of clone3: async-signal-safe system calls only.
 static void spawn_child(const struct vessel_spawn_args *a, const sigset_t *old_mask) {
+    // Die with the runtime until set-up is done; the init clears this once
+    // it reports ready, so a crashed `create` leaves no half-made container.
+    if (a->sync_fd >= 0) prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     for (int i = 0; i < a->join_count; i++) {
         if (setns(a->join_fds[i], 0) != 0) child_fail(126);
     }
