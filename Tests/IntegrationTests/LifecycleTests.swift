@@ -157,3 +157,32 @@ final class LifecycleTests: XCTestCase {
         XCTAssertTrue((linux?["capabilities"] as? [String])?.contains("CAP_SYS_ADMIN") == true)
     }
 }
+
+final class CrashRecoveryTests: XCTestCase {
+    var harness: Harness!
+
+    override func setUpWithError() throws { harness = try Harness() }
+    override func tearDown() { harness?.cleanUp() }
+
+    /// `create` killed midway (while a createRuntime hook runs): the init
+    /// dies with it, `state` says stopped, and `delete` removes every trace.
+    func testStateIsRightAfterCreateIsKilledMidway() throws {
+        let bundle = try harness.shellBundle("sleep 100") {
+            $0["hooks"] = ["createRuntime": [["path": "/bin/sleep", "args": ["sleep", "3"]]]]
+        }
+        let create = try Harness.start(Harness.vesselBinary, ["--root", harness.stateRoot, "create", "--bundle", bundle, "crash"])
+        var pid = 0
+        for _ in 0..<250 {
+            pid = (try harness.state("crash")?["pid"] as? Int) ?? 0
+            if pid > 0 { break }
+            usleep(20_000)
+        }
+        XCTAssertGreaterThan(pid, 0, "create never recorded the init")
+        usleep(200_000)
+        kill(create.pid, SIGKILL)
+        XCTAssertEqual(create.outcome().code, 128 + 9)
+        XCTAssertEqual(try harness.waitForStatus("crash", "stopped"), "stopped")
+        XCTAssertEqual(try harness.vessel(["delete", "crash"]).code, 0)
+        harness.assertNoTrace("crash")
+    }
+}
