@@ -1,0 +1,249 @@
+import Foundation
+import OCI
+import XCTest
+
+final class SpecValidatorTests: XCTestCase {
+    private func busybox() throws -> Spec {
+        try SpecLoader.decode(SpecLoaderTests.busyboxConfig())
+    }
+
+    /// Asserts that validation fails with an error whose field is `field`
+    /// and whose one-line description names it.
+    private func assertRejects(_ spec: Spec, field: String, file: StaticString = #filePath, line: UInt = #line) {
+        do {
+            try SpecValidator.validate(spec)
+            XCTFail("validation accepted a spec that should fail on \(field)", file: file, line: line)
+        } catch {
+            switch error {
+            case let .invalidValue(actual, _):
+                XCTAssertEqual(actual, field, file: file, line: line)
+            case let .missingField(actual):
+                XCTAssertEqual(actual, field, file: file, line: line)
+            default:
+                XCTFail("unexpected error kind: \(error)", file: file, line: line)
+            }
+            XCTAssertTrue(error.description.contains(field), "\(error.description) does not name \(field)",
+                          file: file, line: line)
+            XCTAssertFalse(error.description.contains("\n"), file: file, line: line)
+        }
+    }
+
+    private func mutated(_ change: (inout Spec) -> Void) throws -> Spec {
+        var spec = try busybox()
+        change(&spec)
+        return spec
+    }
+
+    func testAcceptsBusybox() throws {
+        XCTAssertNoThrow(try SpecValidator.validate(busybox()))
+    }
+
+    func testRejectsMissingRootAndProcess() throws {
+        assertRejects(try mutated { $0.root = nil }, field: "root")
+        assertRejects(try mutated { $0.process = nil }, field: "process")
+        assertRejects(try mutated { $0.root?.path = "" }, field: "root.path")
+    }
+
+    func testRejectsEmptyArgs() throws {
+        assertRejects(try mutated { $0.process?.args = [] }, field: "process.args")
+        assertRejects(try mutated { $0.process?.args = nil }, field: "process.args")
+        assertRejects(try mutated { $0.process?.args = [""] }, field: "process.args")
+    }
+
+    func testRejectsRelativeCwd() throws {
+        assertRejects(try mutated { $0.process?.cwd = "home/user" }, field: "process.cwd")
+    }
+
+    func testRejectsEnvEntryWithoutEquals() throws {
+        assertRejects(try mutated { $0.process?.env?.append("NOVALUE") }, field: "process.env[2]")
+    }
+
+    func testRejectsUnknownRlimitType() throws {
+        assertRejects(try mutated { $0.process?.rlimits = [Rlimit(type: "RLIMIT_BOGUS", hard: 1, soft: 1)] },
+                      field: "process.rlimits[0].type")
+    }
+
+    func testRejectsSoftAboveHard() throws {
+        assertRejects(try mutated { $0.process?.rlimits = [Rlimit(type: "RLIMIT_NOFILE", hard: 10, soft: 11)] },
+                      field: "process.rlimits[0]")
+        // Equal soft and hard is fine.
+        XCTAssertNoThrow(try SpecValidator.validate(
+            try mutated { $0.process?.rlimits = [Rlimit(type: "RLIMIT_NOFILE", hard: 10, soft: 10)] }))
+    }
+
+    func testRejectsDuplicateRlimit() throws {
+        assertRejects(try mutated {
+            $0.process?.rlimits = [Rlimit(type: "RLIMIT_NOFILE", hard: 10, soft: 10),
+                                   Rlimit(type: "RLIMIT_CORE", hard: 0, soft: 0),
+                                   Rlimit(type: "RLIMIT_NOFILE", hard: 20, soft: 20)]
+        }, field: "process.rlimits[2].type")
+    }
+
+    func testRejectsOomScoreAdjOutOfRange() throws {
+        assertRejects(try mutated { $0.process?.oomScoreAdj = 2000 }, field: "process.oomScoreAdj")
+        assertRejects(try mutated { $0.process?.oomScoreAdj = -1001 }, field: "process.oomScoreAdj")
+        XCTAssertNoThrow(try SpecValidator.validate(try mutated { $0.process?.oomScoreAdj = -1000 }))
+    }
+
+    func testRejectsDuplicateNamespace() throws {
+        assertRejects(try mutated { $0.linux?.namespaces?.append(Namespace(type: .pid)) }, field: "linux.namespaces[6]")
+    }
+
+    func testRejectsRelativeNamespacePath() throws {
+        assertRejects(try mutated { $0.linux?.namespaces?[0].path = "proc/1/ns/pid" }, field: "linux.namespaces[0].path")
+    }
+
+    func testRejectsMappingsWithoutUserNamespace() throws {
+        assertRejects(try mutated {
+            $0.linux?.uidMappings = [IDMapping(containerID: 0, hostID: 1000, size: 1)]
+            $0.linux?.gidMappings = [IDMapping(containerID: 0, hostID: 1000, size: 1)]
+        }, field: "linux.uidMappings")
+    }
+
+    func testRejectsMappingsWhenJoiningUserNamespace() throws {
+        // Joining an existing user namespace (with a path) must not carry mappings.
+        assertRejects(try mutated {
+            $0.linux?.namespaces?.append(Namespace(type: .user, path: "/proc/1/ns/user"))
+            $0.linux?.uidMappings = [IDMapping(containerID: 0, hostID: 1000, size: 1)]
+        }, field: "linux.uidMappings")
+    }
+
+    func testRejectsUserNamespaceWithoutMappings() throws {
+        assertRejects(try mutated { $0.linux?.namespaces?.append(Namespace(type: .user)) }, field: "linux.uidMappings")
+        // uid mappings alone are not enough either.
+        assertRejects(try mutated {
+            $0.linux?.namespaces?.append(Namespace(type: .user))
+            $0.linux?.uidMappings = [IDMapping(containerID: 0, hostID: 1000, size: 1)]
+        }, field: "linux.uidMappings")
+        XCTAssertNoThrow(try SpecValidator.validate(try mutated {
+            $0.linux?.namespaces?.append(Namespace(type: .user))
+            $0.linux?.uidMappings = [IDMapping(containerID: 0, hostID: 1000, size: 1)]
+            $0.linux?.gidMappings = [IDMapping(containerID: 0, hostID: 1000, size: 1)]
+        }))
+    }
+
+    func testRejectsHostnameWithoutUTSNamespace() throws {
+        assertRejects(try mutated { $0.linux?.namespaces?.removeAll { $0.type == .uts } }, field: "hostname")
+        // Joining an existing uts namespace is not owning one either.
+        assertRejects(try mutated {
+            if let index = $0.linux?.namespaces?.firstIndex(where: { $0.type == .uts }) {
+                $0.linux?.namespaces?[index].path = "/proc/1/ns/uts"
+            }
+        }, field: "hostname")
+        // No hostname, no uts namespace: fine.
+        XCTAssertNoThrow(try SpecValidator.validate(try mutated {
+            $0.hostname = nil
+            $0.linux?.namespaces?.removeAll { $0.type == .uts }
+        }))
+    }
+
+    func testRejectsDomainnameWithoutUTSNamespace() throws {
+        assertRejects(try mutated {
+            $0.hostname = nil
+            $0.domainname = "example.org"
+            $0.linux?.namespaces?.removeAll { $0.type == .uts }
+        }, field: "domainname")
+    }
+
+    func testRejectsRelativeMountDestination() throws {
+        assertRejects(try mutated { $0.mounts?.append(Mount(destination: "data", type: "tmpfs", source: "tmpfs")) },
+                      field: "mounts[7].destination")
+    }
+
+    func testRejectsRelativeHookPath() throws {
+        assertRejects(try mutated {
+            var hooks = Hooks()
+            hooks.poststart = [Hook(path: "/bin/true"), Hook(path: "bin/hook")]
+            $0.hooks = hooks
+        }, field: "hooks.poststart[1].path")
+    }
+
+    func testRejectsZeroHookTimeout() throws {
+        assertRejects(try mutated {
+            var hooks = Hooks()
+            hooks.createRuntime = [Hook(path: "/bin/true", timeout: 0)]
+            $0.hooks = hooks
+        }, field: "hooks.createRuntime[0].timeout")
+        XCTAssertNoThrow(try SpecValidator.validate(try mutated {
+            var hooks = Hooks()
+            hooks.createRuntime = [Hook(path: "/bin/true", timeout: 5)]
+            $0.hooks = hooks
+        }))
+    }
+
+    func testRejectsUnknownRootfsPropagation() throws {
+        assertRejects(try mutated { $0.linux?.rootfsPropagation = "sideways" }, field: "linux.rootfsPropagation")
+        XCTAssertNoThrow(try SpecValidator.validate(try mutated { $0.linux?.rootfsPropagation = "rslave" }))
+    }
+
+    func testRejectsUnknownDeviceType() throws {
+        assertRejects(try mutated {
+            $0.linux?.devices = [Device(type: "x", path: "/dev/fuse", major: 10, minor: 229)]
+        }, field: "linux.devices[0].type")
+    }
+
+    func testRejectsDeviceOutsideDev() throws {
+        assertRejects(try mutated {
+            $0.linux?.devices = [Device(type: "c", path: "/tmp/fuse", major: 10, minor: 229)]
+        }, field: "linux.devices[0].path")
+    }
+
+    func testRejectsCharDeviceWithoutNumbers() throws {
+        assertRejects(try mutated {
+            $0.linux?.devices = [Device(type: "c", path: "/dev/fuse", major: nil, minor: nil)]
+        }, field: "linux.devices[0]")
+        // A fifo needs no numbers.
+        XCTAssertNoThrow(try SpecValidator.validate(try mutated {
+            $0.linux?.devices = [Device(type: "p", path: "/dev/fifo", major: nil, minor: nil)]
+        }))
+    }
+
+    func testRejectsUnknownSeccompDefaultAction() throws {
+        assertRejects(try mutated { $0.linux?.seccomp = Seccomp(defaultAction: "SCMP_ACT_MAYBE") },
+                      field: "linux.seccomp.defaultAction")
+    }
+
+    func testRejectsUnknownSeccompRuleAction() throws {
+        assertRejects(try mutated {
+            $0.linux?.seccomp = Seccomp(defaultAction: "SCMP_ACT_ALLOW",
+                                        syscalls: [SeccompSyscall(names: ["kill"], action: "SCMP_ACT_NOPE")])
+        }, field: "linux.seccomp.syscalls[0].action")
+    }
+
+    func testRejectsUnknownSeccompOperator() throws {
+        assertRejects(try mutated {
+            $0.linux?.seccomp = Seccomp(defaultAction: "SCMP_ACT_ALLOW", syscalls: [
+                SeccompSyscall(names: ["read"], action: "SCMP_ACT_ERRNO"),
+                SeccompSyscall(names: ["personality"], action: "SCMP_ACT_ERRNO",
+                               args: [SeccompArg(index: 0, value: 8, op: "SCMP_CMP_EQ"),
+                                      SeccompArg(index: 1, value: 8, op: "SCMP_CMP_ABOUT")]),
+            ])
+        }, field: "linux.seccomp.syscalls[1].args[1].op")
+    }
+
+    func testRejectsSeccompArgIndexSix() throws {
+        assertRejects(try mutated {
+            $0.linux?.seccomp = Seccomp(defaultAction: "SCMP_ACT_ALLOW", syscalls: [
+                SeccompSyscall(names: ["personality"], action: "SCMP_ACT_ERRNO",
+                               args: [SeccompArg(index: 6, value: 8, op: "SCMP_CMP_EQ")]),
+            ])
+        }, field: "linux.seccomp.syscalls[0].args[0].index")
+        XCTAssertNoThrow(try SpecValidator.validate(try mutated {
+            $0.linux?.seccomp = Seccomp(defaultAction: "SCMP_ACT_ALLOW", syscalls: [
+                SeccompSyscall(names: ["personality"], action: "SCMP_ACT_ERRNO",
+                               args: [SeccompArg(index: 5, value: 8, op: "SCMP_CMP_EQ")]),
+            ])
+        }))
+    }
+
+    func testRejectsSeccompRuleWithoutNames() throws {
+        assertRejects(try mutated {
+            $0.linux?.seccomp = Seccomp(defaultAction: "SCMP_ACT_ALLOW",
+                                        syscalls: [SeccompSyscall(names: [], action: "SCMP_ACT_ERRNO")])
+        }, field: "linux.seccomp.syscalls[0].names")
+    }
+
+    func testRejectsTimeOffsetsWithoutTimeNamespace() throws {
+        assertRejects(try mutated { $0.linux?.timeOffsets = [:] }, field: "linux.timeOffsets")
+    }
+}
