@@ -63,18 +63,19 @@ public enum CgroupResources {
     static func memorySettings(_ memory: Resources.Memory) throws(CgroupResourceError) -> [CgroupSetting] {
         var out: [CgroupSetting] = []
         let field = "linux.resources.memory"
-        if let limit = memory.limit {
+        // As runc: 0 means "not set" for limit, reservation and swap.
+        if let limit = memory.limit, limit != 0 {
             out.append(CgroupSetting(file: "memory.max", value: limit < 0 ? "max" : "\(limit)", field: field + ".limit"))
         }
-        if let reservation = memory.reservation {
+        if let reservation = memory.reservation, reservation != 0 {
             out.append(CgroupSetting(file: "memory.low", value: reservation < 0 ? "max" : "\(reservation)", field: field + ".reservation"))
         }
-        if let swap = memory.swap {
+        if let swap = memory.swap, swap != 0 {
             // The spec's swap is memory+swap (v1 semantics); v2 limits swap alone.
             let value: String
             if swap < 0 {
                 value = "max"
-            } else if let limit = memory.limit, limit >= 0 {
+            } else if let limit = memory.limit, limit > 0 {
                 guard swap >= limit else {
                     throw .unsupported(field: field + ".swap", reason: "memory+swap limit \(swap) is below the memory limit \(limit)")
                 }

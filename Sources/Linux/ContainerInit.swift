@@ -118,9 +118,7 @@ public struct ContainerInit {
             try sys("chroot \(context.rootfs)", chroot(context.rootfs))
             try sys("chdir /", chdir("/"))
         }
-        if process.terminal == true { try setUpTerminal(process.consoleSize) }
-        if hasMountNamespace { try rootfs.finish() }
-        try setIdentity(spec)
+        // sysctls go in before readonlyPaths makes /proc/sys read-only.
         for (key, value) in (linux.sysctl ?? [:]).sorted(by: { $0.key < $1.key }) {
             do {
                 try FileIO.write("/proc/sys/" + key.split(separator: ".").joined(separator: "/"), value)
@@ -128,6 +126,9 @@ public struct ContainerInit {
                 throw SetupError("config.json: linux.sysctl.\(key): \(error)")
             }
         }
+        if process.terminal == true { try setUpTerminal(process.consoleSize) }
+        if hasMountNamespace { try rootfs.finish() }
+        try setIdentity(spec)
         try applyRlimits(process.rlimits ?? [])
         if let score = process.oomScoreAdj {
             try FileIO.write("/proc/self/oom_score_adj", "\(score)")

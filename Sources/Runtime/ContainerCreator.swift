@@ -48,6 +48,16 @@ public struct ContainerCreator {
         return Bundle(path: bundle, spec: spec, rootfs: try FileIO.realPath(rootfs))
     }
 
+    /// The host ids that a new user namespace maps the container's root to.
+    static func hostRoot(_ linux: LinuxConfig) -> (uid: uid_t, gid: gid_t)? {
+        guard (linux.namespaces ?? []).contains(where: { $0.type == .user && $0.path == nil }) else { return nil }
+        func host(_ maps: [IDMapping]?) -> UInt32? {
+            maps?.first { $0.containerID == 0 && $0.size > 0 }?.hostID
+        }
+        guard let uid = host(linux.uidMappings), let gid = host(linux.gidMappings) else { return nil }
+        return (uid, gid)
+    }
+
     /// Returns the init's pid; the init is our child until we exit.
     public func create(id: ContainerID, options: CreateOptions) throws -> pid_t {
         let bundle = try Self.loadBundle(options.bundle)
@@ -74,6 +84,11 @@ public struct ContainerCreator {
         try store.save(record)
         let fifoPath = store.fifo(id)
         try sys("mkfifo \(fifoPath)", mkfifo(fifoPath, 0o622))
+        // In a user namespace the init reopens the FIFO as the container's
+        // root, which must own it (as runc does).
+        if let root = Self.hostRoot(linux) {
+            try sys("chown \(fifoPath)", chown(fifoPath, root.uid, root.gid))
+        }
         cleanup.cgroup = try cgroup.create(settings: settings) ? cgroup : nil
 
         let pid = try spawnInit(bundle: bundle, cgroup: cgroup, fifoPath: fifoPath, options: options,

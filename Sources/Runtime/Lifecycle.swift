@@ -137,7 +137,8 @@ public struct Lifecycle {
     /// Bounded wait for the init to be gone (or a zombie for its parent).
     func waitUntilGone(_ record: ContainerRecord) {
         guard record.pid > 0 else { return }
-        for _ in 0..<2000 where ProcessStat.isAlive(pid: record.pid, startTime: record.pidStartTime) {
+        for _ in 0..<2000 {
+            if !ProcessStat.isAlive(pid: record.pid, startTime: record.pidStartTime) { return }
             usleep(1000)
         }
     }
