@@ -1,7 +1,7 @@
 #!/bin/bash
 # Installs the Debian packages vessel builds and tests with (root, Debian 12).
 set -euo pipefail
-packages=(libseccomp-dev libcap-dev busybox-static jq python3-jsonschema util-linux)
+packages=(libseccomp-dev libcap-dev busybox-static jq util-linux gcc)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -10,4 +10,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "install-deps: installing ${missing[*]}"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+# check.py needs jsonschema 4.18+ (draft 2020-12 with referencing);
+# Debian 12 packages an older one, so take it from PyPI when missing.
+if ! python3 -c 'import jsonschema, referencing' 2>/dev/null; then
+  echo "install-deps: installing jsonschema from PyPI"
+  python3 -m pip install -q 'jsonschema>=4.18' 2>/dev/null || python3 -m pip install -q --break-system-packages 'jsonschema>=4.18'
 fi
