@@ -186,3 +186,6 @@ dev_t vessel_makedev(unsigned int major, unsigned int minor) { return makedev(ma
 
 int vessel_unshare_cgroup(void) { return unshare(CLONE_NEWCGROUP); }
 int vessel_pipe(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
+
+// KEYCTL_JOIN_SESSION_KEYRING (1): a new session keyring named `name`.
+int vessel_join_session_keyring(const char *name) { return (int)syscall(SYS_keyctl, 1, name, 0, 0, 0); }

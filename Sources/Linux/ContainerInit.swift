@@ -96,6 +96,10 @@ public struct ContainerInit {
         let linux = spec.linux ?? LinuxConfig()
         let namespaces = linux.namespaces ?? []
         if context.unshareCgroup { try sys("unshare cgroup namespace", vessel_unshare_cgroup()) }
+        // The host's session keyring must not be reachable from the container.
+        if let name = context.newKeyring, vessel_join_session_keyring(name) < 0, errno != ENOSYS {
+            throw SystemError("create a session keyring")
+        }
         let hasMountNamespace = namespaces.contains { $0.type == .mount }
         let rootfs = Rootfs(spec: spec, rootfs: context.rootfs, cgroupDirectory: context.cgroupDirectory,
                             newCgroupNamespace: namespaces.contains { $0.type == .cgroup },

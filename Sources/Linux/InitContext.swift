@@ -16,6 +16,8 @@ public struct InitContext {
     /// Set when a new cgroup namespace is wanted: init unshares it after it
     /// has been moved into its cgroup, so the namespace is rooted there.
     public var unshareCgroup = false
+    /// Give the container a session keyring of its own (unless --no-new-keyring).
+    public var newKeyring: String?
 
     public init(socketFD: Int32, fifoFD: Int32, bundle: String, rootfs: String) {
         self.socketFD = socketFD
@@ -33,6 +35,7 @@ public struct InitContext {
         if noPivot { env.append("_VESSEL_NO_PIVOT=1") }
         if pauseForHooks { env.append("_VESSEL_PAUSE=1") }
         if unshareCgroup { env.append("_VESSEL_CGROUPNS=1") }
+        if let newKeyring { env.append("_VESSEL_KEYRING=\(newKeyring)") }
         return env
     }
 
@@ -47,6 +50,7 @@ public struct InitContext {
         context.noPivot = value("_VESSEL_NO_PIVOT") == "1"
         context.pauseForHooks = value("_VESSEL_PAUSE") == "1"
         context.unshareCgroup = value("_VESSEL_CGROUPNS") == "1"
+        context.newKeyring = value("_VESSEL_KEYRING")
         context.preserveFDs = value("_VESSEL_PRESERVE_FDS").flatMap(Int.init) ?? 0
         return context
     }

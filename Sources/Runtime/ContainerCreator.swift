@@ -125,6 +125,7 @@ public struct ContainerCreator {
         context.cgroupDirectory = cgroup.directory
         context.noPivot = options.noPivot
         context.preserveFDs = options.preserveFDs
+        if !options.noNewKeyring { context.newKeyring = "_ses." + record.id }
         context.unshareCgroup = namespaces.contains { $0.type == .cgroup && $0.path == nil }
         let hooks = spec.hooks
         context.pauseForHooks = [hooks?.prestart, hooks?.createRuntime, hooks?.createContainer, hooks?.startContainer]

@@ -58,6 +58,7 @@ int vessel_pidfd_open(pid_t pid);
 int vessel_pidfd_send_signal(int pidfd, int sig);
 int vessel_capset(uint64_t effective, uint64_t permitted, uint64_t inheritable);
 int vessel_errno(void);
+int vessel_join_session_keyring(const char *name);
 int vessel_unshare_cgroup(void);
 int vessel_pipe(int fds[2]);
 int vessel_setresuid(uid_t uid);
