@@ -29,6 +29,17 @@ static void spawn_child(const struct vessel_spawn_args *a, const sigset_t *old_m
     // Die with the runtime until set-up is done; the init clears this once
     // it reports ready, so a crashed `create` leaves no half-made container.
     if (a->sync_fd >= 0) prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    int exe_fd = -1;
+    if (a->protect_then_join) {
+        // The container's mount namespace does not hold our binary: open it
+        // from a read-only bind in a private copy of ours, then join.
+        if (unshare(CLONE_NEWNS) != 0) child_fail(125);
+        if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) != 0) child_fail(125);
+        if (mount(a->path, a->path, NULL, MS_BIND, NULL) != 0) child_fail(125);
+        if (mount(NULL, a->path, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) != 0) child_fail(125);
+        exe_fd = open(a->path, O_PATH | O_CLOEXEC);
+        if (exe_fd < 0) child_fail(125);
+    }
     for (int i = 0; i < a->join_count; i++) {
         if (setns(a->join_fds[i], 0) != 0) child_fail(126);
     }
@@ -69,7 +80,11 @@ static void spawn_child(const struct vessel_spawn_args *a, const sigset_t *old_m
         sigaction(sig, &sa, NULL);
     }
     sigprocmask(SIG_SETMASK, old_mask, NULL);
-    execve(a->path, a->argv, a->envp);
+    if (exe_fd >= 0) {
+        syscall(SYS_execveat, exe_fd, "", a->argv, a->envp, AT_EMPTY_PATH);
+    } else {
+        execve(a->path, a->argv, a->envp);
+    }
     child_fail(127);
 }
 
@@ -189,3 +204,4 @@ int vessel_pipe(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
 
 // KEYCTL_JOIN_SESSION_KEYRING (1): a new session keyring named `name`.
 int vessel_join_session_keyring(const char *name) { return (int)syscall(SYS_keyctl, 1, name, 0, 0, 0); }
+int vessel_setns(int fd, int nstype) { return setns(fd, nstype); }

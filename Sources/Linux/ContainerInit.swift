@@ -130,10 +130,10 @@ public struct ContainerInit {
                 throw SetupError("config.json: linux.sysctl.\(key): \(error)")
             }
         }
-        if process.terminal == true { try setUpTerminal(process.consoleSize) }
+        if process.terminal == true { try Terminal.attach(consoleFD: context.consoleFD, size: process.consoleSize) }
         if hasMountNamespace { try rootfs.finish() }
         try setIdentity(spec)
-        try applyRlimits(process.rlimits ?? [])
+        try Rlimits.apply(process.rlimits ?? [])
         if let score = process.oomScoreAdj {
             try FileIO.write("/proc/self/oom_score_adj", "\(score)")
         }
@@ -151,40 +151,6 @@ public struct ContainerInit {
         }
     }
 
-    func applyRlimits(_ limits: [Rlimit]) throws {
-        for limit in limits {
-            guard let resource = SpecValidator.rlimitNames[limit.type] else { continue }
-            var value = rlimit(rlim_cur: rlim_t(limit.soft), rlim_max: rlim_t(limit.hard))
-            if setrlimit(__rlimit_resource_t(UInt32(resource)), &value) != 0 {
-                let err = SystemError("setrlimit").errno
-                var current = rlimit()
-                getrlimit(__rlimit_resource_t(UInt32(resource)), &current)
-                throw SetupError("config.json: process.rlimits: cannot set \(limit.type) to soft \(limit.soft), hard \(limit.hard) (the host's hard limit is \(current.rlim_max)): \(err)")
-            }
-        }
-    }
-
-    /// A new pty: the master goes to the console socket, the slave becomes
-    /// our controlling terminal and stdio.
-    func setUpTerminal(_ size: ConsoleSize?) throws {
-        guard context.consoleFD >= 0 else {
-            throw SetupError("process.terminal is true but no --console-socket was given")
-        }
-        let master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC)
-        guard master >= 0 else { throw SystemError("open /dev/ptmx") }
-        let number = vessel_pty_unlock_and_number(master)
-        guard number >= 0 else { throw SystemError("unlock pty") }
-        let slave = open("/dev/pts/\(number)", O_RDWR | O_NOCTTY | O_CLOEXEC)
-        guard slave >= 0 else { throw SystemError("open /dev/pts/\(number)") }
-        if let size { _ = vessel_set_winsize(master, size.height, size.width) }
-        try sys("send the pty to the console socket", vessel_send_fd(context.consoleFD, master, "/dev/pts/\(number)"))
-        Glibc.close(master)
-        Glibc.close(context.consoleFD)
-        _ = setsid()
-        try sys("set controlling terminal", vessel_set_ctty(slave))
-        for target in Int32(0)...2 { try sys("dup pty", dup2(slave, target)) }
-        if slave > 2 { Glibc.close(slave) }
-    }
 
     /// Blocks until `start` opens the FIFO's other end, then writes a byte.
     func waitForStart() throws {

@@ -17,6 +17,7 @@ public struct SpawnRequest {
     public var newSession = false
     public var protectExecutable = false
     public var becomeRoot = false
+    public var protectThenJoin = false
 
     public init(path: String, arguments: [String], environment: [String]) {
         self.path = path
@@ -46,6 +47,7 @@ public enum Spawner {
         args.new_session = request.newSession ? 1 : 0
         args.protect_exe = request.protectExecutable ? 1 : 0
         args.become_root = request.becomeRoot ? 1 : 0
+        args.protect_then_join = request.protectThenJoin ? 1 : 0
         let pid = request.path.withCString { path in
             args.path = path
             args.argv = UnsafePointer(argv.pointer)

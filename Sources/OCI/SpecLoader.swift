@@ -13,7 +13,7 @@ public enum SpecLoader {
         }
     }
 
-    static func describe(_ error: DecodingError, path: String) -> ConfigError {
+    public static func describe(_ error: DecodingError, path: String) -> ConfigError {
         switch error {
         case let .typeMismatch(type, context):
             return .wrongType(field: fieldName(context.codingPath), expected: typeName(type))

@@ -18,7 +18,7 @@ struct Vessel: ParsableCommand {
         subcommands: [
             SpecCommand.self, CreateCommand.self, StartCommand.self, RunCommand.self, StateCommand.self,
             ListCommand.self, KillCommand.self, DeleteCommand.self, PauseCommand.self, ResumeCommand.self,
-            PsCommand.self, FeaturesCommand.self, UnsupportedCommand.Exec.self, UnsupportedCommand.Checkpoint.self,
+            PsCommand.self, FeaturesCommand.self, ExecCommand.self, UnsupportedCommand.Checkpoint.self,
             UnsupportedCommand.Restore.self, UnsupportedCommand.Update.self, UnsupportedCommand.Events.self,
         ]
     )

@@ -31,6 +31,8 @@ struct vessel_spawn_args {
     int new_session;         // setsid() in the child
     int protect_exe;
     int become_root;         // after sync: setresuid/gid(0) in a new user namespace
+    int protect_then_join;   // for exec: protect the executable in a private mount
+                             // namespace first, then join, then execveat it
     const char *path;
     char *const *argv;
     char *const *envp;
@@ -58,6 +60,7 @@ int vessel_pidfd_open(pid_t pid);
 int vessel_pidfd_send_signal(int pidfd, int sig);
 int vessel_capset(uint64_t effective, uint64_t permitted, uint64_t inheritable);
 int vessel_errno(void);
+int vessel_setns(int fd, int nstype);
 int vessel_join_session_keyring(const char *name);
 int vessel_unshare_cgroup(void);
 int vessel_pipe(int fds[2]);

@@ -103,13 +103,6 @@ enum UnsupportedCommand {
         try perform(global) { throw RuntimeError.unsupported("vessel \(name) is not implemented yet") }
     }
 
-    struct Exec: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "exec", abstract: "Not implemented yet.")
-        @OptionGroup var global: GlobalOptions
-        @Argument(parsing: .allUnrecognized) var rest: [String] = []
-        func run() throws { try refuse("exec", global) }
-    }
-
     struct Checkpoint: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "checkpoint", abstract: "Not supported (no CRIU).")
         @OptionGroup var global: GlobalOptions

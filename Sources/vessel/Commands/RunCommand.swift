@@ -37,11 +37,12 @@ struct RunCommand: ParsableCommand {
         if exitCode != 0 { throw ExitCode(exitCode) }
     }
 
-    /// Signals sent to `vessel run` go on to the container, as with runc.
-    func forwardSignals(to pid: pid_t) {
-        forwardedPID = pid
-        for signal in [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH] {
-            Glibc.signal(signal) { received in kill(forwardedPID, received) }
-        }
+}
+
+/// Signals sent to `vessel run` or `vessel exec` go on to the process, as with runc.
+func forwardSignals(to pid: pid_t) {
+    forwardedPID = pid
+    for signal in [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH] {
+        Glibc.signal(signal) { received in kill(forwardedPID, received) }
     }
 }

@@ -1,0 +1,161 @@
+import FoundationEssentials
+import Glibc
+import Linux
+import OCI
+
+/// `vessel exec` flags that shape the new process; nil means "as the
+/// container's config.json says".
+public struct ExecOptions {
+    public var processFile: String?
+    public var arguments: [String] = []
+    public var terminal = false
+    public var consoleSocket: String?
+    public var cwd: String?
+    public var env: [String] = []
+    public var user: String?
+    public var additionalGids: [UInt32] = []
+    public var capabilities: [String] = []
+    public var noNewPrivileges = false
+    public var preserveFDs = 0
+    public var pidFile: String?
+    public init() {}
+}
+
+// Starts a process inside a running container: every namespace of its init
+// and its cgroup, with its capabilities, seccomp and rlimits unless told
+// otherwise. The process is our child, so `exec` can wait for it.
+public struct ProcessExecutor {
+    let store: StateStore
+
+    public init(store: StateStore) { self.store = store }
+
+    /// Namespaces the C shim joins before exec, user first. The mount
+    /// namespace is joined by the exec'd vessel itself, once its libraries
+    /// are loaded from the host (the container has none of them).
+    static let joinOrder = ["user", "ipc", "uts", "net", "cgroup"]
+
+    public func exec(_ id: ContainerID, options: ExecOptions) throws -> pid_t {
+        let record = try store.load(id)
+        let status = store.status(of: record)
+        guard status == .running || status == .created else {
+            throw RuntimeError.wrongState(id: id.value, operation: "exec in", status: status.rawValue)
+        }
+        let spec = try SpecLoader.decode(FileIO.readData(record.bundle + "/config.json"), path: record.bundle + "/config.json")
+        let process = try makeProcess(spec.process, options)
+        if process.terminal == true && options.consoleSocket == nil {
+            throw RuntimeError.invalidArgument("--tty needs --console-socket")
+        }
+        let plan = ExecPlan(process: process, seccomp: spec.linux?.seccomp, preserveFDs: options.preserveFDs)
+        let planJSON = String(decoding: try JSONEncoder().encode(plan), as: UTF8.self)
+
+        let (channel, childEnd) = try InitChannel.pair()
+        defer { channel.close() }
+        var consoleFD: Int32 = -1
+        if process.terminal == true, let path = options.consoleSocket { consoleFD = try ConsoleSocket.connect(path) }
+        var joined: [Int32] = []
+        var pidNamespace: Int32 = -1
+        defer {
+            close(childEnd)
+            if consoleFD >= 0 { close(consoleFD) }
+            joined.forEach { close($0) }
+            if pidNamespace >= 0 { close(pidNamespace) }
+        }
+        var mountNamespace: Int32 = -1
+        defer { if mountNamespace >= 0 { close(mountNamespace) } }
+        if Self.differs(pid: record.pid, "mnt") {
+            // Inherited across exec on purpose: no O_CLOEXEC.
+            mountNamespace = open("/proc/\(record.pid)/ns/mnt", O_RDONLY)
+            guard mountNamespace >= 0 else { throw SystemError("open /proc/\(record.pid)/ns/mnt") }
+        }
+        var joinsUser = false
+        for name in Self.joinOrder + ["pid"] where Self.differs(pid: record.pid, name) {
+            let path = "/proc/\(record.pid)/ns/\(name)"
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw SystemError("open \(path)") }
+            if name == "pid" { pidNamespace = fd } else { joined.append(fd) }
+            if name == "user" { joinsUser = true }
+        }
+        let executable = try FileIO.realPath("/proc/self/exe")
+        var request = SpawnRequest(path: executable, arguments: ["vessel", "init"], environment: [
+            "\(ExecPlan.environmentName)=\(planJSON)", "_VESSEL_SOCKET=\(childEnd)", "_VESSEL_CONSOLE=\(consoleFD)", "_VESSEL_MNTNS=\(mountNamespace)",
+        ])
+        request.joinNamespaceFDs = joined
+        request.joinPIDNamespaceFD = pidNamespace
+        request.syncFD = childEnd
+        request.becomeRoot = joinsUser
+        request.protectThenJoin = true
+        let pid = try Spawner.spawn(request)
+        do {
+            if let cgroup = record.cgroup, cgroup.exists { try cgroup.addProcess(pid) }
+            channel.send(.proceed("go"))
+            close(childEnd)
+            switch channel.receive() {
+            case nil:
+                break // the socket closed on execve: the process runs
+            case let .failed(text)?:
+                throw RuntimeError.initFailed(text)
+            default:
+                throw RuntimeError.initFailed("exec: unexpected message from the new process")
+            }
+        } catch {
+            kill(pid, SIGKILL)
+            let status = Spawner.wait(pid)
+            if case RuntimeError.initFailed = error { throw error }
+            throw RuntimeError.initFailed("\(error) (\(ContainerCreator.describeEarlyExit(status)))")
+        }
+        if let pidFile = options.pidFile { try FileIO.writeAtomically(pidFile, Data("\(pid)".utf8)) }
+        return pid
+    }
+
+    /// Whether the container's init is in another namespace of this kind.
+    static func differs(pid: Int32, _ name: String) -> Bool {
+        let theirs = try? FileIO.readLink("/proc/\(pid)/ns/\(name)")
+        let ours = try? FileIO.readLink("/proc/self/ns/\(name)")
+        return theirs != nil && theirs != ours
+    }
+
+    func makeProcess(_ base: Process?, _ options: ExecOptions) throws -> Process {
+        if let file = options.processFile {
+            let data: Data
+            do { data = try FileIO.readData(file) } catch { throw ConfigError.unreadable(path: file, reason: "\(error.errno)") }
+            do {
+                return try JSONDecoder().decode(Process.self, from: data)
+            } catch let error as DecodingError {
+                throw RuntimeError.invalidArgument("\(file): " + "\(SpecLoader.describe(error, path: file))".replacingPrefix("config.json: ", with: ""))
+            }
+        }
+        guard !options.arguments.isEmpty else { throw RuntimeError.invalidArgument("exec: give the command to run, or --process") }
+        var process = base ?? Process(args: nil)
+        process.args = options.arguments
+        process.terminal = options.terminal
+        process.consoleSize = nil
+        if let cwd = options.cwd { process.cwd = cwd }
+        process.env = (process.env ?? []) + options.env
+        if let user = options.user {
+            let parts = user.split(separator: ":", maxSplits: 1)
+            guard let uid = parts.first.flatMap({ UInt32($0) }) else {
+                throw RuntimeError.invalidArgument("--user \(user.debugDescription): expected uid[:gid] as numbers")
+            }
+            process.user.uid = uid
+            process.user.gid = parts.count > 1 ? (UInt32(parts[1]) ?? process.user.gid) : process.user.gid
+        }
+        if !options.additionalGids.isEmpty { process.user.additionalGids = options.additionalGids }
+        if !options.capabilities.isEmpty {
+            var caps = process.capabilities ?? Capabilities()
+            for cap in options.capabilities {
+                for keyPath in [\Capabilities.bounding, \.effective, \.permitted] where !(caps[keyPath: keyPath] ?? []).contains(cap) {
+                    caps[keyPath: keyPath] = (caps[keyPath: keyPath] ?? []) + [cap]
+                }
+            }
+            process.capabilities = caps
+        }
+        if options.noNewPrivileges { process.noNewPrivileges = true }
+        return process
+    }
+}
+
+extension String {
+    func replacingPrefix(_ prefix: String, with replacement: String) -> String {
+        hasPrefix(prefix) ? replacement + dropFirst(prefix.count) : self
+    }
+}

@@ -1,0 +1,49 @@
+import ArgumentParser
+import Glibc
+import Linux
+import OCI
+import Runtime
+
+struct ExecCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "exec", abstract: "Run a process inside a running container.")
+    @OptionGroup var global: GlobalOptions
+    @Option(name: [.short, .customLong("process")], help: "A process.json (runtime-spec process object).") var process: String?
+    @Flag(name: [.short, .customLong("tty")], help: "Give the process a terminal (needs --console-socket).") var tty = false
+    @Option(name: .customLong("console-socket"), help: "Unix socket that receives the pty master.") var consoleSocket: String?
+    @Flag(name: [.short, .long], help: "Return once the process has started.") var detach = false
+    @Option(name: .customLong("pid-file"), help: "Write the process's pid to this file.") var pidFile: String?
+    @Option(help: "Working directory inside the container.") var cwd: String?
+    @Option(name: [.short, .customLong("env")], help: "KEY=value to add to the environment.") var env: [String] = []
+    @Option(name: [.short, .customLong("user")], help: "uid[:gid]") var user: String?
+    @Option(name: [.short, .customLong("additional-gids")], help: "An additional group id.") var additionalGids: [UInt32] = []
+    @Option(name: [.short, .customLong("cap")], help: "A capability to add.") var cap: [String] = []
+    @Flag(name: .customLong("no-new-privs"), help: "Set no_new_privs.") var noNewPrivs = false
+    @Option(name: .customLong("preserve-fds"), help: "Pass this many extra file descriptors (from fd 3).") var preserveFDs: Int = 0
+    @Argument(help: "Container id.") var id: String
+    @Argument(parsing: .captureForPassthrough, help: "The command and its arguments.") var command: [String] = []
+
+    func run() throws {
+        var exitCode: Int32 = 0
+        try perform(global) {
+            var options = ExecOptions()
+            options.processFile = process
+            options.arguments = command.first == "--" ? Array(command.dropFirst()) : command
+            options.terminal = tty
+            options.consoleSocket = consoleSocket
+            options.cwd = cwd
+            options.env = env
+            options.user = user
+            options.additionalGids = additionalGids
+            options.capabilities = cap
+            options.noNewPrivileges = noNewPrivs
+            options.preserveFDs = max(0, preserveFDs)
+            options.pidFile = pidFile
+            let executor = ProcessExecutor(store: StateStore(root: global.root))
+            let pid = try executor.exec(containerID(id), options: options)
+            if detach { return }
+            forwardSignals(to: pid)
+            exitCode = Spawner.exitCode(fromWaitStatus: Spawner.wait(pid))
+        }
+        if exitCode != 0 { throw ExitCode(exitCode) }
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import XCTest
+
+final class ExecTests: XCTestCase {
+    var harness: Harness!
+
+    override func setUpWithError() throws { harness = try Harness() }
+    override func tearDown() { harness?.cleanUp() }
+
+    func startSleeper(_ id: String, _ modify: (inout [String: Any]) -> Void = { _ in }) throws -> Int {
+        let bundle = try harness.shellBundle("sleep 100", modify)
+        XCTAssertEqual(try harness.vessel(["run", "-d", "--bundle", bundle, id]).code, 0)
+        return try XCTUnwrap(try harness.state(id)?["pid"] as? Int)
+    }
+
+    /// The exec'd process is in the container's namespaces and cgroup, with
+    /// its capabilities, as seen from inside.
+    func testExecJoinsTheContainer() throws {
+        let pid = try startSleeper("e1")
+        let outcome = try harness.vessel(["exec", "e1", "sh", "-c",
+            "hostname; readlink /proc/self/ns/pid; readlink /proc/self/ns/mnt; grep CapEff /proc/self/status; cat /proc/self/cgroup | grep ^0::; ps -o comm"])
+        XCTAssertEqual(outcome.code, 0, outcome.stderr)
+        let lines = outcome.stdout.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.first, "vessel")
+        XCTAssertEqual(lines[1], try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/ns/pid"))
+        XCTAssertEqual(lines[2], try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/ns/mnt"))
+        XCTAssertEqual(lines[3], "CapEff:\t0000000020000420")
+        XCTAssertEqual(lines[4], "0::/")
+        XCTAssertTrue(lines.contains("sleep"), "\(lines)")
+    }
+
+    func testExitStatusEnvCwdAndUser() throws {
+        _ = try startSleeper("e2")
+        XCTAssertEqual(try harness.vessel(["exec", "e2", "sh", "-c", "exit 5"]).code, 5)
+        let outcome = try harness.vessel(["exec", "--env", "GREETING=hi", "--cwd", "/etc", "--user", "1000:1001", "e2",
+                                          "sh", "-c", "echo $GREETING; pwd; id -u; id -g"])
+        XCTAssertEqual(outcome.code, 0, outcome.stderr)
+        XCTAssertEqual(outcome.stdout, "hi\n/etc\n1000\n1001\n")
+    }
+
+    func testProcessFile() throws {
+        _ = try startSleeper("e3")
+        let file = harness.scratch + "/process.json"
+        let process: [String: Any] = ["args": ["sh", "-c", "echo from-file; ulimit -n"], "cwd": "/",
+                                      "user": ["uid": 0, "gid": 0], "env": ["PATH=/bin"],
+                                      "rlimits": [["type": "RLIMIT_NOFILE", "soft": 77, "hard": 77]]]
+        try JSONSerialization.data(withJSONObject: process).write(to: URL(fileURLWithPath: file))
+        let outcome = try harness.vessel(["exec", "--process", file, "e3"])
+        XCTAssertEqual(outcome.code, 0, outcome.stderr)
+        XCTAssertEqual(outcome.stdout, "from-file\n77\n")
+    }
+
+    func testSeccompAppliesToExec() throws {
+        _ = try startSleeper("e4") {
+            $0.setLinux("seccomp", ["defaultAction": "SCMP_ACT_ALLOW",
+                                    "syscalls": [["names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38]]])
+            var mounts = $0["mounts"] as? [[String: Any]] ?? []
+            mounts.append(["destination": "/tmp", "type": "tmpfs", "source": "tmpfs"])
+            $0["mounts"] = mounts
+        }
+        let outcome = try harness.vessel(["exec", "e4", "mkdir", "/tmp/x"])
+        XCTAssertNotEqual(outcome.code, 0)
+        XCTAssertTrue(outcome.stderr.contains("Function not implemented"), outcome.stderr)
+    }
+
+    func testBadExecInputs() throws {
+        _ = try startSleeper("e5")
+        let missing = try harness.vessel(["exec", "e5", "no-such-program"])
+        XCTAssertNotEqual(missing.code, 0)
+        XCTAssertTrue(missing.stderr.contains("not found in $PATH"), missing.stderr)
+        XCTAssertEqual(missing.stderr.split(separator: "\n").count, 1, missing.stderr)
+        let ghost = try harness.vessel(["exec", "ghost", "true"])
+        XCTAssertTrue(ghost.stderr.contains("does not exist"), ghost.stderr)
+        let tty = try harness.vessel(["exec", "-t", "e5", "true"])
+        XCTAssertTrue(tty.stderr.contains("console-socket"), tty.stderr)
+        XCTAssertEqual(try harness.vessel(["kill", "e5", "KILL"]).code, 0)
+        XCTAssertEqual(try harness.waitForStatus("e5", "stopped"), "stopped")
+        let stopped = try harness.vessel(["exec", "e5", "true"])
+        XCTAssertTrue(stopped.stderr.contains("stopped"), stopped.stderr)
+    }
+}
