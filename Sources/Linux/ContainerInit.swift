@@ -26,8 +26,8 @@ public struct ContainerInit {
             channel.send(.ready)
             reportedReady = true
             channel.close()
-            try waitForStart()
-            try prepared.finish()
+            let startFD = try waitForStart()
+            try prepared.finish(startFD: startFD)
         } catch {
             let text = "\(error)".split(separator: "\n").joined(separator: " ")
             if reportedReady {
@@ -47,10 +47,16 @@ public struct ContainerInit {
         let caps: CapabilitySet
         let preserveFDs: Int
 
-        /// After `start`: startContainer hooks, user, capabilities, seccomp, exec.
-        func finish() throws -> Never {
+        /// After `start`: startContainer hooks, user, capabilities, seccomp,
+        /// exec. `startFD` is the exec FIFO: one byte tells `start` the hooks
+        /// ran; its closing at execve (close-on-exec) tells it we exec'd.
+        func finish(startFD: Int32 = -1) throws -> Never {
             if let hooks = spec.hooks?.startContainer, !hooks.isEmpty, let state {
                 try HookRunner.run(hooks, kind: "startContainer", state: state)
+            }
+            if startFD >= 0 {
+                var byte: UInt8 = 0
+                _ = write(startFD, &byte, 1)
             }
             let seccomp = spec.linux?.seccomp.map(SeccompFilter.init)
             let noNewPrivileges = process.noNewPrivileges == true
@@ -152,13 +158,11 @@ public struct ContainerInit {
     }
 
 
-    /// Blocks until `start` opens the FIFO's other end, then writes a byte.
-    func waitForStart() throws {
+    /// Blocks until `start` opens the FIFO's other end.
+    func waitForStart() throws -> Int32 {
         let fd = open("/proc/self/fd/\(context.fifoFD)", O_WRONLY | O_CLOEXEC)
         guard fd >= 0 else { throw SystemError("open exec fifo") }
-        var byte: UInt8 = 0
-        _ = write(fd, &byte, 1)
-        Glibc.close(fd)
         Glibc.close(context.fifoFD)
+        return fd
     }
 }

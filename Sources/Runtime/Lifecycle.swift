@@ -52,16 +52,21 @@ public struct Lifecycle {
         let fd = open(fifoPath, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else { throw SystemError("open \(fifoPath)") }
         defer { close(fd) }
-        // The init writes one byte once it sees us; watch it stays alive meanwhile.
+        // The init writes one byte after the startContainer hooks, and its end
+        // closes at execve; watch that it stays alive meanwhile.
         var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        var gotByte = false
         while true {
             let ready = poll(&poller, 1, 100)
             if ready > 0 {
                 var byte: UInt8 = 0
-                if read(fd, &byte, 1) == 1 { break }
+                let count = read(fd, &byte, 1)
+                if count == 1 { gotByte = true }
+                if count == 0 && gotByte { break }
             }
             if !ProcessStat.isAlive(pid: record.pid, startTime: record.pidStartTime) {
                 unlink(fifoPath)
+                if gotByte { break }
                 throw RuntimeError.initFailed("container \(id.value) exited before it could be started")
             }
         }
