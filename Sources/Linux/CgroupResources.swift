@@ -34,7 +34,8 @@ public enum CgroupResources {
         var out: [CgroupSetting] = []
         if let memory = resources.memory { out += try memorySettings(memory) }
         if let cpu = resources.cpu { out += cpuSettings(cpu) }
-        if let pids = resources.pids {
+        // As runc: a limit of 0 means "not set".
+        if let pids = resources.pids, pids.limit != 0 {
             out.append(CgroupSetting(file: "pids.max", value: pids.limit > 0 ? "\(pids.limit)" : "max", field: "linux.resources.pids.limit"))
         }
         if let blockIO = resources.blockIO { out += ioSettings(blockIO) }

@@ -358,3 +358,15 @@ final class CgroupResourcesTests: XCTestCase {
         XCTAssertTrue(cgroup.exists)
     }
 }
+
+final class CgroupZeroMeansUnsetTests: XCTestCase {
+    /// runc treats 0 as "not set" for pids and memory; podman sends pids 0.
+    func testZeroValuesProduceNoSettings() throws {
+        var resources = Resources()
+        resources.pids = Resources.Pids(limit: 0)
+        resources.memory = Resources.Memory(limit: 0, reservation: 0, swap: 0)
+        XCTAssertEqual(try CgroupResources.settings(for: resources).map(\.file), [])
+        resources.pids = Resources.Pids(limit: -1)
+        XCTAssertEqual(try CgroupResources.settings(for: resources).map(\.value), ["max"])
+    }
+}
