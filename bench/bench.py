@@ -81,8 +81,7 @@ def stats(samples):
 def peak_rss_kib(helper, cmd):
     """Peak RSS of the runtime process itself (not the container), via wait4
     in bench/peak-rss.c. The runtime's own stderr is discarded."""
-    out = subprocess.run([helper] + cmd, stdout=subprocess.DEVNULL,
-                         stderr=subprocess.PIPE, text=True, check=True).stderr
+    out = subprocess.run([helper] + cmd, capture_output=True, text=True, check=True).stdout
     return int(out.strip().splitlines()[-1])
 
 
