@@ -71,15 +71,7 @@ public struct Lifecycle {
             }
         }
         unlink(fifoPath)
-        if let hooks = record.hooks?.poststart, !hooks.isEmpty {
-            let state = String(decoding: try JSONEncoder().encode(record.state(status: .running)), as: UTF8.self)
-            do {
-                try HookRunner.run(hooks, kind: "poststart", state: state)
-            } catch {
-                // The spec: a failing poststart hook is logged, start goes on.
-                warn("\(error)")
-            }
-        }
+        try runLoggingFailures(record.hooks?.poststart, kind: "poststart", record: record, status: .running)
     }
 
     public func kill(_ id: ContainerID, signal: Int32, all: Bool) throws {
@@ -129,13 +121,18 @@ public struct Lifecycle {
         record.cgroup?.destroy()
         waitUntilGone(record)
         store.remove(id)
-        if let hooks = record.hooks?.poststop, !hooks.isEmpty {
-            let state = String(decoding: try JSONEncoder().encode(record.state(status: .stopped)), as: UTF8.self)
-            do {
-                try HookRunner.run(hooks, kind: "poststop", state: state)
-            } catch {
-                warn("\(error)")
-            }
+        try runLoggingFailures(record.hooks?.poststop, kind: "poststop", record: record, status: .stopped)
+    }
+
+    /// poststart and poststop hooks: the spec says a failure is logged and
+    /// the operation goes on.
+    func runLoggingFailures(_ hooks: [Hook]?, kind: String, record: ContainerRecord, status: ContainerStatus) throws {
+        guard let hooks, !hooks.isEmpty else { return }
+        let state = String(decoding: try JSONEncoder().encode(record.state(status: status)), as: UTF8.self)
+        do {
+            try HookRunner.run(hooks, kind: kind, state: state)
+        } catch {
+            warn("\(error)")
         }
     }
 
