@@ -165,8 +165,8 @@ final class CgroupResourcesTests: XCTestCase {
         XCTAssertEqual(result.first?.controller, "pids")
     }
 
-    func testPidsZeroOrNegativeIsMax() throws {
-        XCTAssertEqual(values(try settings { $0.pids = .init(limit: 0) }), ["pids.max": "max"])
+    func testPidsZeroIsUnsetAndNegativeIsMax() throws {
+        XCTAssertEqual(values(try settings { $0.pids = .init(limit: 0) }), [:])
         XCTAssertEqual(values(try settings { $0.pids = .init(limit: -1) }), ["pids.max": "max"])
     }
 
@@ -297,7 +297,7 @@ final class CgroupResourcesTests: XCTestCase {
         let result = try settings {
             $0.memory = .init(limit: 1 << 20)
             $0.cpu = .init(quota: 50_000, period: 100_000)
-            $0.pids = .init(limit: 0)
+            $0.pids = .init(limit: -1)
         }
         for file in ["memory.max", "cpu.max", "pids.max"] { try touch(scratch + "/x/" + file, "stale contents that are long") }
         try cgroup.apply(result)
