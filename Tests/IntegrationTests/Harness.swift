@@ -153,6 +153,9 @@ final class Harness {
         let ids = (try? FileManager.default.contentsOfDirectory(atPath: stateRoot)) ?? []
         for id in ids { _ = try? vessel(["delete", "--force", id]) }
         try? FileManager.default.removeItem(atPath: scratch)
+        // The default parent cgroup vessel made; rmdir fails while any
+        // container still uses it, which is what we want.
+        rmdir("/sys/fs/cgroup/vessel")
     }
 
     /// Nothing of the container is left on the host.
