@@ -87,8 +87,20 @@ def peak_rss_kib(helper, cmd):
 
 def bench(args):
     scratch = tempfile.mkdtemp(prefix="vessel-bench-")
-    bundle, sleeper = make_bundle(scratch)
     rts = [Runtime(n, p, scratch) for n, p in runtimes(args.vessel).items()]
+    try:
+        return measure(args, scratch, rts)
+    finally:
+        # Whatever an interrupted run left: containers, their cgroups, state.
+        for rt in rts:
+            listed = subprocess.run(rt.cmd("list", "-q"), capture_output=True, text=True).stdout.split()
+            for cid in listed:
+                subprocess.run(rt.cmd("delete", "--force", cid), capture_output=True)
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def measure(args, scratch, rts):
+    bundle, sleeper = make_bundle(scratch)
     results = {}  # (operation, runtime) -> [seconds]
 
     def record(op, rt, value):
@@ -141,7 +153,6 @@ def bench(args):
         rss[("create", rt.name)] = peak_rss_kib(helper, rt.cmd("create", "--bundle", sleeper, cid))
         rt.call("delete", "--force", cid)
     sizes = {rt.name: os.path.getsize(os.path.realpath(rt.path)) for rt in rts}
-    shutil.rmtree(scratch, ignore_errors=True)
     return [rt.name for rt in rts], results, throughput, rss, sizes
 
 
