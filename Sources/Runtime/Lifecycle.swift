@@ -162,3 +162,17 @@ extension Lifecycle {
         return record.cgroup?.processes() ?? []
     }
 }
+
+extension Lifecycle {
+    /// `update`: new limits written to the running container's cgroup; a
+    /// controller the host lacks is an error naming it, as in `create`.
+    public func update(_ id: ContainerID, resources: Resources) throws {
+        let record = try store.load(id)
+        let status = store.status(of: record)
+        guard status != .stopped, let cgroup = record.cgroup, cgroup.exists else {
+            throw RuntimeError.wrongState(id: id.value, operation: "update", status: status.rawValue)
+        }
+        let settings = try CgroupResources.settings(for: resources)
+        _ = try cgroup.create(settings: settings)
+    }
+}

@@ -155,7 +155,7 @@ public struct ProcessExecutor {
 }
 
 extension String {
-    func replacingPrefix(_ prefix: String, with replacement: String) -> String {
+    public func replacingPrefix(_ prefix: String, with replacement: String) -> String {
         hasPrefix(prefix) ? replacement + dropFirst(prefix.count) : self
     }
 }

@@ -117,13 +117,6 @@ enum UnsupportedCommand {
         func run() throws { try refuse("restore", global) }
     }
 
-    struct Update: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "update", abstract: "Not implemented yet.")
-        @OptionGroup var global: GlobalOptions
-        @Argument(parsing: .allUnrecognized) var rest: [String] = []
-        func run() throws { try refuse("update", global) }
-    }
-
     struct Events: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "events", abstract: "Not implemented yet.")
         @OptionGroup var global: GlobalOptions
