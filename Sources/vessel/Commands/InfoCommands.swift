@@ -116,11 +116,4 @@ enum UnsupportedCommand {
         @Argument(parsing: .allUnrecognized) var rest: [String] = []
         func run() throws { try refuse("restore", global) }
     }
-
-    struct Events: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "events", abstract: "Not implemented yet.")
-        @OptionGroup var global: GlobalOptions
-        @Argument(parsing: .allUnrecognized) var rest: [String] = []
-        func run() throws { try refuse("events", global) }
-    }
 }
