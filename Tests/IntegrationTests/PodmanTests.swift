@@ -64,4 +64,18 @@ final class PodmanTests: XCTestCase {
         XCTAssertEqual(try podman(["rm", "pv1"]).code, 0)
         XCTAssertEqual(try podman(["ps", "-aq"]).stdout, "")
     }
+
+    /// `run -it`: the terminal goes from vessel's pty (sent over conmon's
+    /// console socket) to a real terminal that `script` provides here.
+    func testInteractiveTerminal() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else {
+            throw XCTSkip("script(1) from bsdutils is not installed")
+        }
+        let command = (podmanArgs + ["run", "--rm", "-it"] + limits + ["--rootfs", rootfs, "sh"]).joined(separator: " ")
+        let outcome = try Harness.execute("/usr/bin/script", ["-qec", command, "/dev/null"],
+                                          stdin: "tty; echo typed-$((6*7)); exit 4\n")
+        XCTAssertEqual(outcome.code, 4, outcome.stdout + outcome.stderr)
+        XCTAssertTrue(outcome.stdout.contains("/dev/pts/0"), outcome.stdout)
+        XCTAssertTrue(outcome.stdout.contains("typed-42"), outcome.stdout)
+    }
 }
