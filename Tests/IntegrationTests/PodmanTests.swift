@@ -78,4 +78,16 @@ final class PodmanTests: XCTestCase {
         XCTAssertTrue(outcome.stdout.contains("/dev/pts/0"), outcome.stdout)
         XCTAssertTrue(outcome.stdout.contains("typed-42"), outcome.stdout)
     }
+
+    /// `exec -it`: vessel exec --tty with conmon's console socket.
+    func testInteractiveExec() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else {
+            throw XCTSkip("script(1) from bsdutils is not installed")
+        }
+        XCTAssertEqual(try podman(["run", "-d", "--name", "pv2"] + limits + ["--rootfs", rootfs, "sleep", "1000"]).code, 0)
+        let command = (podmanArgs + ["exec", "-it", "pv2", "sh"]).joined(separator: " ")
+        let outcome = try Harness.execute("/usr/bin/script", ["-qec", command, "/dev/null"], stdin: "tty; exit 9\n")
+        XCTAssertEqual(outcome.code, 9, outcome.stdout + outcome.stderr)
+        XCTAssertTrue(outcome.stdout.contains("/dev/pts/"), outcome.stdout)
+    }
 }
