@@ -23,7 +23,11 @@ public enum SpecLoader {
             return .missingField(fieldName(context.codingPath + [key]))
         case let .dataCorrupted(context):
             if context.codingPath.isEmpty {
-                let underlying = context.underlyingError.map { "\($0)" } ?? context.debugDescription
+                // Foundation's decoder reports a number that does not fit its
+                // field (a negative uid) the same way as broken syntax, with
+                // no position: say both, rather than blame the syntax alone.
+                let underlying = context.underlyingError.map { "\($0)" }
+                    ?? "the syntax is broken, or a number does not fit its field (such as a negative or too large id)"
                 return .malformedJSON(path: path, reason: underlying)
             }
             return .invalidValue(field: fieldName(context.codingPath), reason: context.debugDescription)
