@@ -22,9 +22,17 @@ rm -rf "$spec_dir"
 echo "== unit and integration tests"
 log=$(mktemp)
 status=0
-scripts/cgroup2-ns swift test --skip-build >"$log" 2>&1 || status=$?
+scripts/cgroup2-ns swift test --skip-build --disable-swift-testing >"$log" 2>&1 || status=$?
 # Failures, skips (with their reasons) and the totals; the full log on failure.
 grep -E "error:|skipped|Executed|passed after|failed after" "$log" | grep -v "started at" || true
 [ "$status" = 0 ] || { echo "== full test log"; cat "$log"; }
+# XCTest's grand total as the plain closing line: N passed, N failed, N skipped.
+total=$(grep -E "Executed [0-9]+ tests?" "$log" | tail -n 1)
 rm -f "$log"
+executed=$(sed -E 's/.*Executed ([0-9]+) tests?.*/\1/' <<<"$total")
+failed=$(grep -oE "[0-9]+ failures?" <<<"$total" | grep -oE "^[0-9]+" || echo 0)
+skipped=$(grep -oE "[0-9]+ tests? skipped" <<<"$total" | grep -oE "^[0-9]+" || echo 0)
+if [ -n "$executed" ]; then
+  echo "$((executed - failed - skipped)) passed, $failed failed, $skipped skipped"
+fi
 exit "$status"
