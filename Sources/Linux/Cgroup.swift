@@ -59,22 +59,21 @@ public struct Cgroup: Sendable {
             current += "/" + part
             ancestors.append(current)
         }
+        let available = Self.controllers(in: mountPoint + "/cgroup.controllers")
         for controller in needed.sorted() {
-            let available = (try? FileIO.read(mountPoint + "/cgroup.controllers")) ?? ""
-            guard available.split(whereSeparator: { $0 == " " || $0 == "\n" }).contains(Substring(controller)) else {
-                let field = settings.first { $0.controller == controller }?.field ?? "linux.resources"
+            guard available.contains(controller) else {
+                let field = Self.field(needing: controller, in: settings)
                 throw CgroupResourceError.controllerUnavailable(controller: controller, field: field, cgroup: mountPoint)
             }
         }
         for (index, dir) in ancestors.enumerated() where index < ancestors.count - 1 {
             if index > 0 && mkdir(dir, 0o755) != 0 && errno != EEXIST { throw SystemError("mkdir \(dir)") }
-            for controller in needed.sorted() {
-                let enabled = (try? FileIO.read(dir + "/cgroup.subtree_control")) ?? ""
-                if enabled.split(whereSeparator: { $0 == " " || $0 == "\n" }).contains(Substring(controller)) { continue }
+            let enabled = Self.controllers(in: dir + "/cgroup.subtree_control")
+            for controller in needed.sorted() where !enabled.contains(controller) {
                 do {
                     try FileIO.write(dir + "/cgroup.subtree_control", "+" + controller)
                 } catch {
-                    let field = settings.first { $0.controller == controller }?.field ?? "linux.resources"
+                    let field = Self.field(needing: controller, in: settings)
                     throw SetupError("config.json: \(field): cannot enable the \(controller) controller in \(dir): \(error.errno)")
                 }
             }
@@ -82,6 +81,17 @@ public struct Cgroup: Sendable {
         if mkdir(directory, 0o755) != 0 && errno != EEXIST { throw SystemError("mkdir \(directory)") }
         try apply(settings)
         return !existed
+    }
+
+    /// The config field to name when `controller` is missing or refused.
+    static func field(needing controller: String, in settings: [CgroupSetting]) -> String {
+        settings.first { $0.controller == controller }?.field ?? "linux.resources"
+    }
+
+    /// The controller names listed in cgroup.controllers or subtree_control.
+    static func controllers(in file: String) -> Set<String> {
+        let text = (try? FileIO.read(file)) ?? ""
+        return Set(text.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init))
     }
 
     public func apply(_ settings: [CgroupSetting]) throws {

@@ -42,10 +42,9 @@ struct Rootfs {
             try mountCgroup(target: target, options: options)
             return
         }
-        var source = entry.source ?? entry.type ?? "none"
+        let source = entry.source ?? entry.type ?? "none"
         if options.isBind {
-            guard let given = entry.source else { throw SetupError("a bind mount needs a source") }
-            source = given.hasPrefix("/") ? given : (FileIO.isDirectory(given) ? given : given)
+            guard entry.source != nil else { throw SetupError("a bind mount needs a source") }
             guard FileIO.exists(source) else { throw SetupError("bind source \(source) does not exist") }
             try makeMountPoint(target, likeDirectory: FileIO.isDirectory(source))
         } else {

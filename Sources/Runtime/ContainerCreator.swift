@@ -155,7 +155,7 @@ public struct ContainerCreator {
         while true {
             switch channel.receive() {
             case .mounted?:
-                let state = try stateJSON(record, status: .creating)
+                let state = try record.stateJSON(status: .creating)
                 try HookRunner.run(hooks?.prestart ?? [], kind: "prestart", state: state)
                 try HookRunner.run(hooks?.createRuntime ?? [], kind: "createRuntime", state: state)
                 channel.send(.proceed(state))
@@ -181,10 +181,6 @@ public struct ContainerCreator {
         case 126: return "container init could not join a namespace given in linux.namespaces[].path"
         default: return "container init exited during set-up with status \(code)"
         }
-    }
-
-    func stateJSON(_ record: ContainerRecord, status: ContainerStatus) throws -> String {
-        String(decoding: try JSONEncoder().encode(record.state(status: status)), as: UTF8.self)
     }
 
     func writeIDMappings(pid: pid_t, linux: LinuxConfig) throws {

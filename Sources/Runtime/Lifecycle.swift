@@ -128,7 +128,7 @@ public struct Lifecycle {
     /// the operation goes on.
     func runLoggingFailures(_ hooks: [Hook]?, kind: String, record: ContainerRecord, status: ContainerStatus) throws {
         guard let hooks, !hooks.isEmpty else { return }
-        let state = String(decoding: try JSONEncoder().encode(record.state(status: status)), as: UTF8.self)
+        let state = try record.stateJSON(status: status)
         do {
             try HookRunner.run(hooks, kind: kind, state: state)
         } catch {

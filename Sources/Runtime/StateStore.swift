@@ -86,4 +86,9 @@ extension ContainerRecord {
         State(ociVersion: ociVersion, id: id, status: status, pid: status == .stopped ? nil : pid,
               bundle: bundle, annotations: annotations)
     }
+
+    /// The state document as hooks get it on stdin.
+    func stateJSON(status: ContainerStatus) throws -> String {
+        String(decoding: try JSONEncoder().encode(state(status: status)), as: UTF8.self)
+    }
 }
