@@ -118,7 +118,7 @@ def measure(args, scratch, rts):
                 t_exec = rt.timed("exec", cid, "true")
             except subprocess.CalledProcessError:
                 t_exec = None
-            rt.call("kill", cid, "KILL")
+            t_kill = rt.timed("kill", cid, "KILL")
             for _ in range(200):
                 out = subprocess.run(rt.cmd("state", cid), capture_output=True, text=True).stdout
                 if '"stopped"' in out:
@@ -130,6 +130,7 @@ def measure(args, scratch, rts):
                 record("create", rt, t_create)
                 record("start", rt, t_start)
                 record("state", rt, t_state)
+                record("kill", rt, t_kill)
                 record("delete", rt, t_delete)
                 if t_exec is not None:
                     record("exec", rt, t_exec)
@@ -169,7 +170,7 @@ def table(names, results, throughput, rss, sizes, args):
     lines.append("")
     lines.append("| operation | runtime | min ms | median ms | max ms | median / crun |")
     lines.append("| --- | --- | ---: | ---: | ---: | ---: |")
-    for op in ("run", "create", "start", "state", "delete", "exec"):
+    for op in ("run", "create", "start", "state", "kill", "delete", "exec"):
         base = results.get((op, "crun"))
         for name in names:
             samples = results.get((op, name))

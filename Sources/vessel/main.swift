@@ -13,4 +13,6 @@ if CommandLine.arguments.count == 2, CommandLine.arguments[1] == "init" {
     }
     if let context = InitContext.fromEnvironment() { ContainerInit(context: context).run() }
 }
+// state, start, kill and delete in their plain forms skip ArgumentParser.
+FastPath.runIfRecognised(CommandLine.arguments)
 Vessel.main(GlobalArguments.movedAfterSubcommand(Array(CommandLine.arguments.dropFirst())))

@@ -1,0 +1,158 @@
+import Glibc
+import Logging
+import Runtime
+
+// The command forms engines call thousands of times — `state <id>`,
+// `start <id>`, `kill [-a|--all] <id> [SIGNAL]`, `delete [-f|--force] <id>`,
+// with runc's global flags --root, --log, --log-format and --debug before or
+// after the subcommand — parsed by hand, so they skip swift-argument-parser's
+// reflection. Anything not recognised exactly (another flag, --help, a
+// repeated option, an empty value or one that looks like a flag, --vm or
+// --vm-*, argv[0] `vessel-vm`) is left to `Vessel.main`.
+//
+// The commands' bodies are those of LifecycleCommands.swift, through the same
+// functions (containerID, printJSON, SignalName, Lifecycle, Reporter), so
+// output, log lines and exit codes are the same. VESSEL_NO_FAST_PATH=1 turns
+// the fast path off (tests compare both paths; benchmarks time both).
+enum FastPath {
+    enum Command: String {
+        case state, start, kill, delete
+    }
+
+    struct Invocation {
+        var command: Command
+        var root = "/run/vessel"
+        var log: String?
+        var logFormat: LogFormat = .text
+        var debug = false
+        /// `kill --all` or `delete --force`.
+        var flag = false
+        var id: String
+        /// `kill` only; its default is ArgumentParser's default.
+        var signal = "SIGTERM"
+    }
+
+    /// Runs a recognised invocation and exits; returns if it is not one. As
+    /// pid 1 vessel may be something else (a VM guest's /init): not taken.
+    static func runIfRecognised(_ arguments: [String]) {
+        guard getenv("VESSEL_NO_FAST_PATH") == nil, getpid() != 1, let invocation = parse(arguments) else { return }
+        exit(run(invocation))
+    }
+
+    /// nil unless `arguments` (argv, argv[0] included) is exactly one of the
+    /// fast forms.
+    static func parse(_ arguments: [String]) -> Invocation? {
+        guard let argv0 = arguments.first, argv0.split(separator: "/").last != "vessel-vm" else { return nil }
+        var command: Command?
+        var root: String?, log: String?, logFormat: LogFormat?
+        var debug = false, flag = false
+        var positionals: [String] = []
+        var index = 1
+        while index < arguments.count {
+            let argument = arguments[index]
+            index += 1
+            guard argument.hasPrefix("-") else {
+                guard !argument.isEmpty else { return nil }
+                if command == nil {
+                    guard let name = Command(rawValue: argument) else { return nil }
+                    command = name
+                } else {
+                    positionals.append(argument)
+                }
+                continue
+            }
+            if argument == "--vm" || argument.hasPrefix("--vm-") || argument.hasPrefix("--vm=") { return nil }
+            let name: Substring, inline: Substring?
+            if let equals = argument.firstIndex(of: "="), argument.hasPrefix("--") {
+                name = argument[..<equals]
+                inline = argument[argument.index(after: equals)...]
+            } else {
+                name = argument[...]
+                inline = nil
+            }
+            switch name {
+            case "--root", "--log", "--log-format":
+                let value: String
+                if let inline {
+                    value = String(inline)
+                } else {
+                    guard index < arguments.count else { return nil }
+                    value = arguments[index]
+                    index += 1
+                }
+                guard !value.isEmpty, !value.hasPrefix("-") else { return nil }
+                switch name {
+                case "--root":
+                    guard root == nil else { return nil }
+                    root = value
+                case "--log":
+                    guard log == nil else { return nil }
+                    log = value
+                default:
+                    guard logFormat == nil, let format = LogFormat(rawValue: value) else { return nil }
+                    logFormat = format
+                }
+            case "--debug":
+                guard inline == nil, !debug else { return nil }
+                debug = true
+            case "--all", "-a":
+                guard inline == nil, command == .kill, !flag else { return nil }
+                flag = true
+            case "--force", "-f":
+                guard inline == nil, command == .delete, !flag else { return nil }
+                flag = true
+            default:
+                return nil
+            }
+        }
+        guard let command, let id = positionals.first else { return nil }
+        var invocation = Invocation(command: command, log: log, logFormat: logFormat ?? .text, debug: debug,
+                                    flag: flag, id: id)
+        if let root { invocation.root = root }
+        switch (command, positionals.count) {
+        case (_, 1):
+            break
+        case (.kill, 2):
+            invocation.signal = positionals[1]
+        default:
+            return nil
+        }
+        return invocation
+    }
+
+    /// What `perform` and the commands in LifecycleCommands.swift do; the
+    /// exit status.
+    static func run(_ invocation: Invocation) -> Int32 {
+        // Log.configure, from these values instead of a parsed GlobalOptions.
+        let file = invocation.log.flatMap { fopen($0, "a") }
+        let level: Logger.Level = invocation.debug ? .debug : .info
+        Log.logger = Logger(label: "vessel") { _ in
+            Reporter(file: file, format: invocation.logFormat, logLevel: level)
+        }
+        let lifecycle = Lifecycle(store: StateStore(root: invocation.root)) { Log.logger.warning("\($0)") }
+        do {
+            switch invocation.command {
+            case .state:
+                try printJSON(lifecycle.report(containerID(invocation.id)))
+            case .start:
+                try lifecycle.start(containerID(invocation.id))
+            case .kill:
+                guard let number = SignalName.parse(invocation.signal) else {
+                    throw RuntimeError.invalidArgument("unknown signal \(invocation.signal.debugDescription)")
+                }
+                try lifecycle.kill(containerID(invocation.id), signal: number, all: invocation.flag)
+            case .delete:
+                let id = try containerID(invocation.id)
+                do {
+                    try lifecycle.delete(id, force: invocation.flag)
+                } catch RuntimeError.notFound where invocation.flag {
+                    return 0
+                }
+            }
+            return 0
+        } catch {
+            Log.logger.error("\(error)")
+            return 1
+        }
+    }
+}
