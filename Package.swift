@@ -26,21 +26,26 @@ let package = Package(
             name: "Linux",
             dependencies: ["OCI", "CVessel", .product(name: "SystemPackage", package: "swift-system")]
         ),
+        // The vm backend's host side: kernel, initramfs, QEMU, the supervisor.
+        .target(name: "MicroVM", dependencies: ["OCI", "Linux", "CVessel"]),
         // Lifecycle: state store, locking, hooks, create/start/kill/delete.
         .target(
             name: "Runtime",
-            dependencies: ["OCI", "Linux", "CVessel", .product(name: "SystemPackage", package: "swift-system")]
+            dependencies: ["OCI", "Linux", "MicroVM", "CVessel", .product(name: "SystemPackage", package: "swift-system")]
         ),
+        // PID 1 inside the microVM: runs the bundle with the linux backend.
+        .target(name: "GuestAgent", dependencies: ["Runtime", "MicroVM", "Linux", "OCI", "CVessel"]),
         .executableTarget(
             name: "vessel",
             dependencies: [
-                "Runtime", "OCI",
+                "Runtime", "OCI", "MicroVM", "GuestAgent",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
         .testTarget(name: "LinuxTests", dependencies: ["Linux", "OCI"]),
+        .testTarget(name: "MicroVMTests", dependencies: ["MicroVM", "OCI"]),
         .testTarget(name: "IntegrationTests", dependencies: ["OCI"]),
     ],
     swiftLanguageModes: [.v5]

@@ -13,6 +13,8 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/reboot.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
@@ -29,6 +31,7 @@ static void spawn_child(const struct vessel_spawn_args *a, const sigset_t *old_m
     // Die with the runtime until set-up is done; the init clears this once
     // it reports ready, so a crashed `create` leaves no half-made container.
     if (a->sync_fd >= 0) prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    if (a->parent_death_signal > 0) prctl(PR_SET_PDEATHSIG, a->parent_death_signal, 0, 0, 0);
     int exe_fd = -1;
     if (a->protect_then_join) {
         // The container's mount namespace does not hold our binary: open it
@@ -79,7 +82,12 @@ static void spawn_child(const struct vessel_spawn_args *a, const sigset_t *old_m
         sa.sa_handler = SIG_DFL;
         sigaction(sig, &sa, NULL);
     }
-    sigprocmask(SIG_SETMASK, old_mask, NULL);
+    // A clean mask too: the VM supervisor and agent block signals to read
+    // them from a signalfd, which their children must not inherit.
+    (void)old_mask;
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
     if (exe_fd >= 0) {
         syscall(SYS_execveat, exe_fd, "", a->argv, a->envp, AT_EMPTY_PATH);
     } else {
@@ -205,3 +213,24 @@ int vessel_pipe(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
 // KEYCTL_JOIN_SESSION_KEYRING (1): a new session keyring named `name`.
 int vessel_join_session_keyring(const char *name) { return (int)syscall(SYS_keyctl, 1, name, 0, 0, 0); }
 int vessel_setns(int fd, int nstype) { return setns(fd, nstype); }
+
+int vessel_finit_module(int fd) { return (int)syscall(SYS_finit_module, fd, "", 0); }
+
+int vessel_power_off(void) {
+    sync();
+    return reboot(RB_POWER_OFF);
+}
+
+int vessel_signalfd(const int *signals, int count) {
+    sigset_t set;
+    sigemptyset(&set);
+    for (int i = 0; i < count; i++) sigaddset(&set, signals[i]);
+    if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0) return -1;
+    return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+int vessel_signalfd_next(int fd) {
+    struct signalfd_siginfo info;
+    ssize_t n = read(fd, &info, sizeof info);
+    return n == (ssize_t)sizeof info ? (int)info.ssi_signo : -1;
+}

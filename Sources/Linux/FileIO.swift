@@ -5,21 +5,30 @@ import Glibc
 // tiny, and going through Foundation's FileManager would cost start-up time.
 public enum FileIO {
     public static func read(_ path: String) throws(SystemError) -> String {
+        String(decoding: try readBytes(path), as: UTF8.self)
+    }
+
+    public static func readBytes(_ path: String) throws(SystemError) -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw SystemError("open \(path)") }
         defer { close(fd) }
+        return try readAll(fd, name: path)
+    }
+
+    /// Reads an open fd to its end.
+    public static func readAll(_ fd: Int32, name: String) throws(SystemError) -> [UInt8] {
         var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 8192)
+        var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
             let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
             if count < 0 {
                 if errno == EINTR { continue }
-                throw SystemError("read \(path)")
+                throw SystemError("read \(name)")
             }
             if count == 0 { break }
             bytes.append(contentsOf: buffer[0..<count])
         }
-        return String(decoding: bytes, as: UTF8.self)
+        return bytes
     }
 
     public static func readData(_ path: String) throws(SystemError) -> Data {

@@ -18,6 +18,8 @@ public struct SpawnRequest {
     public var protectExecutable = false
     public var becomeRoot = false
     public var protectThenJoin = false
+    /// A signal the child gets when the spawning thread's process dies (0: none).
+    public var parentDeathSignal: Int32 = 0
 
     public init(path: String, arguments: [String], environment: [String]) {
         self.path = path
@@ -48,6 +50,7 @@ public enum Spawner {
         args.protect_exe = request.protectExecutable ? 1 : 0
         args.become_root = request.becomeRoot ? 1 : 0
         args.protect_then_join = request.protectThenJoin ? 1 : 0
+        args.parent_death_signal = request.parentDeathSignal
         let pid = request.path.withCString { path in
             args.path = path
             args.argv = UnsafePointer(argv.pointer)

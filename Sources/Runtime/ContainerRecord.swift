@@ -18,4 +18,13 @@ public struct ContainerRecord: Codable, Sendable {
     public var cgroupPath: String?
     public var hooks: Hooks?
     public var ociVersion: String
+    /// Set for a VM-mode container, whose pid is its VM supervisor's.
+    public var vm: VMInfo? = nil
+}
+
+/// What the runtime keeps about a VM-mode container.
+public struct VMInfo: Codable, Sendable {
+    public var qemuPID: Int32
+    public var accelerator: String
+    public var guestKernel: String
 }

@@ -1,3 +1,5 @@
+import MicroVM
+
 // Flags of `create` and `run` that shape the container.
 public struct CreateOptions: Sendable {
     public var bundle: String = "."
@@ -6,5 +8,9 @@ public struct CreateOptions: Sendable {
     public var noPivot = false
     public var noNewKeyring = false
     public var preserveFDs = 0
+    /// --vm: run the bundle in a microVM. Also chosen by the annotation
+    /// org.vessel.isolation=vm in config.json.
+    public var vm = false
+    public var vmSettings = VMSettings()
     public init() {}
 }

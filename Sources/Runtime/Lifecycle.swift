@@ -2,6 +2,7 @@ import CVessel
 import FoundationEssentials
 import Glibc
 import Linux
+import MicroVM
 import OCI
 
 // start, state, kill, delete and list on containers in the state store.
@@ -48,6 +49,11 @@ public struct Lifecycle {
         let record = try store.load(id)
         let status = store.status(of: record)
         guard status == .created else { throw RuntimeError.wrongState(id: id.value, operation: "start", status: status.rawValue) }
+        if record.vm != nil {
+            _ = try SupervisorClient.send(AgentMessage(op: .start), to: store.directory(id), id: id.value)
+            try runLoggingFailures(record.hooks?.poststart, kind: "poststart", record: record, status: .running)
+            return
+        }
         let fifoPath = store.fifo(id)
         let fd = open(fifoPath, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else { throw SystemError("open \(fifoPath)") }
@@ -77,6 +83,16 @@ public struct Lifecycle {
     public func kill(_ id: ContainerID, signal: Int32, all: Bool) throws {
         let record = try store.load(id)
         let status = store.status(of: record)
+        if record.vm != nil {
+            guard status == .created || status == .running || status == .paused else {
+                throw RuntimeError.wrongState(id: id.value, operation: "kill", status: status.rawValue)
+            }
+            var message = AgentMessage(op: .kill)
+            message.signal = signal
+            message.all = all
+            _ = try SupervisorClient.send(message, to: store.directory(id), id: id.value)
+            return
+        }
         if all, let cgroup = record.cgroup, cgroup.exists {
             if status == .paused && signal != SIGKILL { try? cgroup.setFrozen(false) }
             cgroup.killAll(signal: signal)
@@ -120,6 +136,13 @@ public struct Lifecycle {
         }
         record.cgroup?.destroy()
         waitUntilGone(record)
+        if let vm = record.vm, vm.qemuPID > 0 {
+            // QEMU dies with its supervisor (PDEATHSIG); wait, bounded, for that.
+            for _ in 0..<2000 {
+                guard Glibc.kill(vm.qemuPID, 0) == 0, let stat = ProcessStat(pid: vm.qemuPID), stat.state != "Z" else { break }
+                usleep(1000)
+            }
+        }
         store.remove(id)
         try runLoggingFailures(record.hooks?.poststop, kind: "poststop", record: record, status: .stopped)
     }
@@ -151,6 +174,10 @@ extension Lifecycle {
         let record = try store.load(id)
         let status = store.status(of: record)
         let expected: ContainerStatus = paused ? .running : .paused
+        if record.vm != nil, status == expected {
+            _ = try SupervisorClient.send(AgentMessage(op: paused ? .pause : .resume), to: store.directory(id), id: id.value)
+            return
+        }
         guard status == expected, let cgroup = record.cgroup else {
             throw RuntimeError.wrongState(id: id.value, operation: paused ? "pause" : "resume", status: status.rawValue)
         }
@@ -159,6 +186,11 @@ extension Lifecycle {
 
     public func processes(_ id: ContainerID) throws -> [Int32] {
         let record = try store.load(id)
+        if record.vm != nil {
+            // The guest's pids: the container's processes live in the VM.
+            guard store.status(of: record) != .stopped else { return [] }
+            return try SupervisorClient.send(AgentMessage(op: .ps), to: store.directory(id), id: id.value).pids ?? []
+        }
         return record.cgroup?.processes() ?? []
     }
 }
@@ -169,6 +201,9 @@ extension Lifecycle {
     public func update(_ id: ContainerID, resources: Resources) throws {
         let record = try store.load(id)
         let status = store.status(of: record)
+        if record.vm != nil {
+            throw RuntimeError.unsupported("vm: update: container \(id.value) runs in a VM whose size is fixed at boot")
+        }
         guard status != .stopped, let cgroup = record.cgroup, cgroup.exists else {
             throw RuntimeError.wrongState(id: id.value, operation: "update", status: status.rawValue)
         }

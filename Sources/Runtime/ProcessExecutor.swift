@@ -45,6 +45,7 @@ public struct ProcessExecutor {
         if process.terminal == true && options.consoleSocket == nil {
             throw RuntimeError.invalidArgument("--tty needs --console-socket")
         }
+        if record.vm != nil { return try execInVM(id, process: process, options: options) }
         let plan = ExecPlan(process: process, seccomp: spec.linux?.seccomp, preserveFDs: options.preserveFDs)
         let planJSON = String(decoding: try JSONEncoder().encode(plan), as: UTF8.self)
 
@@ -102,6 +103,41 @@ public struct ProcessExecutor {
             let status = Spawner.wait(pid)
             if case RuntimeError.initFailed = error { throw error }
             throw RuntimeError.initFailed("\(error) (\(ContainerCreator.describeEarlyExit(status)))")
+        }
+        if let pidFile = options.pidFile { try FileIO.writeAtomically(pidFile, Data("\(pid)".utf8)) }
+        return pid
+    }
+
+    /// Starts the relay that runs the process in the guest; returns its pid
+    /// once the process runs there.
+    func execInVM(_ id: ContainerID, process: Process, options: ExecOptions) throws -> pid_t {
+        if process.terminal == true { throw RuntimeError.unsupported("vm: exec --tty is not supported in VM mode yet") }
+        if options.preserveFDs > 0 { throw RuntimeError.unsupported("vm: --preserve-fds: open files cannot be passed into a VM") }
+        let directory = store.directory(id)
+        let processFile = directory + "/exec-\(getpid()).json"
+        try FileIO.writeAtomically(processFile, try JSONEncoder().encode(process))
+        var report: [Int32] = [0, 0]
+        try sys("pipe", pipe(&report))
+        _ = fcntl(report[0], F_SETFD, FD_CLOEXEC)
+        let executable = try FileIO.realPath("/proc/self/exe")
+        let request = SpawnRequest(path: executable, arguments: ["vessel", "vm-exec", directory, id.value, processFile],
+                                   environment: ["_VESSEL_REPORT=\(report[1])"])
+        let pid: pid_t
+        do {
+            pid = try Spawner.spawn(request)
+        } catch {
+            close(report[0]); close(report[1])
+            unlink(processFile)
+            throw error
+        }
+        close(report[1])
+        let outcome = LineChannel(fd: report[0]).receive(timeoutMilliseconds: 60_000) ?? ""
+        close(report[0])
+        guard outcome == "ok" else {
+            kill(pid, SIGKILL)
+            _ = Spawner.wait(pid)
+            unlink(processFile)
+            throw RuntimeError.initFailed(outcome.hasPrefix("error ") ? String(outcome.dropFirst(6)) : "vm: exec relay ended without a report")
         }
         if let pidFile = options.pidFile { try FileIO.writeAtomically(pidFile, Data("\(pid)".utf8)) }
         return pid

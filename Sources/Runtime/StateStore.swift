@@ -1,6 +1,7 @@
 import FoundationEssentials
 import Glibc
 import Linux
+import MicroVM
 import OCI
 
 // The state directory (--root, default /run/vessel): one directory per
@@ -61,6 +62,11 @@ public struct StateStore: Sendable {
         guard let id = try? ContainerID(record.id) else { return .stopped }
         if record.pid == 0 { return .creating }
         guard ProcessStat.isAlive(pid: record.pid, startTime: record.pidStartTime) else { return .stopped }
+        if record.vm != nil {
+            // The supervisor keeps the guest container's status in a file.
+            let text = (try? FileIO.read(SupervisorFiles.status(in: directory(id)))) ?? ""
+            return ContainerStatus(rawValue: text) ?? .creating
+        }
         if FileIO.exists(fifo(id)) { return .created }
         if let cgroup = record.cgroup, cgroup.isFrozen { return .paused }
         return .running

@@ -2,8 +2,15 @@
 // create id`); ArgumentParser reads a subcommand's options after its name,
 // so move them there.
 enum GlobalArguments {
-    static let withValue: Set<String> = ["--root", "--log", "--log-format", "--criu"]
-    static let flags: Set<String> = ["--debug", "--systemd-cgroup"]
+    static let withValue: Set<String> = ["--root", "--log", "--log-format", "--criu",
+                                         "--vm-accel", "--vm-kernel", "--vm-qemu", "--vm-boot-timeout"]
+    static let flags: Set<String> = ["--debug", "--systemd-cgroup", "--vm"]
+
+    /// Invoked as vessel-vm (a symlink), vessel is always in VM mode.
+    static func forProgramName(_ arguments: [String]) -> [String] {
+        let name = CommandLine.arguments.first?.split(separator: "/").last ?? ""
+        return name == "vessel-vm" ? ["--vm"] + arguments : arguments
+    }
 
     static func movedAfterSubcommand(_ arguments: [String]) -> [String] {
         var globals: [String] = []

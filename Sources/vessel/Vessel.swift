@@ -1,5 +1,6 @@
 import ArgumentParser
 import CVessel
+import MicroVM
 import OCI
 
 struct Vessel: ParsableCommand {
@@ -44,7 +45,28 @@ struct GlobalOptions: ParsableArguments {
 
     @Option(name: .customLong("criu"), help: .hidden)
     var criu: String?
+
+    @Flag(help: "Run containers created by this call in a microVM (as does the name vessel-vm).")
+    var vm = false
+
+    @Option(name: .customLong("vm-accel"), help: "VM accelerator: auto (KVM if it can boot a stock kernel, else TCG), kvm or tcg.")
+    var vmAccel: AcceleratorChoice = .auto
+
+    @Option(name: .customLong("vm-kernel"), help: "Guest kernel (default /var/lib/vessel/vm/kernel/vmlinuz, modules beside it).")
+    var vmKernel: String?
+
+    @Option(name: .customLong("vm-qemu"), help: "QEMU binary (default qemu-system-x86_64 on PATH).")
+    var vmQemu: String?
+
+    @Option(name: .customLong("vm-boot-timeout"), help: "Seconds to wait for the guest agent.")
+    var vmBootTimeout: Int = 60
+
+    var vmSettings: VMSettings {
+        VMSettings(kernel: vmKernel, qemu: vmQemu, accel: vmAccel, bootTimeoutSeconds: max(1, vmBootTimeout))
+    }
 }
+
+extension AcceleratorChoice: ExpressibleByArgument {}
 
 enum LogFormat: String, ExpressibleByArgument {
     case text, json

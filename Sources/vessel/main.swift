@@ -1,5 +1,8 @@
 import Glibc
+import GuestAgent
 import Linux
+import MicroVM
+import Runtime
 
 // `vessel init` is the container's init, re-executed by `create` inside the
 // new namespaces: it skips argument parsing and logging set-up entirely.
@@ -15,4 +18,20 @@ if CommandLine.arguments.count == 2, CommandLine.arguments[1] == "init" {
 }
 // state, start, kill and delete in their plain forms skip ArgumentParser.
 FastPath.runIfRecognised(CommandLine.arguments)
-Vessel.main(GlobalArguments.movedAfterSubcommand(Array(CommandLine.arguments.dropFirst())))
+// The microVM's PID 1: vessel is the initramfs's /init, which the kernel
+// starts with no arguments.
+if getpid() == 1, CommandLine.arguments.count <= 1 { GuestAgent().run() }
+// The host side of a VM-mode container, and of a process exec'd into one:
+// spawned by `create` and `exec`, not run by hand.
+if CommandLine.arguments.count >= 3, CommandLine.arguments[1].hasPrefix("vm-"),
+   let report = getenv("_VESSEL_REPORT").flatMap({ Int32(String(cString: $0)) }) {
+    let arguments = CommandLine.arguments
+    if arguments[1] == "vm-supervise", let supervisor = try? VMSupervisor(directory: arguments[2], reportFD: report) {
+        supervisor.run()
+    }
+    if arguments[1] == "vm-exec", arguments.count == 5 {
+        VMExecRelay(directory: arguments[2], id: arguments[3], processFile: arguments[4], reportFD: report).run()
+    }
+    exit(1)
+}
+Vessel.main(GlobalArguments.movedAfterSubcommand(GlobalArguments.forProgramName(Array(CommandLine.arguments.dropFirst()))))

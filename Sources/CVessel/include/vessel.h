@@ -33,6 +33,7 @@ struct vessel_spawn_args {
     int become_root;         // after sync: setresuid/gid(0) in a new user namespace
     int protect_then_join;   // for exec: protect the executable in a private mount
                              // namespace first, then join, then execveat it
+    int parent_death_signal; // 0, or a signal the child gets when its parent dies
     const char *path;
     char *const *argv;
     char *const *envp;
@@ -68,5 +69,13 @@ int vessel_setresuid(uid_t uid);
 int vessel_setresgid(gid_t gid);
 int vessel_is_cgroup2(const char *path);
 dev_t vessel_makedev(unsigned int major, unsigned int minor);
+// The guest agent (PID 1 in the microVM): load a kernel module from an open
+// file, and power the machine off.
+int vessel_finit_module(int fd);
+// A non-blocking, close-on-exec signalfd for the given (already blocked)
+// signals, and the number of the next pending one (-1 when none).
+int vessel_signalfd(const int *signals, int count);
+int vessel_signalfd_next(int fd);
+int vessel_power_off(void);
 
 #endif

@@ -33,6 +33,21 @@ func lifecycle(_ global: GlobalOptions) -> Lifecycle {
     Lifecycle(store: StateStore(root: global.root)) { Log.logger.warning("\($0)") }
 }
 
+/// `create`, in namespaces or (--vm, vessel-vm, or the bundle's
+/// org.vessel.isolation=vm annotation) in a microVM; returns the host pid.
+func createContainer(_ global: GlobalOptions, _ id: ContainerID, _ flags: CreateFlags) throws -> pid_t {
+    var options = flags.options
+    options.vm = global.vm
+    options.vmSettings = global.vmSettings
+    let store = StateStore(root: global.root)
+    if VMCreator.wanted(options) {
+        let creator = VMCreator(store: store, settings: options.vmSettings,
+                                info: { Log.logger.info("\($0)") }, warn: { Log.logger.warning("\($0)") })
+        return try creator.create(id: id, options: options)
+    }
+    return try ContainerCreator(store: store) { Log.logger.warning("\($0)") }.create(id: id, options: options)
+}
+
 func printJSON<T: Encodable>(_ value: T) throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -12,9 +12,7 @@ struct CreateCommand: ParsableCommand {
 
     func run() throws {
         try perform(global) {
-            let id = try containerID(id)
-            let creator = ContainerCreator(store: StateStore(root: global.root)) { Log.logger.warning("\($0)") }
-            _ = try creator.create(id: id, options: flags.options)
+            _ = try createContainer(global, containerID(id), flags)
         }
     }
 }

@@ -19,9 +19,7 @@ struct RunCommand: ParsableCommand {
         var exitCode: Int32 = 0
         try perform(global) {
             let id = try containerID(id)
-            let store = StateStore(root: global.root)
-            let creator = ContainerCreator(store: store) { Log.logger.warning("\($0)") }
-            let pid = try creator.create(id: id, options: flags.options)
+            let pid = try createContainer(global, id, flags)
             let lifecycle = lifecycle(global)
             do {
                 try lifecycle.start(id)

@@ -1,0 +1,171 @@
+import CVessel
+import FoundationEssentials
+import Glibc
+import Linux
+import MicroVM
+import OCI
+import Runtime
+
+// PID 1 of the microVM (the initramfs's /init is vessel itself). It sets the
+// guest up, tells the host it is ready on the control port, and runs the
+// bundle with the linux backend, so the container has its namespaces,
+// capabilities, seccomp and cgroup inside the VM too. When the container's
+// process exits it reports the status and powers the VM off.
+public final class GuestAgent {
+    static let containerID = "container"
+    static let bundle = "/run/bundle"
+    let store = StateStore(root: "/run/vessel")
+    var control: LineChannel!
+    var ports: [String: String] = [:]
+    var containerPID: pid_t = 0
+    var execSlots: [pid_t: Int] = [:]
+    var console: Int32 = 2
+
+    public init() {}
+
+    public func run() -> Never {
+        do {
+            try GuestSystem.mountBasics()
+            console = open("/dev/ttyS0", O_WRONLY | O_NOCTTY | O_CLOEXEC)
+            let null = open("/dev/null", O_RDWR)
+            dup2(null, 0); dup2(console, 1); dup2(console, 2)
+            try GuestSystem.loadModules()
+            ports = try GuestSystem.ports(expecting: GuestPorts.all)
+            let fd = open(ports[GuestPorts.control] ?? "", O_RDWR | O_CLOEXEC)
+            guard fd >= 0 else { throw SystemError("open the control port") }
+            control = LineChannel(fd: fd)
+            var ready = AgentMessage(event: .ready)
+            ready.kernel = GuestSystem.kernelRelease()
+            control.send(ready.encoded())
+            try serve()
+        } catch {
+            log("vessel agent: \(error)")
+        }
+        vessel_power_off()
+        exit(1)
+    }
+
+    func log(_ text: String) {
+        FDIO.writeAll(console, Array((text + "\n").utf8))
+    }
+
+    private func serve() throws {
+        let signals = try SignalFD.block([SIGCHLD])
+        while true {
+            var fds = [pollfd(fd: control.fd, events: Int16(POLLIN), revents: 0),
+                       pollfd(fd: signals, events: Int16(POLLIN), revents: 0)]
+            if poll(&fds, 2, -1) < 0 { continue }
+            if fds[1].revents != 0 {
+                _ = SignalFD.drain(signals)
+                reap()
+            }
+            if fds[0].revents != 0 {
+                control.fill()
+                while let line = control.next() {
+                    let answer = handle(line)
+                    control.send(answer.encoded())
+                }
+                if control.closed { throw SetupError("the control port closed") }
+            }
+        }
+    }
+
+    private func handle(_ line: String) -> AgentMessage {
+        guard let request = AgentMessage.decode(line), let op = request.op else {
+            return .answer(ok: false, error: "agent: not a request: \(line)")
+        }
+        let id: ContainerID
+        do { id = try ContainerID(Self.containerID) } catch { return .answer(ok: false, error: "\(error)") }
+        let lifecycle = Lifecycle(store: store) { [weak self] in self?.log("vessel agent: \($0)") }
+        do {
+            var answer = AgentMessage.answer(ok: true)
+            switch op {
+            case .create:
+                answer.pid = try create(request, id: id)
+            case .start:
+                try lifecycle.start(id)
+            case .kill:
+                try lifecycle.kill(id, signal: request.signal ?? SIGTERM, all: request.all ?? false)
+            case .pause:
+                try lifecycle.setPaused(id, true)
+            case .resume:
+                try lifecycle.setPaused(id, false)
+            case .ps:
+                answer.pids = try lifecycle.processes(id)
+            case .exec:
+                answer.pid = try exec(request, id: id)
+            case .reserveSlot:
+                throw SetupError("agent: slots are the host's business")
+            }
+            return answer
+        } catch {
+            return .answer(ok: false, error: "\(error)")
+        }
+    }
+
+    private func create(_ request: AgentMessage, id: ContainerID) throws -> pid_t {
+        guard let spec = request.spec else { throw SetupError("agent: create without a spec") }
+        try GuestSystem.mountShares(request.shares ?? [])
+        try FileIO.makeDirectories(Self.bundle)
+        let encoder = JSONEncoder()
+        try FileIO.writeAtomically(Self.bundle + "/config.json", try encoder.encode(spec))
+        var options = CreateOptions()
+        options.bundle = Self.bundle
+        // The initramfs is the kernel's rootfs, which pivot_root cannot move.
+        options.noPivot = true
+        let creator = ContainerCreator(store: store) { [weak self] in self?.log("vessel agent: \($0)") }
+        containerPID = try withStdio(slot: 0) { try creator.create(id: id, options: options) }
+        return containerPID
+    }
+
+    private func exec(_ request: AgentMessage, id: ContainerID) throws -> pid_t {
+        guard let slot = request.slot, let process = request.process else { throw SetupError("agent: exec without a slot or process") }
+        let file = "/run/exec-\(slot).json"
+        try FileIO.writeAtomically(file, try JSONEncoder().encode(process))
+        var options = ExecOptions()
+        options.processFile = file
+        let pid = try withStdio(slot: slot) { try ProcessExecutor(store: store).exec(id, options: options) }
+        execSlots[pid] = slot
+        return pid
+    }
+
+    /// Runs `body` with the slot's ports as fds 0-2, which the process it
+    /// spawns inherits; the agent's own stdio comes back afterwards.
+    private func withStdio<T>(slot: Int, _ body: () throws -> T) throws -> T {
+        var opened: [Int32] = []
+        defer {
+            opened.forEach { close($0) }
+            let null = open("/dev/null", O_RDWR)
+            dup2(null, 0); dup2(console, 1); dup2(console, 2)
+            close(null)
+        }
+        for (target, stream) in GuestPorts.Stream.allCases.enumerated() {
+            let name = GuestPorts.name(slot: slot, stream)
+            let fd = open(ports[name] ?? "", (stream == .stdin ? O_RDONLY : O_WRONLY) | O_CLOEXEC)
+            guard fd >= 0 else { throw SystemError("open port \(name)") }
+            opened.append(fd)
+            dup2(fd, Int32(target))
+        }
+        return try body()
+    }
+
+    private func reap() {
+        while true {
+            var status: Int32 = 0
+            let pid = waitpid(-1, &status, WNOHANG)
+            if pid <= 0 { return }
+            let code = Spawner.exitCode(fromWaitStatus: status)
+            if let slot = execSlots.removeValue(forKey: pid) {
+                var event = AgentMessage(event: .execExit)
+                event.slot = slot
+                event.status = code
+                control.send(event.encoded())
+            } else if pid == containerPID {
+                var event = AgentMessage(event: .exit)
+                event.status = code
+                control.send(event.encoded())
+                vessel_power_off()
+            }
+        }
+    }
+}

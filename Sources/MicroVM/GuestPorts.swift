@@ -1,0 +1,23 @@
+// The virtio-serial ports between host and guest, each bound on the host to
+// a unix socket in the container's VM directory. Slot 0 carries the
+// container's stdio; slots 1... carry the stdio of `exec` processes.
+public enum GuestPorts {
+    public static let control = "vessel.ctl"
+    public static let execSlots = 4
+
+    public enum Stream: String, CaseIterable, Sendable {
+        case stdin = "in", stdout = "out", stderr = "err"
+    }
+
+    public static func name(slot: Int, _ stream: Stream) -> String { "vessel.\(slot).\(stream.rawValue)" }
+
+    /// Every port's name, control first.
+    public static var all: [String] {
+        [control] + (0...execSlots).flatMap { slot in Stream.allCases.map { name(slot: slot, $0) } }
+    }
+
+    /// The host socket of a port inside the VM directory.
+    public static func socket(_ port: String, in directory: String) -> String {
+        directory + "/" + port.replacing("vessel.", with: "") + ".sock"
+    }
+}

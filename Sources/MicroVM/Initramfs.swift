@@ -1,0 +1,80 @@
+import CVessel
+import FoundationEssentials
+import Glibc
+import Linux
+
+// The guest's initramfs: vessel itself as /init (the guest agent), the
+// shared libraries it links, and the kernel modules the guest needs. Built
+// on first use and cached, keyed by the vessel binary and the kernel, so a
+// new build of either gets a new image and the stale one is removed.
+public struct Initramfs {
+    /// Load order: each module's dependencies come before it.
+    public static let modules = ["virtio_ring", "virtio", "virtio_mmio", "netfs", "fscache",
+                                 "9pnet", "9pnet_virtio", "9p", "virtio_console"]
+
+    let settings: VMSettings
+    let binary: String
+
+    public init(settings: VMSettings, binary: String) {
+        self.settings = settings
+        self.binary = binary
+    }
+
+    /// The cached image's path, building it when missing.
+    public func ensure() throws -> String {
+        let key = try cacheKey()
+        let path = settings.initramfsCache + "/initramfs-\(key).cpio"
+        if FileIO.exists(path) { return path }
+        try FileIO.makeDirectories(settings.initramfsCache, mode: 0o700)
+        var archive = CpioArchive()
+        for directory in ["dev", "proc", "sys", "run", "tmp", "vm", "lib", "lib/modules"] {
+            archive.directory(directory)
+        }
+        archive.file("init", mode: 0o755, data: try FileIO.readBytes(binary))
+        var made: Set<String> = ["lib"]
+        for library in try Self.sharedLibraries(of: binary) {
+            var prefix = ""
+            for component in library.split(separator: "/").dropLast() {
+                prefix += (prefix.isEmpty ? "" : "/") + component
+                if made.insert(prefix).inserted { archive.directory(prefix) }
+            }
+            archive.file(String(library.dropFirst()), mode: 0o755, data: try FileIO.readBytes(library))
+        }
+        for module in Self.modules {
+            let file = settings.modules + "/\(module).ko"
+            // Absent: built into this kernel.
+            if FileIO.exists(file) { archive.file("lib/modules/\(module).ko", mode: 0o644, data: try FileIO.readBytes(file)) }
+        }
+        archive.finish()
+        // Two concurrent builds each write their own file; either rename wins.
+        let own = path + ".\(getpid())"
+        try FileIO.writeAtomically(own, Data(archive.bytes))
+        try sys("rename \(own)", rename(own, path))
+        // Images of older binaries or kernels are never used again.
+        for name in FileIO.listDirectory(settings.initramfsCache) where name.hasPrefix("initramfs-") && !name.hasPrefix("initramfs-\(key)") {
+            unlink(settings.initramfsCache + "/" + name)
+        }
+        return path
+    }
+
+    /// Identity of the binary and the kernel: device, inode, size and mtime.
+    func cacheKey() throws -> String {
+        var text = ""
+        for path in [binary, settings.kernel] {
+            var info = stat()
+            guard stat(path, &info) == 0 else { throw SystemError("stat \(path)") }
+            text += "\(info.st_dev):\(info.st_ino):\(info.st_size):\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec);"
+        }
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return String(hash, radix: 16)
+    }
+
+    /// The absolute paths `ldd` lists (the loader included).
+    static func sharedLibraries(of binary: String) throws -> [String] {
+        let output = try Command.output("/usr/bin/ldd", [binary])
+        return output.split(separator: "\n").compactMap { line in
+            line.split(whereSeparator: { $0 == " " || $0 == "\t" }).first { $0.hasPrefix("/") }.map(String.init)
+        }
+    }
+}

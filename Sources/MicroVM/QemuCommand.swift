@@ -1,0 +1,69 @@
+// QEMU's command line for one container: the microvm machine with no
+// default devices, Debian's kernel and vessel's initramfs, the guest
+// console in a log file, the bundle's directories shared over virtio-9p and
+// every port of GuestPorts on one virtio-serial device.
+public struct QemuCommand: Sendable {
+    public struct Share: Codable, Sendable, Equatable {
+        public var tag: String
+        public var hostPath: String
+        public var readOnly: Bool
+        public init(tag: String, hostPath: String, readOnly: Bool) {
+            self.tag = tag
+            self.hostPath = hostPath
+            self.readOnly = readOnly
+        }
+    }
+
+    public var qemu: String
+    public var kernel: String
+    public var initramfs: String
+    public var accelerator: Accelerator
+    public var size: GuestSize
+    /// The container's VM directory: sockets and the console log.
+    public var directory: String
+    public var shares: [Share]
+
+    public init(qemu: String, kernel: String, initramfs: String, accelerator: Accelerator, size: GuestSize,
+                directory: String, shares: [Share]) {
+        self.qemu = qemu
+        self.kernel = kernel
+        self.initramfs = initramfs
+        self.accelerator = accelerator
+        self.size = size
+        self.directory = directory
+        self.shares = shares
+    }
+
+    /// panic=-1 with -no-reboot: a guest panic ends QEMU at once. Under TCG
+    /// on a loaded host the PIT calibration of the TSC can fail, and the
+    /// guest then hangs; tsc=reliable and no_timer_check avoid that.
+    public static let kernelArguments = "console=ttyS0 quiet panic=-1 tsc=reliable no_timer_check"
+
+    public var consoleLog: String { directory + "/console.log" }
+
+    public var arguments: [String] {
+        var arguments = [
+            qemu, "-M", "microvm,accel=\(accelerator.rawValue)",
+            "-cpu", accelerator == .kvm ? "host" : "max",
+            "-smp", "\(size.vcpus)", "-m", "\(size.memoryMiB)M",
+            "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
+            "-serial", "file:\(Self.escaped(consoleLog))",
+            "-kernel", kernel, "-initrd", initramfs, "-append", Self.kernelArguments,
+        ]
+        for (index, share) in shares.enumerated() {
+            var fsdev = "local,id=fs\(index),path=\(Self.escaped(share.hostPath)),security_model=passthrough,multidevs=remap"
+            if share.readOnly { fsdev += ",readonly=on" }
+            arguments += ["-fsdev", fsdev, "-device", "virtio-9p-device,fsdev=fs\(index),mount_tag=\(share.tag)"]
+        }
+        arguments += ["-device", "virtio-serial-device"]
+        for (index, port) in GuestPorts.all.enumerated() {
+            let socket = GuestPorts.socket(port, in: directory)
+            arguments += ["-chardev", "socket,id=p\(index),path=\(Self.escaped(socket)),server=on,wait=off",
+                          "-device", "virtserialport,chardev=p\(index),name=\(port)"]
+        }
+        return arguments
+    }
+
+    /// QEMU's option syntax doubles a comma inside a value.
+    static func escaped(_ value: String) -> String { value.replacing(",", with: ",,") }
+}

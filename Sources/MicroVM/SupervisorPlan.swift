@@ -1,0 +1,37 @@
+import FoundationEssentials
+import Linux
+import OCI
+
+// What `create` hands the supervisor, in <state dir>/plan.json.
+public struct SupervisorPlan: Codable, Sendable {
+    public var qemu: [String]
+    public var spec: Spec
+    public var shares: [QemuCommand.Share]
+    public var bootTimeoutSeconds: Int
+
+    public init(qemu: [String], spec: Spec, shares: [QemuCommand.Share], bootTimeoutSeconds: Int) {
+        self.qemu = qemu
+        self.spec = spec
+        self.shares = shares
+        self.bootTimeoutSeconds = bootTimeoutSeconds
+    }
+
+    public static func path(in directory: String) -> String { directory + "/plan.json" }
+
+    public func save(in directory: String) throws {
+        try FileIO.writeAtomically(Self.path(in: directory), try JSONEncoder().encode(self))
+    }
+
+    public static func load(from directory: String) throws -> SupervisorPlan {
+        try JSONDecoder().decode(SupervisorPlan.self, from: FileIO.readData(path(in: directory)))
+    }
+}
+
+/// Files the supervisor keeps in the state directory for the runtime's
+/// other commands: the container's status and, once it exits, its status code.
+public enum SupervisorFiles {
+    public static func socket(in directory: String) -> String { directory + "/supervisor.sock" }
+    public static func status(in directory: String) -> String { directory + "/vm-status" }
+    public static func exitCode(in directory: String) -> String { directory + "/exit-code" }
+    public static func qemuLog(in directory: String) -> String { directory + "/qemu.log" }
+}

@@ -1,0 +1,34 @@
+import Glibc
+
+// Where the VM's parts are and how to run it: the global flags --vm-kernel,
+// --vm-qemu, --vm-accel and --vm-boot-timeout, with defaults that match
+// scripts/fetch-vm-kernel.sh.
+public struct VMSettings: Codable, Sendable {
+    /// vessel's own VM directory: the fetched kernel and the initramfs cache.
+    public var directory: String
+    public var kernel: String
+    public var modules: String
+    public var qemu: String
+    public var accel: AcceleratorChoice
+    public var bootTimeoutSeconds: Int
+
+    public static let defaultDirectory = "/var/lib/vessel/vm"
+
+    public init(directory: String? = nil, kernel: String? = nil, qemu: String? = nil,
+                accel: AcceleratorChoice = .auto, bootTimeoutSeconds: Int = 60) {
+        let directory = directory ?? getenv("VESSEL_VM_DIR").map { String(cString: $0) } ?? Self.defaultDirectory
+        self.directory = directory
+        self.kernel = kernel ?? directory + "/kernel/vmlinuz"
+        let kernelDirectory = String(self.kernel[..<(self.kernel.lastIndex(of: "/") ?? self.kernel.startIndex)])
+        self.modules = (kernelDirectory.isEmpty ? "." : kernelDirectory) + "/modules"
+        self.qemu = qemu ?? "qemu-system-x86_64"
+        self.accel = accel
+        self.bootTimeoutSeconds = bootTimeoutSeconds
+    }
+
+    public var initramfsCache: String { directory + "/initramfs" }
+}
+
+public enum AcceleratorChoice: String, Codable, Sendable, CaseIterable {
+    case auto, kvm, tcg
+}

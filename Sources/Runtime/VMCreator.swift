@@ -1,0 +1,116 @@
+import CVessel
+import FoundationEssentials
+import Glibc
+import Linux
+import MicroVM
+import OCI
+
+// `create` in VM mode: checks the kernel, QEMU and accelerator, rewrites the
+// bundle for the guest, makes sure the initramfs is cached, and starts the
+// VM supervisor, which boots the guest and has its agent create the
+// container. Any failure leaves nothing: no state, no QEMU, no supervisor.
+public struct VMCreator {
+    public static let annotation = "org.vessel.isolation"
+
+    let store: StateStore
+    let settings: VMSettings
+    let info: (String) -> Void
+    let warn: (String) -> Void
+
+    public init(store: StateStore, settings: VMSettings, info: @escaping (String) -> Void, warn: @escaping (String) -> Void) {
+        self.store = store
+        self.settings = settings
+        self.info = info
+        self.warn = warn
+    }
+
+    /// Whether the flag or config.json's annotation asks for a VM.
+    public static func wanted(_ options: CreateOptions) -> Bool {
+        if options.vm { return true }
+        guard let data = try? FileIO.readData(options.bundle + "/config.json"),
+              let spec = try? SpecLoader.decode(data, path: "config.json") else { return false }
+        return spec.annotations?[annotation] == "vm"
+    }
+
+    /// Returns the supervisor's pid: the container's pid on the host.
+    public func create(id: ContainerID, options: CreateOptions) throws -> pid_t {
+        let bundle = try ContainerCreator.loadBundle(options.bundle)
+        let spec = bundle.spec
+        if options.preserveFDs > 0 {
+            throw VMError.config("--preserve-fds: open files cannot be passed into a VM")
+        }
+        if spec.process?.terminal == true {
+            throw VMError.config("process.terminal: a terminal is not supported in VM mode yet")
+        }
+        guard FileIO.exists(settings.kernel) else {
+            throw VMError.unusable("no guest kernel at \(settings.kernel): run scripts/fetch-vm-kernel.sh, or give --vm-kernel")
+        }
+        let qemu = try VMSupervisor.resolve(settings.qemu)
+        let decision = try Accelerator.choose(settings.accel)
+        info("vm: accelerator \(decision.accelerator.rawValue): \(decision.reason)")
+        let guest = try GuestSpec(spec, rootfs: bundle.rootfs, isDirectory: FileIO.isDirectory)
+        guest.warnings.forEach { warn("vm: config.json: " + $0) }
+        let size = try GuestSize.from(spec.linux?.resources, hostCPUs: Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+
+        let directory = try store.claim(id)
+        var cleanup = Cleanup(store: store, id: id)
+        defer { cleanup.run() }
+        for port in GuestPorts.all where !UnixSocket.fits(GuestPorts.socket(port, in: directory)) {
+            throw RuntimeError.invalidArgument("vm: --root \(store.root) is too long for the VM's unix sockets")
+        }
+        let binary = try FileIO.realPath("/proc/self/exe")
+        let initramfs = try Initramfs(settings: settings, binary: binary).ensure()
+        let command = QemuCommand(qemu: qemu, kernel: settings.kernel, initramfs: initramfs,
+                                  accelerator: decision.accelerator, size: size, directory: directory, shares: guest.shares)
+        try SupervisorPlan(qemu: command.arguments, spec: guest.spec, shares: guest.shares,
+                           bootTimeoutSeconds: settings.bootTimeoutSeconds).save(in: directory)
+        var record = ContainerRecord(
+            id: id.value, bundle: bundle.path, rootfs: bundle.rootfs, pid: 0, pidStartTime: 0,
+            created: Timestamp.now(), owner: "", annotations: spec.annotations,
+            cgroupMountPoint: nil, cgroupPath: nil, hooks: spec.hooks, ociVersion: spec.ociVersion)
+        try store.save(record)
+
+        // The report pipe's write end is inherited by the supervisor only.
+        var report: [Int32] = [0, 0]
+        try sys("pipe", pipe(&report))
+        _ = fcntl(report[0], F_SETFD, FD_CLOEXEC)
+        var request = SpawnRequest(path: binary, arguments: ["vessel", "vm-supervise", directory],
+                                   environment: ["_VESSEL_REPORT=\(report[1])", "PATH=/usr/bin:/bin:/usr/sbin:/sbin"])
+        request.newSession = true
+        let pid: pid_t
+        do {
+            pid = try Spawner.spawn(request)
+        } catch {
+            close(report[0]); close(report[1])
+            throw error
+        }
+        close(report[1])
+        cleanup.pid = pid
+        record.pid = pid
+        record.pidStartTime = ProcessStat(pid: pid)?.startTime ?? 0
+        let outcome = readReport(report[0], timeoutSeconds: settings.bootTimeoutSeconds + 15)
+        close(report[0])
+        guard outcome.hasPrefix("ok") else {
+            throw VMError.guest(outcome.hasPrefix("error ") ? String(outcome.dropFirst(6)).replacingPrefix("vm: ", with: "")
+                                                            : "the VM supervisor ended without a report")
+        }
+        let qemuPID = (try? FileIO.read(directory + "/qemu.pid")).flatMap { Int32($0) } ?? 0
+        record.vm = VMInfo(qemuPID: qemuPID, accelerator: decision.accelerator.rawValue,
+                           guestKernel: String(outcome.dropFirst(3)))
+        try store.save(record)
+        let state = try record.stateJSON(status: .created)
+        try HookRunner.run(spec.hooks?.prestart ?? [], kind: "prestart", state: state)
+        try HookRunner.run(spec.hooks?.createRuntime ?? [], kind: "createRuntime", state: state)
+        if let pidFile = options.pidFile {
+            try FileIO.writeAtomically(pidFile, Data("\(pid)".utf8))
+        }
+        cleanup.succeeded()
+        return pid
+    }
+
+    /// The supervisor's one line: "ok <guest kernel>" or "error <message>".
+    private func readReport(_ fd: Int32, timeoutSeconds: Int) -> String {
+        let channel = LineChannel(fd: fd)
+        return channel.receive(timeoutMilliseconds: Int32(timeoutSeconds * 1000)) ?? ""
+    }
+}

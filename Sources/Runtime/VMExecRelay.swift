@@ -1,0 +1,76 @@
+import FoundationEssentials
+import Glibc
+import Linux
+import MicroVM
+import OCI
+
+// `exec` into a VM-mode container. `vessel exec` spawns this relay
+// (`vessel vm-exec <dir> <id> <process.json>`) as the host face of the new
+// process: it takes an exec slot from the supervisor, connects the slot's
+// ports, has the agent start the process in the container inside the guest,
+// relays stdio, and exits with the process's status, so `exec` and engines
+// that wait on the pid from --pid-file see its code.
+public struct VMExecRelay {
+    let directory: String
+    let id: String
+    let processFile: String
+    var reportFD: Int32
+
+    public init(directory: String, id: String, processFile: String, reportFD: Int32) {
+        self.directory = directory
+        self.id = id
+        self.processFile = processFile
+        self.reportFD = reportFD
+        _ = fcntl(reportFD, F_SETFD, FD_CLOEXEC)
+    }
+
+    public func run() -> Never {
+        signal(SIGPIPE, SIG_IGN)
+        let client: SupervisorClient
+        let relay: StdioRelay
+        do {
+            let process = try JSONDecoder().decode(Process.self, from: FileIO.readData(processFile))
+            unlink(processFile)
+            client = try SupervisorClient(directory: directory, id: id)
+            guard let slot = try client.request(AgentMessage(op: .reserveSlot)).slot else {
+                throw RuntimeError.initFailed("vm: no exec slot")
+            }
+            func port(_ stream: GuestPorts.Stream) throws -> Int32 {
+                try UnixSocket.connect(GuestPorts.socket(GuestPorts.name(slot: slot, stream), in: directory))
+            }
+            relay = StdioRelay(stdinSocket: try port(.stdin), stdoutSocket: try port(.stdout), stderrSocket: try port(.stderr))
+            var message = AgentMessage(op: .exec)
+            message.slot = slot
+            message.process = process
+            _ = try client.request(message)
+            report("ok")
+        } catch {
+            report("error \(error)")
+            exit(1)
+        }
+        while true {
+            let relayFDs = relay.pollFDs
+            var fds = [pollfd(fd: client.channel.fd, events: Int16(POLLIN), revents: 0)] + relayFDs
+            if poll(&fds, nfds_t(fds.count), -1) < 0 { continue }
+            relay.handle(fds[1...])
+            guard fds[0].revents != 0 else { continue }
+            client.channel.fill()
+            while let line = client.channel.next() {
+                guard let event = AgentMessage.decode(line), event.event == .execExit else { continue }
+                // The process has written all it will: its writes complete
+                // only once QEMU has taken them.
+                while relay.drain() {}
+                exit(event.status ?? 1)
+            }
+            if client.channel.closed {
+                while relay.drain() {}
+                exit(137) // the VM went away with the process
+            }
+        }
+    }
+
+    private func report(_ line: String) {
+        FDIO.writeAll(reportFD, Array((line + "\n").utf8))
+        close(reportFD)
+    }
+}

@@ -1,0 +1,37 @@
+@testable import MicroVM
+import XCTest
+
+final class QemuCommandTests: XCTestCase {
+    func command(_ accelerator: Accelerator) -> QemuCommand {
+        QemuCommand(qemu: "/usr/bin/qemu-system-x86_64", kernel: "/k/vmlinuz", initramfs: "/c/i.cpio",
+                    accelerator: accelerator, size: GuestSize(vcpus: 2, memoryMiB: 300), directory: "/run/vessel/c1",
+                    shares: [.init(tag: "rootfs", hostPath: "/b,x/rootfs", readOnly: false), .init(tag: "m1", hostPath: "/data", readOnly: true)])
+    }
+
+    func testMachineSizeAndKernel() {
+        let arguments = command(.tcg).arguments
+        XCTAssertEqual(arguments.first, "/usr/bin/qemu-system-x86_64")
+        XCTAssertTrue(arguments.contains("microvm,accel=tcg"))
+        XCTAssertTrue(arguments.contains("max"))
+        XCTAssertTrue(arguments.contains("300M"))
+        XCTAssertTrue(arguments.contains("-nodefaults"))
+        XCTAssertEqual(arguments[arguments.firstIndex(of: "-kernel")! + 1], "/k/vmlinuz")
+        XCTAssertTrue(command(.kvm).arguments.contains("host"))
+    }
+
+    func testSharesEscapeCommasAndHonourReadOnly() {
+        let arguments = command(.tcg).arguments
+        XCTAssertTrue(arguments.contains("local,id=fs0,path=/b,,x/rootfs,security_model=passthrough,multidevs=remap"))
+        XCTAssertTrue(arguments.contains("local,id=fs1,path=/data,security_model=passthrough,multidevs=remap,readonly=on"))
+        XCTAssertTrue(arguments.contains("virtio-9p-device,fsdev=fs1,mount_tag=m1"))
+    }
+
+    func testEveryPortHasASocketInTheStateDirectory() {
+        let arguments = command(.tcg).arguments
+        for port in GuestPorts.all {
+            XCTAssertTrue(arguments.contains { $0.hasSuffix("name=\(port)") }, port)
+        }
+        XCTAssertTrue(arguments.contains("socket,id=p0,path=/run/vessel/c1/ctl.sock,server=on,wait=off"))
+        XCTAssertEqual(GuestPorts.socket(GuestPorts.name(slot: 2, .stderr), in: "/d"), "/d/2.err.sock")
+    }
+}

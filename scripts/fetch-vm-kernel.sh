@@ -1,0 +1,35 @@
+#!/bin/bash
+# Fetches Debian's kernel for vessel's --vm mode: `apt-get download` of the
+# package that linux-image-amd64 depends on, unpacked with dpkg-deb into
+# vessel's own directory. Nothing is installed on the host.
+# Result: $VESSEL_VM_DIR/kernel/{vmlinuz,modules/} (default /var/lib/vessel/vm).
+set -euo pipefail
+dir=${VESSEL_VM_DIR:-/var/lib/vessel/vm}/kernel
+if [ -e "$dir/vmlinuz" ]; then
+  echo "fetch-vm-kernel: $dir/vmlinuz is there ($(cat "$dir/release"))"
+  exit 0
+fi
+package=$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
+[ -n "$package" ] || { echo "fetch-vm-kernel: apt-cache knows no linux-image-amd64 dependency" >&2; exit 1; }
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+echo "fetch-vm-kernel: downloading $package"
+(cd "$work" && apt-get download -qq "$package")
+dpkg-deb -x "$work"/*.deb "$work/unpacked"
+release=${package#linux-image-}
+mkdir -p "$dir.tmp"
+cp "$work/unpacked/boot/vmlinuz-$release" "$dir.tmp/vmlinuz"
+# Only the drivers the guest needs: virtio transports, 9p and virtio-serial.
+mkdir -p "$dir.tmp/modules"
+for module in virtio_ring virtio virtio_mmio netfs fscache 9pnet 9pnet_virtio 9p virtio_console; do
+  file=$(find "$work/unpacked/lib/modules/$release" -name "$module.ko*" | head -n 1)
+  [ -n "$file" ] || continue   # built into this kernel
+  case "$file" in
+    *.xz) xz -dc "$file" > "$dir.tmp/modules/$module.ko" ;;
+    *.zst) zstd -qdc "$file" > "$dir.tmp/modules/$module.ko" ;;
+    *) cp "$file" "$dir.tmp/modules/$module.ko" ;;
+  esac
+done
+echo "$release" > "$dir.tmp/release"
+rm -rf "$dir" && mv "$dir.tmp" "$dir"
+echo "fetch-vm-kernel: $dir/vmlinuz ($release), $(ls "$dir/modules" | wc -l) modules"
