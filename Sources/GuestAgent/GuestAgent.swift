@@ -19,6 +19,8 @@ public final class GuestAgent {
     var ports: [String: String] = [:]
     var containerPID: pid_t = 0
     var execSlots: [pid_t: Int] = [:]
+    /// Terminal slots: the guest pty's master relayed to the slot's ports.
+    var terminals: [Int: (relay: StdioRelay, ports: [Int32])] = [:]
     var console: Int32 = 2
 
     public init() {}
@@ -52,9 +54,18 @@ public final class GuestAgent {
     private func serve() throws {
         let signals = try SignalFD.block([SIGCHLD])
         while true {
+            let slots = Array(terminals.keys)
             var fds = [pollfd(fd: control.fd, events: Int16(POLLIN), revents: 0),
                        pollfd(fd: signals, events: Int16(POLLIN), revents: 0)]
-            if poll(&fds, 2, -1) < 0 { continue }
+            for slot in slots { fds += terminals[slot]?.relay.pollFDs ?? [] }
+            if poll(&fds, nfds_t(fds.count), -1) < 0 { continue }
+            var offset = 2
+            for slot in slots {
+                guard let relay = terminals[slot]?.relay else { continue }
+                let count = relay.pollFDs.count
+                relay.handle(fds[offset..<(offset + count)])
+                offset += count
+            }
             if fds[1].revents != 0 {
                 _ = SignalFD.drain(signals)
                 reap()
@@ -114,7 +125,10 @@ public final class GuestAgent {
         // The initramfs is the kernel's rootfs, which pivot_root cannot move.
         options.noPivot = true
         let creator = ContainerCreator(store: store) { [weak self] in self?.log("vessel agent: \($0)") }
-        containerPID = try withStdio(slot: 0) { try creator.create(id: id, options: options) }
+        containerPID = try withStdio(slot: 0, terminal: spec.process?.terminal == true) { consoleSocket in
+            options.consoleSocket = consoleSocket
+            return try creator.create(id: id, options: options)
+        }
         return containerPID
     }
 
@@ -124,29 +138,54 @@ public final class GuestAgent {
         try FileIO.writeAtomically(file, try JSONEncoder().encode(process))
         var options = ExecOptions()
         options.processFile = file
-        let pid = try withStdio(slot: slot) { try ProcessExecutor(store: store).exec(id, options: options) }
+        let pid = try withStdio(slot: slot, terminal: process.terminal == true) { consoleSocket in
+            options.consoleSocket = consoleSocket
+            return try ProcessExecutor(store: store).exec(id, options: options)
+        }
         execSlots[pid] = slot
         return pid
     }
 
     /// Runs `body` with the slot's ports as fds 0-2, which the process it
-    /// spawns inherits; the agent's own stdio comes back afterwards.
-    private func withStdio<T>(slot: Int, _ body: () throws -> T) throws -> T {
+    /// spawns inherits, and the agent's own stdio back afterwards. For a
+    /// terminal, `body` gets a console socket instead; the pty master that
+    /// arrives there is relayed to the slot's ports.
+    private func withStdio<T>(slot: Int, terminal: Bool, _ body: (String?) throws -> T) throws -> T {
         var opened: [Int32] = []
+        var listener: Int32 = -1
         defer {
             opened.forEach { close($0) }
+            if listener >= 0 { close(listener) }
             let null = open("/dev/null", O_RDWR)
             dup2(null, 0); dup2(console, 1); dup2(console, 2)
             close(null)
         }
-        for (target, stream) in GuestPorts.Stream.allCases.enumerated() {
+        func openPort(_ stream: GuestPorts.Stream) throws -> Int32 {
             let name = GuestPorts.name(slot: slot, stream)
             let fd = open(ports[name] ?? "", (stream == .stdin ? O_RDONLY : O_WRONLY) | O_CLOEXEC)
             guard fd >= 0 else { throw SystemError("open port \(name)") }
-            opened.append(fd)
-            dup2(fd, Int32(target))
+            return fd
         }
-        return try body()
+        guard terminal else {
+            for (target, stream) in GuestPorts.Stream.allCases.enumerated() {
+                let fd = try openPort(stream)
+                opened.append(fd)
+                dup2(fd, Int32(target))
+            }
+            return try body(nil)
+        }
+        let socketPath = "/run/console-\(slot).sock"
+        listener = try UnixSocket.listen(socketPath)
+        let result = try body(socketPath)
+        // The pty master was sent while `body` ran; it waits in the backlog.
+        let connection = accept(listener, nil, nil)
+        guard connection >= 0 else { throw SystemError("accept on \(socketPath)") }
+        let master = vessel_recv_fd(connection)
+        close(connection)
+        guard master >= 0 else { throw SystemError("receive the pty master") }
+        let input = try openPort(.stdin), output = try openPort(.stdout)
+        terminals[slot] = (StdioRelay(input: (input, master), outputs: [(master, output)]), [input, output])
+        return result
     }
 
     private func reap() {
@@ -155,6 +194,11 @@ public final class GuestAgent {
             let pid = waitpid(-1, &status, WNOHANG)
             if pid <= 0 { return }
             let code = Spawner.exitCode(fromWaitStatus: status)
+            if let slot = execSlots[pid] ?? (pid == containerPID ? 0 : nil), let terminal = terminals.removeValue(forKey: slot) {
+                // What the process wrote to its terminal goes out first.
+                while terminal.relay.drain() {}
+                (terminal.ports + terminal.relay.ownedFDs).forEach { close($0) }
+            }
             if let slot = execSlots.removeValue(forKey: pid) {
                 var event = AgentMessage(event: .execExit)
                 event.slot = slot

@@ -9,14 +9,9 @@ enum Terminal {
         guard consoleFD >= 0 else {
             throw SetupError("process.terminal is true but no --console-socket was given")
         }
-        let master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC)
-        guard master >= 0 else { throw SystemError("open /dev/ptmx") }
-        let number = vessel_pty_unlock_and_number(master)
-        guard number >= 0 else { throw SystemError("unlock pty") }
-        let slave = open("/dev/pts/\(number)", O_RDWR | O_NOCTTY | O_CLOEXEC)
-        guard slave >= 0 else { throw SystemError("open /dev/pts/\(number)") }
+        let (master, slave, name) = try PseudoTerminal.open()
         if let size { _ = vessel_set_winsize(master, size.height, size.width) }
-        try sys("send the pty to the console socket", vessel_send_fd(consoleFD, master, "/dev/pts/\(number)"))
+        try sys("send the pty to the console socket", vessel_send_fd(consoleFD, master, name))
         Glibc.close(master)
         Glibc.close(consoleFD)
         _ = setsid()

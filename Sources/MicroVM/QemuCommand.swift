@@ -22,9 +22,12 @@ public struct QemuCommand: Sendable {
     /// The container's VM directory: sockets and the console log.
     public var directory: String
     public var shares: [Share]
+    /// The host's TSC rate, given to a TCG guest (whose TSC runs at it).
+    public var tscKHz: Int?
 
     public init(qemu: String, kernel: String, initramfs: String, accelerator: Accelerator, size: GuestSize,
-                directory: String, shares: [Share]) {
+                directory: String, shares: [Share], tscKHz: Int? = nil) {
+        self.tscKHz = tscKHz
         self.qemu = qemu
         self.kernel = kernel
         self.initramfs = initramfs
@@ -35,9 +38,20 @@ public struct QemuCommand: Sendable {
     }
 
     /// panic=-1 with -no-reboot: a guest panic ends QEMU at once. Under TCG
-    /// on a loaded host the PIT calibration of the TSC can fail, and the
-    /// guest then hangs; tsc=reliable and no_timer_check avoid that.
-    public static let kernelArguments = "console=ttyS0 quiet panic=-1 tsc=reliable no_timer_check"
+    /// on a loaded host the guest's PIT calibration of the TSC fails and the
+    /// boot then hangs for good: tsc_early_khz skips that calibration.
+    public var kernelArguments: String {
+        "console=ttyS0 quiet panic=-1 tsc=reliable no_timer_check" + (tscKHz.map { " tsc_early_khz=\($0)" } ?? "")
+    }
+
+    /// The host's TSC rate as /proc/cpuinfo gives it ("cpu MHz").
+    public static func hostTSCKHz(cpuinfo: String) -> Int? {
+        for line in cpuinfo.split(separator: "\n") where line.hasPrefix("cpu MHz") {
+            guard let value = line.split(separator: ":").last.flatMap({ Double($0.filter { $0 != " " && $0 != "\t" }) }) else { return nil }
+            return Int(value * 1000)
+        }
+        return nil
+    }
 
     public var consoleLog: String { directory + "/console.log" }
 
@@ -48,7 +62,7 @@ public struct QemuCommand: Sendable {
             "-smp", "\(size.vcpus)", "-m", "\(size.memoryMiB)M",
             "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
             "-serial", "file:\(Self.escaped(consoleLog))",
-            "-kernel", kernel, "-initrd", initramfs, "-append", Self.kernelArguments,
+            "-kernel", kernel, "-initrd", initramfs, "-append", kernelArguments,
         ]
         for (index, share) in shares.enumerated() {
             var fsdev = "local,id=fs\(index),path=\(Self.escaped(share.hostPath)),security_model=passthrough,multidevs=remap"

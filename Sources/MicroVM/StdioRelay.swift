@@ -10,10 +10,27 @@ public final class StdioRelay {
     var hostStdin: Int32
     var outputs: [(socket: Int32, hostFD: Int32)]
 
-    public init(stdinSocket: Int32, stdoutSocket: Int32, stderrSocket: Int32, host: (Int32, Int32, Int32) = (0, 1, 2)) {
-        self.stdinSocket = stdinSocket
-        hostStdin = host.0
-        outputs = [(stdoutSocket, host.1), (stderrSocket, host.2)]
+    /// Bytes read from `input.from` go to `input.to` until EOF; bytes read
+    /// from each output's `from` go to its `to`.
+    public init(input: (from: Int32, to: Int32), outputs: [(from: Int32, to: Int32)]) {
+        hostStdin = input.from
+        stdinSocket = input.to
+        self.outputs = outputs.map { ($0.from, $0.to) }
+    }
+
+    /// A process's three streams: host fds 0-2 and the slot's sockets.
+    public convenience init(stdinSocket: Int32, stdoutSocket: Int32, stderrSocket: Int32) {
+        self.init(input: (0, stdinSocket), outputs: [(stdoutSocket, 1), (stderrSocket, 2)])
+    }
+
+    /// A terminal: one pty fd both ways, the slot's in and out sockets.
+    public convenience init(terminal: Int32, stdinSocket: Int32, stdoutSocket: Int32) {
+        self.init(input: (terminal, stdinSocket), outputs: [(stdoutSocket, terminal)])
+    }
+
+    /// The fds the relay still uses and would close at EOF.
+    public var ownedFDs: Set<Int32> {
+        Set([stdinSocket] + outputs.map(\.socket)).subtracting([-1])
     }
 
     /// The fds to poll for input, in a fixed order for `handle`.
@@ -52,8 +69,9 @@ public final class StdioRelay {
             return true
         }
         if count == 0 || (errno != EINTR && errno != EAGAIN) {
+            // EOF, or EIO from a pty whose other end closed.
             outputs.remove(at: index)
-            close(socket)
+            if socket != stdinSocket { close(socket) }
         }
         return false
     }
@@ -70,7 +88,22 @@ public final class StdioRelay {
 
     public func closeStdin() {
         guard stdinSocket >= 0 else { return }
-        close(stdinSocket)
+        // A pty master is both the input's target and an output's source.
+        if !outputs.contains(where: { $0.socket == stdinSocket }) { close(stdinSocket) }
         stdinSocket = -1
+    }
+
+    /// The relay for a slot's process: its three streams to our fds 0-2, or
+    /// with a console socket, a new pty (master sent there) to its in and out.
+    public static func forSlot(_ slot: Int, consoleSocket: String?, connect: (String) throws -> Int32) throws -> StdioRelay {
+        let input = try connect(GuestPorts.name(slot: slot, .stdin))
+        let output = try connect(GuestPorts.name(slot: slot, .stdout))
+        guard let consoleSocket else {
+            return StdioRelay(stdinSocket: input, stdoutSocket: output, stderrSocket: try connect(GuestPorts.name(slot: slot, .stderr)))
+        }
+        let pty = try PseudoTerminal.open(raw: true)
+        defer { close(pty.master) }
+        try PseudoTerminal.send(master: pty.master, name: pty.name, toConsoleSocket: consoleSocket)
+        return StdioRelay(terminal: pty.slave, stdinSocket: input, stdoutSocket: output)
     }
 }

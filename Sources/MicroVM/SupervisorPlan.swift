@@ -8,12 +8,15 @@ public struct SupervisorPlan: Codable, Sendable {
     public var spec: Spec
     public var shares: [QemuCommand.Share]
     public var bootTimeoutSeconds: Int
+    /// Set when process.terminal is: the pty master goes there.
+    public var consoleSocket: String?
 
-    public init(qemu: [String], spec: Spec, shares: [QemuCommand.Share], bootTimeoutSeconds: Int) {
+    public init(qemu: [String], spec: Spec, shares: [QemuCommand.Share], bootTimeoutSeconds: Int, consoleSocket: String?) {
         self.qemu = qemu
         self.spec = spec
         self.shares = shares
         self.bootTimeoutSeconds = bootTimeoutSeconds
+        self.consoleSocket = consoleSocket
     }
 
     public static func path(in directory: String) -> String { directory + "/plan.json" }

@@ -69,9 +69,7 @@ public final class VMSupervisor {
 
         let deadline = Self.now() + Double(plan.bootTimeoutSeconds)
         control = LineChannel(fd: try connect(GuestPorts.control, until: deadline))
-        stdio = StdioRelay(stdinSocket: try connect(GuestPorts.name(slot: 0, .stdin), until: deadline),
-                           stdoutSocket: try connect(GuestPorts.name(slot: 0, .stdout), until: deadline),
-                           stderrSocket: try connect(GuestPorts.name(slot: 0, .stderr), until: deadline))
+        stdio = try StdioRelay.forSlot(0, consoleSocket: plan.consoleSocket) { try connect($0, until: deadline) }
 
         let ready = try awaitAgent(until: deadline, what: "the guest agent did not start")
         guard ready.event == .ready else { throw VMError.guest("the guest agent sent \(ready.encoded()) before it was ready") }
@@ -110,6 +108,8 @@ public final class VMSupervisor {
             if let line = control.receive(timeoutMilliseconds: min(remaining, 50)) {
                 if let message = AgentMessage.decode(line) { return message }
             } else if control.closed {
+                // QEMU closes the port as it exits: report its exit instead.
+                for _ in 0..<200 { try checkQemu(); usleep(5000) }
                 throw VMError.guest("the control port closed\(consoleTail())")
             }
         }

@@ -30,9 +30,17 @@ public struct Lifecycle {
     public func report(_ id: ContainerID) throws -> StateReport {
         let record = try store.load(id)
         let status = store.status(of: record)
+        var annotations = record.annotations
+        if let vm = record.vm {
+            // The pid is the VM supervisor's; say which VMM and kernel run it.
+            annotations = (annotations ?? [:]).merging([
+                "org.vessel.vm.vmm-pid": "\(vm.qemuPID)", "org.vessel.vm.accelerator": vm.accelerator,
+                "org.vessel.vm.guest-kernel": vm.guestKernel,
+            ]) { _, ours in ours }
+        }
         return StateReport(ociVersion: record.ociVersion, id: record.id, pid: status == .stopped ? 0 : record.pid,
                            status: status, bundle: record.bundle, rootfs: record.rootfs, created: record.created,
-                           owner: record.owner, annotations: record.annotations)
+                           owner: record.owner, annotations: annotations)
     }
 
     public func list() -> [StateReport] {
@@ -125,7 +133,9 @@ public struct Lifecycle {
         default:
             throw RuntimeError.wrongState(id: id.value, operation: "delete", status: "\(status.rawValue) (use --force)")
         }
-        if status != .stopped && record.pid > 0 {
+        // A VM's supervisor may still be draining output after the container
+        // stopped: it goes too, and QEMU with it (PDEATHSIG).
+        if (status != .stopped || record.vm != nil) && record.pid > 0 {
             let pidfd = vessel_pidfd_open(record.pid)
             if pidfd >= 0 {
                 if ProcessStat.isAlive(pid: record.pid, startTime: record.pidStartTime) {
@@ -136,11 +146,13 @@ public struct Lifecycle {
         }
         record.cgroup?.destroy()
         waitUntilGone(record)
-        if let vm = record.vm, vm.qemuPID > 0 {
-            // QEMU dies with its supervisor (PDEATHSIG); wait, bounded, for that.
-            for _ in 0..<2000 {
-                guard Glibc.kill(vm.qemuPID, 0) == 0, let stat = ProcessStat(pid: vm.qemuPID), stat.state != "Z" else { break }
-                usleep(1000)
+        if let vm = record.vm {
+            // Until their pids are gone, reaped by whoever inherited them.
+            for pid in [record.pid, vm.qemuPID] where pid > 0 {
+                for _ in 0..<2000 {
+                    guard Glibc.kill(pid, 0) == 0, ProcessStat(pid: pid).map({ $0.startTime >= record.pidStartTime }) ?? false else { break }
+                    usleep(1000)
+                }
             }
         }
         store.remove(id)

@@ -111,7 +111,6 @@ public struct ProcessExecutor {
     /// Starts the relay that runs the process in the guest; returns its pid
     /// once the process runs there.
     func execInVM(_ id: ContainerID, process: Process, options: ExecOptions) throws -> pid_t {
-        if process.terminal == true { throw RuntimeError.unsupported("vm: exec --tty is not supported in VM mode yet") }
         if options.preserveFDs > 0 { throw RuntimeError.unsupported("vm: --preserve-fds: open files cannot be passed into a VM") }
         let directory = store.directory(id)
         let processFile = directory + "/exec-\(getpid()).json"
@@ -120,7 +119,7 @@ public struct ProcessExecutor {
         try sys("pipe", pipe(&report))
         _ = fcntl(report[0], F_SETFD, FD_CLOEXEC)
         let executable = try FileIO.realPath("/proc/self/exe")
-        let request = SpawnRequest(path: executable, arguments: ["vessel", "vm-exec", directory, id.value, processFile],
+        let request = SpawnRequest(path: executable, arguments: ["vessel", "vm-exec", directory, id.value, processFile] + (options.consoleSocket.map { [$0] } ?? []),
                                    environment: ["_VESSEL_REPORT=\(report[1])"])
         let pid: pid_t
         do {

@@ -39,8 +39,8 @@ public struct VMCreator {
         if options.preserveFDs > 0 {
             throw VMError.config("--preserve-fds: open files cannot be passed into a VM")
         }
-        if spec.process?.terminal == true {
-            throw VMError.config("process.terminal: a terminal is not supported in VM mode yet")
+        if spec.process?.terminal == true && options.consoleSocket == nil {
+            throw RuntimeError.invalidArgument("config.json: process.terminal is true: --console-socket is required")
         }
         guard FileIO.exists(settings.kernel) else {
             throw VMError.unusable("no guest kernel at \(settings.kernel): run scripts/fetch-vm-kernel.sh, or give --vm-kernel")
@@ -61,9 +61,11 @@ public struct VMCreator {
         let binary = try FileIO.realPath("/proc/self/exe")
         let initramfs = try Initramfs(settings: settings, binary: binary).ensure()
         let command = QemuCommand(qemu: qemu, kernel: settings.kernel, initramfs: initramfs,
-                                  accelerator: decision.accelerator, size: size, directory: directory, shares: guest.shares)
+                                  accelerator: decision.accelerator, size: size, directory: directory, shares: guest.shares,
+                                  tscKHz: decision.accelerator == .tcg ? QemuCommand.hostTSCKHz(cpuinfo: (try? FileIO.read("/proc/cpuinfo")) ?? "") : nil)
         try SupervisorPlan(qemu: command.arguments, spec: guest.spec, shares: guest.shares,
-                           bootTimeoutSeconds: settings.bootTimeoutSeconds).save(in: directory)
+                           bootTimeoutSeconds: settings.bootTimeoutSeconds,
+                           consoleSocket: spec.process?.terminal == true ? options.consoleSocket : nil).save(in: directory)
         var record = ContainerRecord(
             id: id.value, bundle: bundle.path, rootfs: bundle.rootfs, pid: 0, pidStartTime: 0,
             created: Timestamp.now(), owner: "", annotations: spec.annotations,

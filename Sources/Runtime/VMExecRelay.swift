@@ -14,12 +14,14 @@ public struct VMExecRelay {
     let directory: String
     let id: String
     let processFile: String
+    let consoleSocket: String?
     var reportFD: Int32
 
-    public init(directory: String, id: String, processFile: String, reportFD: Int32) {
+    public init(directory: String, id: String, processFile: String, consoleSocket: String?, reportFD: Int32) {
         self.directory = directory
         self.id = id
         self.processFile = processFile
+        self.consoleSocket = consoleSocket
         self.reportFD = reportFD
         _ = fcntl(reportFD, F_SETFD, FD_CLOEXEC)
     }
@@ -35,10 +37,9 @@ public struct VMExecRelay {
             guard let slot = try client.request(AgentMessage(op: .reserveSlot)).slot else {
                 throw RuntimeError.initFailed("vm: no exec slot")
             }
-            func port(_ stream: GuestPorts.Stream) throws -> Int32 {
-                try UnixSocket.connect(GuestPorts.socket(GuestPorts.name(slot: slot, stream), in: directory))
+            relay = try StdioRelay.forSlot(slot, consoleSocket: process.terminal == true ? consoleSocket : nil) {
+                try UnixSocket.connect(GuestPorts.socket($0, in: directory))
             }
-            relay = StdioRelay(stdinSocket: try port(.stdin), stdoutSocket: try port(.stdout), stderrSocket: try port(.stderr))
             var message = AgentMessage(op: .exec)
             message.slot = slot
             message.process = process

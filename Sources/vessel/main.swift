@@ -29,8 +29,9 @@ if CommandLine.arguments.count >= 3, CommandLine.arguments[1].hasPrefix("vm-"),
     if arguments[1] == "vm-supervise", let supervisor = try? VMSupervisor(directory: arguments[2], reportFD: report) {
         supervisor.run()
     }
-    if arguments[1] == "vm-exec", arguments.count == 5 {
-        VMExecRelay(directory: arguments[2], id: arguments[3], processFile: arguments[4], reportFD: report).run()
+    if arguments[1] == "vm-exec", arguments.count >= 5 {
+        VMExecRelay(directory: arguments[2], id: arguments[3], processFile: arguments[4],
+                    consoleSocket: arguments.count > 5 ? arguments[5] : nil, reportFD: report).run()
     }
     exit(1)
 }

@@ -34,4 +34,13 @@ final class QemuCommandTests: XCTestCase {
         XCTAssertTrue(arguments.contains("socket,id=p0,path=/run/vessel/c1/ctl.sock,server=on,wait=off"))
         XCTAssertEqual(GuestPorts.socket(GuestPorts.name(slot: 2, .stderr), in: "/d"), "/d/2.err.sock")
     }
+
+    func testTCGGuestsGetTheHostTSCRate() {
+        XCTAssertEqual(QemuCommand.hostTSCKHz(cpuinfo: "processor\t: 0\ncpu MHz\t\t: 2596.132\n"), 2_596_132)
+        XCTAssertNil(QemuCommand.hostTSCKHz(cpuinfo: "processor\t: 0\n"))
+        var tcg = command(.tcg)
+        tcg.tscKHz = 1000
+        XCTAssertTrue(tcg.arguments.contains { $0.hasSuffix("tsc_early_khz=1000") })
+        XCTAssertFalse(command(.kvm).arguments.contains { $0.contains("tsc_early_khz") })
+    }
 }

@@ -1,0 +1,175 @@
+import Foundation
+import XCTest
+
+// --vm on this host: QEMU's microvm under TCG (the host's KVM is PVM, which
+// cannot boot Debian's kernel), the kernel fetched by
+// scripts/fetch-vm-kernel.sh. Every fact is checked from inside the guest
+// or on the host's process table, not from vessel's own report.
+final class VMTests: XCTestCase {
+    static let kernel = "/var/lib/vessel/vm/kernel/vmlinuz"
+    var harness: Harness!
+
+    override func setUpWithError() throws {
+        harness = try Harness()
+        guard FileManager.default.fileExists(atPath: Self.kernel) else {
+            throw XCTSkip("no guest kernel at \(Self.kernel): run scripts/fetch-vm-kernel.sh")
+        }
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/qemu-system-x86_64") else {
+            throw XCTSkip("no QEMU: apt-get install qemu-system-x86")
+        }
+    }
+
+    override func tearDown() { harness?.cleanUp() }
+
+    func vm(_ args: [String], stdin: String? = nil) throws -> Outcome {
+        try harness.vessel(["--vm"] + args, stdin: stdin)
+    }
+
+    func hostKernel() -> String {
+        var names = utsname()
+        uname(&names)
+        return withUnsafeBytes(of: &names.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+    }
+
+    func testRunEchoesExitsWithTheStatusAndSeesItsOwnKernel() throws {
+        let bundle = try harness.shellBundle("echo out; echo err >&2; uname -r; exit 3")
+        let outcome = try vm(["run", "--bundle", bundle, "v1"])
+        XCTAssertEqual(outcome.code, 3, outcome.stderr)
+        let lines = outcome.stdout.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.first, "out")
+        XCTAssertEqual(outcome.stderr, "err\n")
+        let release = try String(contentsOfFile: "/var/lib/vessel/vm/kernel/release", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        XCTAssertEqual(lines.last, release)
+        XCTAssertNotEqual(lines.last, hostKernel())
+        harness.assertNoTrace("v1")
+    }
+
+    func testStdinStreamsIntoTheGuest() throws {
+        let bundle = try harness.shellBundle("tr a-z A-Z")
+        let outcome = try vm(["run", "--bundle", bundle, "v2"], stdin: "hello vm\nsecond line\n")
+        XCTAssertEqual(outcome.code, 0, outcome.stderr)
+        XCTAssertEqual(outcome.stdout, "HELLO VM\nSECOND LINE\n")
+    }
+
+    /// create boots and prepares without running the process; start runs it;
+    /// kill reaches it inside the guest; delete leaves no QEMU, socket or state.
+    func testCreateStartKillDelete() throws {
+        let marker = harness.scratch + "/marker"
+        FileManager.default.createFile(atPath: marker, contents: nil)
+        let bundle = try harness.shellBundle("trap 'echo got-term; exit 7' TERM; echo started; while true; do sleep 0.1; done") { config in
+            var mounts = config["mounts"] as? [[String: Any]] ?? []
+            mounts.append(["destination": "/shared", "type": "bind", "source": self.harness.scratch, "options": ["rbind", "rw"]])
+            config["mounts"] = mounts
+        }
+        let output = harness.scratch + "/out"
+        FileManager.default.createFile(atPath: output, contents: nil)
+        let outcome = try vm(["create", "--bundle", bundle, "v3"])
+        XCTAssertEqual(outcome.code, 0, outcome.stderr)
+        let state = try XCTUnwrap(try harness.state("v3"))
+        XCTAssertEqual(state["status"] as? String, "created")
+        let pid = try XCTUnwrap(state["pid"] as? Int)
+        let annotations = try XCTUnwrap(state["annotations"] as? [String: String])
+        let qemu = try XCTUnwrap(annotations["org.vessel.vm.vmm-pid"].flatMap { Int32($0) })
+        XCTAssertTrue(try String(contentsOfFile: "/proc/\(qemu)/cmdline", encoding: .utf8).contains("microvm"))
+        XCTAssertEqual(getsid(pid_t(pid)), pid_t(pid), "the supervisor leads its own session")
+
+        XCTAssertEqual(try harness.vessel(["start", "v3"]).code, 0)
+        XCTAssertEqual(try harness.status("v3"), "running")
+        XCTAssertEqual(try harness.vessel(["exec", "v3", "sh", "-c", "echo from-exec > /shared/exec; exit 4"]).code, 4)
+        XCTAssertEqual(try String(contentsOfFile: harness.scratch + "/exec", encoding: .utf8), "from-exec\n")
+        XCTAssertEqual(try harness.vessel(["pause", "v3"]).code, 0)
+        XCTAssertEqual(try harness.status("v3"), "paused")
+        XCTAssertEqual(try harness.vessel(["resume", "v3"]).code, 0)
+        XCTAssertEqual(try harness.status("v3"), "running")
+        XCTAssertFalse(try harness.vessel(["ps", "v3"]).stdout.isEmpty)
+
+        XCTAssertEqual(try harness.vessel(["kill", "v3", "TERM"]).code, 0)
+        XCTAssertEqual(try harness.waitForStatus("v3", "stopped"), "stopped")
+        XCTAssertEqual(try String(contentsOfFile: harness.stateRoot + "/v3/exit-code", encoding: .utf8), "7")
+        XCTAssertEqual(try harness.vessel(["delete", "v3"]).code, 0)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "/proc/\(qemu)"), "QEMU left running")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "/proc/\(pid)"), "supervisor left running")
+        harness.assertNoTrace("v3")
+    }
+
+    /// With no pid namespace of its own, the container sees the guest's
+    /// processes: the agent and itself, none of the host's.
+    func testHostProcessesAreInvisible() throws {
+        let bundle = try harness.shellBundle("for p in /proc/[0-9]*; do cat $p/comm; done") { config in
+            var linux = config["linux"] as? [String: Any] ?? [:]
+            linux["namespaces"] = (linux["namespaces"] as? [[String: Any]] ?? []).filter { $0["type"] as? String != "pid" }
+            config["linux"] = linux
+        }
+        let ownName = try String(contentsOfFile: "/proc/self/comm", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let hostLinux = try harness.run(bundle, id: "v4host")
+        XCTAssertTrue(hostLinux.stdout.contains(ownName), "linux mode with the host's pid namespace shows this test")
+        let outcome = try vm(["run", "--bundle", bundle, "v4"])
+        XCTAssertEqual(outcome.code, 0, outcome.stderr)
+        XCTAssertFalse(outcome.stdout.contains(ownName) || outcome.stdout.contains("qemu"), outcome.stdout)
+        XCTAssertTrue(outcome.stdout.contains("init"), outcome.stdout)
+    }
+
+    func testForceDeleteOfARunningVM() throws {
+        let bundle = try harness.shellBundle("sleep 100")
+        XCTAssertEqual(try vm(["run", "-d", "--bundle", bundle, "v5"]).code, 0)
+        let qemu = try XCTUnwrap((try harness.state("v5")?["annotations"] as? [String: String])?["org.vessel.vm.vmm-pid"])
+        XCTAssertEqual(try harness.vessel(["delete", "v5"]).code, 1, "a running container needs --force")
+        XCTAssertEqual(try harness.vessel(["delete", "--force", "v5"]).code, 0)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "/proc/\(qemu)"))
+        harness.assertNoTrace("v5")
+    }
+
+    // MARK: faults: one line, nothing left behind
+
+    func assertFails(_ args: [String], id: String, containing text: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let outcome = try vm(args + [id])
+        XCTAssertNotEqual(outcome.code, 0, file: file, line: line)
+        XCTAssertEqual(outcome.stderr.split(separator: "\n").count, 1, outcome.stderr, file: file, line: line)
+        XCTAssertTrue(outcome.stderr.contains(text), outcome.stderr, file: file, line: line)
+        harness.assertNoTrace(id, file: file, line: line)
+        let qemus = try FileManager.default.contentsOfDirectory(atPath: "/proc").filter { Int($0) != nil }.filter {
+            ((try? String(contentsOfFile: "/proc/\($0)/cmdline", encoding: .utf8)) ?? "").contains(harness.stateRoot + "/" + id)
+        }
+        XCTAssertEqual(qemus, [], "QEMU left running", file: file, line: line)
+    }
+
+    func testMissingKernelOrQemu() throws {
+        let bundle = try harness.shellBundle("true")
+        try assertFails(["--vm-kernel", "/nonexistent/vmlinuz", "create", "--bundle", bundle], id: "f1", containing: "no guest kernel at /nonexistent/vmlinuz")
+        try assertFails(["--vm-qemu", "/nonexistent/qemu", "create", "--bundle", bundle], id: "f2", containing: "/nonexistent/qemu")
+    }
+
+    func testAGuestThatDoesNotBootOrAnAgentThatNeverAnswers() throws {
+        let bundle = try harness.shellBundle("true")
+        // A file that is not a kernel: QEMU refuses it and exits.
+        let fake = harness.scratch + "/vmlinuz"
+        try Data("not a kernel".utf8).write(to: URL(fileURLWithPath: fake))
+        try assertFails(["--vm-kernel", fake, "create", "--bundle", bundle], id: "f4", containing: "QEMU exited")
+        try assertFails(["--vm-boot-timeout", "1", "create", "--bundle", bundle], id: "f5", containing: "within 1 s")
+    }
+
+    func testConfigsTheVMCannotHonour() throws {
+        let terminal = try harness.shellBundle("true") { $0.setProcess("terminal", true) }
+        try assertFails(["create", "--console-socket", "/nonexistent.sock", "--bundle", terminal], id: "f6", containing: "process.terminal")
+        let broken = try harness.shellBundle("true") { $0.setProcess("cwd", "relative") }
+        try assertFails(["create", "--bundle", broken], id: "f7", containing: "process.cwd")
+        let missing = try harness.bundle { $0.setProcess("args", ["/no-such-program"]) }
+        try assertFails(["create", "--bundle", missing], id: "f8", containing: "no-such-program")
+    }
+
+    func testTheAnnotationAndTheVesselVMNameChooseVMMode() throws {
+        let bundle = try harness.shellBundle("uname -r") { config in
+            config["annotations"] = ["org.vessel.isolation": "vm"]
+        }
+        let outcome = try harness.vessel(["run", "--bundle", bundle, "v6"])
+        XCTAssertEqual(outcome.code, 0, outcome.stderr)
+        XCTAssertNotEqual(outcome.stdout, hostKernel() + "\n")
+        let link = harness.scratch + "/vessel-vm"
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: Harness.vesselBinary)
+        let plain = try harness.shellBundle("uname -r")
+        let viaLink = try Harness.execute(link, ["--root", harness.stateRoot, "run", "--bundle", plain, "v7"])
+        XCTAssertEqual(viaLink.code, 0, viaLink.stderr)
+        XCTAssertEqual(viaLink.stdout, outcome.stdout)
+    }
+}
