@@ -17,7 +17,9 @@ struct Reporter: LogHandler {
 
     func log(event: LogEvent) {
         let text = "\(event.message)"
-        if event.level >= .warning || logLevel <= .debug {
+        // With --log (as engines call it), warnings go to the log only, as
+        // runc's do: an engine may have given us the container's stderr.
+        if event.level >= .error || (event.level == .warning && file == nil) || logLevel <= .debug {
             fputs("vessel: \(event.level == .error ? "" : "\(event.level): ")\(text)\n", stderr)
         }
         guard let file else { return }

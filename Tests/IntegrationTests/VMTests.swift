@@ -33,7 +33,7 @@ final class VMTests: XCTestCase {
 
     func testRunEchoesExitsWithTheStatusAndSeesItsOwnKernel() throws {
         let bundle = try harness.shellBundle("echo out; echo err >&2; uname -r; exit 3")
-        let outcome = try vm(["run", "--bundle", bundle, "v1"])
+        let outcome = try vm(["run", "--bundle", bundle, "vm-echo"])
         XCTAssertEqual(outcome.code, 3, outcome.stderr)
         let lines = outcome.stdout.split(separator: "\n").map(String.init)
         XCTAssertEqual(lines.first, "out")
@@ -42,12 +42,12 @@ final class VMTests: XCTestCase {
             .trimmingCharacters(in: .whitespacesAndNewlines)
         XCTAssertEqual(lines.last, release)
         XCTAssertNotEqual(lines.last, hostKernel())
-        harness.assertNoTrace("v1")
+        harness.assertNoTrace("vm-echo")
     }
 
     func testStdinStreamsIntoTheGuest() throws {
         let bundle = try harness.shellBundle("tr a-z A-Z")
-        let outcome = try vm(["run", "--bundle", bundle, "v2"], stdin: "hello vm\nsecond line\n")
+        let outcome = try vm(["run", "--bundle", bundle, "vm-stdin"], stdin: "hello vm\nsecond line\n")
         XCTAssertEqual(outcome.code, 0, outcome.stderr)
         XCTAssertEqual(outcome.stdout, "HELLO VM\nSECOND LINE\n")
     }
@@ -64,9 +64,9 @@ final class VMTests: XCTestCase {
         }
         let output = harness.scratch + "/out"
         FileManager.default.createFile(atPath: output, contents: nil)
-        let outcome = try vm(["create", "--bundle", bundle, "v3"])
+        let outcome = try vm(["create", "--bundle", bundle, "vm-life"])
         XCTAssertEqual(outcome.code, 0, outcome.stderr)
-        let state = try XCTUnwrap(try harness.state("v3"))
+        let state = try XCTUnwrap(try harness.state("vm-life"))
         XCTAssertEqual(state["status"] as? String, "created")
         let pid = try XCTUnwrap(state["pid"] as? Int)
         let annotations = try XCTUnwrap(state["annotations"] as? [String: String])
@@ -74,23 +74,23 @@ final class VMTests: XCTestCase {
         XCTAssertTrue(try String(contentsOfFile: "/proc/\(qemu)/cmdline", encoding: .utf8).contains("microvm"))
         XCTAssertEqual(getsid(pid_t(pid)), pid_t(pid), "the supervisor leads its own session")
 
-        XCTAssertEqual(try harness.vessel(["start", "v3"]).code, 0)
-        XCTAssertEqual(try harness.status("v3"), "running")
-        XCTAssertEqual(try harness.vessel(["exec", "v3", "sh", "-c", "echo from-exec > /shared/exec; exit 4"]).code, 4)
+        XCTAssertEqual(try harness.vessel(["start", "vm-life"]).code, 0)
+        XCTAssertEqual(try harness.status("vm-life"), "running")
+        XCTAssertEqual(try harness.vessel(["exec", "vm-life", "sh", "-c", "echo from-exec > /shared/exec; exit 4"]).code, 4)
         XCTAssertEqual(try String(contentsOfFile: harness.scratch + "/exec", encoding: .utf8), "from-exec\n")
-        XCTAssertEqual(try harness.vessel(["pause", "v3"]).code, 0)
-        XCTAssertEqual(try harness.status("v3"), "paused")
-        XCTAssertEqual(try harness.vessel(["resume", "v3"]).code, 0)
-        XCTAssertEqual(try harness.status("v3"), "running")
-        XCTAssertFalse(try harness.vessel(["ps", "v3"]).stdout.isEmpty)
+        XCTAssertEqual(try harness.vessel(["pause", "vm-life"]).code, 0)
+        XCTAssertEqual(try harness.status("vm-life"), "paused")
+        XCTAssertEqual(try harness.vessel(["resume", "vm-life"]).code, 0)
+        XCTAssertEqual(try harness.status("vm-life"), "running")
+        XCTAssertFalse(try harness.vessel(["ps", "vm-life"]).stdout.isEmpty)
 
-        XCTAssertEqual(try harness.vessel(["kill", "v3", "TERM"]).code, 0)
-        XCTAssertEqual(try harness.waitForStatus("v3", "stopped"), "stopped")
-        XCTAssertEqual(try String(contentsOfFile: harness.stateRoot + "/v3/exit-code", encoding: .utf8), "7")
-        XCTAssertEqual(try harness.vessel(["delete", "v3"]).code, 0)
+        XCTAssertEqual(try harness.vessel(["kill", "vm-life", "TERM"]).code, 0)
+        XCTAssertEqual(try harness.waitForStatus("vm-life", "stopped"), "stopped")
+        XCTAssertEqual(try String(contentsOfFile: harness.stateRoot + "/vm-life/exit-code", encoding: .utf8), "7")
+        XCTAssertEqual(try harness.vessel(["delete", "vm-life"]).code, 0)
         XCTAssertFalse(FileManager.default.fileExists(atPath: "/proc/\(qemu)"), "QEMU left running")
         XCTAssertFalse(FileManager.default.fileExists(atPath: "/proc/\(pid)"), "supervisor left running")
-        harness.assertNoTrace("v3")
+        harness.assertNoTrace("vm-life")
     }
 
     /// With no pid namespace of its own, the container sees the guest's
@@ -102,9 +102,9 @@ final class VMTests: XCTestCase {
             config["linux"] = linux
         }
         let ownName = try String(contentsOfFile: "/proc/self/comm", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-        let hostLinux = try harness.run(bundle, id: "v4host")
+        let hostLinux = try harness.run(bundle, id: "vm-host-pids")
         XCTAssertTrue(hostLinux.stdout.contains(ownName), "linux mode with the host's pid namespace shows this test")
-        let outcome = try vm(["run", "--bundle", bundle, "v4"])
+        let outcome = try vm(["run", "--bundle", bundle, "vm-pids"])
         XCTAssertEqual(outcome.code, 0, outcome.stderr)
         XCTAssertFalse(outcome.stdout.contains(ownName) || outcome.stdout.contains("qemu"), outcome.stdout)
         XCTAssertTrue(outcome.stdout.contains("init"), outcome.stdout)
@@ -112,12 +112,40 @@ final class VMTests: XCTestCase {
 
     func testForceDeleteOfARunningVM() throws {
         let bundle = try harness.shellBundle("sleep 100")
-        XCTAssertEqual(try vm(["run", "-d", "--bundle", bundle, "v5"]).code, 0)
-        let qemu = try XCTUnwrap((try harness.state("v5")?["annotations"] as? [String: String])?["org.vessel.vm.vmm-pid"])
-        XCTAssertEqual(try harness.vessel(["delete", "v5"]).code, 1, "a running container needs --force")
-        XCTAssertEqual(try harness.vessel(["delete", "--force", "v5"]).code, 0)
+        XCTAssertEqual(try vm(["run", "-d", "--bundle", bundle, "vm-force"]).code, 0)
+        let qemu = try XCTUnwrap((try harness.state("vm-force")?["annotations"] as? [String: String])?["org.vessel.vm.vmm-pid"])
+        XCTAssertEqual(try harness.vessel(["delete", "vm-force"]).code, 1, "a running container needs --force")
+        XCTAssertEqual(try harness.vessel(["delete", "--force", "vm-force"]).code, 0)
         XCTAssertFalse(FileManager.default.fileExists(atPath: "/proc/\(qemu)"))
-        harness.assertNoTrace("v5")
+        harness.assertNoTrace("vm-force")
+    }
+
+    /// process.terminal: the pty master reaches the console socket, and
+    /// what is typed on it reaches the process in the guest.
+    func testTerminalThroughConsoleSocket() throws {
+        let socketPath = harness.scratch + "/console.sock"
+        let receiver = try HooksAndTerminalTests.ConsoleReceiver(path: socketPath)
+        var master: Int32 = -1
+        let received = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            master = receiver.receive()
+            received.signal()
+        }
+        thread.start()
+        let bundle = try harness.shellBundle("tty; read line; echo got-$line; exit 6") { $0.setProcess("terminal", true) }
+        XCTAssertEqual(try vm(["create", "--console-socket", socketPath, "--bundle", bundle, "vm-tty"]).code, 0)
+        XCTAssertEqual(received.wait(timeout: .now() + 5), .success, "no connection on the console socket")
+        guard master >= 0 else { return XCTFail("no pty master received") }
+        defer { close(master) }
+        XCTAssertEqual(try harness.vessel(["start", "vm-tty"]).code, 0)
+        _ = "typed\n".withCString { write(master, $0, 6) }
+        let output = HooksAndTerminalTests.drain(master)
+        XCTAssertTrue(output.contains("/dev/pts/0"), output)
+        XCTAssertTrue(output.contains("got-typed"), output)
+        XCTAssertEqual(try harness.waitForStatus("vm-tty", "stopped"), "stopped")
+        XCTAssertEqual(try String(contentsOfFile: harness.stateRoot + "/vm-tty/exit-code", encoding: .utf8), "6")
+        XCTAssertEqual(try harness.vessel(["delete", "vm-tty"]).code, 0)
+        harness.assertNoTrace("vm-tty")
     }
 
     // MARK: faults: one line, nothing left behind
@@ -151,7 +179,8 @@ final class VMTests: XCTestCase {
 
     func testConfigsTheVMCannotHonour() throws {
         let terminal = try harness.shellBundle("true") { $0.setProcess("terminal", true) }
-        try assertFails(["create", "--console-socket", "/nonexistent.sock", "--bundle", terminal], id: "f6", containing: "process.terminal")
+        try assertFails(["create", "--bundle", terminal], id: "f6", containing: "--console-socket is required")
+        try assertFails(["create", "--console-socket", "/nonexistent.sock", "--bundle", terminal], id: "f6b", containing: "/nonexistent.sock")
         let broken = try harness.shellBundle("true") { $0.setProcess("cwd", "relative") }
         try assertFails(["create", "--bundle", broken], id: "f7", containing: "process.cwd")
         let missing = try harness.bundle { $0.setProcess("args", ["/no-such-program"]) }
@@ -162,13 +191,13 @@ final class VMTests: XCTestCase {
         let bundle = try harness.shellBundle("uname -r") { config in
             config["annotations"] = ["org.vessel.isolation": "vm"]
         }
-        let outcome = try harness.vessel(["run", "--bundle", bundle, "v6"])
+        let outcome = try harness.vessel(["run", "--bundle", bundle, "vm-annotation"])
         XCTAssertEqual(outcome.code, 0, outcome.stderr)
         XCTAssertNotEqual(outcome.stdout, hostKernel() + "\n")
         let link = harness.scratch + "/vessel-vm"
         try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: Harness.vesselBinary)
         let plain = try harness.shellBundle("uname -r")
-        let viaLink = try Harness.execute(link, ["--root", harness.stateRoot, "run", "--bundle", plain, "v7"])
+        let viaLink = try Harness.execute(link, ["--root", harness.stateRoot, "run", "--bundle", plain, "vm-link"])
         XCTAssertEqual(viaLink.code, 0, viaLink.stderr)
         XCTAssertEqual(viaLink.stdout, outcome.stdout)
     }
