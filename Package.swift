@@ -33,12 +33,14 @@ let package = Package(
             name: "Runtime",
             dependencies: ["OCI", "Linux", "MicroVM", "CVessel", .product(name: "SystemPackage", package: "swift-system")]
         ),
+        // `vessel compare`: one bundle in both modes, side by side.
+        .target(name: "Compare", dependencies: ["OCI", "Linux", "MicroVM", "CVessel"]),
         // PID 1 inside the microVM: runs the bundle with the linux backend.
         .target(name: "GuestAgent", dependencies: ["Runtime", "MicroVM", "Linux", "OCI", "CVessel"]),
         .executableTarget(
             name: "vessel",
             dependencies: [
-                "Runtime", "OCI", "MicroVM", "GuestAgent",
+                "Runtime", "OCI", "MicroVM", "GuestAgent", "Compare",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -11,6 +11,10 @@ swift build -c release --static-swift-stdlib --scratch-path .build-release 2>&1 
 install -m 0755 .build-release/release/vessel /usr/local/bin/vessel
 echo "setup: installed /usr/local/bin/vessel ($(vessel --version | head -n 1))"
 bundles/busybox/build-rootfs.sh
+scripts/fetch-vm-kernel.sh
 echo "setup: running the busybox bundle:"
 echo "+ vessel run --bundle bundles/busybox demo-$$"
 scripts/cgroup2-ns vessel run --bundle bundles/busybox "demo-$$"
+echo "setup: the same bundle in a microVM (QEMU microvm, Debian's kernel; TCG where KVM cannot boot it):"
+echo "+ vessel --vm run --bundle bundles/busybox demo-vm-$$"
+scripts/cgroup2-ns vessel --vm run --bundle bundles/busybox "demo-vm-$$"

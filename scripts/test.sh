@@ -7,6 +7,7 @@ export PATH=/opt/swift/usr/bin:$PATH
 [ "$(id -u)" = 0 ] || { echo "test.sh: run as root (integration tests start containers)" >&2; exit 1; }
 scripts/install-deps.sh
 bundles/busybox/build-rootfs.sh
+scripts/fetch-vm-kernel.sh
 echo "== building"
 swift build --build-tests 2>&1 | grep -E "error|warning: unre|Compiling vessel|Build complete" || true
 swift build --build-tests >/dev/null

@@ -53,6 +53,8 @@ public struct QemuCommand: Sendable {
         return nil
     }
 
+    public static let sandbox = "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny"
+
     public var consoleLog: String { directory + "/console.log" }
 
     public var arguments: [String] {
@@ -61,6 +63,9 @@ public struct QemuCommand: Sendable {
             "-cpu", accelerator == .kvm ? "host" : "max",
             "-smp", "\(size.vcpus)", "-m", "\(size.memoryMiB)M",
             "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
+            // QEMU's own seccomp filter: the VMM cannot exec, raise its
+            // privileges or use obsolete system calls.
+            "-sandbox", Self.sandbox,
             "-serial", "file:\(Self.escaped(consoleLog))",
             "-kernel", kernel, "-initrd", initramfs, "-append", kernelArguments,
         ]

@@ -1,0 +1,83 @@
+import CVessel
+import Glibc
+import Linux
+
+// One `vessel [--vm] run` of a bundle, as a user would start it: its output,
+// exit status, the time to the first byte of output and to exit, and the
+// host memory on the container's side (the runtime's own processes; in VM
+// mode also the supervisor and QEMU), sampled while it runs.
+struct TimedRun {
+    var stdout = ""
+    var stderr = ""
+    var status: Int32 = 0
+    var firstOutputMilliseconds: Double?
+    var exitMilliseconds: Double = 0
+    var hostMemoryKiB: Int = 0
+
+    static func run(vessel: String, root: String, vm: [String], bundle: String, id: String) throws -> TimedRun {
+        var out: [Int32] = [0, 0], err: [Int32] = [0, 0]
+        try sys("pipe", vessel_pipe(&out))
+        try sys("pipe", vessel_pipe(&err))
+        let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        var request = SpawnRequest(path: vessel, arguments: ["vessel", "--root", root] + vm + ["run", "--bundle", bundle, id],
+                                   environment: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"])
+        request.stdio = (null, out[1], err[1])
+        let start = now()
+        let pid = try Spawner.spawn(request)
+        close(out[1]); close(err[1]); close(null)
+        var result = TimedRun()
+        var outBytes: [UInt8] = [], errBytes: [UInt8] = []
+        var open = [out[0], err[0]]
+        var peaks: [pid_t: Int] = [:]
+        while !open.isEmpty {
+            var fds = open.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+            _ = poll(&fds, nfds_t(fds.count), 20)
+            for poller in fds where poller.revents != 0 {
+                var buffer = [UInt8](repeating: 0, count: 65536)
+                let count = buffer.withUnsafeMutableBytes { read(poller.fd, $0.baseAddress, $0.count) }
+                if count <= 0 {
+                    open.removeAll { $0 == poller.fd }
+                    close(poller.fd)
+                    continue
+                }
+                if result.firstOutputMilliseconds == nil { result.firstOutputMilliseconds = (now() - start) * 1000 }
+                if poller.fd == out[0] { outBytes += buffer[0..<count] } else { errBytes += buffer[0..<count] }
+            }
+            for process in [pid] + vmProcesses(root: root, id: id) {
+                peaks[process] = max(peaks[process] ?? 0, Self.peakRSS(process))
+            }
+        }
+        result.status = Spawner.exitCode(fromWaitStatus: Spawner.wait(pid))
+        result.exitMilliseconds = (now() - start) * 1000
+        result.hostMemoryKiB = peaks.values.reduce(0, +)
+        result.stdout = String(decoding: outBytes, as: UTF8.self)
+        result.stderr = String(decoding: errBytes, as: UTF8.self)
+        return result
+    }
+
+    /// QEMU and its parent (the supervisor), while the VM runs.
+    static func vmProcesses(root: String, id: String) -> [pid_t] {
+        guard let text = try? FileIO.read(root + "/" + id + "/qemu.pid"), let qemu = pid_t(text) else { return [] }
+        let parent = (try? FileIO.read("/proc/\(qemu)/stat")).flatMap { stat -> pid_t? in
+            guard let close = stat.lastIndex(of: ")") else { return nil }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            return fields.count > 1 ? pid_t(fields[1]) : nil
+        }
+        return [qemu] + (parent.map { [$0] } ?? [])
+    }
+
+    /// VmHWM of a live process, in KiB (0 once it is gone).
+    static func peakRSS(_ pid: pid_t) -> Int {
+        guard let status = try? FileIO.read("/proc/\(pid)/status") else { return 0 }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+            return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+        }
+        return 0
+    }
+
+    static func now() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+    }
+}
