@@ -9,9 +9,11 @@ scripts/install-deps.sh
 echo "setup: building vessel (release, static Swift stdlib)"
 swift build -c release --static-swift-stdlib --scratch-path .build-release 2>&1 | tail -n 1
 install -m 0755 .build-release/release/vessel /usr/local/bin/vessel
+ln -sf vessel /usr/local/bin/vessel-vm
 echo "setup: installed /usr/local/bin/vessel ($(vessel --version | head -n 1))"
 bundles/busybox/build-rootfs.sh
 scripts/fetch-vm-kernel.sh
+bundles/probe/build-rootfs.sh
 echo "setup: running the busybox bundle:"
 echo "+ vessel run --bundle bundles/busybox demo-$$"
 scripts/cgroup2-ns vessel run --bundle bundles/busybox "demo-$$"

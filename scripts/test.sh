@@ -8,6 +8,7 @@ export PATH=/opt/swift/usr/bin:$PATH
 scripts/install-deps.sh
 bundles/busybox/build-rootfs.sh
 scripts/fetch-vm-kernel.sh
+bundles/probe/build-rootfs.sh
 echo "== building"
 swift build --build-tests 2>&1 | grep -E "error|warning: unre|Compiling vessel|Build complete" || true
 swift build --build-tests >/dev/null
