@@ -37,8 +37,9 @@ public final class VMSupervisor {
         do {
             try boot()
         } catch {
-            report("error \(error)")
+            // QEMU is gone before `create` hears of the failure.
             if qemuPID > 0 { kill(qemuPID, SIGKILL); _ = Spawner.wait(qemuPID) }
+            report("error \(error)")
             exit(1)
         }
         serve()

@@ -110,6 +110,19 @@ final class HooksAndTerminalTests: XCTestCase {
         let path: String
         let listener: Int32
 
+        /// Receives on a thread; the returned function waits up to the
+        /// given seconds for the fd (-1 if none came).
+        func receiveInBackground() -> (Double) -> Int32 {
+            final class Box: @unchecked Sendable { var fd: Int32 = -1 }
+            let box = Box()
+            let received = DispatchSemaphore(value: 0)
+            Thread {
+                box.fd = self.receive()
+                received.signal()
+            }.start()
+            return { seconds in received.wait(timeout: .now() + seconds) == .success ? box.fd : -1 }
+        }
+
         init(path: String) throws {
             self.path = path
             listener = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
@@ -182,19 +195,12 @@ final class HooksAndTerminalTests: XCTestCase {
     func testTerminalThroughConsoleSocket() throws {
         let id = "tty1"
         let socketPath = harness.scratch + "/console.sock"
-        let receiver = try ConsoleReceiver(path: socketPath)
-        var master: Int32 = -1
-        let received = DispatchSemaphore(value: 0)
-        let thread = Thread {
-            master = receiver.receive()
-            received.signal()
-        }
-        thread.start()
+        let pending = try ConsoleReceiver(path: socketPath).receiveInBackground()
         let bundle = try harness.shellBundle("tty; echo done; sleep 1") { $0.setProcess("terminal", true) }
         let run = try harness.vessel(["run", "-d", "--console-socket", socketPath, "--bundle", bundle, id])
         XCTAssertEqual(run.code, 0, run.stderr)
-        XCTAssertEqual(received.wait(timeout: .now() + 15), .success, "no connection on the console socket")
-        XCTAssertGreaterThanOrEqual(master, 0, "no fd received")
+        let master = pending(15)
+        XCTAssertGreaterThanOrEqual(master, 0, "no pty master received on the console socket")
         guard master >= 0 else { return }
         defer { close(master) }
         let output = Self.drain(master)

@@ -124,18 +124,11 @@ final class VMTests: XCTestCase {
     /// what is typed on it reaches the process in the guest.
     func testTerminalThroughConsoleSocket() throws {
         let socketPath = harness.scratch + "/console.sock"
-        let receiver = try HooksAndTerminalTests.ConsoleReceiver(path: socketPath)
-        var master: Int32 = -1
-        let received = DispatchSemaphore(value: 0)
-        let thread = Thread {
-            master = receiver.receive()
-            received.signal()
-        }
-        thread.start()
+        let pending = try HooksAndTerminalTests.ConsoleReceiver(path: socketPath).receiveInBackground()
         let bundle = try harness.shellBundle("tty; read line; echo got-$line; exit 6") { $0.setProcess("terminal", true) }
         XCTAssertEqual(try vm(["create", "--console-socket", socketPath, "--bundle", bundle, "vm-tty"]).code, 0)
-        XCTAssertEqual(received.wait(timeout: .now() + 5), .success, "no connection on the console socket")
-        guard master >= 0 else { return XCTFail("no pty master received") }
+        let master = pending(5)
+        guard master >= 0 else { return XCTFail("no pty master received on the console socket") }
         defer { close(master) }
         XCTAssertEqual(try harness.vessel(["start", "vm-tty"]).code, 0)
         _ = "typed\n".withCString { write(master, $0, 6) }
