@@ -120,6 +120,26 @@ final class VMTests: XCTestCase {
         harness.assertNoTrace("vm-force")
     }
 
+    /// linux.resources size the guest, and the guest's own cgroup v2 (with
+    /// every controller, unlike this host's) enforces the limits.
+    func testResourcesSizeTheGuestAndAreEnforcedInIt() throws {
+        let bundle = try harness.shellBundle("nproc; awk '/MemTotal/ {print $2}' /proc/meminfo; cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max") { config in
+            var linux = config["linux"] as? [String: Any] ?? [:]
+            linux["resources"] = ["memory": ["limit": 64 << 20], "cpu": ["quota": 200_000, "period": 100_000], "pids": ["limit": 50]]
+            config["linux"] = linux
+        }
+        let outcome = try vm(["run", "--bundle", bundle, "vm-size"])
+        XCTAssertEqual(outcome.code, 0, outcome.stderr)
+        let lines = outcome.stdout.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.count, 4, outcome.stdout)
+        guard lines.count == 4 else { return }
+        XCTAssertEqual(Int(lines[0]), min(2, ProcessInfo.processInfo.activeProcessorCount))
+        let memTotalMiB = (Int(lines[1]) ?? 0) / 1024
+        XCTAssertTrue((64 + 100)...(64 + 160) ~= memTotalMiB, "guest MemTotal \(memTotalMiB) MiB")
+        XCTAssertEqual(lines[2], "\(64 << 20)")
+        XCTAssertEqual(lines[3], "50")
+    }
+
     /// process.terminal: the pty master reaches the console socket, and
     /// what is typed on it reaches the process in the guest.
     func testTerminalThroughConsoleSocket() throws {
