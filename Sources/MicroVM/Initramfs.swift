@@ -30,7 +30,7 @@ public struct Initramfs {
         for directory in ["dev", "proc", "sys", "run", "tmp", "vm", "lib", "lib/modules"] {
             archive.directory(directory)
         }
-        archive.file("init", mode: 0o755, data: try FileIO.readBytes(binary))
+        archive.file("init", mode: 0o755, data: try Self.stripped(binary))
         var made: Set<String> = ["lib"]
         for library in try Self.sharedLibraries(of: binary) {
             var prefix = ""
@@ -38,7 +38,7 @@ public struct Initramfs {
                 prefix += (prefix.isEmpty ? "" : "/") + component
                 if made.insert(prefix).inserted { archive.directory(prefix) }
             }
-            archive.file(String(library.dropFirst()), mode: 0o755, data: try FileIO.readBytes(library))
+            archive.file(String(library.dropFirst()), mode: 0o755, data: try Self.stripped(library))
         }
         for module in Self.modules {
             let file = settings.modules + "/\(module).ko"
@@ -68,6 +68,20 @@ public struct Initramfs {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
         return String(hash, radix: 16)
+    }
+
+    /// The file without its symbol tables and debug sections when binutils'
+    /// strip is there: about half of vessel's size, which the guest would
+    /// otherwise unpack on every boot.
+    static func stripped(_ path: String) throws -> [UInt8] {
+        let strip = "/usr/bin/strip"
+        guard access(strip, X_OK) == 0 else { return try FileIO.readBytes(path) }
+        let copy = "/tmp/vessel-strip-\(getpid())"
+        defer { unlink(copy) }
+        guard (try? Command.output(strip, ["-o", copy, path])) != nil, let bytes = try? FileIO.readBytes(copy) else {
+            return try FileIO.readBytes(path)
+        }
+        return bytes
     }
 
     /// The absolute paths `ldd` lists (the loader included).
