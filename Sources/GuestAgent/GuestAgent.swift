@@ -38,6 +38,7 @@ public final class GuestAgent {
             control = LineChannel(fd: fd)
             var ready = AgentMessage(event: .ready)
             ready.kernel = GuestSystem.kernelRelease()
+            ready.uptime = (try? FileIO.read("/proc/uptime")).flatMap { Double($0.split(separator: " ").first ?? "") }
             control.send(ready.encoded())
             try serve()
         } catch {

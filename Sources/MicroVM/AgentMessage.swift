@@ -32,8 +32,9 @@ public struct AgentMessage: Codable, Sendable {
     public var pid: Int32?
     public var pids: [Int32]?
     public var status: Int32?
-    /// ready: the guest kernel's release.
+    /// ready: the guest kernel's release, and seconds since the guest booted.
     public var kernel: String?
+    public var uptime: Double?
 
     public init(op: Op? = nil, event: Event? = nil) {
         self.op = op
