@@ -24,6 +24,9 @@ extension Lifecycle {
     public func stats(_ id: ContainerID) throws -> StatsEvent {
         let record = try store.load(id)
         let status = store.status(of: record)
+        if record.vm != nil {
+            throw RuntimeError.unsupported("vm: events: container \(id.value) runs in a VM; its cgroup is in the guest, whose stats vessel does not collect yet")
+        }
         guard status != .stopped, let cgroup = record.cgroup, cgroup.exists else {
             throw RuntimeError.wrongState(id: id.value, operation: "read stats of", status: status.rawValue)
         }

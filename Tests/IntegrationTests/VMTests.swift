@@ -83,6 +83,12 @@ final class VMTests: XCTestCase {
         XCTAssertEqual(try harness.vessel(["resume", "vm-life"]).code, 0)
         XCTAssertEqual(try harness.status("vm-life"), "running")
         XCTAssertFalse(try harness.vessel(["ps", "vm-life"]).stdout.isEmpty)
+        let events = try harness.vessel(["events", "--stats", "vm-life"])
+        XCTAssertEqual(events.code, 1)
+        XCTAssertTrue(events.stderr.contains("runs in a VM"), events.stderr)
+        let update = try harness.vessel(["update", "--pids-limit", "10", "vm-life"])
+        XCTAssertEqual(update.code, 1)
+        XCTAssertTrue(update.stderr.contains("fixed at boot"), update.stderr)
 
         XCTAssertEqual(try harness.vessel(["kill", "vm-life", "TERM"]).code, 0)
         XCTAssertEqual(try harness.waitForStatus("vm-life", "stopped"), "stopped")
