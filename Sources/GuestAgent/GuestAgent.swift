@@ -106,6 +106,11 @@ public final class GuestAgent {
                 answer.pids = try lifecycle.processes(id)
             case .exec:
                 answer.pid = try exec(request, id: id)
+            case .signalExec:
+                guard let pid = execSlots.first(where: { $0.value == request.slot })?.key else {
+                    throw SetupError("agent: no process in exec slot \(request.slot ?? -1)")
+                }
+                try sys("kill \(pid)", Glibc.kill(pid, request.signal ?? SIGTERM))
             case .reserveSlot:
                 throw SetupError("agent: slots are the host's business")
             }

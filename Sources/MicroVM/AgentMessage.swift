@@ -7,7 +7,7 @@ import OCI
 // agent is up) carry `event`.
 public struct AgentMessage: Codable, Sendable {
     public enum Op: String, Codable, Sendable {
-        case create, start, kill, pause, resume, ps, exec, reserveSlot = "reserve-slot"
+        case create, start, kill, pause, resume, ps, exec, reserveSlot = "reserve-slot", signalExec = "signal-exec"
     }
 
     public enum Event: String, Codable, Sendable {

@@ -30,13 +30,18 @@ public struct VMExecRelay {
         signal(SIGPIPE, SIG_IGN)
         let client: SupervisorClient
         let relay: StdioRelay
+        let slot: Int
+        let signals: Int32
         do {
+            // Signals sent to `exec` go on to the process in the guest, as in linux mode.
+            signals = try SignalFD.block([SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2])
             let process = try JSONDecoder().decode(Process.self, from: FileIO.readData(processFile))
             unlink(processFile)
             client = try SupervisorClient(directory: directory, id: id)
-            guard let slot = try client.request(AgentMessage(op: .reserveSlot)).slot else {
+            guard let reserved = try client.request(AgentMessage(op: .reserveSlot)).slot else {
                 throw RuntimeError.initFailed("vm: no exec slot")
             }
+            slot = reserved
             relay = try StdioRelay.forSlot(slot, consoleSocket: process.terminal == true ? consoleSocket : nil) {
                 try UnixSocket.connect(GuestPorts.socket($0, in: directory))
             }
@@ -51,9 +56,16 @@ public struct VMExecRelay {
         }
         while true {
             let relayFDs = relay.pollFDs
-            var fds = [pollfd(fd: client.channel.fd, events: Int16(POLLIN), revents: 0)] + relayFDs
+            var fds = [pollfd(fd: client.channel.fd, events: Int16(POLLIN), revents: 0),
+                       pollfd(fd: signals, events: Int16(POLLIN), revents: 0)] + relayFDs
             if poll(&fds, nfds_t(fds.count), -1) < 0 { continue }
-            relay.handle(fds[1...])
+            relay.handle(fds[2...])
+            for number in SignalFD.drain(signals) {
+                var message = AgentMessage(op: .signalExec)
+                message.slot = slot
+                message.signal = number
+                client.channel.send(message.encoded())
+            }
             guard fds[0].revents != 0 else { continue }
             client.channel.fill()
             while let line = client.channel.next() {

@@ -99,6 +99,39 @@ final class VMTests: XCTestCase {
         harness.assertNoTrace("vm-life")
     }
 
+    /// Operations in the wrong state fail with one line, as in linux mode,
+    /// and signals sent to `exec` reach the exec'd process in the guest.
+    func testWrongStatesAndSignalsThroughExec() throws {
+        let bundle = try harness.shellBundle("trap 'exit 7' TERM; while true; do sleep 0.1; done")
+        XCTAssertEqual(try vm(["run", "-d", "--bundle", bundle, "vm-states"]).code, 0)
+        let again = try harness.vessel(["start", "vm-states"])
+        XCTAssertEqual(again.code, 1)
+        XCTAssertEqual(again.stderr, "vessel: cannot start container vm-states: it is running\n")
+
+        let exec = try Harness.start(Harness.vesselBinary, ["--root", harness.stateRoot, "exec", "vm-states", "sh", "-c",
+                                                            "trap 'echo trapped; exit 9' TERM; echo waiting; while true; do sleep 0.1; done"])
+        var waiting = false
+        for _ in 0..<100 where !waiting {
+            usleep(100_000)
+            waiting = ((try? String(contentsOfFile: exec.base + ".out", encoding: .utf8)) ?? "").contains("waiting")
+        }
+        XCTAssertTrue(waiting, "the exec'd process did not start")
+        kill(exec.pid, SIGTERM)
+        let execOutcome = exec.outcome()
+        XCTAssertEqual(execOutcome.code, 9, execOutcome.stderr)
+        XCTAssertEqual(execOutcome.stdout, "waiting\ntrapped\n")
+
+        XCTAssertEqual(try harness.vessel(["kill", "vm-states", "TERM"]).code, 0)
+        XCTAssertEqual(try harness.waitForStatus("vm-states", "stopped"), "stopped")
+        for args in [["start", "vm-states"], ["kill", "vm-states"], ["exec", "vm-states", "true"], ["pause", "vm-states"]] {
+            let outcome = try harness.vessel(args)
+            XCTAssertEqual(outcome.code, 1, "\(args)")
+            XCTAssertTrue(outcome.stderr.hasSuffix("vm-states: it is stopped\n"), "\(args): \(outcome.stderr)")
+        }
+        XCTAssertEqual(try harness.vessel(["delete", "vm-states"]).code, 0)
+        harness.assertNoTrace("vm-states")
+    }
+
     /// With no pid namespace of its own, the container sees the guest's
     /// processes: the agent and itself, none of the host's.
     func testHostProcessesAreInvisible() throws {
