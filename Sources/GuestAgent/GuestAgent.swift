@@ -20,7 +20,7 @@ public final class GuestAgent {
     var containerPID: pid_t = 0
     var execSlots: [pid_t: Int] = [:]
     /// Terminal slots: the guest pty's master relayed to the slot's ports.
-    var terminals: [Int: (relay: StdioRelay, ports: [Int32])] = [:]
+    var terminals: [Int: (relay: StdioRelay, ports: [Int32], master: Int32)] = [:]
     var console: Int32 = 2
 
     public init() {}
@@ -111,6 +111,10 @@ public final class GuestAgent {
                     throw SetupError("agent: no process in exec slot \(request.slot ?? -1)")
                 }
                 try sys("kill \(pid)", Glibc.kill(pid, request.signal ?? SIGTERM))
+            case .resize:
+                // The process gets SIGWINCH from its pty.
+                guard let master = terminals[request.slot ?? -1]?.master else { throw SetupError("agent: no terminal in slot \(request.slot ?? -1)") }
+                PseudoTerminal.setSize(master, rows: request.rows ?? 24, columns: request.columns ?? 80)
             case .reserveSlot:
                 throw SetupError("agent: slots are the host's business")
             }
@@ -190,7 +194,7 @@ public final class GuestAgent {
         close(connection)
         guard master >= 0 else { throw SystemError("receive the pty master") }
         let input = try openPort(.stdin), output = try openPort(.stdout)
-        terminals[slot] = (StdioRelay(input: (input, master), outputs: [(master, output)]), [input, output])
+        terminals[slot] = (StdioRelay(input: (input, master), outputs: [(master, output)]), [input, output], master)
         return result
     }
 

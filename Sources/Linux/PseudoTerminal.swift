@@ -37,4 +37,16 @@ public enum PseudoTerminal {
         defer { close(socket) }
         try sys("send the pty to the console socket \(path)", vessel_send_fd(socket, master, name))
     }
+
+    /// The terminal's size as (rows, columns), nil if it is not a terminal.
+    public static func size(_ fd: Int32) -> (rows: UInt16, columns: UInt16)? {
+        var size = winsize()
+        let rc = withUnsafeMutablePointer(to: &size) { ioctl(fd, UInt(TIOCGWINSZ), $0) }
+        return rc == 0 ? (size.ws_row, size.ws_col) : nil
+    }
+
+    public static func setSize(_ fd: Int32, rows: UInt16, columns: UInt16) {
+        var size = winsize(ws_row: rows, ws_col: columns, ws_xpixel: 0, ws_ypixel: 0)
+        _ = withUnsafeMutablePointer(to: &size) { ioctl(fd, UInt(TIOCSWINSZ), $0) }
+    }
 }

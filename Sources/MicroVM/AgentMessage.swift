@@ -7,7 +7,7 @@ import OCI
 // agent is up) carry `event`.
 public struct AgentMessage: Codable, Sendable {
     public enum Op: String, Codable, Sendable {
-        case create, start, kill, pause, resume, ps, exec, reserveSlot = "reserve-slot", signalExec = "signal-exec"
+        case create, start, kill, pause, resume, ps, exec, reserveSlot = "reserve-slot", signalExec = "signal-exec", resize
     }
 
     public enum Event: String, Codable, Sendable {
@@ -28,6 +28,9 @@ public struct AgentMessage: Codable, Sendable {
     /// exec and exec-exit: the stdio slot; exec: the process.
     public var slot: Int?
     public var process: Process?
+    /// resize: a terminal slot's new size.
+    public var rows: UInt16?
+    public var columns: UInt16?
     /// Answers and events.
     public var pid: Int32?
     public var pids: [Int32]?

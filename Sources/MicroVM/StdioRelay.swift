@@ -9,6 +9,9 @@ public final class StdioRelay {
     var stdinSocket: Int32
     var hostStdin: Int32
     var outputs: [(socket: Int32, hostFD: Int32)]
+    /// For a terminal: the host pty and the size last sent to the guest.
+    var terminal: Int32 = -1
+    var lastSize: (rows: UInt16, columns: UInt16)?
 
     /// Bytes read from `input.from` go to `input.to` until EOF; bytes read
     /// from each output's `from` go to its `to`.
@@ -26,6 +29,29 @@ public final class StdioRelay {
     /// A terminal: one pty fd both ways, the slot's in and out sockets.
     public convenience init(terminal: Int32, stdinSocket: Int32, stdoutSocket: Int32) {
         self.init(input: (terminal, stdinSocket), outputs: [(stdoutSocket, terminal)])
+        self.terminal = terminal
+    }
+
+    /// Whether this relay carries a terminal, whose size is to be watched.
+    public var isTerminal: Bool { terminal >= 0 }
+
+    /// The terminal's new size, if it changed since the last call (the
+    /// engine resizes the pty master it holds; the guest's pty must follow).
+    public func resized() -> (rows: UInt16, columns: UInt16)? {
+        guard terminal >= 0, let size = PseudoTerminal.size(terminal), size.rows > 0 else { return nil }
+        if let last = lastSize, last == size { return nil }
+        lastSize = size
+        return size
+    }
+
+    /// The resize request for the agent, if the terminal's size changed.
+    public func resizeMessage(slot: Int) -> AgentMessage? {
+        guard let size = resized() else { return nil }
+        var message = AgentMessage(op: .resize)
+        message.slot = slot
+        message.rows = size.rows
+        message.columns = size.columns
+        return message
     }
 
     /// The fds the relay still uses and would close at EOF.

@@ -144,7 +144,9 @@ public final class VMSupervisor {
                        pollfd(fd: listener, events: Int16(POLLIN), revents: 0)] + relayFDs
             let clientFDs = Array(clients.keys)
             for fd in clientFDs { fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
-            if poll(&fds, nfds_t(fds.count), -1) < 0 { continue }
+            // A terminal's size is polled: its changes raise no event here.
+            if poll(&fds, nfds_t(fds.count), stdio?.isTerminal == true ? 250 : -1) < 0 { continue }
+            if let resize = stdio?.resizeMessage(slot: 0), exitCode == nil { sendToAgent(resize, from: nil) }
             if fds[0].revents != 0 { handleSignals() }
             if fds[1].revents != 0 { control.fill(); handleAgent() }
             if fds[2].revents != 0 { acceptClient() }

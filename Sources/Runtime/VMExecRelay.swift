@@ -58,7 +58,8 @@ public struct VMExecRelay {
             let relayFDs = relay.pollFDs
             var fds = [pollfd(fd: client.channel.fd, events: Int16(POLLIN), revents: 0),
                        pollfd(fd: signals, events: Int16(POLLIN), revents: 0)] + relayFDs
-            if poll(&fds, nfds_t(fds.count), -1) < 0 { continue }
+            if poll(&fds, nfds_t(fds.count), relay.isTerminal ? 250 : -1) < 0 { continue }
+            if let resize = relay.resizeMessage(slot: slot) { client.channel.send(resize.encoded()) }
             relay.handle(fds[2...])
             for number in SignalFD.drain(signals) {
                 var message = AgentMessage(op: .signalExec)

@@ -184,16 +184,21 @@ final class VMTests: XCTestCase {
     func testTerminalThroughConsoleSocket() throws {
         let socketPath = harness.scratch + "/console.sock"
         let pending = try HooksAndTerminalTests.ConsoleReceiver(path: socketPath).receiveInBackground()
-        let bundle = try harness.shellBundle("tty; read line; echo got-$line; exit 6") { $0.setProcess("terminal", true) }
+        let bundle = try harness.shellBundle("tty; read line; echo got-$line; stty size; exit 6") { $0.setProcess("terminal", true) }
         XCTAssertEqual(try vm(["create", "--console-socket", socketPath, "--bundle", bundle, "vm-tty"]).code, 0)
         let master = pending(5)
         guard master >= 0 else { return XCTFail("no pty master received on the console socket") }
         defer { close(master) }
         XCTAssertEqual(try harness.vessel(["start", "vm-tty"]).code, 0)
+        // A resize of the master we hold reaches the guest's pty.
+        var size = winsize(ws_row: 33, ws_col: 99, ws_xpixel: 0, ws_ypixel: 0)
+        _ = withUnsafeMutablePointer(to: &size) { ioctl(master, UInt(TIOCSWINSZ), $0) }
+        usleep(600_000)
         _ = "typed\n".withCString { write(master, $0, 6) }
         let output = HooksAndTerminalTests.drain(master)
         XCTAssertTrue(output.contains("/dev/pts/0"), output)
         XCTAssertTrue(output.contains("got-typed"), output)
+        XCTAssertTrue(output.contains("33 99"), output)
         XCTAssertEqual(try harness.waitForStatus("vm-tty", "stopped"), "stopped")
         XCTAssertEqual(try String(contentsOfFile: harness.stateRoot + "/vm-tty/exit-code", encoding: .utf8), "6")
         XCTAssertEqual(try harness.vessel(["delete", "vm-tty"]).code, 0)
