@@ -109,6 +109,10 @@ pid_t vessel_spawn(const struct vessel_spawn_args *a) {
     memset(&ca, 0, sizeof ca);
     ca.flags = a->clone_flags;
     ca.exit_signal = SIGCHLD;
+    if (a->into_cgroup) {
+        ca.flags |= CLONE_INTO_CGROUP;
+        ca.cgroup = (uint64_t)a->cgroup_fd;
+    }
     long pid = syscall(SYS_clone3, &ca, sizeof ca);
     if (pid == 0) {
         spawn_child(a, &old);

@@ -23,13 +23,13 @@ public struct ContainerCreator {
     ]
 
     /// The loaded, validated bundle.
-    struct Bundle {
-        let path: String
-        let spec: Spec
-        let rootfs: String
+    public struct Bundle {
+        public let path: String
+        public let spec: Spec
+        public let rootfs: String
     }
 
-    static func loadBundle(_ path: String) throws -> Bundle {
+    public static func loadBundle(_ path: String) throws -> Bundle {
         guard FileIO.isDirectory(path) else { throw RuntimeError.bundle("bundle \(path) is not a directory") }
         let bundle = try FileIO.realPath(path)
         let data: Data
@@ -60,7 +60,12 @@ public struct ContainerCreator {
 
     /// Returns the init's pid; the init is our child until we exit.
     public func create(id: ContainerID, options: CreateOptions) throws -> pid_t {
-        let bundle = try Self.loadBundle(options.bundle)
+        try create(id: id, options: options, bundle: Self.loadBundle(options.bundle))
+    }
+
+    /// `create` with the bundle already loaded (by `loadBundle(options.bundle)`),
+    /// so config.json is read and decoded once.
+    public func create(id: ContainerID, options: CreateOptions, bundle: Bundle) throws -> pid_t {
         let spec = bundle.spec
         let linux = spec.linux ?? LinuxConfig()
         reportWarnings(spec)
@@ -143,13 +148,13 @@ public struct ContainerCreator {
         request.becomeRoot = newUser
         request.protectExecutable = namespaces.contains { $0.type == .mount && $0.path == nil }
 
-        let pid = try Spawner.spawn(request)
+        let (pid, inCgroup) = try Spawner.spawn(request, into: cgroup)
         cleanup.pid = pid
         record.pid = pid
         record.pidStartTime = ProcessStat(pid: pid)?.startTime ?? 0
         try store.save(record)
         if newUser { try writeIDMappings(pid: pid, linux: spec.linux ?? LinuxConfig()) }
-        try cgroup.addProcess(pid)
+        if !inCgroup { try cgroup.addProcess(pid) }
         channel.send(.proceed("go"))
 
         while true {

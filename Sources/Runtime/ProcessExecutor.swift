@@ -85,9 +85,10 @@ public struct ProcessExecutor {
         request.syncFD = childEnd
         request.becomeRoot = joinsUser
         request.protectThenJoin = true
-        let pid = try Spawner.spawn(request)
+        let cgroup = record.cgroup.flatMap { $0.exists ? $0 : nil }
+        let (pid, inCgroup) = try Spawner.spawn(request, into: cgroup)
         do {
-            if let cgroup = record.cgroup, cgroup.exists { try cgroup.addProcess(pid) }
+            if let cgroup, !inCgroup { try cgroup.addProcess(pid) }
             channel.send(.proceed("go"))
             close(childEnd)
             switch channel.receive() {

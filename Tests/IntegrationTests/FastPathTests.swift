@@ -1,7 +1,8 @@
 import Foundation
 import XCTest
 
-// `state`, `start`, `kill` and `delete` have a hand-written fast path
+// `state`, `start`, `kill`, `delete`, `create`, `run` and `exec` have a
+// hand-written fast path
 // (Sources/vessel/FastPath.swift). Each test runs the same steps twice, once
 // as is and once with VESSEL_NO_FAST_PATH=1 (ArgumentParser), and checks that
 // exit codes, stdout, stderr and --log lines are the same.
@@ -140,6 +141,165 @@ final class FastPathTests: XCTestCase {
         harness.assertNoTrace("d2")
     }
 
+    /// The pid file's content is a pid, which differs between runs: an
+    /// outcome saying whether it is one, and the file removed.
+    func takePIDFile(_ path: String) -> Outcome {
+        let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? "<no pid file>"
+        try? FileManager.default.removeItem(atPath: path)
+        return Outcome(code: Int32(text).map { $0 > 0 ? 0 : 2 } ?? 1, stdout: Int32(text) == nil ? text : "pid", stderr: "")
+    }
+
+    func testCreateMatches() throws {
+        let bundle = try harness.shellBundle("sleep 100")
+        // A device rule vessel cannot enforce: a warning, to --log only.
+        let warning = try harness.shellBundle("sleep 100") { config in
+            var linux = config["linux"] as? [String: Any] ?? [:]
+            var resources = linux["resources"] as? [String: Any] ?? [:]
+            resources["devices"] = [["allow": true, "type": "c", "major": 1, "minor": 3, "access": "rwm"]]
+            linux["resources"] = resources
+            config["linux"] = linux
+        }
+        let terminal = try harness.shellBundle("sleep 100") { config in
+            var process = config["process"] as? [String: Any] ?? [:]
+            process["terminal"] = true
+            config["process"] = process
+        }
+        let missing = try harness.bundle { config in
+            var process = config["process"] as? [String: Any] ?? [:]
+            process["args"] = ["/no/such/program"]
+            config["process"] = process
+        }
+        let log = harness.scratch + "/create.log"
+        let pidFile = harness.scratch + "/create.pid"
+        let ids = ["c1", "c2", "c3", "c4", "c5"]
+        let outcomes = try assertBothPathsAgree(prepare: {
+            for id in ids { try harness.vessel(["delete", "--force", id]) }
+        }) {
+            [
+                try harness.vessel(["create", "--bundle", bundle, "c1"]),
+                try harness.vessel(["state", "c1"]).code == 0 ? Outcome(code: 0, stdout: try harness.status("c1") ?? "", stderr: "") : Outcome(code: 1, stdout: "", stderr: ""),
+                try harness.vessel(["create", "--bundle", bundle, "c1"]),
+                try harness.vessel(["create", "-b", bundle, "--pid-file", pidFile, "c2"]),
+                takePIDFile(pidFile),
+                try harness.vessel(["create", "c3", "--bundle=" + bundle, "--debug"]),
+                try harness.vessel(["create", "--bundle", harness.scratch + "/none", "c4"]),
+                try harness.vessel(["create", "--bundle", bundle, "a/b"]),
+                try harness.vessel(["create", "--bundle", terminal, "c4"]),
+                try harness.vessel(["create", "--bundle", terminal, "--console-socket", harness.scratch + "/no.sock", "c4"]),
+                try harness.vessel(["create", "--bundle", missing, "c4"]),
+                try harness.vessel(["--log", log, "--log-format", "json", "create", "--bundle", warning, "c4"]),
+                takeLog(log),
+                try harness.vessel(["create", "--bundle", warning, "c5"]),
+                try harness.vessel(["--log", log, "create", "--bundle", bundle, "c1"]),
+                takeLog(log),
+            ]
+        }
+        XCTAssertEqual(outcomes.map(\.code), [0, 0, 1, 0, 0, 0, 1, 1, 1, 1, 1, 0, 0, 0, 1, 0])
+        XCTAssertEqual(outcomes[1].stdout, "created")
+        XCTAssertTrue(outcomes[12].stdout.contains("\"level\":\"warning\""), outcomes[12].stdout)
+        XCTAssertTrue(outcomes[13].stderr.contains("warning"), outcomes[13].stderr)
+        for id in ids { try harness.vessel(["delete", "--force", id]) }
+        harness.assertNoTrace("c4")
+    }
+
+    /// org.vessel.isolation=vm sends a plain `create` to the VM backend on
+    /// both paths (with no guest kernel: its error, not a container).
+    func testVMAnnotationGoesToTheVMBackend() throws {
+        setenv("VESSEL_VM_DIR", harness.scratch + "/no-vm-dir", 1)
+        defer { unsetenv("VESSEL_VM_DIR") }
+        let bundle = try harness.shellBundle("true") { config in
+            config["annotations"] = ["org.vessel.isolation": "vm"]
+        }
+        let outcomes = try assertBothPathsAgree {
+            [
+                try harness.vessel(["create", "--bundle", bundle, "fpvm1"]),
+                try harness.vessel(["run", "--bundle", bundle, "fpvm2"]),
+            ]
+        }
+        XCTAssertEqual(outcomes.map(\.code), [1, 1])
+        XCTAssertTrue(outcomes[0].stderr.contains("no-vm-dir"), outcomes[0].stderr)
+        harness.assertNoTrace("fpvm1")
+        harness.assertNoTrace("fpvm2")
+    }
+
+    func testRunMatches() throws {
+        let echo = try harness.shellBundle("echo hello from run; echo to stderr >&2")
+        let status = try harness.shellBundle("exit 3")
+        let sleeper = try harness.shellBundle("sleep 100")
+        let missing = try harness.bundle { config in
+            var process = config["process"] as? [String: Any] ?? [:]
+            process["args"] = ["/no/such/program"]
+            config["process"] = process
+        }
+        let log = harness.scratch + "/run.log"
+        let pidFile = harness.scratch + "/run.pid"
+        let outcomes = try assertBothPathsAgree(prepare: {
+            for id in ["r1", "r2", "r3", "r4", "r5"] { try harness.vessel(["delete", "--force", id]) }
+        }) {
+            [
+                try harness.vessel(["run", "--bundle", echo, "r1"]),
+                try harness.vessel(["run", "--bundle", status, "r2"]),
+                try harness.vessel(["run", "-d", "--bundle", sleeper, "--pid-file", pidFile, "r3"]),
+                takePIDFile(pidFile),
+                try harness.vessel(["run", "--detach", "--bundle", sleeper, "r3"]),
+                try harness.vessel(["delete", "--force", "r3"]),
+                try harness.vessel(["run", "--bundle", missing, "r4"]),
+                try harness.vessel(["run", "--bundle", harness.scratch + "/none", "r4"]),
+                try harness.vessel(["--log", log, "run", "--bundle", status, "r5", "--debug"]),
+                takeLog(log),
+                try harness.vessel(["run", "--bundle", echo, "-x-"]),
+            ]
+        }
+        XCTAssertEqual(outcomes.map(\.code), [0, 3, 0, 0, 1, 0, 1, 1, 3, 0, 64])
+        XCTAssertEqual(outcomes[0].stdout, "hello from run\n")
+        for id in ["r1", "r2", "r3", "r4", "r5"] { harness.assertNoTrace(id) }
+    }
+
+    func testExecMatches() throws {
+        let sleeper = try harness.shellBundle("sleep 100")
+        let process = harness.scratch + "/process.json"
+        try Data(#"{"args": ["sh", "-c", "echo from process.json; exit 4"], "cwd": "/", "user": {"uid": 0, "gid": 0}, "env": ["PATH=/bin:/usr/bin"]}"#.utf8)
+            .write(to: URL(fileURLWithPath: process))
+        let broken = harness.scratch + "/broken.json"
+        try Data(#"{"args": 5}"#.utf8).write(to: URL(fileURLWithPath: broken))
+        let log = harness.scratch + "/exec.log"
+        let pidFile = harness.scratch + "/exec.pid"
+        let outcomes = try assertBothPathsAgree(prepare: {
+            for id in ["e1", "e2"] { try harness.vessel(["delete", "--force", id]) }
+            XCTAssertEqual(try harness.vessel(["run", "--detach", "--bundle", sleeper, "e1"]).code, 0)
+            XCTAssertEqual(try harness.vessel(["create", "--bundle", sleeper, "e2"]).code, 0)
+        }) {
+            [
+                try harness.vessel(["exec", "e1", "true"]),
+                try harness.vessel(["exec", "e1", "false"]),
+                try harness.vessel(["exec", "e1", "echo", "hello", "from", "exec"]),
+                try harness.vessel(["exec", "e1", "/no/such/program"]),
+                try harness.vessel(["exec", "e1"]),
+                try harness.vessel(["exec", "nope", "true"]),
+                try harness.vessel(["exec", "a/b", "true"]),
+                try harness.vessel(["exec", "--process", process, "e1"]),
+                try harness.vessel(["exec", "-p", broken, "e1"]),
+                try harness.vessel(["exec", "--process=" + harness.scratch + "/none.json", "e1"]),
+                try harness.vessel(["exec", "-d", "--pid-file", pidFile, "e1", "sleep", "1"]),
+                takePIDFile(pidFile),
+                try harness.vessel(["exec", "--detach", "e2", "true"]),
+                try harness.vessel(["--log", log, "--log-format", "json", "exec", "e1", "/no/such/program"]),
+                takeLog(log),
+                try harness.vessel(["exec", "e1", "--debug", "true"]),
+                try harness.vessel(["exec", "e1", "sh", "-c", "exit 7"]),
+            ]
+        }
+        XCTAssertEqual(outcomes[0].code, 0, outcomes[0].stderr)
+        XCTAssertEqual(outcomes[1].code, 1)
+        XCTAssertEqual(outcomes[2].stdout, "hello from exec\n")
+        XCTAssertEqual(outcomes[3].code, 1)
+        XCTAssertEqual(outcomes[7].code, 4)
+        XCTAssertEqual(outcomes[7].stdout, "from process.json\n")
+        XCTAssertEqual(outcomes[10].code, 0, outcomes[10].stderr)
+        XCTAssertEqual(outcomes[11].code, 0)
+        XCTAssertEqual(outcomes[16].code, 7)
+    }
+
     /// Forms the fast path does not take: ArgumentParser answers them, the
     /// same with or without it.
     func testOtherFormsGoThroughArgumentParser() throws {
@@ -160,6 +320,14 @@ final class FastPathTests: XCTestCase {
                 try harness.vessel(["--vm", "state", "--help"]),
                 try harness.vessel(["state", "--vm-accel", "kvm", "--help"]),
                 try Harness.execute(link, ["state", "--help"]),
+                try harness.vessel(["create", "--help"]),
+                try harness.vessel(["create", "--bundle", "x"]),
+                try harness.vessel(["create", "--bundle", "x", "--bundle", "y", "z"]),
+                try harness.vessel(["run", "--keep", "--bundle", harness.scratch + "/none", "x"]),
+                try harness.vessel(["run", "--bundle", harness.scratch + "/none", "--vm", "x"]),
+                try harness.vessel(["exec", "--tty", "x", "true"]),
+                try harness.vessel(["exec", "-h"]),
+                try Harness.execute(link, ["create", "--bundle", harness.scratch + "/none", "x"]),
             ]
         }
         XCTAssertEqual(outcomes[0].code, 0)

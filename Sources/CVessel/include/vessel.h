@@ -34,6 +34,8 @@ struct vessel_spawn_args {
     int protect_then_join;   // for exec: protect the executable in a private mount
                              // namespace first, then join, then execveat it
     int parent_death_signal; // 0, or a signal the child gets when its parent dies
+    int into_cgroup;         // clone3 with CLONE_INTO_CGROUP into cgroup_fd (a cgroup v2
+    int cgroup_fd;           // directory): no migration, which waits for an RCU grace period
     const char *path;
     char *const *argv;
     char *const *envp;

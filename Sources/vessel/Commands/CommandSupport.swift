@@ -1,6 +1,7 @@
 import ArgumentParser
 import FoundationEssentials
 import Glibc
+import MicroVM
 import OCI
 import Runtime
 
@@ -38,14 +39,28 @@ func lifecycle(_ global: GlobalOptions) -> Lifecycle {
 func createContainer(_ global: GlobalOptions, _ id: ContainerID, _ flags: CreateFlags) throws -> pid_t {
     var options = flags.options
     options.vm = global.vm
-    options.vmSettings = global.vmSettings
-    let store = StateStore(root: global.root)
-    if VMCreator.wanted(options) {
+    return try createContainer(root: global.root, id, options, vmSettings: global.vmSettings)
+}
+
+/// The body of the above, shared with FastPath (which has no GlobalOptions:
+/// it declines --vm and --vm-*, so `vmSettings` are the defaults there).
+/// config.json is decoded once: the annotation check (VMCreator.wanted's)
+/// reads the bundle ContainerCreator then uses.
+func createContainer(root: String, _ id: ContainerID, _ options: CreateOptions,
+                     vmSettings: @autoclosure () -> VMSettings) throws -> pid_t {
+    var options = options
+    let store = StateStore(root: root)
+    func inVM() throws -> pid_t {
+        options.vmSettings = vmSettings()
         let creator = VMCreator(store: store, settings: options.vmSettings,
                                 info: { Log.logger.info("\($0)") }, warn: { Log.logger.warning("\($0)") })
         return try creator.create(id: id, options: options)
     }
-    return try ContainerCreator(store: store) { Log.logger.warning("\($0)") }.create(id: id, options: options)
+    if options.vm { return try inVM() }
+    let bundle = try ContainerCreator.loadBundle(options.bundle)
+    if bundle.spec.annotations?[VMCreator.annotation] == "vm" { return try inVM() }
+    return try ContainerCreator(store: store) { Log.logger.warning("\($0)") }
+        .create(id: id, options: options, bundle: bundle)
 }
 
 func printJSON<T: Encodable>(_ value: T) throws {
