@@ -6,7 +6,7 @@ import Linux
 // The guest's initramfs: vessel itself as /init (the guest agent), the
 // shared libraries it links, and the kernel modules the guest needs. Built
 // on first use and cached, keyed by the vessel binary and the kernel, so a
-// new build of either gets a new image and the stale one is removed.
+// new build of either gets a new image; only the newest few are kept.
 public struct Initramfs {
     /// Load order: each module's dependencies come before it.
     public static let modules = ["virtio_ring", "virtio", "virtio_mmio", "netfs", "fscache",
@@ -50,11 +50,24 @@ public struct Initramfs {
         let own = path + ".\(getpid())"
         try FileIO.writeAtomically(own, Data(archive.bytes))
         try sys("rename \(own)", rename(own, path))
-        // Images of older binaries or kernels are never used again.
-        for name in FileIO.listDirectory(settings.initramfsCache) where name.hasPrefix("initramfs-") && !name.hasPrefix("initramfs-\(key)") {
-            unlink(settings.initramfsCache + "/" + name)
-        }
+        pruneCache(keeping: path)
         return path
+    }
+
+    /// Keeps the newest images (another vessel binary on this host, say a
+    /// debug and a release build, may still use its own) and removes older
+    /// ones, left by binaries or kernels that were replaced.
+    func pruneCache(keeping path: String, newest: Int = 3) {
+        let directory = settings.initramfsCache
+        let images = FileIO.listDirectory(directory).filter { $0.hasPrefix("initramfs-") && $0.hasSuffix(".cpio") }
+            .map { directory + "/" + $0 }.filter { $0 != path }
+        func modified(_ file: String) -> Int {
+            var info = stat()
+            return stat(file, &info) == 0 ? info.st_mtim.tv_sec : 0
+        }
+        for stale in images.sorted(by: { modified($0) > modified($1) }).dropFirst(newest) {
+            unlink(stale)
+        }
     }
 
     /// Identity of the binary and the kernel: device, inode, size and mtime.
