@@ -64,10 +64,12 @@ public enum FDIO {
 
     @discardableResult
     public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard let base = bytes.baseAddress else { return true }
         var offset = 0
         while offset < bytes.count {
-            let count = Glibc.send(fd, bytes.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL))
-            let written = count >= 0 || errno != ENOTSOCK ? count : write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            // send() keeps SIGPIPE away on sockets; other fds take write().
+            let count = Glibc.send(fd, base + offset, bytes.count - offset, Int32(MSG_NOSIGNAL))
+            let written = count >= 0 || errno != ENOTSOCK ? count : write(fd, base + offset, bytes.count - offset)
             if written < 0 {
                 if errno == EINTR { continue }
                 if errno == EAGAIN {

@@ -40,10 +40,13 @@ public struct GuestSize: Codable, Sendable, Equatable {
         var count = 0
         for part in list.split(separator: ",") {
             let bounds = part.split(separator: "-").map { Int(String($0).filter { $0 != " " }) }
-            switch bounds.count {
-            case 1 where bounds[0] != nil: count += 1
-            case 2 where bounds[0] != nil && bounds[1] != nil && bounds[1]! >= bounds[0]!: count += bounds[1]! - bounds[0]! + 1
-            default: throw VMError.config("linux.resources.cpu.cpus \(list.debugDescription) is not a CPU list")
+            switch (bounds.first ?? nil, bounds.count == 2 ? bounds[1] : nil, bounds.count) {
+            case (_?, _, 1):
+                count += 1
+            case let (low?, high?, 2) where high >= low:
+                count += high - low + 1
+            default:
+                throw VMError.config("linux.resources.cpu.cpus \(list.debugDescription) is not a CPU list")
             }
         }
         return count
