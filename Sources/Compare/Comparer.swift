@@ -77,7 +77,7 @@ public struct Comparer {
         }
         let accelerator = try? Accelerator.choose(settings.accel).accelerator.rawValue
         let linux = result("linux", owner: "host", syscalls: surface.allowed, disk: 0, accelerator: nil)
-        let vm = result("vm", owner: "guest", syscalls: 0, disk: initramfsBytes(), accelerator: accelerator)
+        let vm = result("vm", owner: "guest", syscalls: 0, disk: initramfsBytes(binary: vessel), accelerator: accelerator)
         let hostKernel = GuestKernel.hostRelease()
         return Comparison(bundle: bundlePath, runs: runs, hostKernel: hostKernel, hostCPUs: Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))),
                           knownSyscalls: surface.total, vmmSurface: vmmSurface, linux: linux, vm: vm,
@@ -100,13 +100,11 @@ public struct Comparer {
         return directory
     }
 
-    /// The newest initramfs image: what VM mode wrote to disk.
-    func initramfsBytes() -> Int {
-        let directory = settings.initramfsCache
-        return FileIO.listDirectory(directory).filter { $0.hasSuffix(".cpio") }.map { name -> Int in
-            var info = stat()
-            return stat(directory + "/" + name, &info) == 0 ? Int(info.st_size) : 0
-        }.max() ?? 0
+    /// The size of the initramfs image VM mode built for this binary.
+    func initramfsBytes(binary: String) -> Int {
+        var info = stat()
+        guard let path = try? Initramfs(settings: settings, binary: binary).cachedPath(), stat(path, &info) == 0 else { return 0 }
+        return Int(info.st_size)
     }
 
     /// A process's command line as the probe prints it (NULs as spaces,

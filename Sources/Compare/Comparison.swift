@@ -93,7 +93,8 @@ extension Comparison {
     }
 
     static func visibility(_ result: ModeResult) -> String {
-        "\(result.hostProcessesVisible ? "yes" : "no") (\(result.probe.processes.count) processes)"
+        let count = result.probe.processes.count
+        return "\(result.hostProcessesVisible ? "yes" : "no") (\(count) process\(count == 1 ? "" : "es") in all)"
     }
 
     static func list(_ names: [String]) -> String { names.isEmpty ? "none" : names.joined(separator: ", ") }

@@ -20,10 +20,15 @@ public struct Initramfs {
         self.binary = binary
     }
 
+    /// Where this binary's image for this kernel is (or will be) cached.
+    public func cachedPath() throws -> String {
+        settings.initramfsCache + "/initramfs-\(try cacheKey()).cpio"
+    }
+
     /// The cached image's path, building it when missing.
     public func ensure() throws -> String {
         let key = try cacheKey()
-        let path = settings.initramfsCache + "/initramfs-\(key).cpio"
+        let path = try cachedPath()
         if FileIO.exists(path) { return path }
         try FileIO.makeDirectories(settings.initramfsCache, mode: 0o700)
         var archive = CpioArchive()
