@@ -205,6 +205,20 @@ final class VMTests: XCTestCase {
         harness.assertNoTrace("vm-tty")
     }
 
+    /// A VMM that dies (killed here) leaves a stopped container whose
+    /// delete cleans up, as a crashed init does in linux mode.
+    func testQemuDyingStopsTheContainer() throws {
+        let bundle = try harness.shellBundle("sleep 100")
+        XCTAssertEqual(try vm(["run", "-d", "--bundle", bundle, "vm-crash"]).code, 0)
+        let state = try XCTUnwrap(try harness.state("vm-crash"))
+        let qemu = try XCTUnwrap(((state["annotations"] as? [String: String])?["org.vessel.vm.vmm-pid"]).flatMap { pid_t($0) })
+        XCTAssertTrue(try String(contentsOfFile: "/proc/\(qemu)/cmdline", encoding: .utf8).contains("microvm"))
+        kill(qemu, SIGKILL)
+        XCTAssertEqual(try harness.waitForStatus("vm-crash", "stopped"), "stopped")
+        XCTAssertEqual(try harness.vessel(["delete", "vm-crash"]).code, 0)
+        harness.assertNoTrace("vm-crash")
+    }
+
     // MARK: faults: one line, nothing left behind
 
     func assertFails(_ args: [String], id: String, containing text: String, file: StaticString = #filePath, line: UInt = #line) throws {
