@@ -36,7 +36,9 @@ let package = Package(
         // `vessel compare`: one bundle in both modes, side by side.
         .target(name: "Compare", dependencies: ["OCI", "Linux", "MicroVM", "CVessel"]),
         // PID 1 inside the microVM: runs the bundle with the linux backend.
-        .target(name: "GuestAgent", dependencies: ["Runtime", "MicroVM", "Linux", "OCI", "CVessel"]),
+        .target(name: "GuestAgent", dependencies: [
+            "Runtime", "MicroVM", "Linux", "OCI", "CVessel", .product(name: "SystemPackage", package: "swift-system"),
+        ]),
         .executableTarget(
             name: "vessel",
             dependencies: [

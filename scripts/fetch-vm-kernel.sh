@@ -6,7 +6,7 @@
 # (default /var/lib/vessel/vm).
 set -euo pipefail
 dir=${VESSEL_VM_DIR:-/var/lib/vessel/vm}/kernel
-if [ -e "$dir/vmlinuz" ] && [ -e "$dir/vmlinux" ]; then
+if [ -e "$dir/vmlinuz" ] && [ -e "$dir/vmlinux" ] && [ -e "$dir/modules/virtio_net.ko" ]; then
   echo "fetch-vm-kernel: $dir/vmlinuz is there ($(cat "$dir/release"))"
   exit 0
 fi
@@ -20,9 +20,11 @@ dpkg-deb -x "$work"/*.deb "$work/unpacked"
 release=${package#linux-image-}
 mkdir -p "$dir.tmp"
 cp "$work/unpacked/boot/vmlinuz-$release" "$dir.tmp/vmlinuz"
-# Only the drivers the guest needs: virtio transports, 9p and virtio-serial.
+# Only the drivers the guest needs: virtio transports, 9p, virtio-serial and
+# virtio-net.
 mkdir -p "$dir.tmp/modules"
-for module in virtio_ring virtio virtio_mmio netfs fscache 9pnet 9pnet_virtio 9p virtio_console; do
+for module in virtio_ring virtio virtio_mmio netfs fscache 9pnet 9pnet_virtio 9p virtio_console \
+              failover net_failover virtio_net; do
   file=$(find "$work/unpacked/lib/modules/$release" -name "$module.ko*" | head -n 1)
   [ -n "$file" ] || continue   # built into this kernel
   case "$file" in

@@ -14,6 +14,10 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/reboot.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <net/route.h>
+#include <netinet/in.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/statfs.h>
@@ -237,4 +241,45 @@ int vessel_signalfd_next(int fd) {
     struct signalfd_siginfo info;
     ssize_t n = read(fd, &info, sizeof info);
     return n == (ssize_t)sizeof info ? (int)info.ssi_signo : -1;
+}
+
+static void set_ipv4(struct sockaddr *target, const char *text) {
+    struct sockaddr_in *in = (struct sockaddr_in *)target;
+    memset(in, 0, sizeof *in);
+    in->sin_family = AF_INET;
+    inet_pton(AF_INET, text, &in->sin_addr);
+}
+
+int vessel_configure_interface(const char *name, const char *address, int prefix, const char *gateway) {
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -errno;
+    struct ifreq request;
+    memset(&request, 0, sizeof request);
+    strncpy(request.ifr_name, name, IFNAMSIZ - 1);
+    int rc = 0;
+    if (address) {
+        set_ipv4(&request.ifr_addr, address);
+        if (ioctl(fd, SIOCSIFADDR, &request) != 0) { rc = -errno; goto done; }
+        struct sockaddr_in *mask = (struct sockaddr_in *)&request.ifr_netmask;
+        memset(mask, 0, sizeof *mask);
+        mask->sin_family = AF_INET;
+        mask->sin_addr.s_addr = prefix == 0 ? 0 : htonl(0xffffffffu << (32 - prefix));
+        if (ioctl(fd, SIOCSIFNETMASK, &request) != 0) { rc = -errno; goto done; }
+    }
+    if (ioctl(fd, SIOCGIFFLAGS, &request) != 0) { rc = -errno; goto done; }
+    request.ifr_flags |= IFF_UP | IFF_RUNNING;
+    if (ioctl(fd, SIOCSIFFLAGS, &request) != 0) { rc = -errno; goto done; }
+    if (gateway) {
+        struct rtentry route;
+        memset(&route, 0, sizeof route);
+        set_ipv4(&route.rt_dst, "0.0.0.0");
+        set_ipv4(&route.rt_genmask, "0.0.0.0");
+        set_ipv4(&route.rt_gateway, gateway);
+        route.rt_flags = RTF_UP | RTF_GATEWAY;
+        route.rt_dev = (char *)name;
+        if (ioctl(fd, SIOCADDRT, &route) != 0) { rc = -errno; goto done; }
+    }
+done:
+    close(fd);
+    return rc;
 }

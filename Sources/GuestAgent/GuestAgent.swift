@@ -127,6 +127,7 @@ public final class GuestAgent {
     private func create(_ request: AgentMessage, id: ContainerID) throws -> pid_t {
         guard let spec = request.spec else { throw SetupError("agent: create without a spec") }
         try GuestSystem.mountShares(request.shares ?? [])
+        try GuestSystem.bringUpNetwork(request.network == true)
         try FileIO.makeDirectories(Self.bundle)
         let encoder = JSONEncoder()
         try FileIO.writeAtomically(Self.bundle + "/config.json", try encoder.encode(spec))

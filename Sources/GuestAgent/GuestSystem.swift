@@ -2,6 +2,7 @@ import CVessel
 import Glibc
 import Linux
 import MicroVM
+import SystemPackage
 
 // What the agent does as PID 1 before it can run a container: the kernel's
 // file systems, the drivers from the initramfs, and the host's ports.
@@ -65,5 +66,15 @@ enum GuestSystem {
         var names = utsname()
         uname(&names)
         return withUnsafeBytes(of: &names.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+    }
+
+    /// QEMU's user-mode network: the guest is 10.0.2.15/24, the gateway
+    /// (the host, NATed) 10.0.2.2, its DNS forwarder 10.0.2.3.
+    static func bringUpNetwork(_ withDevice: Bool) throws {
+        var rc = vessel_configure_interface("lo", nil, 8, nil)
+        if rc < 0 { throw SystemError("bring up lo", errno: Errno(rawValue: -rc)) }
+        guard withDevice else { return }
+        rc = vessel_configure_interface("eth0", "10.0.2.15", 24, "10.0.2.2")
+        if rc < 0 { throw SystemError("configure eth0 (10.0.2.15/24 via 10.0.2.2)", errno: Errno(rawValue: -rc)) }
     }
 }

@@ -22,6 +22,8 @@ public struct AgentMessage: Codable, Sendable {
     /// create: the spec as the guest runs it, and the shares to mount.
     public var spec: Spec?
     public var shares: [QemuCommand.Share]?
+    /// create: bring up the guest's network (eth0 on QEMU's user-mode NAT).
+    public var network: Bool?
     /// kill
     public var signal: Int32?
     public var all: Bool?

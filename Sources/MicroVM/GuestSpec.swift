@@ -9,10 +9,14 @@ public struct GuestSpec: Sendable {
     public let spec: Spec
     public let shares: [QemuCommand.Share]
     public let warnings: [String]
+    /// Whether the workload gets the VM's network (see `init`).
+    public let network: Bool
 
-    /// microvm has eight virtio-mmio slots: one serial device, the rootfs.
-    public static let maxBindShares = 6
+    /// microvm has eight virtio-mmio slots: the serial device, the network
+    /// device and the rootfs take three.
+    public static let maxBindShares = 5
     public static let sharesRoot = "/vm"
+    public static let networkAnnotation = "org.vessel.vm.network"
 
     public init(_ host: Spec, rootfs: String, isDirectory: (String) -> Bool) throws {
         var spec = host
@@ -52,9 +56,22 @@ public struct GuestSpec: Sendable {
         }
         spec.mounts = host.mounts == nil ? nil : mounts
 
+        // The VM gets a NIC only when asked (annotation org.vessel.vm.network
+        // = nat) and the bundle wants connectivity: a network namespace given
+        // by path (an engine's) or none at all (the host's network). The
+        // container then shares the guest's network, served by QEMU's
+        // user-mode NAT, whose gateway reaches the host's loopback: hence
+        // opt-in. A new, empty network namespace stays empty.
+        let networkNamespace = host.linux?.namespaces?.first { $0.type == .network }
+        let network = host.annotations?[Self.networkAnnotation] == "nat"
+            && (networkNamespace == nil || networkNamespace?.path != nil)
         if var linux = spec.linux {
-            linux.namespaces = linux.namespaces?.map { namespace in
+            linux.namespaces = linux.namespaces?.compactMap { namespace in
                 guard let path = namespace.path else { return namespace }
+                if namespace.type == .network && network {
+                    warnings.append("linux.namespaces: network namespace \(path) is on the host; the container uses the VM's network (QEMU user-mode NAT)")
+                    return nil
+                }
                 warnings.append("linux.namespaces: \(namespace.type.rawValue) namespace \(path) is on the host; the container gets a new one in the VM")
                 var fresh = namespace
                 fresh.path = nil
@@ -71,6 +88,7 @@ public struct GuestSpec: Sendable {
         self.spec = spec
         self.shares = shares
         self.warnings = warnings
+        self.network = network
     }
 
     static func parent(_ path: String) -> String {

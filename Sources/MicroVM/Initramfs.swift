@@ -10,7 +10,8 @@ import Linux
 public struct Initramfs {
     /// Load order: each module's dependencies come before it.
     public static let modules = ["virtio_ring", "virtio", "virtio_mmio", "netfs", "fscache",
-                                 "9pnet", "9pnet_virtio", "9p", "virtio_console"]
+                                 "9pnet", "9pnet_virtio", "9p", "virtio_console",
+                                 "failover", "net_failover", "virtio_net"]
 
     let settings: VMSettings
     let binary: String

@@ -24,6 +24,8 @@ public struct QemuCommand: Sendable {
     public var shares: [Share]
     /// The host's TSC rate, given to a TCG guest (whose TSC runs at it).
     public var tscKHz: Int?
+    /// A virtio-net device on QEMU's user-mode network (NAT, no host setup).
+    public var network = false
 
     public init(qemu: String, kernel: String, initramfs: String, accelerator: Accelerator, size: GuestSize,
                 directory: String, shares: [Share], tscKHz: Int? = nil) {
@@ -73,6 +75,9 @@ public struct QemuCommand: Sendable {
             var fsdev = "local,id=fs\(index),path=\(Self.escaped(share.hostPath)),security_model=passthrough,multidevs=remap"
             if share.readOnly { fsdev += ",readonly=on" }
             arguments += ["-fsdev", fsdev, "-device", "virtio-9p-device,fsdev=fs\(index),mount_tag=\(share.tag)"]
+        }
+        if network {
+            arguments += ["-netdev", "user,id=net0", "-device", "virtio-net-device,netdev=net0"]
         }
         arguments += ["-device", "virtio-serial-device"]
         for (index, port) in GuestPorts.all.enumerated() {

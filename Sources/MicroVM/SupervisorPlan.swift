@@ -10,8 +10,10 @@ public struct SupervisorPlan: Codable, Sendable {
     public var bootTimeoutSeconds: Int
     /// Set when process.terminal is: the pty master goes there.
     public var consoleSocket: String?
+    public var network: Bool
 
-    public init(qemu: [String], spec: Spec, shares: [QemuCommand.Share], bootTimeoutSeconds: Int, consoleSocket: String?) {
+    public init(qemu: [String], spec: Spec, shares: [QemuCommand.Share], bootTimeoutSeconds: Int, consoleSocket: String?, network: Bool) {
+        self.network = network
         self.qemu = qemu
         self.spec = spec
         self.shares = shares

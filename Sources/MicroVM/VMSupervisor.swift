@@ -77,6 +77,7 @@ public final class VMSupervisor {
         var create = AgentMessage(op: .create)
         create.spec = plan.spec
         create.shares = plan.shares
+        create.network = plan.network
         control.send(create.encoded())
         let answer = try awaitAgent(until: deadline, what: "the guest agent did not create the container")
         guard answer.ok == true else { throw VMError.guest("in the guest: " + (answer.error ?? "create failed")) }

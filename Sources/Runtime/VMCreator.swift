@@ -60,12 +60,14 @@ public struct VMCreator {
         }
         let binary = try FileIO.realPath("/proc/self/exe")
         let initramfs = try Initramfs(settings: settings, binary: binary).ensure()
-        let command = QemuCommand(qemu: qemu, kernel: settings.kernel, initramfs: initramfs,
+        var command = QemuCommand(qemu: qemu, kernel: settings.kernel, initramfs: initramfs,
                                   accelerator: decision.accelerator, size: size, directory: directory, shares: guest.shares,
                                   tscKHz: decision.accelerator == .tcg ? QemuCommand.hostTSCKHz(cpuinfo: (try? FileIO.read("/proc/cpuinfo")) ?? "") : nil)
+        command.network = guest.network
         try SupervisorPlan(qemu: command.arguments, spec: guest.spec, shares: guest.shares,
                            bootTimeoutSeconds: settings.bootTimeoutSeconds,
-                           consoleSocket: spec.process?.terminal == true ? options.consoleSocket : nil).save(in: directory)
+                           consoleSocket: spec.process?.terminal == true ? options.consoleSocket : nil,
+                           network: guest.network).save(in: directory)
         var record = ContainerRecord(
             id: id.value, bundle: bundle.path, rootfs: bundle.rootfs, pid: 0, pidStartTime: 0,
             created: Timestamp.now(), owner: "", annotations: spec.annotations,

@@ -179,6 +179,32 @@ final class VMTests: XCTestCase {
         XCTAssertEqual(lines[3], "50")
     }
 
+    /// With org.vessel.vm.network=nat and the engine's network namespace,
+    /// the container shares the guest's NIC on QEMU's user-mode NAT; a new
+    /// empty network namespace has loopback only.
+    func testNetworkOnRequest() throws {
+        let www = harness.scratch + "/www"
+        try FileManager.default.createDirectory(atPath: www, withIntermediateDirectories: true)
+        try Data("served-from-host\n".utf8).write(to: URL(fileURLWithPath: www + "/hello.txt"))
+        let port = 20_000 + Int(getpid() % 10_000)
+        let server = try Harness.start("/usr/bin/python3", ["-m", "http.server", "--bind", "127.0.0.1", "--directory", www, "\(port)"])
+        defer { kill(server.pid, SIGKILL); _ = server.outcome() }
+        let script = "ls /sys/class/net; wget -q -O - http://10.0.2.2:\(port)/hello.txt"
+        let networked = try harness.shellBundle(script) { config in
+            config["annotations"] = ["org.vessel.vm.network": "nat"]
+            var linux = config["linux"] as? [String: Any] ?? [:]
+            linux["namespaces"] = (linux["namespaces"] as? [[String: Any]] ?? []).filter { $0["type"] as? String != "network" }
+                + [["type": "network", "path": "/proc/1/ns/net"]]
+            config["linux"] = linux
+        }
+        usleep(500_000) // the server's start
+        let outcome = try vm(["run", "--bundle", networked, "vm-net"])
+        XCTAssertEqual(outcome.code, 0, outcome.stderr)
+        XCTAssertEqual(outcome.stdout, "eth0\nlo\nserved-from-host\n")
+        let isolated = try harness.shellBundle("ls /sys/class/net")
+        XCTAssertEqual(try vm(["run", "--bundle", isolated, "vm-nonet"]).stdout, "lo\n")
+    }
+
     /// process.terminal: the pty master reaches the console socket, and
     /// what is typed on it reaches the process in the guest.
     func testTerminalThroughConsoleSocket() throws {

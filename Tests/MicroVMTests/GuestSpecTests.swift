@@ -39,14 +39,30 @@ final class GuestSpecTests: XCTestCase {
         let namespaces = [Namespace(type: .network, path: "/run/netns/x"), Namespace(type: .pid, path: nil)]
         let guest = try GuestSpec(spec(mounts: mounts, namespaces: namespaces), rootfs: "/r") { _ in false }
         XCTAssertEqual(guest.spec.mounts, [])
+        // Without the network annotation, the engine's netns becomes a new, empty one.
         XCTAssertEqual(guest.spec.linux?.namespaces?.map(\.path), [nil, nil])
+        XCTAssertFalse(guest.network)
         XCTAssertEqual(guest.warnings.count, 2, "\(guest.warnings)")
     }
 
     func testTooManySharedDirectoriesIsAConfigError() {
         let mounts = (0..<8).map { Mount(destination: "/d\($0)", type: "bind", source: "/src\($0)", options: ["bind"]) }
         XCTAssertThrowsError(try GuestSpec(spec(mounts: mounts), rootfs: "/r") { _ in true }) { error in
-            XCTAssertTrue("\(error)".hasPrefix("vm: config.json: mounts[6]"), "\(error)")
+            XCTAssertTrue("\(error)".hasPrefix("vm: config.json: mounts[5]"), "\(error)")
         }
+    }
+
+    func testTheNetworkAnnotationGivesTheVMANICUnlessTheNamespaceIsNewAndEmpty() throws {
+        func guest(_ namespaces: [Namespace], annotated: Bool) throws -> GuestSpec {
+            var config = spec(mounts: [], namespaces: namespaces)
+            if annotated { config.annotations = [GuestSpec.networkAnnotation: "nat"] }
+            return try GuestSpec(config, rootfs: "/r") { _ in true }
+        }
+        let engine = try guest([Namespace(type: .network, path: "/run/netns/x"), Namespace(type: .pid)], annotated: true)
+        XCTAssertTrue(engine.network)
+        XCTAssertEqual(engine.spec.linux?.namespaces, [Namespace(type: .pid)])
+        XCTAssertTrue(try guest([Namespace(type: .pid)], annotated: true).network)
+        XCTAssertFalse(try guest([Namespace(type: .network)], annotated: true).network)
+        XCTAssertFalse(try guest([Namespace(type: .pid)], annotated: false).network)
     }
 }

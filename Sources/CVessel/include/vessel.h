@@ -79,5 +79,8 @@ int vessel_finit_module(int fd);
 int vessel_signalfd(const int *signals, int count);
 int vessel_signalfd_next(int fd);
 int vessel_power_off(void);
+// Brings an interface up with an IPv4 address and prefix length; with a
+// gateway (non-NULL), adds the default route through it. Returns -errno.
+int vessel_configure_interface(const char *name, const char *address, int prefix, const char *gateway);
 
 #endif
