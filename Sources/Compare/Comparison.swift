@@ -75,7 +75,8 @@ extension Comparison {
             "\(vm.probe.devEntries), \(vm.probe.sysEntries)", "In VM mode /sys describes virtual hardware, not the host's.")
         add("safety", "kernel keyring entries", "\(linux.probe.keys)", "\(vm.probe.keys)", "In VM mode the keyring is the guest kernel's.")
         add("safety", "network interfaces", list(linux.probe.networkInterfaces), list(vm.probe.networkInterfaces),
-            "The VM has no network device: loopback at most.")
+            vm.probe.networkInterfaces.allSatisfy { $0 == "lo" } ? "The VM has no network device: loopback only."
+                : "The VM's interfaces are virtual (QEMU's user-mode NAT), not the host's.")
         add("safety", "seccomp mode, CapEff", "\(linux.probe.seccompMode), \(linux.probe.effectiveCapabilities)",
             "\(vm.probe.seccompMode), \(vm.probe.effectiveCapabilities)",
             "The same profile and capabilities apply inside the VM as well.")
