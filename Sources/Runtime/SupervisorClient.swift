@@ -24,6 +24,7 @@ struct SupervisorClient {
     func request(_ message: AgentMessage, timeoutSeconds: Int32 = 30) throws -> AgentMessage {
         channel.send(message.encoded())
         guard let line = channel.receive(timeoutMilliseconds: timeoutSeconds * 1000) else {
+            if channel.closed { throw RuntimeError.initFailed("vm: container \(id): the VM stopped before it answered") }
             throw RuntimeError.initFailed("vm: container \(id): no answer from the guest within \(timeoutSeconds) s")
         }
         guard let answer = AgentMessage.decode(line), answer.ok == true else {
