@@ -34,7 +34,7 @@ let package = Package(
             dependencies: ["OCI", "Linux", "MicroVM", "CVessel", .product(name: "SystemPackage", package: "swift-system")]
         ),
         // `vessel compare`: one bundle in both modes, side by side.
-        .target(name: "Compare", dependencies: ["OCI", "Linux", "MicroVM", "CVessel"]),
+        .target(name: "Compare", dependencies: ["OCI", "Linux", "MicroVM", "Runtime", "CVessel"]),
         // PID 1 inside the microVM: runs the bundle with the linux backend.
         .target(name: "GuestAgent", dependencies: [
             "Runtime", "MicroVM", "Linux", "OCI", "CVessel", .product(name: "SystemPackage", package: "swift-system"),

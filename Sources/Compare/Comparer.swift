@@ -78,7 +78,7 @@ public struct Comparer {
         let accelerator = try? Accelerator.choose(settings.accel).accelerator.rawValue
         let linux = result("linux", owner: "host", syscalls: surface.allowed, disk: 0, accelerator: nil)
         let vm = result("vm", owner: "guest", syscalls: 0, disk: initramfsBytes(binary: vessel), accelerator: accelerator)
-        let hostKernel = GuestKernel.hostRelease()
+        let hostKernel = KernelRelease.current()
         return Comparison(bundle: bundlePath, runs: runs, hostKernel: hostKernel, hostCPUs: Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))),
                           knownSyscalls: surface.total, vmmSurface: vmmSurface, linux: linux, vm: vm,
                           rows: Comparison.rows(linux: linux, vm: vm, hostKernel: hostKernel, knownSyscalls: surface.total, vmmSurface: vmmSurface))
@@ -112,13 +112,5 @@ public struct Comparer {
     static func commandLine(of pid: String) -> String {
         let bytes = (try? FileIO.readBytes("/proc/\(pid)/cmdline")) ?? []
         return String(decoding: bytes.map { $0 == 0 ? UInt8(ascii: " ") : $0 }.prefix(100), as: UTF8.self).trimmingTrailingSpaces
-    }
-}
-
-enum GuestKernel {
-    static func hostRelease() -> String {
-        var names = utsname()
-        uname(&names)
-        return withUnsafeBytes(of: &names.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
     }
 }

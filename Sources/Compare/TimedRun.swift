@@ -1,6 +1,7 @@
 import CVessel
 import Glibc
 import Linux
+import Runtime
 
 // One `vessel [--vm] run` of a bundle, as a user would start it: its output,
 // exit status, the time to the first byte of output and to exit, and the
@@ -22,7 +23,7 @@ struct TimedRun {
         var request = SpawnRequest(path: vessel, arguments: ["vessel", "--root", root] + vm + ["run", "--bundle", bundle, id],
                                    environment: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"])
         request.stdio = (null, out[1], err[1])
-        let start = now()
+        let start = SystemClock.now()
         let pid = try Spawner.spawn(request)
         close(out[1]); close(err[1]); close(null)
         var result = TimedRun()
@@ -40,7 +41,7 @@ struct TimedRun {
                     close(poller.fd)
                     continue
                 }
-                if result.firstOutputMilliseconds == nil { result.firstOutputMilliseconds = (now() - start) * 1000 }
+                if result.firstOutputMilliseconds == nil { result.firstOutputMilliseconds = (SystemClock.now() - start) * 1000 }
                 if poller.fd == out[0] { outBytes += buffer[0..<count] } else { errBytes += buffer[0..<count] }
             }
             for process in [pid] + vmProcesses(root: root, id: id) {
@@ -48,7 +49,7 @@ struct TimedRun {
             }
         }
         result.status = Spawner.exitCode(fromWaitStatus: Spawner.wait(pid))
-        result.exitMilliseconds = (now() - start) * 1000
+        result.exitMilliseconds = (SystemClock.now() - start) * 1000
         result.hostMemoryKiB = peaks.values.reduce(0, +)
         result.stdout = String(decoding: outBytes, as: UTF8.self)
         result.stderr = String(decoding: errBytes, as: UTF8.self)
@@ -58,12 +59,7 @@ struct TimedRun {
     /// QEMU and its parent (the supervisor), while the VM runs.
     static func vmProcesses(root: String, id: String) -> [pid_t] {
         guard let text = try? FileIO.read(root + "/" + id + "/qemu.pid"), let qemu = pid_t(text) else { return [] }
-        let parent = (try? FileIO.read("/proc/\(qemu)/stat")).flatMap { stat -> pid_t? in
-            guard let close = stat.lastIndex(of: ")") else { return nil }
-            let fields = stat[stat.index(after: close)...].split(separator: " ")
-            return fields.count > 1 ? pid_t(fields[1]) : nil
-        }
-        return [qemu] + (parent.map { [$0] } ?? [])
+        return [qemu] + (ProcessStat(pid: qemu).map { [$0.parentPID] } ?? [])
     }
 
     /// VmHWM of a live process, in KiB (0 once it is gone).
@@ -73,11 +69,5 @@ struct TimedRun {
             return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
         }
         return 0
-    }
-
-    static func now() -> Double {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 }

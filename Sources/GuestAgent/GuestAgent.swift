@@ -37,7 +37,7 @@ public final class GuestAgent {
             guard fd >= 0 else { throw SystemError("open the control port") }
             control = LineChannel(fd: fd)
             var ready = AgentMessage(event: .ready)
-            ready.kernel = GuestSystem.kernelRelease()
+            ready.kernel = KernelRelease.current()
             ready.uptime = (try? FileIO.read("/proc/uptime")).flatMap { Double($0.split(separator: " ").first ?? "") }
             control.send(ready.encoded())
             try serve()

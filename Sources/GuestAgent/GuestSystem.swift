@@ -62,12 +62,6 @@ enum GuestSystem {
         }
     }
 
-    static func kernelRelease() -> String {
-        var names = utsname()
-        uname(&names)
-        return withUnsafeBytes(of: &names.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-    }
-
     /// QEMU's user-mode network: the guest is 10.0.2.15/24, the gateway
     /// (the host, NATed) 10.0.2.2, its DNS forwarder 10.0.2.3.
     static func bringUpNetwork(_ withDevice: Bool) throws {

@@ -68,7 +68,7 @@ public final class VMSupervisor {
         close(null)
         try FileIO.write(directory + "/qemu.pid", "\(qemuPID)", flags: O_WRONLY | O_CREAT | O_TRUNC)
 
-        let deadline = Self.now() + Double(plan.bootTimeoutSeconds)
+        let deadline = SystemClock.now() + Double(plan.bootTimeoutSeconds)
         control = LineChannel(fd: try connect(GuestPorts.control, until: deadline))
         stdio = try StdioRelay.forSlot(0, consoleSocket: plan.consoleSocket) { try connect($0, until: deadline) }
 
@@ -92,7 +92,7 @@ public final class VMSupervisor {
         while true {
             if let fd = try? UnixSocket.connect(path) { return fd }
             try checkQemu()
-            if Self.now() > deadline { throw VMError.guest("QEMU did not open \(path)") }
+            if SystemClock.now() > deadline { throw VMError.guest("QEMU did not open \(path)") }
             usleep(2000)
         }
     }
@@ -101,7 +101,7 @@ public final class VMSupervisor {
     private func awaitAgent(until deadline: Double, what: String) throws -> AgentMessage {
         while true {
             try checkQemu()
-            let remaining = Int32(max(0, (deadline - Self.now()) * 1000))
+            let remaining = Int32(max(0, (deadline - SystemClock.now()) * 1000))
             if remaining == 0 {
                 throw VMError.guest("\(what) within \(plan.bootTimeoutSeconds) s\(consoleTail())")
             }
@@ -248,12 +248,6 @@ public final class VMSupervisor {
 
     private func setStatus(_ status: String) {
         try? FileIO.writeAtomically(SupervisorFiles.status(in: directory), Data(status.utf8))
-    }
-
-    static func now() -> Double {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 
     /// A program name found on PATH, as execve needs a path.

@@ -4,6 +4,7 @@ import Linux
 // Facts about a host process read from /proc/<pid>/stat.
 public struct ProcessStat {
     public let state: Character
+    public let parentPID: Int32
     public let startTime: UInt64
 
     public init?(pid: Int32) {
@@ -11,9 +12,11 @@ public struct ProcessStat {
         // The command name may hold spaces and parentheses: parse after the last ')'.
         guard let close = text.lastIndex(of: ")") else { return nil }
         let fields = text[text.index(after: close)...].split(separator: " ")
-        // fields[0] is field 3 (state); start time is field 22.
-        guard fields.count > 19, let first = fields[0].first, let start = UInt64(fields[19]) else { return nil }
+        // fields[0] is field 3 (state), fields[1] the parent; start time is field 22.
+        guard fields.count > 19, let first = fields[0].first, let parent = Int32(fields[1]),
+              let start = UInt64(fields[19]) else { return nil }
         state = first
+        parentPID = parent
         startTime = start
     }
 
