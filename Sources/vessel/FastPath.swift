@@ -1,6 +1,5 @@
 import Glibc
 import Linux
-import Logging
 import MicroVM
 import Runtime
 
@@ -177,12 +176,7 @@ enum FastPath {
     /// What `perform` and the commands in LifecycleCommands.swift do; the
     /// exit status.
     static func run(_ invocation: Invocation) -> Int32 {
-        // Log.configure, from these values instead of a parsed GlobalOptions.
-        let file = invocation.log.flatMap { fopen($0, "a") }
-        let level: Logger.Level = invocation.debug ? .debug : .info
-        Log.logger = Logger(label: "vessel") { _ in
-            Reporter(file: file, format: invocation.logFormat, logLevel: level)
-        }
+        Log.configure(log: invocation.log, format: invocation.logFormat, debug: invocation.debug)
         let lifecycle = Lifecycle(store: StateStore(root: invocation.root)) { Log.logger.warning("\($0)") }
         do {
             switch invocation.command {

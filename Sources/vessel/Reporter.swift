@@ -56,8 +56,13 @@ enum Log {
     }
 
     static func configure(_ options: GlobalOptions) {
-        let file = options.log.flatMap { fopen($0, "a") }
-        let level: Logger.Level = options.debug ? .debug : .info
-        logger = Logger(label: "vessel") { _ in Reporter(file: file, format: options.logFormat, logLevel: level) }
+        configure(log: options.log, format: options.logFormat, debug: options.debug)
+    }
+
+    /// Also FastPath's, which has no parsed GlobalOptions.
+    static func configure(log: String?, format: LogFormat, debug: Bool) {
+        let file = log.flatMap { fopen($0, "a") }
+        let level: Logger.Level = debug ? .debug : .info
+        logger = Logger(label: "vessel") { _ in Reporter(file: file, format: format, logLevel: level) }
     }
 }
