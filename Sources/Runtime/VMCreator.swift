@@ -25,16 +25,13 @@ public struct VMCreator {
     }
 
     /// Whether the flag or config.json's annotation asks for a VM.
-    public static func wanted(_ options: CreateOptions) -> Bool {
-        if options.vm { return true }
-        guard let data = try? FileIO.readData(options.bundle + "/config.json"),
-              let spec = try? SpecLoader.decode(data, path: "config.json") else { return false }
-        return spec.annotations?[annotation] == "vm"
+    public static func wanted(_ options: CreateOptions, spec: Spec) -> Bool {
+        options.vm || spec.annotations?[annotation] == "vm"
     }
 
-    /// Returns the supervisor's pid: the container's pid on the host.
-    public func create(id: ContainerID, options: CreateOptions) throws -> pid_t {
-        let bundle = try ContainerCreator.loadBundle(options.bundle)
+    /// Returns the supervisor's pid: the container's pid on the host. The
+    /// bundle is ContainerCreator.loadBundle(options.bundle)'s.
+    public func create(id: ContainerID, options: CreateOptions, bundle: ContainerCreator.Bundle) throws -> pid_t {
         let spec = bundle.spec
         if options.preserveFDs > 0 {
             throw VMError.config("--preserve-fds: open files cannot be passed into a VM")

@@ -44,23 +44,20 @@ func createContainer(_ global: GlobalOptions, _ id: ContainerID, _ flags: Create
 
 /// The body of the above, shared with FastPath (which has no GlobalOptions:
 /// it declines --vm and --vm-*, so `vmSettings` are the defaults there).
-/// config.json is decoded once: the annotation check (VMCreator.wanted's)
-/// reads the bundle ContainerCreator then uses.
+/// config.json is decoded once, for the choice of backend and the backend.
 func createContainer(root: String, _ id: ContainerID, _ options: CreateOptions,
                      vmSettings: @autoclosure () -> VMSettings) throws -> pid_t {
     var options = options
     let store = StateStore(root: root)
-    func inVM() throws -> pid_t {
-        options.vmSettings = vmSettings()
-        let creator = VMCreator(store: store, settings: options.vmSettings,
-                                info: { Log.logger.info("\($0)") }, warn: { Log.logger.warning("\($0)") })
-        return try creator.create(id: id, options: options)
-    }
-    if options.vm { return try inVM() }
     let bundle = try ContainerCreator.loadBundle(options.bundle)
-    if bundle.spec.annotations?[VMCreator.annotation] == "vm" { return try inVM() }
-    return try ContainerCreator(store: store) { Log.logger.warning("\($0)") }
-        .create(id: id, options: options, bundle: bundle)
+    guard VMCreator.wanted(options, spec: bundle.spec) else {
+        return try ContainerCreator(store: store) { Log.logger.warning("\($0)") }
+            .create(id: id, options: options, bundle: bundle)
+    }
+    options.vmSettings = vmSettings()
+    let creator = VMCreator(store: store, settings: options.vmSettings,
+                            info: { Log.logger.info("\($0)") }, warn: { Log.logger.warning("\($0)") })
+    return try creator.create(id: id, options: options, bundle: bundle)
 }
 
 func printJSON<T: Encodable>(_ value: T) throws {
