@@ -12,23 +12,17 @@ public enum HookRunner {
     }
 
     static func run(_ hook: Hook, name: String, state: String) throws(SetupError) {
-        var pipeFDs: [Int32] = [0, 0]
-        guard vessel_pipe(&pipeFDs) == 0 else { throw SetupError("\(name): pipe: \(SystemError("pipe").errno)") }
-        var request = SpawnRequest(path: hook.path, arguments: hook.args ?? [hook.path], environment: hook.env ?? [])
-        request.stdio = (pipeFDs[0], -1, -1)
-        let pid: pid_t
+        let request = SpawnRequest(path: hook.path, arguments: hook.args ?? [hook.path], environment: hook.env ?? [])
+        let pid: pid_t, stdin: Int32
         do {
-            pid = try Spawner.spawn(request)
+            (pid, stdin) = try Spawner.spawn(request, pipe: .toChild) { $0.stdio = ($1, -1, -1) }
         } catch {
-            close(pipeFDs[0])
-            close(pipeFDs[1])
             throw SetupError("\(name): \(error)")
         }
-        close(pipeFDs[0])
         let bytes = Array(state.utf8)
         signal(SIGPIPE, SIG_IGN)
-        _ = bytes.withUnsafeBytes { write(pipeFDs[1], $0.baseAddress, $0.count) }
-        close(pipeFDs[1])
+        _ = bytes.withUnsafeBytes { write(stdin, $0.baseAddress, $0.count) }
+        close(stdin)
         let status = try wait(pid, timeoutSeconds: hook.timeout, name: name)
         if status & 0x7f != 0 {
             throw SetupError("\(name) was killed by signal \(status & 0x7f)")

@@ -85,6 +85,33 @@ public enum Spawner {
         return (try spawn(request), false)
     }
 
+    /// Which way a pipe between parent and child carries bytes.
+    public enum PipeDirection {
+        case toChild, fromChild
+    }
+
+    /// Spawns with a new pipe: `attach` hands the child its end (as a stdio
+    /// fd, or named in its environment; the end is close-on-exec until then),
+    /// the parent gets the other, close-on-exec. Both close if the spawn fails.
+    public static func spawn(_ request: SpawnRequest, pipe direction: PipeDirection,
+                             attach: (inout SpawnRequest, Int32) -> Void) throws(SystemError) -> (pid: pid_t, fd: Int32) {
+        var ends: [Int32] = [0, 0]
+        try sys("pipe", vessel_pipe(&ends))
+        let (childEnd, ourEnd) = direction == .toChild ? (ends[0], ends[1]) : (ends[1], ends[0])
+        var request = request
+        attach(&request, childEnd)
+        let pid: pid_t
+        do {
+            pid = try spawn(request)
+        } catch {
+            close(ourEnd)
+            close(childEnd)
+            throw error
+        }
+        close(childEnd)
+        return (pid, ourEnd)
+    }
+
     /// waitpid that retries on EINTR; returns the raw wait status.
     public static func wait(_ pid: pid_t) -> Int32 {
         var status: Int32 = 0

@@ -30,7 +30,6 @@ public final class VMSupervisor {
         self.directory = directory
         self.reportFD = reportFD
         plan = try SupervisorPlan.load(from: directory)
-        _ = fcntl(reportFD, F_SETFD, FD_CLOEXEC)
     }
 
     public func run() -> Never {
@@ -48,8 +47,7 @@ public final class VMSupervisor {
 
     private func report(_ line: String) {
         guard reportFD >= 0 else { return }
-        FDIO.writeAll(reportFD, Array((line + "\n").utf8))
-        close(reportFD)
+        StartReport.send(line, on: reportFD)
         reportFD = -1
     }
 

@@ -116,28 +116,21 @@ public struct ProcessExecutor {
         let directory = store.directory(id)
         let processFile = directory + "/exec-\(getpid()).json"
         try FileIO.writeAtomically(processFile, try JSONEncoder().encode(process))
-        var report: [Int32] = [0, 0]
-        try sys("pipe", pipe(&report))
-        _ = fcntl(report[0], F_SETFD, FD_CLOEXEC)
         let executable = try FileIO.realPath("/proc/self/exe")
         let request = SpawnRequest(path: executable, arguments: ["vessel", "vm-exec", directory, id.value, processFile] + (options.consoleSocket.map { [$0] } ?? []),
-                                   environment: ["_VESSEL_REPORT=\(report[1])"])
-        let pid: pid_t
+                                   environment: [])
+        let pid: pid_t, outcome: String
         do {
-            pid = try Spawner.spawn(request)
+            (pid, outcome) = try StartReport.spawn(request, timeoutSeconds: 60)
         } catch {
-            close(report[0]); close(report[1])
             unlink(processFile)
             throw error
         }
-        close(report[1])
-        let outcome = LineChannel(fd: report[0]).receive(timeoutMilliseconds: 60_000) ?? ""
-        close(report[0])
         guard outcome == "ok" else {
             kill(pid, SIGKILL)
             _ = Spawner.wait(pid)
             unlink(processFile)
-            throw RuntimeError.initFailed(outcome.hasPrefix("error ") ? String(outcome.dropFirst(6)) : "vm: exec relay ended without a report")
+            throw RuntimeError.initFailed(StartReport.failure(outcome, otherwise: "vm: exec relay ended without a report"))
         }
         if let pidFile = options.pidFile { try FileIO.writeAtomically(pidFile, Data("\(pid)".utf8)) }
         return pid

@@ -71,29 +71,17 @@ public struct VMCreator {
             cgroupMountPoint: nil, cgroupPath: nil, hooks: spec.hooks, ociVersion: spec.ociVersion)
         try store.save(record)
 
-        // The report pipe's write end is inherited by the supervisor only.
-        var report: [Int32] = [0, 0]
-        try sys("pipe", pipe(&report))
-        _ = fcntl(report[0], F_SETFD, FD_CLOEXEC)
+        // The supervisor reports "ok <guest kernel>" or "error <message>".
         var request = SpawnRequest(path: binary, arguments: ["vessel", "vm-supervise", directory],
-                                   environment: ["_VESSEL_REPORT=\(report[1])", "PATH=/usr/bin:/bin:/usr/sbin:/sbin"])
+                                   environment: ["PATH=/usr/bin:/bin:/usr/sbin:/sbin"])
         request.newSession = true
-        let pid: pid_t
-        do {
-            pid = try Spawner.spawn(request)
-        } catch {
-            close(report[0]); close(report[1])
-            throw error
-        }
-        close(report[1])
+        let (pid, outcome) = try StartReport.spawn(request, timeoutSeconds: settings.bootTimeoutSeconds + 15)
         cleanup.pid = pid
         record.pid = pid
         record.pidStartTime = ProcessStat(pid: pid)?.startTime ?? 0
-        let outcome = readReport(report[0], timeoutSeconds: settings.bootTimeoutSeconds + 15)
-        close(report[0])
         guard outcome.hasPrefix("ok") else {
-            throw VMError.guest(outcome.hasPrefix("error ") ? String(outcome.dropFirst(6)).replacingPrefix("vm: ", with: "")
-                                                            : "the VM supervisor ended without a report")
+            throw VMError.guest(StartReport.failure(outcome, otherwise: "the VM supervisor ended without a report")
+                .replacingPrefix("vm: ", with: ""))
         }
         let qemuPID = (try? FileIO.read(directory + "/qemu.pid")).flatMap { Int32($0) } ?? 0
         record.vm = VMInfo(qemuPID: qemuPID, accelerator: decision.accelerator.rawValue,
@@ -107,11 +95,5 @@ public struct VMCreator {
         }
         cleanup.succeeded()
         return pid
-    }
-
-    /// The supervisor's one line: "ok <guest kernel>" or "error <message>".
-    private func readReport(_ fd: Int32, timeoutSeconds: Int) -> String {
-        let channel = LineChannel(fd: fd)
-        return channel.receive(timeoutMilliseconds: Int32(timeoutSeconds * 1000)) ?? ""
     }
 }

@@ -15,7 +15,7 @@ public struct VMExecRelay {
     let id: String
     let processFile: String
     let consoleSocket: String?
-    var reportFD: Int32
+    let reportFD: Int32
 
     public init(directory: String, id: String, processFile: String, consoleSocket: String?, reportFD: Int32) {
         self.directory = directory
@@ -23,7 +23,6 @@ public struct VMExecRelay {
         self.processFile = processFile
         self.consoleSocket = consoleSocket
         self.reportFD = reportFD
-        _ = fcntl(reportFD, F_SETFD, FD_CLOEXEC)
     }
 
     public func run() -> Never {
@@ -84,7 +83,6 @@ public struct VMExecRelay {
     }
 
     private func report(_ line: String) {
-        FDIO.writeAll(reportFD, Array((line + "\n").utf8))
-        close(reportFD)
+        StartReport.send(line, on: reportFD)
     }
 }

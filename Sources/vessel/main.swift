@@ -24,7 +24,7 @@ if getpid() == 1, CommandLine.arguments.count <= 1 { GuestAgent().run() }
 // The host side of a VM-mode container, and of a process exec'd into one:
 // spawned by `create` and `exec`, not run by hand.
 if CommandLine.arguments.count >= 3, CommandLine.arguments[1].hasPrefix("vm-"),
-   let report = getenv("_VESSEL_REPORT").flatMap({ Int32(String(cString: $0)) }) {
+   let report = StartReport.inheritedFD() {
     let arguments = CommandLine.arguments
     if arguments[1] == "vm-supervise", let supervisor = try? VMSupervisor(directory: arguments[2], reportFD: report) {
         supervisor.run()
