@@ -6,6 +6,9 @@
 #include <pthread.h>
 #include <linux/capability.h>
 #include <linux/sched.h>
+#include <linux/mount.h>
+#include <linux/nsfs.h>
+#include <linux/openat2.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -48,7 +51,9 @@ static void spawn_child(const struct vessel_spawn_args *a, const sigset_t *old_m
         if (exe_fd < 0) child_fail(125);
     }
     for (int i = 0; i < a->join_count; i++) {
-        if (setns(a->join_fds[i], 0) != 0) child_fail(126);
+        // The type is checked by the kernel too: a namespace file of another
+        // type than the config named must never be joined.
+        if (setns(a->join_fds[i], a->join_types[i]) != 0) child_fail(126);
     }
     for (int i = 0; i < 3; i++) {
         int fd = a->stdio_fds[i];
@@ -118,6 +123,11 @@ pid_t vessel_spawn(const struct vessel_spawn_args *a) {
         ca.cgroup = (uint64_t)a->cgroup_fd;
     }
     long pid = syscall(SYS_clone3, &ca, sizeof ca);
+    // A seccomp profile may answer clone3 with ENOSYS (Docker's does, so
+    // that glibc falls back): hooks spawned after the filter use clone.
+    if (pid < 0 && errno == ENOSYS && !a->into_cgroup) {
+        pid = syscall(SYS_clone, (unsigned long)(a->clone_flags | SIGCHLD), NULL, NULL, NULL, 0);
+    }
     if (pid == 0) {
         spawn_child(a, &old);
     }
@@ -221,6 +231,69 @@ int vessel_pipe(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
 // KEYCTL_JOIN_SESSION_KEYRING (1): a new session keyring named `name`.
 int vessel_join_session_keyring(const char *name) { return (int)syscall(SYS_keyctl, 1, name, 0, 0, 0); }
 int vessel_setns(int fd, int nstype) { return setns(fd, nstype); }
+
+int vessel_namespace_type(int fd) {
+    int type = ioctl(fd, NS_GET_NSTYPE);
+    return type < 0 ? -errno : type;
+}
+
+int vessel_openat2(int dirfd, const char *path, int flags, uint64_t resolve) {
+    struct open_how how;
+    memset(&how, 0, sizeof how);
+    how.flags = (uint64_t)(flags | O_CLOEXEC);
+    if (resolve & VESSEL_RESOLVE_NO_XDEV) how.resolve |= RESOLVE_NO_XDEV;
+    if (resolve & VESSEL_RESOLVE_NO_MAGICLINKS) how.resolve |= RESOLVE_NO_MAGICLINKS;
+    if (resolve & VESSEL_RESOLVE_NO_SYMLINKS) how.resolve |= RESOLVE_NO_SYMLINKS;
+    if (resolve & VESSEL_RESOLVE_BENEATH) how.resolve |= RESOLVE_BENEATH;
+    if (resolve & VESSEL_RESOLVE_IN_ROOT) how.resolve |= RESOLVE_IN_ROOT;
+    int fd;
+    do { fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how); } while (fd < 0 && errno == EAGAIN);
+    return fd < 0 ? -errno : fd;
+}
+
+long vessel_fs_type(int fd) {
+    struct statfs fs;
+    return fstatfs(fd, &fs) == 0 ? (long)fs.f_type : -errno;
+}
+
+static int set_mount_attributes(int fd, unsigned int flags, uint64_t set, uint64_t clear) {
+    if (set == 0 && clear == 0) return 0;
+    struct mount_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.attr_set = set;
+    attr.attr_clr = clear;
+    return syscall(SYS_mount_setattr, fd, "", flags | AT_EMPTY_PATH, &attr, sizeof attr) == 0 ? 0 : -errno;
+}
+
+int vessel_bind_fd(int source_fd, int target_fd, int recursive, const struct vessel_mount_attributes *attributes) {
+    unsigned int flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0);
+    int tree = (int)syscall(SYS_open_tree, source_fd, "", flags);
+    if (tree < 0) return -errno;
+    int rc = set_mount_attributes(tree, AT_RECURSIVE, attributes->tree_set, attributes->tree_clear);
+    if (rc == 0) rc = set_mount_attributes(tree, 0, attributes->top_set, attributes->top_clear);
+    if (rc == 0 && syscall(SYS_move_mount, tree, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0) rc = -errno;
+    close(tree);
+    return rc;
+}
+
+int vessel_mount_tmpfs_fd(int target_fd, int readonly) {
+    int fs = (int)syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC);
+    if (fs < 0) return -errno;
+    int rc = -1, mnt = -1;
+    if (syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) != 0) goto out;
+    mnt = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, readonly ? MOUNT_ATTR_RDONLY : 0);
+    if (mnt < 0) goto out;
+    rc = (int)syscall(SYS_move_mount, mnt, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+out:;
+    int err = errno;
+    if (mnt >= 0) close(mnt);
+    close(fs);
+    return rc < 0 ? -err : 0;
+}
+
+int vessel_mount_setattr(int fd, int recursive, uint64_t set, uint64_t clear) {
+    return set_mount_attributes(fd, recursive ? AT_RECURSIVE : 0, set, clear);
+}
 
 int vessel_finit_module(int fd) { return (int)syscall(SYS_finit_module, fd, "", 0); }
 

@@ -65,3 +65,14 @@ public struct CapabilitySet: Equatable, Sendable {
         }
     }
 }
+
+extension CapabilitySet {
+    /// This process's bounding set (CapBnd in /proc/self/status).
+    public static func currentBounding() -> UInt64? {
+        guard let status = try? FileIO.read("/proc/self/status") else { return nil }
+        for line in status.split(separator: "\n") where line.hasPrefix("CapBnd:") {
+            return UInt64(line.dropFirst(7).trimmingPrefix(while: { $0 == " " || $0 == "\t" }), radix: 16)
+        }
+        return nil
+    }
+}

@@ -22,12 +22,17 @@ public struct ContainerInit {
         do {
             let spec = try SpecLoader.decode(FileIO.readData(context.bundle + "/config.json"))
             let prepared = try setUp(spec)
+            // As runc: seccomp, capabilities and the user switch happen
+            // before `ready`, so what cannot be applied fails `create`, and
+            // startContainer hooks run inside the container's filter.
+            try prepared.lockDown()
             _ = vessel_set_pdeathsig(0)
             channel.send(.ready)
             reportedReady = true
             channel.close()
-            let startFD = try waitForStart()
-            try prepared.finish(startFD: startFD)
+            let startFD = try waitForStart(prepared.descriptorDirectory)
+            try prepared.runStartHooks(startFD: startFD)
+            try prepared.exec()
         } catch {
             let text = "\(error)".split(separator: "\n").joined(separator: " ")
             if reportedReady {
@@ -46,34 +51,64 @@ public struct ContainerInit {
         let state: String?
         let caps: CapabilitySet
         let preserveFDs: Int
+        /// /proc/self/fd of the host's procfs, opened before pivot_root: the
+        /// exec FIFO is reopened through it, whatever the container's /proc is.
+        var descriptorDirectory: Int32 = -1
 
-        /// After `start`: startContainer hooks, user, capabilities, seccomp,
-        /// exec. `startFD` is the exec FIFO: one byte tells `start` the hooks
-        /// ran; its closing at execve (close-on-exec) tells it we exec'd.
-        func finish(startFD: Int32 = -1) throws -> Never {
+        /// Seccomp, capabilities, user and working directory, in runc's
+        /// order: without no_new_privs, loading a filter needs CAP_SYS_ADMIN,
+        /// so it goes first; with it, as late as possible.
+        func lockDown() throws {
+            let seccomp = spec.linux?.seccomp.map(SeccompFilter.init)
+            let noNewPrivileges = process.noNewPrivileges == true
+            try SecurityModules.applyExecLabels(process)
+            if noNewPrivileges { try sys("prctl(PR_SET_NO_NEW_PRIVS)", vessel_set_no_new_privs()) }
+            if !noNewPrivileges { try seccomp?.load() }
+            try caps.applyBounding()
+            // chdir while still privileged (a directory root can reach but the
+            // user cannot), then again as the user if that was refused.
+            let changedEarly = chdir(process.cwd) == 0
+            if !changedEarly && errno != EACCES && errno != EPERM {
+                throw SystemError("chdir to process.cwd \(process.cwd)")
+            }
+            try switchUser(process.user)
+            try caps.applyProcessSets()
+            if !changedEarly && chdir(process.cwd) != 0 { throw SystemError("chdir to process.cwd \(process.cwd)") }
+            try checkWorkingDirectory()
+            markDescriptorsCloseOnExec(keeping: 3 + preserveFDs)
+            if noNewPrivileges { try seccomp?.load() }
+        }
+
+        /// startContainer hooks, then one byte on the exec FIFO: it tells
+        /// `start` the hooks ran; the FIFO's closing at execve (close-on-exec)
+        /// tells it we exec'd.
+        func runStartHooks(startFD: Int32) throws {
             if let hooks = spec.hooks?.startContainer, !hooks.isEmpty, let state {
                 try HookRunner.run(hooks, kind: "startContainer", state: state)
             }
-            if startFD >= 0 {
-                var byte: UInt8 = 0
-                _ = write(startFD, &byte, 1)
-            }
-            let seccomp = spec.linux?.seccomp.map(SeccompFilter.init)
-            let noNewPrivileges = process.noNewPrivileges == true
-            // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load
-            // it while we still have it, as runc does.
-            if !noNewPrivileges { try seccomp?.load() }
-            try caps.applyBounding()
-            try switchUser(process.user)
-            try caps.applyProcessSets()
-            if noNewPrivileges { try sys("prctl(PR_SET_NO_NEW_PRIVS)", vessel_set_no_new_privs()) }
-            if chdir(process.cwd) != 0 { throw SystemError("chdir to process.cwd \(process.cwd)") }
-            markDescriptorsCloseOnExec(keeping: 3 + preserveFDs)
-            if noNewPrivileges { try seccomp?.load() }
+            var byte: UInt8 = 0
+            _ = write(startFD, &byte, 1)
+        }
+
+        func exec() throws -> Never {
             let argv = CStringArray(process.args ?? [])
             let envp = CStringArray(process.env ?? [])
             execve(executable, argv.pointer, envp.pointer)
             throw SystemError("exec \(executable)")
+        }
+
+        /// The working directory must be inside the container's root: a cwd
+        /// reached through a leaked descriptor of the host would not be
+        /// (CVE-2024-21626 class); getcwd says "(unreachable)" then.
+        func checkWorkingDirectory() throws {
+            var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+            guard getcwd(&buffer, buffer.count) != nil else {
+                throw SystemError("process.cwd \(process.cwd) is outside the container (getcwd)")
+            }
+            let cwd = String(cString: buffer)
+            guard cwd.hasPrefix("/") else {
+                throw SetupError("process.cwd \(process.cwd) is outside the container: refused")
+            }
         }
 
         func switchUser(_ user: User) throws {
@@ -122,6 +157,9 @@ public struct ContainerInit {
                 try HookRunner.run(hooks, kind: "createContainer", state: stateJSON)
             }
         }
+        // Before the root changes: the FIFO is reopened through this later.
+        let descriptorDirectory = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC)
+        guard descriptorDirectory >= 0 else { throw SystemError("open /proc/self/fd") }
         if hasMountNamespace {
             try rootfs.pivot(noPivot: context.noPivot)
         } else {
@@ -129,23 +167,45 @@ public struct ContainerInit {
             try sys("chdir /", chdir("/"))
         }
         // sysctls go in before readonlyPaths makes /proc/sys read-only.
-        for (key, value) in (linux.sysctl ?? [:]).sorted(by: { $0.key < $1.key }) {
-            do {
-                try FileIO.write("/proc/sys/" + key.split(separator: ".").joined(separator: "/"), value)
-            } catch {
-                throw SetupError("config.json: linux.sysctl.\(key): \(error)")
-            }
-        }
+        try writeSysctls(linux.sysctl ?? [:])
         if process.terminal == true { try Terminal.attach(consoleFD: context.consoleFD, size: process.consoleSize) }
         if hasMountNamespace { try rootfs.finish() }
         try setIdentity(spec)
         try Rlimits.apply(process.rlimits ?? [])
         if let score = process.oomScoreAdj {
-            try FileIO.write("/proc/self/oom_score_adj", "\(score)")
+            let proc = try ProcFS()
+            defer { proc.close() }
+            do {
+                try proc.write("self/oom_score_adj", "\(score)")
+            } catch {
+                throw SetupError("config.json: process.oomScoreAdj: \(error)")
+            }
         }
         let executable = try ExecutableLookup.find(process.args?.first ?? "", env: process.env ?? [], cwd: process.cwd)
-        return Prepared(spec: spec, process: process, executable: executable, state: state,
-                        caps: CapabilitySet(process.capabilities), preserveFDs: context.preserveFDs)
+        var prepared = Prepared(spec: spec, process: process, executable: executable, state: state,
+                                caps: CapabilitySet(process.capabilities), preserveFDs: context.preserveFDs)
+        prepared.descriptorDirectory = descriptorDirectory
+        return prepared
+    }
+
+    /// Written through a procfs checked to be the container's own (see
+    /// ProcFS); which keys are allowed at all was decided in `create`.
+    func writeSysctls(_ sysctls: [String: String]) throws {
+        guard !sysctls.isEmpty else { return }
+        let proc: ProcFS
+        do {
+            proc = try ProcFS()
+        } catch {
+            throw SetupError("config.json: linux.sysctl: \(error)")
+        }
+        defer { proc.close() }
+        for (key, value) in sysctls.sorted(by: { $0.key < $1.key }) {
+            do {
+                try proc.write("sys/" + key.split(separator: ".").joined(separator: "/"), value)
+            } catch {
+                throw SetupError("config.json: linux.sysctl.\(key): \(error)")
+            }
+        }
     }
 
     func setIdentity(_ spec: Spec) throws {
@@ -159,8 +219,8 @@ public struct ContainerInit {
 
 
     /// Blocks until `start` opens the FIFO's other end.
-    func waitForStart() throws -> Int32 {
-        let fd = open("/proc/self/fd/\(context.fifoFD)", O_WRONLY | O_CLOEXEC)
+    func waitForStart(_ descriptorDirectory: Int32) throws -> Int32 {
+        let fd = openat(descriptorDirectory, "\(context.fifoFD)", O_WRONLY | O_CLOEXEC)
         guard fd >= 0 else { throw SystemError("open exec fifo") }
         Glibc.close(context.fifoFD)
         return fd

@@ -58,7 +58,8 @@ public struct ExecInit {
             let spec = Spec(ociVersion: SpecVersion.current, process: process, linux: linux)
             let prepared = ContainerInit.Prepared(spec: spec, process: process, executable: executable, state: nil,
                                                   caps: CapabilitySet(process.capabilities), preserveFDs: plan.preserveFDs)
-            try prepared.finish()
+            try prepared.lockDown()
+            try prepared.exec()
         } catch {
             channel.send(.failed("\(error)".split(separator: "\n").joined(separator: " ")))
             exit(127)

@@ -20,8 +20,12 @@ public enum HookRunner {
             throw SetupError("\(name): \(error)")
         }
         let bytes = Array(state.utf8)
-        signal(SIGPIPE, SIG_IGN)
+        // A hook that does not read its stdin must not kill us with SIGPIPE;
+        // the old disposition comes back, or the container's process (the
+        // init execs it) would start with SIGPIPE ignored.
+        let previous = signal(SIGPIPE, SIG_IGN)
         _ = bytes.withUnsafeBytes { write(stdin, $0.baseAddress, $0.count) }
+        signal(SIGPIPE, previous)
         close(stdin)
         let status = try wait(pid, timeoutSeconds: hook.timeout, name: name)
         if status & 0x7f != 0 {

@@ -1,10 +1,13 @@
 import CVessel
 import Glibc
 import OCI
+import SystemPackage
 
 // Builds the container's root filesystem inside its mount namespace:
 // the rootfs bind, config mounts, /dev, then pivot_root and the masked and
-// read-only paths. Runs in the container's init only.
+// read-only paths. Runs in the container's init only. Every path inside the
+// rootfs is resolved with InRoot and used as a descriptor, never as a
+// string the container could redirect between the check and the use.
 struct Rootfs {
     let spec: Spec
     let rootfs: String
@@ -14,6 +17,8 @@ struct Rootfs {
 
     var linux: LinuxConfig { spec.linux ?? LinuxConfig() }
 
+    static let sysfsMagic = 0x6265_6572
+
     /// Everything before pivot_root.
     func prepare() throws {
         let propagation = linux.rootfsPropagation.flatMap(MountOptions.propagation(named:)) ?? UInt(MS_SLAVE | MS_REC)
@@ -21,97 +26,153 @@ struct Rootfs {
         let initial = propagation & UInt(MS_SHARED) != 0 ? UInt(MS_SLAVE | MS_REC) : propagation
         try sys("make / \(linux.rootfsPropagation ?? "rslave")", mount(nil, "/", nil, initial, nil))
         try sys("bind mount rootfs \(rootfs)", mount(rootfs, rootfs, nil, UInt(MS_BIND | MS_REC), nil))
+        let root = try InRoot(rootfs)
+        defer { root.close() }
+        var readOnlyDev = false
         for (index, entry) in (spec.mounts ?? []).enumerated() {
             do {
-                try mountEntry(entry)
+                readOnlyDev = try mountEntry(entry, in: root) || readOnlyDev
             } catch {
                 throw SetupError("config.json: mounts[\(index)] (\(entry.destination)): \(error)")
             }
         }
-        if hasDevTmpfs { try createDevices() }
+        if hasDevTmpfs { try createDevices(in: root) }
+        if readOnlyDev {
+            // Only now: the default devices and /dev/pts had to go in first.
+            let dev = try root.open("/dev")
+            defer { close(dev) }
+            try sysNegative("make /dev read-only", vessel_mount_setattr(dev, 0, MountAttributes.readOnly, 0))
+        }
     }
 
     var hasDevTmpfs: Bool {
-        (spec.mounts ?? []).contains { $0.destination == "/dev" && $0.type == "tmpfs" }
+        (spec.mounts ?? []).contains { isDev($0) }
     }
 
-    func mountEntry(_ entry: Mount) throws {
-        let options = MountOptions(entry.options ?? [], type: entry.type)
-        let target = SecurePath.join(root: rootfs, entry.destination)
+    func isDev(_ entry: Mount) -> Bool {
+        InRoot.normalized(entry.destination) == "dev" && entry.type == "tmpfs"
+    }
+
+    /// Mounts one entry; returns true when it is a read-only /dev whose
+    /// read-only flag waits until the devices are in place.
+    func mountEntry(_ entry: Mount, in root: InRoot) throws -> Bool {
+        var options = MountOptions(entry.options ?? [], type: entry.type)
         if entry.type == "cgroup" || entry.type == "cgroup2" {
-            try mountCgroup(target: target, options: options)
-            return
+            try mountCgroup(entry.destination, options: options, in: root)
+            return false
         }
-        let source = entry.source ?? entry.type ?? "none"
+        if entry.type == "proc" || entry.type == "sysfs" {
+            try mountKernelFilesystem(entry, options: options, in: root)
+            return false
+        }
         if options.isBind {
-            guard entry.source != nil else { throw SetupError("a bind mount needs a source") }
-            guard FileIO.exists(source) else { throw SetupError("bind source \(source) does not exist") }
-            try makeMountPoint(target, likeDirectory: FileIO.isDirectory(source))
-        } else {
-            try makeMountPoint(target, likeDirectory: true)
+            guard let source = entry.source else { throw SetupError("a bind mount needs a source") }
+            try bind(source, to: entry.destination, options: options, in: root)
+            return false
         }
+        let deferReadOnly = isDev(entry) && options.flags & UInt(MS_RDONLY) != 0
+        if deferReadOnly { options.flags &= ~UInt(MS_RDONLY) }
+        let target = try root.mountPoint(entry.destination, directory: true)
+        defer { close(target) }
         let data = options.data.joined(separator: ",")
-        let firstFlags = options.isBind ? options.flags & UInt(MS_BIND | MS_REC) : options.flags
-        let rc = mount(source, target, options.isBind ? nil : entry.type, firstFlags, data.isEmpty ? nil : data)
-        if rc != 0 {
+        try sys("mount \(entry.type ?? "none") on \(entry.destination)",
+                mount(entry.source ?? entry.type ?? "none", descriptorPath(target), entry.type, options.flags,
+                      data.isEmpty ? nil : data))
+        try applyPropagation(options.propagation, at: entry.destination, in: root)
+        return deferReadOnly
+    }
+
+    /// A bind mount made with the new mount API: the source is cloned,
+    /// given its attributes while still detached, and attached onto the
+    /// resolved target by descriptor.
+    func bind(_ source: String, to destination: String, options: MountOptions, in root: InRoot) throws {
+        let sourceFD = open(source, O_PATH | O_CLOEXEC)
+        guard sourceFD >= 0 else { throw SystemError("bind source \(source)") }
+        defer { close(sourceFD) }
+        var info = stat()
+        try sys("stat bind source \(source)", fstat(sourceFD, &info))
+        let target = try root.mountPoint(destination, directory: (info.st_mode & S_IFMT) == S_IFDIR)
+        defer { close(target) }
+        try attach(sourceFD, onto: target, recursive: options.flags & UInt(MS_REC) != 0,
+                   top: options.attributes, tree: options.recursiveAttributes, what: "bind \(source)")
+        try applyPropagation(options.propagation, at: destination, in: root)
+    }
+
+    func attach(_ source: Int32, onto target: Int32, recursive: Bool, top: MountAttributes = MountAttributes(),
+                tree: MountAttributes = MountAttributes(), what: String) throws {
+        var attributes = vessel_mount_attributes(top_set: top.set, top_clear: top.clear,
+                                                 tree_set: tree.set, tree_clear: tree.clear)
+        try sysNegative(what, vessel_bind_fd(source, target, recursive ? 1 : 0, &attributes))
+    }
+
+    func applyPropagation(_ flags: [UInt], at destination: String, in root: InRoot) throws {
+        guard !flags.isEmpty else { return }
+        // The mount just made is on top now: resolving again reaches it.
+        let mounted = try root.open(destination)
+        defer { close(mounted) }
+        for flag in flags {
+            try sys("set propagation of \(destination)", mount(nil, descriptorPath(mounted), nil, flag, nil))
+        }
+    }
+
+    /// proc and sysfs: the target must be a real directory, never a symlink
+    /// the rootfs planted (CVE-2019-16884, CVE-2023-27561 class), and what
+    /// ends up mounted there must really be procfs or sysfs.
+    func mountKernelFilesystem(_ entry: Mount, options: MountOptions, in root: InRoot) throws {
+        let type = entry.type ?? "proc"
+        let target = try plainDirectory(entry.destination, in: root, for: type)
+        defer { close(target) }
+        let data = options.data.joined(separator: ",")
+        if mount(type, descriptorPath(target), type, options.flags, data.isEmpty ? nil : data) != 0 {
             // sysfs cannot be mounted without a network namespace of our own
             // in a user namespace; bind the host's read-only instead, as runc.
-            if entry.type == "sysfs" && (errno == EPERM || errno == EACCES) {
-                try sys("mount sysfs (bind)", mount("/sys", target, nil, UInt(MS_BIND | MS_REC), nil))
-                _ = mount(nil, target, nil, UInt(MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC), nil)
-                return
+            guard type == "sysfs" && (errno == EPERM || errno == EACCES) else {
+                throw SystemError("mount \(type) on \(entry.destination)")
             }
-            throw SystemError("mount \(entry.type ?? "bind") on \(entry.destination)")
+            let hostSys = try sys("open /sys", open("/sys", O_PATH | O_DIRECTORY | O_CLOEXEC))
+            defer { close(hostSys) }
+            let readOnly = MountAttributes(set: MountAttributes.readOnly | MountAttributes.noSUID
+                                           | MountAttributes.noDev | MountAttributes.noExec)
+            try attach(hostSys, onto: target, recursive: true, top: readOnly, tree: readOnly, what: "bind /sys")
         }
-        if options.isBind, let flags = options.remountFlags {
-            try sys("remount \(entry.destination)", mount(nil, target, nil, flags | lockedFlags(of: target), nil))
+        let mounted = try root.open(entry.destination, extraFlags: O_DIRECTORY,
+                                    resolve: UInt64(VESSEL_RESOLVE_NO_SYMLINKS))
+        defer { close(mounted) }
+        let magic = type == "proc" ? ProcFS.superMagic : Self.sysfsMagic
+        guard vessel_fs_type(mounted) == magic else {
+            throw SetupError("\(entry.destination) is not \(type) after mounting it")
         }
-        for flag in options.propagation {
-            try sys("set propagation of \(entry.destination)", mount(nil, target, nil, flag, nil))
-        }
+        try applyPropagation(options.propagation, at: entry.destination, in: root)
     }
 
-    /// In a user namespace, flags inherited from the host are locked and a
-    /// remount must repeat them.
-    func lockedFlags(of path: String) -> UInt {
-        guard inUserNamespace else { return 0 }
-        var info = statvfs()
-        guard statvfs(path, &info) == 0 else { return 0 }
-        // ST_RDONLY 1, ST_NOSUID 2, ST_NODEV 4, ST_NOEXEC 8 (statvfs(3)).
-        var flags: UInt = 0
-        if info.f_flag & UInt(2) != 0 { flags |= UInt(MS_NOSUID) }
-        if info.f_flag & UInt(4) != 0 { flags |= UInt(MS_NODEV) }
-        if info.f_flag & UInt(8) != 0 { flags |= UInt(MS_NOEXEC) }
-        if info.f_flag & UInt(1) != 0 { flags |= UInt(MS_RDONLY) }
-        return flags
+    /// The directory `destination`, created if missing; a symlink or a
+    /// file there is refused, never followed.
+    func plainDirectory(_ destination: String, in root: InRoot, for type: String) throws -> Int32 {
+        let noLinks = UInt64(VESSEL_RESOLVE_NO_SYMLINKS) | UInt64(VESSEL_RESOLVE_NO_MAGICLINKS)
+        let result = vessel_openat2(root.fd, InRoot.normalized(destination), O_PATH | O_DIRECTORY, UInt64(VESSEL_RESOLVE_IN_ROOT) | noLinks)
+        if result >= 0 { return result }
+        if -result == ENOENT { return try root.makeDirectories(destination) }
+        if -result == ELOOP || -result == ENOTDIR {
+            throw SetupError("\(destination) in the rootfs is not a plain directory (a symlink or a file): refusing to mount \(type) there")
+        }
+        throw SystemError("open \(destination) in the container", errno: Errno(rawValue: -result))
     }
 
     /// cgroup v2 only: with its own cgroup namespace the container mounts
     /// cgroup2 (rooted at its cgroup); without one it gets a bind of its own
     /// cgroup directory, never the host's whole tree.
-    func mountCgroup(target: String, options: MountOptions) throws {
-        try makeMountPoint(target, likeDirectory: true)
+    func mountCgroup(_ destination: String, options: MountOptions, in root: InRoot) throws {
+        let target = try root.mountPoint(destination, directory: true)
+        defer { close(target) }
         let flags = options.flags & ~UInt(MS_BIND | MS_REC)
         if newCgroupNamespace {
-            if mount("cgroup2", target, "cgroup2", flags, nil) == 0 { return }
+            if mount("cgroup2", descriptorPath(target), "cgroup2", flags, nil) == 0 { return }
             if errno != EPERM && errno != EBUSY { throw SystemError("mount cgroup2") }
         }
         guard let cgroupDirectory else { return }
-        try sys("bind mount cgroup \(cgroupDirectory)", mount(cgroupDirectory, target, nil, UInt(MS_BIND | MS_REC), nil))
-        try sys("remount cgroup", mount(nil, target, nil, flags | UInt(MS_BIND | MS_REMOUNT) | lockedFlags(of: target), nil))
-    }
-
-    func makeMountPoint(_ path: String, likeDirectory: Bool) throws {
-        if FileIO.exists(path) { return }
-        if likeDirectory {
-            try FileIO.makeDirectories(path)
-        } else {
-            let parent = String(path[..<(path.lastIndex(of: "/") ?? path.endIndex)])
-            try FileIO.makeDirectories(parent)
-            let fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0o644)
-            guard fd >= 0 else { throw SystemError("create mount point \(path)") }
-            close(fd)
-        }
+        let source = try sys("open \(cgroupDirectory)", open(cgroupDirectory, O_PATH | O_DIRECTORY | O_CLOEXEC))
+        defer { close(source) }
+        try attach(source, onto: target, recursive: true, top: options.attributes, what: "bind mount cgroup \(cgroupDirectory)")
     }
 
     static let defaultDevices: [Device] = [
@@ -124,25 +185,26 @@ struct Rootfs {
     ]
 
     /// The runtime-spec's default devices, linux.devices, and /dev symlinks.
-    func createDevices() throws {
+    func createDevices(in root: InRoot) throws {
         let old = umask(0)
         defer { umask(old) }
         for device in Self.defaultDevices + (linux.devices ?? []) {
-            try createDevice(device)
+            try createDevice(device, in: root)
         }
-        let links = [("/proc/self/fd", "/dev/fd"), ("/proc/self/fd/0", "/dev/stdin"),
-                     ("/proc/self/fd/1", "/dev/stdout"), ("/proc/self/fd/2", "/dev/stderr"),
-                     ("pts/ptmx", "/dev/ptmx")] + (FileIO.exists("/proc/kcore") ? [("/proc/kcore", "/dev/core")] : [])
+        let links = [("/proc/self/fd", "fd"), ("/proc/self/fd/0", "stdin"), ("/proc/self/fd/1", "stdout"),
+                     ("/proc/self/fd/2", "stderr"), ("pts/ptmx", "ptmx")]
+            + (FileIO.exists("/proc/kcore") ? [("/proc/kcore", "core")] : [])
+        let dev = try root.makeDirectories("/dev")
+        defer { close(dev) }
         for (target, link) in links {
-            let path = rootfs + link
-            if symlink(target, path) != 0 && errno != EEXIST { throw SystemError("symlink \(link)") }
+            if symlinkat(target, dev, link) != 0 && errno != EEXIST { throw SystemError("symlink /dev/\(link)") }
         }
     }
 
-    func createDevice(_ device: Device) throws {
-        let path = SecurePath.join(root: rootfs, device.path)
-        try FileIO.makeDirectories(String(path[..<(path.lastIndex(of: "/") ?? path.endIndex)]))
-        unlink(path)
+    func createDevice(_ device: Device, in root: InRoot) throws {
+        let (parent, name) = try root.parent(of: device.path)
+        defer { close(parent) }
+        unlinkat(parent, name, 0)
         let kind: mode_t
         switch device.type {
         case "b": kind = S_IFBLK
@@ -151,20 +213,23 @@ struct Rootfs {
         }
         let mode = kind | mode_t(device.fileMode ?? 0o666) & 0o7777
         let number = vessel_makedev(UInt32(device.major ?? 0), UInt32(device.minor ?? 0))
-        if mknod(path, mode, number) != 0 {
+        if mknodat(parent, name, mode, number) != 0 {
             // No CAP_MKNOD in a user namespace: bind the host's node instead.
             guard errno == EPERM, FileIO.exists(device.path) else { throw SystemError("mknod \(device.path)") }
-            let fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0o644)
-            if fd >= 0 { close(fd) }
-            try sys("bind mount device \(device.path)", mount(device.path, path, nil, UInt(MS_BIND), nil))
+            let host = try sys("open \(device.path)", open(device.path, O_PATH | O_CLOEXEC))
+            defer { close(host) }
+            let target = try root.mountPoint(device.path, directory: false)
+            defer { close(target) }
+            try attach(host, onto: target, recursive: false, what: "bind mount device \(device.path)")
             return
         }
-        try sys("chown \(device.path)", chown(path, device.uid ?? 0, device.gid ?? 0))
+        try sys("chown \(device.path)", fchownat(parent, name, device.uid ?? 0, device.gid ?? 0, AT_SYMLINK_NOFOLLOW))
     }
 
     /// Makes `rootfs` the root: pivot_root, or a move and chroot with --no-pivot.
     func pivot(noPivot: Bool) throws {
         if noPivot {
+            try hideHostKernelFilesystems()
             try sys("chdir \(rootfs)", chdir(rootfs))
             try sys("move rootfs to /", mount(rootfs, "/", nil, UInt(MS_MOVE), nil))
             try sys("chroot", chroot("."))
@@ -184,11 +249,48 @@ struct Rootfs {
         try sys("chdir /", chdir("/"))
     }
 
+    /// With --no-pivot the host's mounts stay in the namespace under the
+    /// chroot. A fully visible procfs or sysfs among them would let a user
+    /// namespace in the container mount a fresh procfs (the kernel allows
+    /// it when one is fully visible): detach them, or cover them.
+    func hideHostKernelFilesystems() throws {
+        for mountPoint in MountTable.current().filter({ ["proc", "sysfs"].contains($0.type) }).map(\.mountPoint).reversed()
+        where mountPoint != rootfs && !mountPoint.hasPrefix(rootfs + "/") {
+            if mount(nil, mountPoint, nil, UInt(MS_SLAVE | MS_REC), nil) != 0 {
+                if errno == ENOENT { continue }
+                throw SystemError("make \(mountPoint) rslave")
+            }
+            if umount2(mountPoint, Int32(MNT_DETACH)) != 0 {
+                guard errno == EINVAL || errno == EPERM else { throw SystemError("detach \(mountPoint)") }
+                try sys("cover \(mountPoint)", mount("tmpfs", mountPoint, "tmpfs", 0, nil))
+            }
+        }
+    }
+
     /// After pivot_root: masked and read-only paths, a read-only root, and
     /// the requested propagation of "/".
     func finish() throws {
-        for path in linux.maskedPaths ?? [] { try mask(path) }
-        for path in linux.readonlyPaths ?? [] { try makeReadOnly(path) }
+        let root = try InRoot("/")
+        defer { root.close() }
+        let masked = linux.maskedPaths ?? []
+        if !masked.isEmpty {
+            let null = try verifiedNull(in: root)
+            defer { close(null) }
+            for (index, path) in masked.enumerated() {
+                do {
+                    try mask(path, with: null, in: root)
+                } catch {
+                    throw SetupError("config.json: linux.maskedPaths[\(index)] (\(path)): \(error)")
+                }
+            }
+        }
+        for (index, path) in (linux.readonlyPaths ?? []).enumerated() {
+            do {
+                try makeReadOnly(path, in: root)
+            } catch {
+                throw SetupError("config.json: linux.readonlyPaths[\(index)] (\(path)): \(error)")
+            }
+        }
         if spec.root?.readonly == true {
             let flags = UInt(MS_BIND | MS_REMOUNT | MS_RDONLY) | lockedFlags(of: "/")
             try sys("remount / read-only", mount(nil, "/", nil, flags, nil))
@@ -198,20 +300,58 @@ struct Rootfs {
         }
     }
 
-    func mask(_ path: String) throws {
-        var st = stat()
-        guard stat(path, &st) == 0 else { return }
-        if (st.st_mode & S_IFMT) == S_IFDIR {
-            try sys("mask \(path)", mount("tmpfs", path, "tmpfs", UInt(MS_RDONLY), nil))
-        } else {
-            try sys("mask \(path)", mount("/dev/null", path, nil, UInt(MS_BIND), nil))
+    /// In a user namespace, flags inherited from the host are locked and a
+    /// remount must repeat them.
+    func lockedFlags(of path: String) -> UInt {
+        guard inUserNamespace else { return 0 }
+        var info = statvfs()
+        guard statvfs(path, &info) == 0 else { return 0 }
+        // ST_RDONLY 1, ST_NOSUID 2, ST_NODEV 4, ST_NOEXEC 8 (statvfs(3)).
+        var flags: UInt = 0
+        if info.f_flag & UInt(2) != 0 { flags |= UInt(MS_NOSUID) }
+        if info.f_flag & UInt(4) != 0 { flags |= UInt(MS_NODEV) }
+        if info.f_flag & UInt(8) != 0 { flags |= UInt(MS_NOEXEC) }
+        if info.f_flag & UInt(1) != 0 { flags |= UInt(MS_RDONLY) }
+        return flags
+    }
+
+    /// The container's /dev/null, checked to be the null device (char 1:3)
+    /// and not a symlink: masking binds it over files, so a /dev/null that
+    /// pointed elsewhere would turn a mask into a writable bind of, say,
+    /// /proc/sys/kernel/core_pattern (CVE-2025-31133 class).
+    func verifiedNull(in root: InRoot) throws -> Int32 {
+        let fd = try root.open("/dev/null", extraFlags: O_NOFOLLOW)
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFCHR, info.st_rdev == vessel_makedev(1, 3) else {
+            close(fd)
+            throw SetupError("config.json: linux.maskedPaths: /dev/null in the container is not the null device (char 1:3): refusing to mask with it")
+        }
+        return fd
+    }
+
+    /// Hides `path`: an empty read-only tmpfs over a directory, the null
+    /// device over anything else. A missing path needs no mask; a symlink
+    /// is refused rather than followed.
+    func mask(_ path: String, with null: Int32, in root: InRoot) throws {
+        guard let target = try root.openIfPresent(path, extraFlags: O_NOFOLLOW) else { return }
+        defer { close(target) }
+        var info = stat()
+        try sys("stat \(path)", fstat(target, &info))
+        switch info.st_mode & S_IFMT {
+        case S_IFLNK:
+            throw SetupError("\(path) is a symlink: refusing to mask through it")
+        case S_IFDIR:
+            try sysNegative("mask \(path)", vessel_mount_tmpfs_fd(target, 1))
+        default:
+            try attach(null, onto: target, recursive: false, what: "mask \(path)")
         }
     }
 
-    func makeReadOnly(_ path: String) throws {
-        guard FileIO.exists(path) else { return }
-        try sys("bind \(path)", mount(path, path, nil, UInt(MS_BIND | MS_REC), nil))
-        let flags = UInt(MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC) | lockedFlags(of: path)
-        try sys("remount \(path) read-only", mount(nil, path, nil, flags, nil))
+    func makeReadOnly(_ path: String, in root: InRoot) throws {
+        guard let target = try root.openIfPresent(path) else { return }
+        defer { close(target) }
+        let readOnly = MountAttributes(set: MountAttributes.readOnly | MountAttributes.noSUID
+                                       | MountAttributes.noDev | MountAttributes.noExec)
+        try attach(target, onto: target, recursive: true, top: readOnly, tree: readOnly, what: "make \(path) read-only")
     }
 }

@@ -10,7 +10,10 @@ public struct SpawnRequest {
     public var arguments: [String]
     public var environment: [String]
     public var cloneFlags: UInt64 = 0
-    public var joinNamespaceFDs: [Int32] = []
+    /// Namespaces to join, in order: each fd with the CLONE_NEW* type it
+    /// must be (setns refuses another), or 0 where the fd came from the
+    /// container's own /proc/<pid>/ns and is right by construction.
+    public var joinNamespaces: [(fd: Int32, type: Int32)] = []
     public var joinPIDNamespaceFD: Int32 = -1
     public var stdio: (Int32, Int32, Int32) = (-1, -1, -1)
     public var syncFD: Int32 = -1
@@ -43,11 +46,16 @@ public enum Spawner {
         }
         var args = vessel_spawn_args()
         args.clone_flags = request.cloneFlags
+        let joins = request.joinNamespaces.prefix(Int(VESSEL_MAX_JOIN))
         withUnsafeMutableBytes(of: &args.join_fds) { raw in
             let fds = raw.bindMemory(to: Int32.self)
-            for (index, fd) in request.joinNamespaceFDs.prefix(Int(VESSEL_MAX_JOIN)).enumerated() { fds[index] = fd }
+            for (index, join) in joins.enumerated() { fds[index] = join.fd }
         }
-        args.join_count = Int32(min(request.joinNamespaceFDs.count, Int(VESSEL_MAX_JOIN)))
+        withUnsafeMutableBytes(of: &args.join_types) { raw in
+            let types = raw.bindMemory(to: Int32.self)
+            for (index, join) in joins.enumerated() { types[index] = join.type }
+        }
+        args.join_count = Int32(joins.count)
         args.join_pid_fd = request.joinPIDNamespaceFD
         args.stdio_fds = request.stdio
         args.sync_fd = request.syncFD

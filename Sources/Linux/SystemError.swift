@@ -27,3 +27,11 @@ public struct SetupError: Error, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }
 }
+
+/// Runs a shim call returning -errno on failure (and a value ≥ 0 on
+/// success) and throws a SystemError naming it.
+@discardableResult
+public func sysNegative(_ operation: @autoclosure () -> String, _ result: Int32) throws(SystemError) -> Int32 {
+    if result < 0 { throw SystemError(operation(), errno: Errno(rawValue: -result)) }
+    return result
+}

@@ -59,11 +59,34 @@ public enum SpecValidator {
         }
     }
 
+    /// Files under /proc that a mount may cover (lxcfs-style views), as
+    /// runc allows; anything else there could hide or redirect the procfs
+    /// files the runtime itself writes to or masks.
+    public static let procMountAllowList: Set<String> = [
+        "/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo", "/proc/stat", "/proc/swaps",
+        "/proc/uptime", "/proc/loadavg", "/proc/slabinfo", "/proc/net/dev", "/proc/sys/kernel/ns_last_pid",
+    ]
+
     static func validateMounts(_ mounts: [Mount]) throws(ConfigError) {
-        for (index, mount) in mounts.enumerated() where !mount.destination.hasPrefix("/") {
-            throw .invalidValue(field: "mounts[\(index)].destination",
-                                reason: "\(mount.destination.debugDescription) is not an absolute path")
+        for (index, mount) in mounts.enumerated() {
+            let field = "mounts[\(index)].destination"
+            guard mount.destination.hasPrefix("/") else {
+                throw .invalidValue(field: field, reason: "\(mount.destination.debugDescription) is not an absolute path")
+            }
+            let destination = normalized(mount.destination)
+            if destination.hasPrefix("/proc/") && mount.type != "proc" && !procMountAllowList.contains(destination) {
+                throw .invalidValue(field: field, reason: "mounting over \(destination) is refused: it would cover procfs files the runtime relies on")
+            }
         }
+    }
+
+    /// A path with ".", empty components and ".." resolved lexically.
+    static func normalized(_ path: String) -> String {
+        var parts: [Substring] = []
+        for part in path.split(separator: "/") where part != "." {
+            if part == ".." { _ = parts.popLast() } else { parts.append(part) }
+        }
+        return "/" + parts.joined(separator: "/")
     }
 
     static func validateHooks(_ hooks: Hooks?) throws(ConfigError) {
@@ -130,6 +153,53 @@ public enum SpecValidator {
             }
         }
         if let seccomp = linux.seccomp { try validate(seccomp) }
+        // As runc: masking needs a mount namespace of the container's own;
+        // without one the masks could not be made and would be dropped.
+        if !types.contains(.mount) {
+            if !(linux.maskedPaths ?? []).isEmpty {
+                throw .invalidValue(field: "linux.maskedPaths", reason: "masking paths needs a mount namespace in linux.namespaces")
+            }
+            if !(linux.readonlyPaths ?? []).isEmpty {
+                throw .invalidValue(field: "linux.readonlyPaths", reason: "read-only paths need a mount namespace in linux.namespaces")
+            }
+            if !(spec.mounts ?? []).isEmpty {
+                throw .invalidValue(field: "mounts", reason: "mounts need a mount namespace in linux.namespaces")
+            }
+        }
+        for key in (linux.sysctl ?? [:]).keys.sorted() {
+            try validateSysctl(key, namespaces: types)
+        }
+    }
+
+    /// The namespace a sysctl key belongs to, nil for a key that is the
+    /// host's in every container (kernel.core_pattern, vm.*, fs.* but mqueue).
+    public static func sysctlNamespace(_ key: String) -> NamespaceType? {
+        let ipcKeys: Set<String> = [
+            "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
+            "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced",
+        ]
+        if ipcKeys.contains(key) || key.hasPrefix("fs.mqueue.") { return .ipc }
+        if key.hasPrefix("net.") { return .network }
+        if key == "kernel.hostname" || key == "kernel.domainname" { return .uts }
+        return nil
+    }
+
+    /// As runc: a sysctl is allowed only where the container has the
+    /// namespace it lives in; anything else would be written to the host.
+    /// Whether a namespace joined by path is the host's own is checked at
+    /// create time, where the files can be opened.
+    static func validateSysctl(_ key: String, namespaces: Set<NamespaceType>) throws(ConfigError) {
+        let field = "linux.sysctl.\(key)"
+        let parts = key.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count > 1, parts.allSatisfy({ !$0.isEmpty && !$0.contains("/") && !$0.contains("\0") }) else {
+            throw .invalidValue(field: field, reason: "\(key.debugDescription) is not a sysctl name (dot-separated, no '/')")
+        }
+        guard let namespace = sysctlNamespace(key) else {
+            throw .invalidValue(field: field, reason: "\(key) is not in a namespace the container can own: it would change the host")
+        }
+        guard namespaces.contains(namespace) else {
+            throw .invalidValue(field: field, reason: "\(key) needs a \(namespace.rawValue) namespace in linux.namespaces (without one it is the host's)")
+        }
     }
 
     static func validate(_ seccomp: Seccomp) throws(ConfigError) {

@@ -16,12 +16,6 @@ public struct ContainerCreator {
         self.warn = warn
     }
 
-    static let cloneFlags: [NamespaceType: UInt64] = [
-        // <linux/sched.h> values; the cgroup namespace is unshared by init.
-        .pid: 0x2000_0000, .network: 0x4000_0000, .mount: 0x0002_0000,
-        .ipc: 0x0800_0000, .uts: 0x0400_0000, .user: 0x1000_0000, .time: 0x80,
-    ]
-
     /// The loaded, validated bundle.
     public struct Bundle {
         public let path: String
@@ -40,6 +34,7 @@ public struct ContainerCreator {
         }
         let spec = try SpecLoader.decode(data, path: bundle + "/config.json")
         try SpecValidator.validate(spec)
+        try HostPreflight.checkMountOptions(spec.mounts ?? [])
         let rootPath = spec.root?.path ?? ""
         let rootfs = rootPath.hasPrefix("/") ? rootPath : bundle + "/" + rootPath
         guard FileIO.isDirectory(rootfs) else {
@@ -69,6 +64,7 @@ public struct ContainerCreator {
         let spec = bundle.spec
         let linux = spec.linux ?? LinuxConfig()
         reportWarnings(spec)
+        try HostPreflight.check(spec)
         let settings = try CgroupResources.settings(for: linux.resources ?? Resources())
         if options.consoleSocket == nil && spec.process?.terminal == true {
             throw RuntimeError.invalidArgument("config.json: process.terminal is true: --console-socket is required")
@@ -89,6 +85,9 @@ public struct ContainerCreator {
         try store.save(record)
         let fifoPath = store.fifo(id)
         try sys("mkfifo \(fifoPath)", mkfifo(fifoPath, 0o622))
+        // Writable by the container's user (not only root): the init opens it
+        // after switching to process.user, as runc's does. Not under umask.
+        try sys("chmod \(fifoPath)", chmod(fifoPath, 0o622))
         // In a user namespace the init reopens the FIFO as the container's
         // root, which must own it (as runc does).
         if let root = Self.hostRoot(linux) {
@@ -139,10 +138,11 @@ public struct ContainerCreator {
         let executable = try FileIO.realPath("/proc/self/exe")
         var request = SpawnRequest(path: executable, arguments: ["vessel", "init"], environment: context.environment)
         let newUser = namespaces.contains { $0.type == .user && $0.path == nil }
-        for namespace in namespaces where namespace.path == nil {
-            request.cloneFlags |= Self.cloneFlags[namespace.type] ?? 0
+        // The cgroup namespace is unshared by the init, once it is in its cgroup.
+        for namespace in namespaces where namespace.path == nil && namespace.type != .cgroup {
+            request.cloneFlags |= UInt64(namespace.type.cloneFlag)
         }
-        request.joinNamespaceFDs = namespaceFDs.ordered
+        request.joinNamespaces = namespaceFDs.ordered
         request.joinPIDNamespaceFD = namespaceFDs.pid
         request.syncFD = childEnd
         request.becomeRoot = newUser
@@ -205,6 +205,7 @@ public struct ContainerCreator {
     }
 
     func reportWarnings(_ spec: Spec) {
+        SecurityModules.warnings(for: spec).forEach(warn)
         let caps = CapabilitySet(spec.process?.capabilities)
         if !caps.unknown.isEmpty {
             warn("config.json: process.capabilities: unknown to this host, ignored: \(caps.unknown.joined(separator: ", "))")

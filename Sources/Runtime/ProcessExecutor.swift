@@ -80,7 +80,7 @@ public struct ProcessExecutor {
         var request = SpawnRequest(path: executable, arguments: ["vessel", "init"], environment: [
             "\(ExecPlan.environmentName)=\(planJSON)", "_VESSEL_SOCKET=\(childEnd)", "_VESSEL_CONSOLE=\(consoleFD)", "_VESSEL_MNTNS=\(mountNamespace)",
         ])
-        request.joinNamespaceFDs = joined
+        request.joinNamespaces = joined.map { (fd: $0, type: 0) }
         request.joinPIDNamespaceFD = pidNamespace
         request.syncFD = childEnd
         request.becomeRoot = joinsUser

@@ -11,19 +11,32 @@ final class MountOptionsTests: XCTestCase {
         XCTAssertEqual(options.propagation, [])
     }
 
-    func testRbindReadOnlyNeedsRemount() {
+    func testRbindReadOnlyIsReadOnlyAllTheWayDown() {
         let options = MountOptions(["rbind", "ro"], type: "none")
         XCTAssertTrue(options.isBind)
         XCTAssertEqual(options.flags & UInt(MS_BIND | MS_REC), UInt(MS_BIND | MS_REC))
-        let remount = options.remountFlags
-        XCTAssertNotNil(remount)
-        let expected = UInt(MS_RDONLY) | UInt(MS_BIND) | UInt(MS_REMOUNT)
-        XCTAssertEqual((remount ?? 0) & expected, expected)
-        XCTAssertEqual((remount ?? 0) & UInt(MS_REC), 0, "MS_REC belongs to the first call only")
+        XCTAssertEqual(options.attributes.set & 0x1, 0x1, "the top mount is read-only")
+        XCTAssertEqual(options.recursiveAttributes.set & 0x1, 0x1, "and every submount")
     }
 
-    func testPlainBindNeedsNoRemount() {
-        XCTAssertNil(MountOptions(["rbind"], type: nil).remountFlags)
+    func testPlainBindReadOnlyIsTopOnly() {
+        let options = MountOptions(["bind", "ro", "nosuid"], type: nil)
+        XCTAssertEqual(options.attributes.set, 0x1 | 0x2)
+        XCTAssertTrue(options.recursiveAttributes.isEmpty)
+        XCTAssertTrue(MountOptions(["rbind"], type: nil).attributes.isEmpty)
+    }
+
+    func testRecursiveOptions() {
+        let options = MountOptions(["rbind", "rro", "rnosuid", "rnoexec", "rnoatime"], type: nil)
+        XCTAssertEqual(options.recursiveAttributes.set, 0x1 | 0x2 | 0x8 | 0x10)
+        XCTAssertEqual(options.recursiveAttributes.clear & 0x70, 0x70, "an atime mode clears the field first")
+        XCTAssertEqual(options.data, [], "recursive options are not filesystem data")
+        XCTAssertEqual(MountOptions(["rbind", "rrw"], type: nil).recursiveAttributes.clear, 0x1)
+    }
+
+    func testUnknownOptionOnBindIsReported() {
+        XCTAssertEqual(MountOptions(["rbind", "ro", "size=10", "bogus"], type: nil).unknownForBind, ["size=10", "bogus"])
+        XCTAssertEqual(MountOptions(["size=10"], type: "tmpfs").unknownForBind, [])
     }
 
     func testRwAfterRoClears() {

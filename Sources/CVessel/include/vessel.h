@@ -24,6 +24,7 @@
 struct vessel_spawn_args {
     uint64_t clone_flags;
     int join_fds[VESSEL_MAX_JOIN];
+    int join_types[VESSEL_MAX_JOIN]; // CLONE_NEW* of each join_fds[i]: setns checks it
     int join_count;
     int join_pid_fd;
     int stdio_fds[3];        // -1: inherit
@@ -71,6 +72,30 @@ int vessel_setresuid(uid_t uid);
 int vessel_setresgid(gid_t gid);
 int vessel_is_cgroup2(const char *path);
 dev_t vessel_makedev(unsigned int major, unsigned int minor);
+// The CLONE_NEW* type of a namespace file (NS_GET_NSTYPE), or -errno.
+int vessel_namespace_type(int fd);
+// openat2(2): `resolve` is a mask of RESOLVE_* flags. Returns an fd or -errno.
+int vessel_openat2(int dirfd, const char *path, int flags, uint64_t resolve);
+#define VESSEL_RESOLVE_NO_XDEV 0x01
+#define VESSEL_RESOLVE_NO_MAGICLINKS 0x02
+#define VESSEL_RESOLVE_NO_SYMLINKS 0x04
+#define VESSEL_RESOLVE_BENEATH 0x08
+#define VESSEL_RESOLVE_IN_ROOT 0x10
+// The filesystem magic of an open fd (fstatfs f_type), or -errno.
+long vessel_fs_type(int fd);
+// Mounts by fd with the new mount API, so no path the container controls
+// is resolved between the check and the mount: a clone of the mount at
+// source_fd (recursive or not) onto target_fd; a fresh tmpfs onto target_fd.
+// The clone gets `top_*` on its top mount and `tree_*` on every mount of
+// it (mount_setattr MOUNT_ATTR_* bits) before it is attached.
+struct vessel_mount_attributes {
+    uint64_t top_set, top_clear, tree_set, tree_clear;
+};
+int vessel_bind_fd(int source_fd, int target_fd, int recursive, const struct vessel_mount_attributes *attributes);
+int vessel_mount_tmpfs_fd(int target_fd, int readonly);
+// mount_setattr(2) on the mount at fd: attributes set and cleared
+// (MOUNT_ATTR_*), over the whole subtree when `recursive`. Returns -errno.
+int vessel_mount_setattr(int fd, int recursive, uint64_t set, uint64_t clear);
 // The guest agent (PID 1 in the microVM): load a kernel module from an open
 // file, and power the machine off.
 int vessel_finit_module(int fd);

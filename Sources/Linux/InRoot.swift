@@ -1,0 +1,101 @@
+import CVessel
+import Glibc
+
+// A directory that paths are resolved under as if it were "/": openat2 with
+// RESOLVE_IN_ROOT, so symlinks and ".." never lead out of it, and each
+// result is an O_PATH descriptor that later calls use instead of the path.
+// A shared volume cannot swap a directory for a symlink between the check
+// and the mount (CVE-2019-19921, CVE-2021-30465, CVE-2024-45310 class).
+public struct InRoot {
+    public let fd: Int32
+    public let path: String
+
+    public init(_ path: String) throws(SystemError) {
+        self.path = path
+        fd = try sys("open \(path)", Glibc.open(path, O_PATH | O_DIRECTORY | O_CLOEXEC))
+    }
+
+    public func close() { _ = Glibc.close(fd) }
+
+    /// An O_PATH fd for `path` inside the root (`extraFlags`: O_NOFOLLOW,
+    /// O_DIRECTORY); `resolve` adds VESSEL_RESOLVE_* restrictions.
+    public func open(_ path: String, extraFlags: Int32 = 0, resolve: UInt64 = 0) throws(SystemError) -> Int32 {
+        let relative = Self.normalized(path)
+        return try sysNegative("open \(path) in the container",
+                               vessel_openat2(fd, relative.isEmpty ? "." : relative, O_PATH | extraFlags,
+                                              UInt64(VESSEL_RESOLVE_IN_ROOT) | resolve))
+    }
+
+    /// Opens `path` if it exists (nil when it does not).
+    public func openIfPresent(_ path: String, extraFlags: Int32 = 0) throws(SystemError) -> Int32? {
+        do {
+            return try open(path, extraFlags: extraFlags)
+        } catch where error.errno == .noSuchFileOrDirectory {
+            return nil
+        }
+    }
+
+    /// mkdir -p inside the root; returns an O_PATH fd of the directory.
+    public func makeDirectories(_ path: String) throws(SystemError) -> Int32 {
+        var parent = try open("/")
+        for (index, component) in Self.components(path).enumerated() {
+            let prefix = Self.components(path).prefix(index + 1).joined(separator: "/")
+            if let next = try openIfPresent(prefix) {
+                Glibc.close(parent)
+                parent = next
+                continue
+            }
+            // Created relative to the resolved parent: never outside the root.
+            if mkdirat(parent, component, 0o755) != 0 && errno != EEXIST {
+                let error = SystemError("mkdir \(prefix) in the container")
+                Glibc.close(parent)
+                throw error
+            }
+            Glibc.close(parent)
+            parent = try open(prefix, extraFlags: O_DIRECTORY)
+        }
+        return parent
+    }
+
+    /// The parent directory of `path` (created if missing) and the last
+    /// component's name, for the *at calls that create it.
+    func parent(of path: String) throws(SystemError) -> (directory: Int32, name: String) {
+        let parts = Self.components(path)
+        guard let name = parts.last else { throw SystemError("\(path) names the root itself", errno: .invalidArgument) }
+        return (try makeDirectories(parts.dropLast().joined(separator: "/")), name)
+    }
+
+    /// Opens `path` for mounting on, creating it (a directory, or an empty
+    /// file when `directory` is false) where it does not exist yet.
+    public func mountPoint(_ path: String, directory: Bool) throws(SystemError) -> Int32 {
+        if let fd = try openIfPresent(path) { return fd }
+        if directory { return try makeDirectories(path) }
+        let (parent, name) = try parent(of: path)
+        defer { Glibc.close(parent) }
+        let created = openat(parent, name, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0o644)
+        if created >= 0 { Glibc.close(created) } else if errno != EEXIST {
+            throw SystemError("create mount point \(path) in the container")
+        }
+        return try open(path)
+    }
+
+    /// The path's components with "." and empty ones dropped and ".."
+    /// applied lexically (clamped at the root, as the kernel does).
+    static func components(_ path: String) -> [String] {
+        var parts: [String] = []
+        for part in path.split(separator: "/") where part != "." {
+            if part == ".." { _ = parts.popLast() } else { parts.append(String(part)) }
+        }
+        return parts
+    }
+
+    public static func normalized(_ path: String) -> String { components(path).joined(separator: "/") }
+}
+
+/// "/proc/self/fd/N": how mount(2), which takes paths, is pointed at a
+/// descriptor. Only used while /proc is the host's procfs (before
+/// pivot_root), which the container cannot change.
+func descriptorPath(_ fd: Int32) -> String { "/proc/self/fd/\(fd)" }
+
+/// O_PATH, which Swift's Glibc module leaves out (it is a _GNU_SOURCE name).
+let O_PATH: Int32 = 0o10000000
