@@ -106,6 +106,22 @@ final class DeviceFilterTests: XCTestCase {
         XCTAssertTrue(Self.refused(seen, "vt-kmsg >"), "\(seen)")
     }
 
+    /// VM mode: the guest's agent runs the same linux backend, so the rules
+    /// reach the guest's cgroup and its filter refuses the guest's devices.
+    func testTheFilterHoldsInTheVM() throws {
+        guard FileManager.default.fileExists(atPath: VMTests.kernel),
+              FileManager.default.isExecutableFile(atPath: "/usr/bin/qemu-system-x86_64") else {
+            throw XCTSkip("no guest kernel or QEMU: run scripts/fetch-vm-kernel.sh")
+        }
+        let script = "mknod /dev/vt-kmsg c 1 11 && echo made; " + Self.open("vt-kmsg", ">") + Self.open("null", "<>")
+        let outcome = try harness.vessel(["--vm", "run", "--bundle", try bundle(script, devices: Self.denyAll), "dv-vm"])
+        XCTAssertEqual(outcome.code, 0, outcome.stderr)
+        let seen = Set(outcome.stdout.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).map(String.init))
+        XCTAssertTrue(seen.contains("made"), outcome.stdout)
+        XCTAssertTrue(Self.refused(seen, "vt-kmsg >"), outcome.stdout)
+        XCTAssertTrue(seen.contains("null <>: opened"), outcome.stdout)
+    }
+
     /// `update --resources` with device rules replaces the program: what the
     /// running container can open changes both ways, seen through `exec`.
     func testUpdateReplacesTheDeviceFilter() throws {
