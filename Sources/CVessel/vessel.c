@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <linux/bpf.h>
 #include <linux/capability.h>
 #include <linux/sched.h>
 #include <linux/mount.h>
@@ -354,5 +355,75 @@ int vessel_configure_interface(const char *name, const char *address, int prefix
     }
 done:
     close(fd);
+    return rc;
+}
+
+static int bpf_call(int cmd, union bpf_attr *attr) {
+    return (int)syscall(SYS_bpf, cmd, attr, sizeof(*attr));
+}
+
+int vessel_bpf_load_device_program(const void *insns, uint32_t count, char *log, uint32_t log_size) {
+    union bpf_attr attr;
+    memset(&attr, 0, sizeof(attr));
+    attr.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
+    attr.insns = (uint64_t)(uintptr_t)insns;
+    attr.insn_cnt = count;
+    attr.license = (uint64_t)(uintptr_t)"Apache";
+    if (log != NULL && log_size > 0) {
+        log[0] = 0;
+        attr.log_level = 1;
+        attr.log_buf = (uint64_t)(uintptr_t)log;
+        attr.log_size = log_size;
+    }
+    return bpf_call(BPF_PROG_LOAD, &attr);
+}
+
+static int device_attach_call(int cmd, int prog_fd, int cgroup_fd, uint32_t flags) {
+    union bpf_attr attr;
+    memset(&attr, 0, sizeof(attr));
+    attr.target_fd = (uint32_t)cgroup_fd;
+    attr.attach_bpf_fd = (uint32_t)prog_fd;
+    attr.attach_type = BPF_CGROUP_DEVICE;
+    attr.attach_flags = flags;
+    return bpf_call(cmd, &attr);
+}
+
+int vessel_bpf_attach_device_program(int prog_fd, int cgroup_fd) {
+    return device_attach_call(BPF_PROG_ATTACH, prog_fd, cgroup_fd, BPF_F_ALLOW_MULTI);
+}
+
+int vessel_bpf_detach_device_program(int prog_fd, int cgroup_fd) {
+    return device_attach_call(BPF_PROG_DETACH, prog_fd, cgroup_fd, 0);
+}
+
+int vessel_bpf_query_device_programs(int cgroup_fd, uint32_t *ids, uint32_t *count) {
+    union bpf_attr attr;
+    memset(&attr, 0, sizeof(attr));
+    attr.query.target_fd = (uint32_t)cgroup_fd;
+    attr.query.attach_type = BPF_CGROUP_DEVICE;
+    attr.query.prog_ids = (uint64_t)(uintptr_t)ids;
+    attr.query.prog_cnt = *count;
+    int rc = bpf_call(BPF_PROG_QUERY, &attr);
+    *count = attr.query.prog_cnt;
+    return rc;
+}
+
+int vessel_bpf_program_fd(uint32_t id) {
+    union bpf_attr attr;
+    memset(&attr, 0, sizeof(attr));
+    attr.prog_id = id;
+    return bpf_call(BPF_PROG_GET_FD_BY_ID, &attr);
+}
+
+int vessel_bpf_program_id(int prog_fd, uint32_t *id) {
+    struct bpf_prog_info info;
+    memset(&info, 0, sizeof(info));
+    union bpf_attr attr;
+    memset(&attr, 0, sizeof(attr));
+    attr.info.bpf_fd = (uint32_t)prog_fd;
+    attr.info.info_len = sizeof(info);
+    attr.info.info = (uint64_t)(uintptr_t)&info;
+    int rc = bpf_call(BPF_OBJ_GET_INFO_BY_FD, &attr);
+    if (rc == 0) *id = info.id;
     return rc;
 }

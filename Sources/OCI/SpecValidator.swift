@@ -152,6 +152,7 @@ public enum SpecValidator {
                 throw .invalidValue(field: field, reason: "major and minor are required for a \(device.type) device")
             }
         }
+        try validate(deviceRules: linux.resources?.devices ?? [])
         if let seccomp = linux.seccomp { try validate(seccomp) }
         // As runc: masking needs a mount namespace of the container's own;
         // without one the masks could not be made and would be dropped.
@@ -199,6 +200,30 @@ public enum SpecValidator {
         }
         guard namespaces.contains(namespace) else {
             throw .invalidValue(field: field, reason: "\(key) needs a \(namespace.rawValue) namespace in linux.namespaces (without one it is the host's)")
+        }
+    }
+
+    /// The largest device number the cgroup device filter sees (a u32).
+    public static let maxDeviceNumber = Int64(UInt32.max)
+
+    /// linux.resources.devices: only what the cgroup device filter can
+    /// express; a rule it would misread must not widen what is allowed.
+    public static func validate(deviceRules rules: [Resources.DeviceRule]) throws(ConfigError) {
+        for (index, rule) in rules.enumerated() {
+            let field = "linux.resources.devices[\(index)]"
+            if let type = rule.type, !["a", "b", "c"].contains(type) {
+                throw .invalidValue(field: field + ".type", reason: "unknown device type \(type.debugDescription) (a, b or c)")
+            }
+            if let access = rule.access, let bad = access.first(where: { !"rwm".contains($0) }) {
+                throw .invalidValue(field: field + ".access",
+                                    reason: "\(access.debugDescription) has \(String(bad).debugDescription); only r, w and m are allowed")
+            }
+            for (name, number) in [("major", rule.major), ("minor", rule.minor)] {
+                if let number, number != -1, !(0...maxDeviceNumber).contains(number) {
+                    throw .invalidValue(field: field + "." + name,
+                                        reason: "\(number) is not a device number (0...\(maxDeviceNumber), or -1 for any)")
+                }
+            }
         }
     }
 

@@ -66,6 +66,7 @@ public struct ContainerCreator {
         reportWarnings(spec)
         try HostPreflight.check(spec)
         let settings = try CgroupResources.settings(for: linux.resources ?? Resources())
+        let deviceFilter = try DeviceFilter(resources: linux.resources?.devices ?? [], devices: linux.devices ?? [])
         if options.consoleSocket == nil && spec.process?.terminal == true {
             throw RuntimeError.invalidArgument("config.json: process.terminal is true: --console-socket is required")
         }
@@ -81,7 +82,8 @@ public struct ContainerCreator {
         var record = ContainerRecord(
             id: id.value, bundle: bundle.path, rootfs: bundle.rootfs, pid: 0, pidStartTime: 0,
             created: Timestamp.now(), owner: "", annotations: spec.annotations,
-            cgroupMountPoint: mountPoint, cgroupPath: cgroup.path, hooks: spec.hooks, ociVersion: spec.ociVersion)
+            cgroupMountPoint: mountPoint, cgroupPath: cgroup.path, hooks: spec.hooks, ociVersion: spec.ociVersion,
+            devices: linux.devices)
         try store.save(record)
         let fifoPath = store.fifo(id)
         try sys("mkfifo \(fifoPath)", mkfifo(fifoPath, 0o622))
@@ -94,6 +96,8 @@ public struct ContainerCreator {
             try sys("chown \(fifoPath)", chown(fifoPath, root.uid, root.gid))
         }
         cleanup.cgroup = try cgroup.create(settings: settings) ? cgroup : nil
+        // Before the init is cloned into the cgroup: no moment without it.
+        cleanup.deviceProgram = (cgroup, try cgroup.setDeviceFilter(deviceFilter))
 
         let pid = try spawnInit(bundle: bundle, cgroup: cgroup, fifoPath: fifoPath, options: options,
                                 record: &record, cleanup: &cleanup)
@@ -216,13 +220,6 @@ public struct ContainerCreator {
                 warn("config.json: linux.seccomp: syscalls unknown to libseccomp, ignored: \(unknown.joined(separator: ", "))")
             }
         }
-        // A lone deny-all rule (runc's default) matches what vessel does; any
-        // other rule is one it cannot enforce, and the operator must know.
-        let rules = spec.linux?.resources?.devices ?? []
-        let denyAllOnly = rules.allSatisfy { !$0.allow && $0.type == nil && $0.major == nil && $0.minor == nil }
-        if !denyAllOnly {
-            warn("config.json: linux.resources.devices: the cgroup v2 device filter (eBPF) is not implemented; the container sees only the device nodes vessel creates in /dev")
-        }
     }
 }
 
@@ -232,6 +229,9 @@ struct Cleanup {
     let id: ContainerID
     var pid: pid_t?
     var cgroup: Cgroup?
+    /// The device filter create attached: detached too, since a cgroup
+    /// that was there before create is not removed.
+    var deviceProgram: (cgroup: Cgroup, id: UInt32)?
     private var done = false
 
     init(store: StateStore, id: ContainerID) {
@@ -248,6 +248,7 @@ struct Cleanup {
             kill(pid, SIGKILL)
             _ = Spawner.wait(pid)
         }
+        if let deviceProgram { try? CgroupDeviceProgram.detach(id: deviceProgram.id, from: deviceProgram.cgroup.directory) }
         cgroup?.destroy()
         store.remove(id)
     }

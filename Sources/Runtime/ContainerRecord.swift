@@ -18,6 +18,9 @@ public struct ContainerRecord: Codable, Sendable {
     public var cgroupPath: String?
     public var hooks: Hooks?
     public var ociVersion: String
+    /// linux.devices, which `update` keeps allowed when it replaces the
+    /// device filter (nil in records of older versions).
+    public var devices: [Device]? = nil
     /// Set for a VM-mode container, whose pid is its VM supervisor's.
     public var vm: VMInfo? = nil
 }

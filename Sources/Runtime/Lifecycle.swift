@@ -210,7 +210,11 @@ extension Lifecycle {
 extension Lifecycle {
     /// `update`: new limits written to the running container's cgroup; a
     /// controller the host lacks is an error naming it, as in `create`.
+    /// New device rules replace the device filter (with linux.devices and
+    /// the defaults still allowed, as in `create`).
     public func update(_ id: ContainerID, resources: Resources) throws {
+        let lock = try store.lock(id)
+        defer { close(lock) }
         let record = try store.load(id)
         let status = store.status(of: record)
         if record.vm != nil {
@@ -220,6 +224,10 @@ extension Lifecycle {
             throw RuntimeError.wrongState(id: id.value, operation: "update", status: status.rawValue)
         }
         let settings = try CgroupResources.settings(for: resources)
+        let deviceFilter = try resources.devices.map { rules throws(ConfigError) in
+            try DeviceFilter(resources: rules, devices: record.devices ?? [])
+        }
         _ = try cgroup.create(settings: settings)
+        if let deviceFilter { try cgroup.setDeviceFilter(deviceFilter, replacing: true) }
     }
 }

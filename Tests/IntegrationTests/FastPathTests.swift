@@ -151,13 +151,9 @@ final class FastPathTests: XCTestCase {
 
     func testCreateMatches() throws {
         let bundle = try harness.shellBundle("sleep 100")
-        // A device rule vessel cannot enforce: a warning, to --log only.
+        // A capability this host does not know: a warning, to --log only.
         let warning = try harness.shellBundle("sleep 100") { config in
-            var linux = config["linux"] as? [String: Any] ?? [:]
-            var resources = linux["resources"] as? [String: Any] ?? [:]
-            resources["devices"] = [["allow": true, "type": "c", "major": 1, "minor": 3, "access": "rwm"]]
-            linux["resources"] = resources
-            config["linux"] = linux
+            config.setProcess("capabilities", ["bounding": ["CAP_KILL", "CAP_NOT_ON_THIS_HOST"], "effective": ["CAP_KILL"]])
         }
         let terminal = try harness.shellBundle("sleep 100") { config in
             var process = config["process"] as? [String: Any] ?? [:]

@@ -188,6 +188,44 @@ final class SpecValidatorTests: XCTestCase {
         }, field: "linux.devices[0].path")
     }
 
+    private func withDeviceRules(_ rules: [Resources.DeviceRule]) throws -> Spec {
+        try mutated { spec in
+            var resources = spec.linux?.resources ?? Resources()
+            resources.devices = rules
+            spec.linux?.resources = resources
+        }
+    }
+
+    func testAcceptsDeviceRulesTheFilterCanExpress() throws {
+        let rules = [
+            Resources.DeviceRule(allow: false, access: "rwm"),
+            Resources.DeviceRule(allow: true, type: "a", major: -1, minor: -1, access: nil),
+            Resources.DeviceRule(allow: true, type: "c", major: 1, minor: 3, access: ""),
+            Resources.DeviceRule(allow: true, type: "b", major: 4_294_967_295, minor: 0, access: "mr"),
+        ]
+        XCTAssertNoThrow(try SpecValidator.validate(withDeviceRules(rules)))
+    }
+
+    func testRejectsDeviceRuleWithUnknownAccess() throws {
+        let rules = [Resources.DeviceRule(allow: false, access: "rwm"), Resources.DeviceRule(allow: true, type: "c", access: "rwx")]
+        assertRejects(try withDeviceRules(rules), field: "linux.resources.devices[1].access")
+        assertRejects(try withDeviceRules([Resources.DeviceRule(allow: true, access: "R")]), field: "linux.resources.devices[0].access")
+    }
+
+    func testRejectsDeviceRuleWithUnknownType() throws {
+        // "u" and "p" are linux.devices types, not rule types.
+        for type in ["u", "p", "char", ""] {
+            assertRejects(try withDeviceRules([Resources.DeviceRule(allow: true, type: type)]), field: "linux.resources.devices[0].type")
+        }
+    }
+
+    func testRejectsDeviceRuleNumbersOutsideU32() throws {
+        assertRejects(try withDeviceRules([Resources.DeviceRule(allow: true, type: "c", major: -2)]),
+                      field: "linux.resources.devices[0].major")
+        assertRejects(try withDeviceRules([Resources.DeviceRule(allow: true, type: "c", major: 1, minor: 4_294_967_296)]),
+                      field: "linux.resources.devices[0].minor")
+    }
+
     func testRejectsCharDeviceWithoutNumbers() throws {
         assertRejects(try mutated {
             $0.linux?.devices = [Device(type: "c", path: "/dev/fuse", major: nil, minor: nil)]

@@ -108,4 +108,21 @@ int vessel_power_off(void);
 // gateway (non-NULL), adds the default route through it. Returns -errno.
 int vessel_configure_interface(const char *name, const char *address, int prefix, const char *gateway);
 
+// The cgroup v2 device controller: BPF_PROG_TYPE_CGROUP_DEVICE programs
+// attached to a cgroup directory fd as BPF_CGROUP_DEVICE. Raw bpf(2); each
+// returns -1 with errno set on failure. RLIMIT_MEMLOCK is left alone: since
+// Linux 5.11 BPF memory is charged to the memory cgroup.
+// Loads `count` instructions (struct bpf_insn); with a log buffer (non-NULL),
+// the verifier writes its log there. Returns the program fd (close-on-exec).
+int vessel_bpf_load_device_program(const void *insns, uint32_t count, char *log, uint32_t log_size);
+// Attaches with BPF_F_ALLOW_MULTI, next to any program already there.
+int vessel_bpf_attach_device_program(int prog_fd, int cgroup_fd);
+int vessel_bpf_detach_device_program(int prog_fd, int cgroup_fd);
+// The ids of the device programs attached to the cgroup itself (not its
+// ancestors): *count is the room in ids on entry, the number found on
+// return (more than the room with errno ENOSPC).
+int vessel_bpf_query_device_programs(int cgroup_fd, uint32_t *ids, uint32_t *count);
+int vessel_bpf_program_fd(uint32_t id);
+int vessel_bpf_program_id(int prog_fd, uint32_t *id);
+
 #endif

@@ -6,9 +6,9 @@ import OCI
 import Runtime
 
 struct UpdateCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "update", abstract: "Change a container's cgroup limits.")
+    static let configuration = CommandConfiguration(commandName: "update", abstract: "Change a container's cgroup limits and device rules.")
     @OptionGroup var global: GlobalOptions
-    @Option(name: [.short, .customLong("resources")], help: "linux.resources as JSON, from a file or - for stdin.") var resources: String?
+    @Option(name: [.short, .customLong("resources")], help: "linux.resources as JSON (limits; devices replaces the device rules), from a file or - for stdin.") var resources: String?
     @Option(help: "Memory limit in bytes.") var memory: Int64?
     @Option(name: .customLong("memory-swap"), help: "Memory plus swap limit in bytes.") var memorySwap: Int64?
     @Option(name: .customLong("memory-reservation"), help: "Memory soft limit in bytes.") var memoryReservation: Int64?
