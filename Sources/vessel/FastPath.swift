@@ -15,10 +15,10 @@ import Runtime
 // argument after the id that starts with `-`, --vm or --vm-*, argv[0]
 // `vessel-vm`) is left to `Vessel.main`.
 //
-// The commands' bodies are those of LifecycleCommands.swift, RunCommand.swift
-// and ExecCommand.swift, through the same functions (containerID, printJSON,
-// SignalName, createContainer, forwardSignals, Lifecycle, ProcessExecutor,
-// Reporter), so output, log lines and exit codes are the same.
+// It produces the same GlobalSettings and Invocation values as the
+// ArgumentParser commands and runs them through the same `execute`
+// (CommandBodies.swift): one body per command, so output, log lines and
+// exit codes are the same.
 // VESSEL_NO_FAST_PATH=1 turns the fast path off (tests compare both paths;
 // benchmarks time both).
 enum FastPath {
@@ -26,39 +26,16 @@ enum FastPath {
         case state, start, kill, delete, create, run, exec
     }
 
-    struct Invocation {
-        var command: Command
-        var root = "/run/vessel"
-        var log: String?
-        var logFormat: LogFormat = .text
-        var debug = false
-        /// `kill --all` or `delete --force`.
-        var flag = false
-        var id: String
-        /// `kill` only; its default is ArgumentParser's default.
-        var signal = "SIGTERM"
-        /// `create` and `run`: CreateFlags' --bundle (default "."),
-        /// --pid-file, --console-socket; `exec`: --pid-file, --process.
-        var bundle = "."
-        var pidFile: String?
-        var consoleSocket: String?
-        var process: String?
-        /// `run` and `exec`: --detach.
-        var detach = false
-        /// `exec`: the command after the id.
-        var arguments: [String] = []
-    }
-
     /// Runs a recognised invocation and exits; returns if it is not one. As
     /// pid 1 vessel may be something else (a VM guest's /init): not taken.
     static func runIfRecognised(_ arguments: [String]) {
-        guard getenv("VESSEL_NO_FAST_PATH") == nil, getpid() != 1, let invocation = parse(arguments) else { return }
-        exit(run(invocation))
+        guard getenv("VESSEL_NO_FAST_PATH") == nil, getpid() != 1, let (global, invocation) = parse(arguments) else { return }
+        exit(execute(invocation, global))
     }
 
     /// nil unless `arguments` (argv, argv[0] included) is exactly one of the
     /// fast forms.
-    static func parse(_ arguments: [String]) -> Invocation? {
+    static func parse(_ arguments: [String]) -> (GlobalSettings, Invocation)? {
         guard let argv0 = arguments.first, argv0.split(separator: "/").last != "vessel-vm" else { return nil }
         var command: Command?
         var root: String?, log: String?, logFormat: LogFormat?
@@ -152,100 +129,28 @@ enum FastPath {
             }
         }
         guard let command, let id = positionals.first else { return nil }
-        var invocation = Invocation(command: command, log: log, logFormat: logFormat ?? .text, debug: debug,
-                                    flag: flag, id: id)
-        if let root { invocation.root = root }
-        invocation.bundle = bundle ?? "."
-        invocation.pidFile = pidFile
-        invocation.consoleSocket = consoleSocket
-        invocation.process = process
-        invocation.detach = detach
-        switch (command, positionals.count) {
-        case (.exec, _) where process == nil:
-            invocation.arguments = Array(positionals.dropFirst())
-        case (_, 1):
-            break
-        case (.kill, 2):
-            invocation.signal = positionals[1]
-        default:
-            return nil
-        }
-        return invocation
-    }
-
-    /// What `perform` and the commands in LifecycleCommands.swift do; the
-    /// exit status.
-    static func run(_ invocation: Invocation) -> Int32 {
-        Log.configure(log: invocation.log, format: invocation.logFormat, debug: invocation.debug)
-        let lifecycle = Lifecycle(store: StateStore(root: invocation.root)) { Log.logger.warning("\($0)") }
-        do {
-            switch invocation.command {
-            case .state:
-                try printJSON(lifecycle.report(containerID(invocation.id)))
-            case .start:
-                try lifecycle.start(containerID(invocation.id))
-            case .kill:
-                guard let number = SignalName.parse(invocation.signal) else {
-                    throw RuntimeError.invalidArgument("unknown signal \(invocation.signal.debugDescription)")
-                }
-                try lifecycle.kill(containerID(invocation.id), signal: number, all: invocation.flag)
-            case .delete:
-                let id = try containerID(invocation.id)
-                do {
-                    try lifecycle.delete(id, force: invocation.flag)
-                } catch RuntimeError.notFound where invocation.flag {
-                    return 0
-                }
-            case .create:
-                _ = try createContainer(root: invocation.root, containerID(invocation.id), createOptions(invocation),
-                                        vmSettings: defaultVMSettings())
-            case .run:
-                // RunCommand.run, without --keep.
-                let id = try containerID(invocation.id)
-                let pid = try createContainer(root: invocation.root, id, createOptions(invocation),
-                                              vmSettings: defaultVMSettings())
-                do {
-                    try lifecycle.start(id)
-                } catch {
-                    try? lifecycle.delete(id, force: true)
-                    throw error
-                }
-                if invocation.detach { return 0 }
-                forwardSignals(to: pid)
-                let exitCode = Spawner.exitCode(fromWaitStatus: Spawner.wait(pid))
-                try lifecycle.delete(id, force: true)
-                return exitCode
-            case .exec:
-                // ExecCommand.run with only --process, --pid-file, --detach.
-                var options = ExecOptions()
-                options.processFile = invocation.process
-                options.arguments = invocation.arguments
-                options.pidFile = invocation.pidFile
-                let executor = ProcessExecutor(store: StateStore(root: invocation.root))
-                let pid = try executor.exec(containerID(invocation.id), options: options)
-                if invocation.detach { return 0 }
-                forwardSignals(to: pid)
-                return Spawner.exitCode(fromWaitStatus: Spawner.wait(pid))
-            }
-            return 0
-        } catch {
-            Log.logger.error("\(error)")
-            return 1
-        }
-    }
-
-    /// CreateFlags.options for the flags the fast path takes.
-    static func createOptions(_ invocation: Invocation) -> CreateOptions {
+        var global = GlobalSettings(log: log, logFormat: logFormat ?? .text, debug: debug)
+        if let root { global.root = root }
         var options = CreateOptions()
-        options.bundle = invocation.bundle
-        options.pidFile = invocation.pidFile
-        options.consoleSocket = invocation.consoleSocket
-        return options
-    }
-
-    /// GlobalOptions' --vm-* defaults, for a bundle whose annotation asks for
-    /// a VM; parsed only then.
-    static func defaultVMSettings() -> VMSettings {
-        (try? GlobalOptions.parse([]))?.vmSettings ?? VMSettings()
+        options.bundle = bundle ?? "."
+        options.pidFile = pidFile
+        options.consoleSocket = consoleSocket
+        switch (command, positionals.count) {
+        case (.exec, _):
+            guard process == nil || positionals.count == 1 else { return nil }
+            var exec = ExecOptions()
+            exec.processFile = process
+            exec.arguments = Array(positionals.dropFirst())
+            exec.pidFile = pidFile
+            return (global, .exec(id: id, exec, detach: detach))
+        case (.kill, 1), (.kill, 2):
+            return (global, .kill(id: id, signal: positionals.count == 2 ? positionals[1] : "SIGTERM", all: flag))
+        case (.state, 1): return (global, .state(id: id))
+        case (.start, 1): return (global, .start(id: id))
+        case (.delete, 1): return (global, .delete(id: id, force: flag))
+        case (.create, 1): return (global, .create(id: id, options))
+        case (.run, 1): return (global, .run(id: id, options, detach: detach, keep: false))
+        default: return nil
+        }
     }
 }

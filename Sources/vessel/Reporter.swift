@@ -55,11 +55,6 @@ enum Log {
         Reporter(file: nil, format: .text, logLevel: .info)
     }
 
-    static func configure(_ options: GlobalOptions) {
-        configure(log: options.log, format: options.logFormat, debug: options.debug)
-    }
-
-    /// Also FastPath's, which has no parsed GlobalOptions.
     static func configure(log: String?, format: LogFormat, debug: Bool) {
         let file = log.flatMap { fopen($0, "a") }
         let level: Logger.Level = debug ? .debug : .info

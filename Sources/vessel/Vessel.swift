@@ -64,6 +64,11 @@ struct GlobalOptions: ParsableArguments {
     var vmSettings: VMSettings {
         VMSettings(kernel: vmKernel, qemu: vmQemu, accel: vmAccel, bootTimeoutSeconds: max(1, vmBootTimeout))
     }
+
+    var settings: GlobalSettings {
+        GlobalSettings(root: root, log: log, logFormat: logFormat, debug: debug, systemdCgroup: systemdCgroup,
+                       vm: vm, vmSettings: vmSettings)
+    }
 }
 
 extension AcceleratorChoice: ExpressibleByArgument {}

@@ -153,7 +153,7 @@ final class FastPathTests: XCTestCase {
         let bundle = try harness.shellBundle("sleep 100")
         // A capability this host does not know: a warning, to --log only.
         let warning = try harness.shellBundle("sleep 100") { config in
-            config.setProcess("capabilities", ["bounding": ["CAP_KILL", "CAP_NOT_ON_THIS_HOST"], "effective": ["CAP_KILL"]])
+            config.setProcess("capabilities", ["bounding": ["CAP_KILL", "CAP_NOT_ON_THIS_HOST"], "effective": ["CAP_KILL"], "permitted": ["CAP_KILL"]])
         }
         let terminal = try harness.shellBundle("sleep 100") { config in
             var process = config["process"] as? [String: Any] ?? [:]

@@ -1,7 +1,4 @@
 import ArgumentParser
-import Glibc
-import Linux
-import OCI
 import Runtime
 
 struct ExecCommand: ParsableCommand {
@@ -23,27 +20,19 @@ struct ExecCommand: ParsableCommand {
     @Argument(parsing: .captureForPassthrough, help: "The command and its arguments.") var command: [String] = []
 
     func run() throws {
-        var exitCode: Int32 = 0
-        try perform(global) {
-            var options = ExecOptions()
-            options.processFile = process
-            options.arguments = command.first == "--" ? Array(command.dropFirst()) : command
-            options.terminal = tty
-            options.consoleSocket = consoleSocket
-            options.cwd = cwd
-            options.env = env
-            options.user = user
-            options.additionalGids = additionalGids
-            options.capabilities = cap
-            options.noNewPrivileges = noNewPrivs
-            options.preserveFDs = max(0, preserveFDs)
-            options.pidFile = pidFile
-            let executor = ProcessExecutor(store: StateStore(root: global.root))
-            let pid = try executor.exec(containerID(id), options: options)
-            if detach { return }
-            forwardSignals(to: pid)
-            exitCode = Spawner.exitCode(fromWaitStatus: Spawner.wait(pid))
-        }
-        if exitCode != 0 { throw ExitCode(exitCode) }
+        var options = ExecOptions()
+        options.processFile = process
+        options.arguments = command.first == "--" ? Array(command.dropFirst()) : command
+        options.terminal = tty
+        options.consoleSocket = consoleSocket
+        options.cwd = cwd
+        options.env = env
+        options.user = user
+        options.additionalGids = additionalGids
+        options.capabilities = cap
+        options.noNewPrivileges = noNewPrivs
+        options.preserveFDs = max(0, preserveFDs)
+        options.pidFile = pidFile
+        try exitUnlessZero(execute(.exec(id: id, options, detach: detach), global.settings))
     }
 }

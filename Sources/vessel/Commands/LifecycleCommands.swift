@@ -1,8 +1,8 @@
 import ArgumentParser
-import FoundationEssentials
-import Glibc
-import OCI
 import Runtime
+
+// The lifecycle commands: ArgumentParser's side of the grammar. Each builds
+// an Invocation and hands it to `execute` (CommandBodies.swift), as FastPath does.
 
 struct CreateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "create", abstract: "Create a container; its process waits for `start`.")
@@ -10,11 +10,7 @@ struct CreateCommand: ParsableCommand {
     @OptionGroup var flags: CreateFlags
     @Argument(help: "Container id.") var id: String
 
-    func run() throws {
-        try perform(global) {
-            _ = try createContainer(global, containerID(id), flags)
-        }
-    }
+    func run() throws { try exitUnlessZero(execute(.create(id: id, flags.options), global.settings)) }
 }
 
 struct StartCommand: ParsableCommand {
@@ -22,9 +18,7 @@ struct StartCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Container id.") var id: String
 
-    func run() throws {
-        try perform(global) { try lifecycle(global).start(containerID(id)) }
-    }
+    func run() throws { try exitUnlessZero(execute(.start(id: id), global.settings)) }
 }
 
 struct StateCommand: ParsableCommand {
@@ -32,9 +26,7 @@ struct StateCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Container id.") var id: String
 
-    func run() throws {
-        try perform(global) { try printJSON(lifecycle(global).report(containerID(id))) }
-    }
+    func run() throws { try exitUnlessZero(execute(.state(id: id), global.settings)) }
 }
 
 struct KillCommand: ParsableCommand {
@@ -44,14 +36,7 @@ struct KillCommand: ParsableCommand {
     @Argument(help: "Container id.") var id: String
     @Argument(help: "Signal name (TERM, SIGTERM) or number.") var signal: String = "SIGTERM"
 
-    func run() throws {
-        try perform(global) {
-            guard let number = SignalName.parse(signal) else {
-                throw RuntimeError.invalidArgument("unknown signal \(signal.debugDescription)")
-            }
-            try lifecycle(global).kill(containerID(id), signal: number, all: all)
-        }
-    }
+    func run() throws { try exitUnlessZero(execute(.kill(id: id, signal: signal, all: all), global.settings)) }
 }
 
 struct DeleteCommand: ParsableCommand {
@@ -60,15 +45,19 @@ struct DeleteCommand: ParsableCommand {
     @Flag(name: [.short, .long], help: "Kill the container first if it is running.") var force = false
     @Argument(help: "Container id.") var id: String
 
+    func run() throws { try exitUnlessZero(execute(.delete(id: id, force: force), global.settings)) }
+}
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "run", abstract: "Create and start a container, wait for it and delete it.")
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var flags: CreateFlags
+    @Flag(name: [.short, .long], help: "Return once the container has started.") var detach = false
+    @Flag(help: "Keep the container's state after it exits.") var keep = false
+    @Argument(help: "Container id.") var id: String
+
     func run() throws {
-        try perform(global) {
-            let id = try containerID(id)
-            do {
-                try lifecycle(global).delete(id, force: force)
-            } catch RuntimeError.notFound where force {
-                return
-            }
-        }
+        try exitUnlessZero(execute(.run(id: id, flags.options, detach: detach, keep: keep), global.settings))
     }
 }
 

@@ -1,0 +1,142 @@
+import FoundationEssentials
+import Glibc
+import Linux
+import MicroVM
+import OCI
+import Runtime
+
+// One grammar for the commands engines call most: whichever parser read
+// the command line (ArgumentParser in Commands/, or FastPath), it produces
+// a `GlobalSettings` and an `Invocation`, and `execute` does the work. There
+// is one body per command, here.
+
+/// The global flags, however they were parsed.
+struct GlobalSettings {
+    var root = "/run/vessel"
+    var log: String?
+    var logFormat: LogFormat = .text
+    var debug = false
+    var systemdCgroup = false
+    /// --vm or the name vessel-vm.
+    var vm = false
+    var vmSettings = VMSettings()
+}
+
+/// A parsed command.
+enum Invocation {
+    case create(id: String, CreateOptions)
+    case start(id: String)
+    case state(id: String)
+    case kill(id: String, signal: String, all: Bool)
+    case delete(id: String, force: Bool)
+    case run(id: String, CreateOptions, detach: Bool, keep: Bool)
+    case exec(id: String, ExecOptions, detach: Bool)
+}
+
+/// Runs `invocation` and returns the exit status.
+func execute(_ invocation: Invocation, _ global: GlobalSettings) -> Int32 {
+    perform(global) { try body(of: invocation, global) }
+}
+
+/// Shared by every command: logging set-up, the refusals of what vessel
+/// does not support, and one error line with exit status 1 on failure.
+func perform(_ global: GlobalSettings, _ body: () throws -> Int32) -> Int32 {
+    Log.configure(log: global.log, format: global.logFormat, debug: global.debug)
+    do {
+        if global.systemdCgroup {
+            throw RuntimeError.unsupported("--systemd-cgroup is not supported: vessel manages cgroup v2 directly (cgroupfs)")
+        }
+        return try body()
+    } catch {
+        Log.logger.error("\(error)")
+        return 1
+    }
+}
+
+private func body(of invocation: Invocation, _ global: GlobalSettings) throws -> Int32 {
+    let lifecycle = Lifecycle(store: StateStore(root: global.root)) { Log.logger.warning("\($0)") }
+    switch invocation {
+    case let .create(id, options):
+        _ = try createContainer(global, containerID(id), options)
+    case let .start(id):
+        try lifecycle.start(containerID(id))
+    case let .state(id):
+        try printJSON(lifecycle.report(containerID(id)))
+    case let .kill(id, signal, all):
+        guard let number = SignalName.parse(signal) else {
+            throw RuntimeError.invalidArgument("unknown signal \(signal.debugDescription)")
+        }
+        try lifecycle.kill(containerID(id), signal: number, all: all)
+    case let .delete(id, force):
+        let id = try containerID(id)
+        do {
+            try lifecycle.delete(id, force: force)
+        } catch RuntimeError.notFound where force {
+            return 0
+        }
+    case let .run(id, options, detach, keep):
+        let id = try containerID(id)
+        let pid = try createContainer(global, id, options)
+        do {
+            try lifecycle.start(id)
+        } catch {
+            try? lifecycle.delete(id, force: true)
+            throw error
+        }
+        if detach { return 0 }
+        forwardSignals(to: pid)
+        let exitCode = Spawner.exitCode(fromWaitStatus: Spawner.wait(pid))
+        if !keep { try lifecycle.delete(id, force: true) }
+        return exitCode
+    case let .exec(id, options, detach):
+        let executor = ProcessExecutor(store: StateStore(root: global.root))
+        let pid = try executor.exec(containerID(id), options: options)
+        if detach { return 0 }
+        forwardSignals(to: pid)
+        return Spawner.exitCode(fromWaitStatus: Spawner.wait(pid))
+    }
+    return 0
+}
+
+func containerID(_ text: String) throws -> ContainerID {
+    do {
+        return try ContainerID(text)
+    } catch {
+        throw RuntimeError.invalidArgument(error.description)
+    }
+}
+
+/// `create`, in namespaces or (--vm, vessel-vm, or the bundle's
+/// org.vessel.isolation=vm annotation) in a microVM; returns the host pid.
+/// config.json is decoded once, for the choice of backend and the backend.
+func createContainer(_ global: GlobalSettings, _ id: ContainerID, _ options: CreateOptions) throws -> pid_t {
+    var options = options
+    options.vm = options.vm || global.vm
+    let store = StateStore(root: global.root)
+    let bundle = try ContainerCreator.loadBundle(options.bundle)
+    guard VMCreator.wanted(options, spec: bundle.spec) else {
+        return try ContainerCreator(store: store) { Log.logger.warning("\($0)") }
+            .create(id: id, options: options, bundle: bundle)
+    }
+    options.vmSettings = global.vmSettings
+    let creator = VMCreator(store: store, settings: options.vmSettings,
+                            info: { Log.logger.info("\($0)") }, warn: { Log.logger.warning("\($0)") })
+    return try creator.create(id: id, options: options, bundle: bundle)
+}
+
+func printJSON<T: Encodable>(_ value: T) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}
+
+/// The init's pid, for the signal forwarder (a C handler cannot capture).
+nonisolated(unsafe) var forwardedPID: pid_t = 0
+
+/// Signals sent to `vessel run` or `vessel exec` go on to the process, as with runc.
+func forwardSignals(to pid: pid_t) {
+    forwardedPID = pid
+    for signal in [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH] {
+        Glibc.signal(signal) { received in kill(forwardedPID, received) }
+    }
+}
