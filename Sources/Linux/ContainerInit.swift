@@ -92,7 +92,7 @@ public struct ContainerInit {
 
         func exec() throws -> Never {
             let argv = CStringArray(process.args ?? [])
-            let envp = CStringArray(process.env ?? [])
+            let envp = CStringArray(ProcessEnvironment.resolve(process))
             execve(executable, argv.pointer, envp.pointer)
             throw SystemError("exec \(executable)")
         }
@@ -169,6 +169,7 @@ public struct ContainerInit {
         // sysctls go in before readonlyPaths makes /proc/sys read-only.
         try writeSysctls(linux.sysctl ?? [:])
         if process.terminal == true { try Terminal.attach(consoleFD: context.consoleFD, size: process.consoleSize) }
+        try makeWorkingDirectory(process.cwd)
         if hasMountNamespace { try rootfs.finish() }
         try setIdentity(spec)
         try Rlimits.apply(process.rlimits ?? [])
@@ -186,6 +187,18 @@ public struct ContainerInit {
                                 caps: CapabilitySet(process.capabilities), preserveFDs: context.preserveFDs)
         prepared.descriptorDirectory = descriptorDirectory
         return prepared
+    }
+
+    /// process.cwd is created when missing, as runc does, before the root
+    /// may turn read-only; inside the container's root whatever its links say.
+    func makeWorkingDirectory(_ cwd: String) throws {
+        let root = try InRoot("/")
+        defer { root.close() }
+        do {
+            Glibc.close(try root.makeDirectories(cwd))
+        } catch {
+            throw SetupError("config.json: process.cwd: cannot create \(cwd): \(error)")
+        }
     }
 
     /// Written through a procfs checked to be the container's own (see

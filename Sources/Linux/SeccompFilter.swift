@@ -47,6 +47,15 @@ public struct SeccompFilter {
         }
     }
 
+    /// The condition sets to add as rules. libseccomp refuses two conditions
+    /// on one argument in a rule; as runc does, such a rule becomes one rule
+    /// per condition (any of them matching triggers the action).
+    public static func ruleConditionSets(_ conditions: [scmp_arg_cmp]) -> [[scmp_arg_cmp]] {
+        let indexes = conditions.map(\.arg)
+        guard Set(indexes).count < indexes.count else { return [conditions] }
+        return conditions.map { [$0] }
+    }
+
     /// Builds the filter and loads it into the calling process. libseccomp's
     /// own no_new_privs default is turned off: the config decides that.
     public func load() throws {
@@ -87,11 +96,13 @@ public struct SeccompFilter {
             for name in rule.names {
                 let number = seccomp_syscall_resolve_name(name)
                 if number == __NR_SCMP_ERROR { continue }
-                let rc = conditions.withUnsafeBufferPointer {
-                    seccomp_rule_add_array(context, action, number, UInt32($0.count), $0.baseAddress)
-                }
-                if rc != 0 {
-                    throw SetupError("config.json: linux.seccomp.syscalls[\(index)]: rule for \(name): \(String(cString: strerror(-rc)))")
+                for set in Self.ruleConditionSets(conditions) {
+                    let rc = set.withUnsafeBufferPointer {
+                        seccomp_rule_add_array(context, action, number, UInt32($0.count), $0.baseAddress)
+                    }
+                    if rc != 0 {
+                        throw SetupError("config.json: linux.seccomp.syscalls[\(index)]: rule for \(name): \(String(cString: strerror(-rc)))")
+                    }
                 }
             }
         }

@@ -78,6 +78,31 @@ public struct Process: Codable, Sendable, Equatable {
     }
 }
 
+extension Process {
+    enum CodingKeys: String, CodingKey {
+        case terminal, consoleSize, user, args, env, cwd, capabilities, rlimits, noNewPrivileges
+        case apparmorProfile, oomScoreAdj, selinuxLabel
+    }
+
+    /// As runc: a process without `user` (an `exec -p` process.json often
+    /// has none) runs as uid 0, gid 0.
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        terminal = try container.decodeIfPresent(Bool.self, forKey: .terminal)
+        consoleSize = try container.decodeIfPresent(ConsoleSize.self, forKey: .consoleSize)
+        user = try container.decodeIfPresent(User.self, forKey: .user) ?? User(uid: 0, gid: 0)
+        args = try container.decodeIfPresent([String].self, forKey: .args)
+        env = try container.decodeIfPresent([String].self, forKey: .env)
+        cwd = try container.decode(String.self, forKey: .cwd)
+        capabilities = try container.decodeIfPresent(Capabilities.self, forKey: .capabilities)
+        rlimits = try container.decodeIfPresent([Rlimit].self, forKey: .rlimits)
+        noNewPrivileges = try container.decodeIfPresent(Bool.self, forKey: .noNewPrivileges)
+        apparmorProfile = try container.decodeIfPresent(String.self, forKey: .apparmorProfile)
+        oomScoreAdj = try container.decodeIfPresent(Int.self, forKey: .oomScoreAdj)
+        selinuxLabel = try container.decodeIfPresent(String.self, forKey: .selinuxLabel)
+    }
+}
+
 public struct ConsoleSize: Codable, Sendable, Equatable {
     public var height: UInt16
     public var width: UInt16

@@ -166,7 +166,12 @@ public struct ProcessExecutor {
                 throw RuntimeError.invalidArgument("--user \(user.debugDescription): expected uid[:gid] as numbers")
             }
             process.user.uid = uid
-            process.user.gid = parts.count > 1 ? (UInt32(parts[1]) ?? process.user.gid) : process.user.gid
+            if parts.count > 1 {
+                guard let gid = UInt32(parts[1]) else {
+                    throw RuntimeError.invalidArgument("--user \(user.debugDescription): expected uid[:gid] as numbers")
+                }
+                process.user.gid = gid
+            }
         }
         if !options.additionalGids.isEmpty { process.user.additionalGids = options.additionalGids }
         if !options.capabilities.isEmpty {

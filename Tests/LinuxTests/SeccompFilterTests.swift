@@ -1,3 +1,4 @@
+import CVessel
 import Glibc
 import Linux
 import OCI
@@ -14,6 +15,17 @@ final class SeccompFilterTests: XCTestCase {
         XCTAssertEqual(filter.unknownSyscalls, ["not_a_syscall", "also_not_one"])
         XCTAssertFalse(filter.unknownSyscalls.contains("read"))
         XCTAssertEqual(filter.profile, profile)
+    }
+
+    func testTwoConditionsOnOneArgumentBecomeSeparateRules() {
+        let first = scmp_arg_cmp(arg: 0, op: SCMP_CMP_EQ, datum_a: 1, datum_b: 0)
+        let second = scmp_arg_cmp(arg: 0, op: SCMP_CMP_EQ, datum_a: 2, datum_b: 0)
+        let other = scmp_arg_cmp(arg: 1, op: SCMP_CMP_NE, datum_a: 3, datum_b: 0)
+        let split = SeccompFilter.ruleConditionSets([first, second, other])
+        XCTAssertEqual(split.map { $0.map(\.datum_a) }, [[1], [2], [3]])
+        let kept = SeccompFilter.ruleConditionSets([first, other])
+        XCTAssertEqual(kept.map { $0.map(\.datum_a) }, [[1, 3]], "conditions on different arguments stay one rule")
+        XCTAssertEqual(SeccompFilter.ruleConditionSets([]).count, 1, "a rule without conditions is one rule")
     }
 
     func testNoSyscallsNoUnknowns() {
