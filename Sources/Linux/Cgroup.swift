@@ -32,6 +32,23 @@ public struct Cgroup: Sendable {
         return normalized(ownCgroup() + "/" + given)
     }
 
+    /// The cgroup a state file names, or nil unless it is one a container
+    /// may own: on the host's cgroup2 mount, a normalized absolute path
+    /// (no `..`, no `//`), and neither the root nor the runtime's own cgroup
+    /// or one of its ancestors. State files are input: what they name is
+    /// killed and removed only after this check.
+    public init?(validatingMountPoint mountPoint: String, path: String) {
+        guard mountPoint == Self.findMountPoint(), Self.isContainerPath(path) else { return nil }
+        self.init(mountPoint: mountPoint, path: path)
+    }
+
+    /// Whether `path` may be a container's cgroup (see the initializer above).
+    public static func isContainerPath(_ path: String) -> Bool {
+        guard path.hasPrefix("/"), normalized(path) == path, path != "/" else { return false }
+        let own = ownCgroup()
+        return own != path && !own.hasPrefix(path + "/")
+    }
+
     static func normalized(_ path: String) -> String {
         var parts: [Substring] = []
         for part in path.split(separator: "/") where part != "." {
@@ -134,23 +151,52 @@ public struct Cgroup: Sendable {
         }
     }
 
-    /// SIGKILLs every process in the cgroup; falls back to signalling each
-    /// member where cgroup.kill is missing (kernels before 5.14).
-    public func killAll(signal: Int32 = SIGKILL) {
-        if signal == SIGKILL, (try? FileIO.write(directory + "/cgroup.kill", "1")) != nil { return }
-        for pid in processes() { kill(pid, signal) }
+    /// This cgroup and every cgroup below it, children before parents.
+    public func subtree() -> [Cgroup] {
+        let children = FileIO.listDirectory(directory).filter { FileIO.isDirectory(directory + "/" + $0) }
+        return children.flatMap { Cgroup(mountPoint: mountPoint, path: path + "/" + $0).subtree() } + [self]
     }
 
-    /// Removes the cgroup, killing what is left and waiting (bounded) for it
-    /// to empty. Leaves ancestors alone: other containers may share them.
+    /// The first of this cgroup (where it exists) and its ancestors whose
+    /// cgroup.freeze is 1: a process cloned in stops before it can report.
+    public func frozenDirectory() -> String? {
+        var current = directory
+        while current.count > mountPoint.count {
+            if ((try? FileIO.read(current + "/cgroup.freeze")) ?? "0").hasPrefix("1") { return current }
+            current = String(current[..<(current.lastIndex(of: "/") ?? current.startIndex)])
+        }
+        return nil
+    }
+
+    /// SIGKILLs every process in the cgroup and below; falls back to
+    /// signalling each member where cgroup.kill is missing (kernels before
+    /// 5.14). Never the root: its members are the whole host.
+    public func killAll(signal: Int32 = SIGKILL) {
+        guard mayEmpty else { return }
+        if signal == SIGKILL, (try? FileIO.write(directory + "/cgroup.kill", "1")) != nil { return }
+        for cgroup in subtree() {
+            for pid in cgroup.processes() { kill(pid, signal) }
+        }
+    }
+
+    /// A last guard under every caller's checks: never empty or remove the
+    /// root, a path that walks (`..`, `//`), or a directory off cgroup2.
+    var mayEmpty: Bool {
+        path != "/" && Self.normalized(path) == path && vessel_is_cgroup2(directory) != 0
+    }
+
+    /// Kills what is left in the cgroup and its children, then removes them
+    /// depth-first, waiting (bounded) for each to empty. Leaves ancestors
+    /// alone: other containers may share them.
     public func destroy() {
-        guard exists else { return }
+        guard exists, mayEmpty else { return }
         if isFrozen { try? setFrozen(false) }
-        for attempt in 0..<500 {
-            if rmdir(directory) == 0 || errno == ENOENT { return }
-            if errno != EBUSY { return }
-            if attempt == 0 { killAll() }
-            usleep(2000)
+        killAll()
+        for cgroup in subtree() {
+            for _ in 0..<500 {
+                if rmdir(cgroup.directory) == 0 || errno != EBUSY { break }
+                usleep(2000)
+            }
         }
     }
 }

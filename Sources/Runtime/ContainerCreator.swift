@@ -73,17 +73,21 @@ public struct ContainerCreator {
         guard let mountPoint = Cgroup.findMountPoint() else {
             throw RuntimeError.unsupported("no cgroup v2 hierarchy is mounted (looked at /sys/fs/cgroup and /sys/fs/cgroup/unified)")
         }
-        let cgroup = Cgroup(mountPoint: mountPoint, path: Cgroup.path(cgroupsPath: linux.cgroupsPath, containerID: id.value))
+        let cgroup = try containerCgroup(mountPoint: mountPoint, cgroupsPath: linux.cgroupsPath, id: id)
 
         _ = try store.claim(id)
         var cleanup = Cleanup(store: store, id: id)
         defer { cleanup.run() }
+        try checkBeforeJoining(cgroup)
 
         var record = ContainerRecord(
             id: id.value, bundle: bundle.path, rootfs: bundle.rootfs, pid: 0, pidStartTime: 0,
             created: Timestamp.now(), owner: "", annotations: spec.annotations,
             cgroupMountPoint: mountPoint, cgroupPath: cgroup.path, hooks: spec.hooks, ociVersion: spec.ociVersion,
             devices: linux.devices)
+        // Not owned until known: a `create` that dies here leaves a record
+        // whose `delete` does not empty a cgroup that may be another's.
+        record.ownsCgroup = false
         try store.save(record)
         let fifoPath = store.fifo(id)
         try sys("mkfifo \(fifoPath)", mkfifo(fifoPath, 0o622))
@@ -95,7 +99,14 @@ public struct ContainerCreator {
         if let root = Self.hostRoot(linux) {
             try sys("chown \(fifoPath)", chown(fifoPath, root.uid, root.gid))
         }
-        cleanup.cgroup = try cgroup.create(settings: settings) ? cgroup : nil
+        let made = try cgroup.create(settings: settings)
+        // Joining a cgroup that a container in the store made shares in
+        // owning it: the last of them to go removes it.
+        let owned = made || store.containers(using: cgroup, except: id).contains {
+            $0.cgroupPath == cgroup.path && $0.ownsCgroup ?? true
+        }
+        record.ownsCgroup = owned
+        cleanup.cgroup = owned ? cgroup : nil
         // Before the init is cloned into the cgroup: no moment without it.
         cleanup.deviceProgram = (cgroup, try cgroup.setDeviceFilter(deviceFilter))
 
@@ -106,6 +117,31 @@ public struct ContainerCreator {
         }
         cleanup.succeeded()
         return pid
+    }
+
+    /// The container's cgroup, refused when it cannot be a container's own
+    /// (the root, the runtime's own cgroup or an ancestor: `delete` would
+    /// never empty it).
+    func containerCgroup(mountPoint: String, cgroupsPath: String?, id: ContainerID) throws -> Cgroup {
+        let path = Cgroup.path(cgroupsPath: cgroupsPath, containerID: id.value)
+        guard let cgroup = Cgroup(validatingMountPoint: mountPoint, path: path) else {
+            throw ConfigError.invalidValue(field: "linux.cgroupsPath", reason: "\(path.debugDescription) is the cgroup2 root or vessel's own cgroup (or one above it), not a cgroup of the container's own")
+        }
+        return cgroup
+    }
+
+    /// A frozen cgroup (or ancestor) is refused, as runc does: the init
+    /// would stop in it before it could report. A non-empty one is a
+    /// warning, as in runc.
+    func checkBeforeJoining(_ cgroup: Cgroup) throws {
+        if let frozen = cgroup.frozenDirectory() {
+            let by = frozen == cgroup.directory ? "" : " (cgroup.freeze is 1 in \(frozen))"
+            throw SetupError("container's cgroup \(cgroup.directory) is unexpectedly frozen\(by)")
+        }
+        let count = cgroup.exists ? cgroup.subtree().reduce(0) { $0 + $1.processes().count } : 0
+        if count > 0 {
+            warn("container's cgroup \(cgroup.directory) is not empty: \(count) process(es) found")
+        }
     }
 
     private func spawnInit(bundle: Bundle, cgroup: Cgroup, fifoPath: String, options: CreateOptions,
@@ -249,7 +285,7 @@ struct Cleanup {
             _ = Spawner.wait(pid)
         }
         if let deviceProgram { try? CgroupDeviceProgram.detach(id: deviceProgram.id, from: deviceProgram.cgroup.directory) }
-        cgroup?.destroy()
+        if let cgroup { store.release(cgroup, of: id, owned: true) { _ in } }
         store.remove(id)
     }
 }

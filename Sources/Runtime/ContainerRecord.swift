@@ -1,3 +1,5 @@
+import FoundationEssentials
+import Linux
 import OCI
 
 // What vessel keeps about a container in <root>/<id>/state.json. The
@@ -23,6 +25,60 @@ public struct ContainerRecord: Codable, Sendable {
     public var devices: [Device]? = nil
     /// Set for a VM-mode container, whose pid is its VM supervisor's.
     public var vm: VMInfo? = nil
+    /// Whether `create` made the cgroup, or joined one that another
+    /// container made: only then may `delete` kill everything in it and
+    /// remove it. Absent (records from before) counts as owned.
+    public var ownsCgroup: Bool? = nil
+}
+
+extension ContainerRecord {
+    /// What can still be read from a state.json that does not decode:
+    /// each field that parses, the rest empty. Hooks are dropped: a
+    /// corrupt file is no reason to run anything.
+    static func salvaged(id: String, from data: Data) -> ContainerRecord {
+        let fields = (try? JSONDecoder().decode(SalvagedFields.self, from: data)) ?? SalvagedFields()
+        var record = ContainerRecord(
+            id: id, bundle: fields.bundle ?? "", rootfs: fields.rootfs ?? "", pid: fields.pid ?? 0,
+            pidStartTime: fields.pidStartTime ?? 0, created: fields.created ?? "", owner: fields.owner ?? "",
+            annotations: nil, cgroupMountPoint: fields.cgroupMountPoint ?? fields.cgroupPath.flatMap { _ in Cgroup.findMountPoint() },
+            cgroupPath: fields.cgroupPath,
+            hooks: nil, ociVersion: fields.ociVersion ?? "")
+        record.vm = fields.vm
+        record.ownsCgroup = fields.ownsCgroup
+        return record
+    }
+}
+
+/// ContainerRecord's fields, each decoded on its own so one bad field does
+/// not lose the others.
+private struct SalvagedFields: Decodable {
+    var bundle: String?, rootfs: String?, created: String?, owner: String?, ociVersion: String?
+    var pid: Int32?, pidStartTime: UInt64?
+    var cgroupMountPoint: String?, cgroupPath: String?, ownsCgroup: Bool?
+    var vm: VMInfo?
+
+    /// ContainerRecord's keys (its own CodingKeys are private to it).
+    enum Key: String, CodingKey {
+        case bundle, rootfs, created, owner, ociVersion, pid, pidStartTime, cgroupMountPoint, cgroupPath, ownsCgroup, vm
+    }
+
+    init() {}
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: Key.self)
+        func field<T: Decodable>(_ key: Key) -> T? { try? container.decodeIfPresent(T.self, forKey: key) }
+        bundle = field(.bundle)
+        rootfs = field(.rootfs)
+        created = field(.created)
+        owner = field(.owner)
+        ociVersion = field(.ociVersion)
+        pid = field(.pid)
+        pidStartTime = field(.pidStartTime)
+        cgroupMountPoint = field(.cgroupMountPoint)
+        cgroupPath = field(.cgroupPath)
+        ownsCgroup = field(.ownsCgroup)
+        vm = field(.vm)
+    }
 }
 
 /// What the runtime keeps about a VM-mode container.

@@ -43,10 +43,19 @@ public struct Lifecycle {
                            owner: record.owner, annotations: annotations)
     }
 
+    /// Every container that reports; each one that does not (a corrupt
+    /// state.json) is one `warn` line, so the others still list.
     public func list() -> [StateReport] {
         store.ids().compactMap { name in
             guard let id = try? ContainerID(name) else { return nil }
-            return try? report(id)
+            do {
+                return try report(id)
+            } catch RuntimeError.notFound {
+                return nil  // deleted since the directory was listed
+            } catch {
+                warn("\(error)")
+                return nil
+            }
         }
     }
 
@@ -109,21 +118,27 @@ public struct Lifecycle {
         guard status == .created || status == .running || status == .paused else {
             throw RuntimeError.wrongState(id: id.value, operation: "kill", status: status.rawValue)
         }
-        // A pidfd pins the process: the signal cannot reach a reused pid.
-        let pidfd = vessel_pidfd_open(record.pid)
-        guard pidfd >= 0 else { throw SystemError("pidfd_open \(record.pid)") }
-        defer { close(pidfd) }
-        guard ProcessStat.isAlive(pid: record.pid, startTime: record.pidStartTime) else {
+        guard let initProcess = try VerifiedInit.open(record, directory: store.directory(id)) else {
             throw RuntimeError.wrongState(id: id.value, operation: "kill", status: "stopped")
         }
-        try sys("kill \(record.pid) with signal \(signal)", vessel_pidfd_send_signal(pidfd, signal))
+        try initProcess.signal(signal)
     }
 
-    /// Removes a stopped or created container; --force kills it in any state.
+    /// Removes a stopped or created container; --force kills it in any state,
+    /// and removes a container whose state.json is corrupt. Only what is
+    /// verifiably the container's is killed or removed (VerifiedInit,
+    /// StateStore.release).
     public func delete(_ id: ContainerID, force: Bool) throws {
         let lock = try store.lock(id)
         defer { close(lock) }
-        let record = try store.load(id)
+        let record: ContainerRecord
+        do {
+            record = try store.load(id)
+        } catch let RuntimeError.corruptState(_, reason) {
+            guard force else { throw RuntimeError.corruptState(id: id.value, reason: reason + " (delete --force removes it)") }
+            warn("container \(id.value): \(reason): deleting it; only what it still names that is the container's is killed")
+            record = store.salvage(id)
+        }
         let status = store.status(of: record)
         switch status {
         case .stopped, .created:
@@ -135,18 +150,19 @@ public struct Lifecycle {
         }
         // A VM's supervisor may still be draining output after the container
         // stopped: it goes too, and QEMU with it (PDEATHSIG).
-        if (status != .stopped || record.vm != nil) && record.pid > 0 {
-            let pidfd = vessel_pidfd_open(record.pid)
-            if pidfd >= 0 {
-                if ProcessStat.isAlive(pid: record.pid, startTime: record.pidStartTime) {
-                    _ = vessel_pidfd_send_signal(pidfd, SIGKILL)
-                }
-                close(pidfd)
-            }
+        // No waiting on a process that is not provably the container's.
+        var foreign = false
+        do {
+            try VerifiedInit.open(record, directory: store.directory(id))?.signal(SIGKILL)
+        } catch {
+            foreign = true
+            warn("\(error)")
         }
-        record.cgroup?.destroy()
-        waitUntilGone(record)
-        if let vm = record.vm {
+        if let cgroup = record.cgroup {
+            store.release(cgroup, of: id, owned: record.ownsCgroup ?? true, warn: warn)
+        }
+        if !foreign { waitUntilGone(record) }
+        if let vm = record.vm, !foreign {
             // Until their pids are gone, reaped by whoever inherited them.
             for pid in [record.pid, vm.qemuPID] where pid > 0 {
                 for _ in 0..<2000 {

@@ -7,6 +7,8 @@ public enum RuntimeError: Error, CustomStringConvertible {
     case initFailed(String)
     case unsupported(String)
     case invalidArgument(String)
+    /// state.json that does not decode, or names what is not the container's.
+    case corruptState(id: String, reason: String)
 
     public var description: String {
         switch self {
@@ -17,6 +19,7 @@ public enum RuntimeError: Error, CustomStringConvertible {
         case let .initFailed(text): return text
         case let .unsupported(text): return text
         case let .invalidArgument(text): return text
+        case let .corruptState(id, reason): return "container \(id): \(reason)"
         }
     }
 }

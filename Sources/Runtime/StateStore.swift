@@ -45,7 +45,40 @@ public struct StateStore: Sendable {
         do {
             return try JSONDecoder().decode(ContainerRecord.self, from: data)
         } catch {
-            throw RuntimeError.bundle("\(path) is corrupt: \(error)")
+            throw RuntimeError.corruptState(id: id.value, reason: "\(path) is corrupt: " + Self.describe(error, path: path))
+        }
+    }
+
+    /// One line on what is wrong in state.json: the field, or bad JSON.
+    static func describe(_ error: any Error, path: String) -> String {
+        guard let error = error as? DecodingError else { return oneLine("\(error)") }
+        let described = SpecLoader.describe(error, path: path)
+        if case .malformedJSON = described { return "not valid JSON" }
+        return oneLine("\(described)".replacingPrefix("config.json: ", with: ""))
+    }
+
+    /// A decoder's message may span lines; errors are one line.
+    static func oneLine(_ text: String) -> String {
+        text.split(whereSeparator: \.isNewline).joined(separator: " ")
+    }
+
+    /// What `load` would return, from whatever fields of state.json still
+    /// parse: for `delete --force` of a corrupt container.
+    public func salvage(_ id: ContainerID) -> ContainerRecord {
+        let data = (try? FileIO.readData(directory(id) + "/state.json")) ?? Data()
+        return ContainerRecord.salvaged(id: id.value, from: data)
+    }
+
+    /// The other containers whose cgroup is `cgroup` or lies inside it:
+    /// killing or removing `cgroup` would reach them. Corrupt records count
+    /// by whatever cgroup they still name.
+    public func containers(using cgroup: Cgroup, except id: ContainerID) -> [ContainerRecord] {
+        ids().filter { $0 != id.value }.compactMap { name -> ContainerRecord? in
+            guard let other = try? ContainerID(name) else { return nil }
+            let record = (try? load(other)) ?? salvage(other)
+            guard let path = record.cgroupPath, record.cgroupMountPoint ?? cgroup.mountPoint == cgroup.mountPoint,
+                  path == cgroup.path || path.hasPrefix(cgroup.path + "/") else { return nil }
+            return record
         }
     }
 
@@ -72,6 +105,22 @@ public struct StateStore: Sendable {
         return .running
     }
 
+    /// Kills everything in the container's cgroup and removes it, children
+    /// first, when the container owns it and no other container in the
+    /// store uses it (or a cgroup inside it). Otherwise leaves it, saying
+    /// why through `warn`: a shared cgroup is not the container's to empty.
+    func release(_ cgroup: Cgroup, of id: ContainerID, owned: Bool, warn: (String) -> Void) {
+        let others = containers(using: cgroup, except: id).map(\.id)
+        if owned && others.isEmpty {
+            cgroup.destroy()
+            return
+        }
+        guard cgroup.exists else { return }
+        let reason = others.isEmpty ? "it existed before the container was created"
+            : "other containers use it: \(others.joined(separator: ", "))"
+        warn("container \(id.value): cgroup \(cgroup.directory) left in place: \(reason)")
+    }
+
     /// An exclusive lock on the container's directory for one operation.
     public func lock(_ id: ContainerID) throws -> Int32 {
         let fd = open(directory(id), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
@@ -82,9 +131,11 @@ public struct StateStore: Sendable {
 }
 
 extension ContainerRecord {
+    /// The recorded cgroup, if it passes Cgroup's checks for a container's
+    /// own: nil for none, and for a root, `..`, or foreign mount in the file.
     var cgroup: Cgroup? {
         guard let mount = cgroupMountPoint, let path = cgroupPath else { return nil }
-        return Cgroup(mountPoint: mount, path: path)
+        return Cgroup(validatingMountPoint: mount, path: path)
     }
 
     /// The runtime-spec state document for hooks and `state`.

@@ -149,6 +149,43 @@ final class FastPathTests: XCTestCase {
         return Outcome(code: Int32(text).map { $0 > 0 ? 0 : 2 } ?? 1, stdout: Int32(text) == nil ? text : "pid", stderr: "")
     }
 
+    /// The host-safety refusals and warnings (HostSafetyLifecycleTests)
+    /// read the same on both paths: corrupt state, a shared and a frozen cgroup.
+    func testCorruptStateAndCgroupRefusalsMatch() throws {
+        let cgroup = "/vessel-fp-" + UUID().uuidString.prefix(8).lowercased()
+        let shared = try harness.shellBundle("sleep 100") { $0.setLinux("cgroupsPath", cgroup) }
+        let frozenDirectory = "/sys/fs/cgroup" + cgroup + "-frozen"
+        let frozen = try harness.shellBundle("sleep 100") { $0.setLinux("cgroupsPath", cgroup + "-frozen") }
+        defer {
+            harness.cleanUp()
+            for dir in [frozenDirectory, "/sys/fs/cgroup" + cgroup] { Harness.removeCgroup(dir) }
+        }
+        let outcomes = try assertBothPathsAgree(prepare: {
+            for id in ["h1", "h2", "h3"] { try harness.vessel(["delete", "--force", id]) }
+            XCTAssertEqual(try harness.vessel(["run", "--detach", "--bundle", shared, "h1"]).code, 0)
+            let file = URL(fileURLWithPath: harness.stateRoot + "/h1/state.json")
+            var fields = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any])
+            fields["bundle"] = 42
+            try JSONSerialization.data(withJSONObject: fields).write(to: file)
+            mkdir(frozenDirectory, 0o755)
+            try "1".write(toFile: frozenDirectory + "/cgroup.freeze", atomically: false, encoding: .utf8)
+        }) {
+            [
+                try harness.vessel(["run", "--detach", "--bundle", shared, "h2"]),
+                try harness.vessel(["state", "h1"]),
+                try harness.vessel(["kill", "h1", "KILL"]),
+                try harness.vessel(["delete", "h1"]),
+                try harness.vessel(["delete", "--force", "h1"]),
+                try harness.vessel(["delete", "--force", "h2"]),
+                try harness.vessel(["run", "--detach", "--bundle", frozen, "h3"]),
+                try harness.vessel(["create", "--bundle", frozen, "h3"]),
+            ]
+        }
+        XCTAssertEqual(outcomes.map(\.code), [0, 1, 1, 1, 0, 0, 1, 1])
+        XCTAssertTrue(outcomes[0].stderr.contains("not empty"), outcomes[0].stderr)
+        XCTAssertTrue(outcomes[6].stderr.contains("unexpectedly frozen"), outcomes[6].stderr)
+    }
+
     func testCreateMatches() throws {
         let bundle = try harness.shellBundle("sleep 100")
         // A capability this host does not know: a warning, to --log only.

@@ -158,6 +158,22 @@ final class Harness {
         rmdir("/sys/fs/cgroup/vessel")
     }
 
+    /// Removes a cgroup a test made by hand, children first: thawed, its
+    /// processes (the test's own) killed, each rmdir retried while busy.
+    static func removeCgroup(_ dir: String) {
+        guard FileManager.default.fileExists(atPath: dir) else { return }
+        let children = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+        for child in children where isDirectory(dir + "/" + child) { removeCgroup(dir + "/" + child) }
+        try? "0".write(toFile: dir + "/cgroup.freeze", atomically: false, encoding: .utf8)
+        try? "1".write(toFile: dir + "/cgroup.kill", atomically: false, encoding: .utf8)
+        for _ in 0..<500 where rmdir(dir) != 0 && errno == EBUSY { usleep(2000) }
+    }
+
+    static func isDirectory(_ path: String) -> Bool {
+        var isDir: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &isDir) && isDir.boolValue
+    }
+
     /// Nothing of the container is left on the host.
     func assertNoTrace(_ id: String, file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertFalse(FileManager.default.fileExists(atPath: stateRoot + "/" + id), "state directory left", file: file, line: line)

@@ -1,0 +1,69 @@
+import CVessel
+import FoundationEssentials
+import Glibc
+import Linux
+
+/// The container's init as state.json names it, held as a pidfd only after
+/// checks that it is the container's: the same process (its start time)
+/// and, for a namespace container, a member of the container's cgroup; for
+/// a VM, the supervisor of this container's directory. A stale or forged
+/// state.json cannot aim a signal at a host process.
+final class VerifiedInit {
+    let pid: pid_t
+    private let pidfd: Int32
+
+    private init(pid: pid_t, pidfd: Int32) {
+        self.pid = pid
+        self.pidfd = pidfd
+    }
+
+    /// nil when the process is gone (or was never started); throws when it
+    /// lives but cannot be shown to be the container's.
+    static func open(_ record: ContainerRecord, directory: String) throws -> VerifiedInit? {
+        guard record.pid > 0 else { return nil }
+        // The pidfd pins the process: a check below cannot pass for one
+        // process and the signal reach another that reused the pid.
+        let pidfd = vessel_pidfd_open(record.pid)
+        guard pidfd >= 0 else {
+            if errno == ESRCH { return nil }
+            throw SystemError("pidfd_open \(record.pid)")
+        }
+        guard ProcessStat.isAlive(pid: record.pid, startTime: record.pidStartTime) else {
+            close(pidfd)
+            return nil
+        }
+        if let problem = problem(with: record, directory: directory) {
+            close(pidfd)
+            throw RuntimeError.corruptState(id: record.id, reason: problem + ": pid \(record.pid) left alone")
+        }
+        return VerifiedInit(pid: record.pid, pidfd: pidfd)
+    }
+
+    func signal(_ signal: Int32) throws(SystemError) {
+        try sys("kill \(pid) with signal \(signal)", vessel_pidfd_send_signal(pidfd, signal))
+    }
+
+    deinit { close(pidfd) }
+
+    /// Why the live process `record.pid` is not provably the container's.
+    private static func problem(with record: ContainerRecord, directory: String) -> String? {
+        let stateFile = directory + "/state.json"
+        if record.vm != nil {
+            let arguments = ((try? FileIO.readData("/proc/\(record.pid)/cmdline")) ?? Data())
+                .split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+            let isSupervisor = arguments.count > 2 && arguments[1] == "vm-supervise" && arguments[2] == directory
+            return isSupervisor ? nil : "pid \(record.pid) in \(stateFile) is not this container's VM supervisor"
+        }
+        guard let cgroup = record.cgroup else {
+            let named = record.cgroupPath.map { "cgroup \($0.debugDescription) in \(record.cgroupMountPoint ?? "(no mount)")" }
+            return "\(stateFile) names \(named ?? "no cgroup"), which cannot be a container's"
+        }
+        let text = (try? FileIO.read("/proc/\(record.pid)/cgroup")) ?? ""
+        let member = text.split(separator: "\n").contains { line in
+            guard line.hasPrefix("0::") else { return false }
+            let path = line.dropFirst(3)
+            return path == cgroup.path || path.hasPrefix(cgroup.path + "/")
+        }
+        return member ? nil : "pid \(record.pid) in \(stateFile) is not in the container's cgroup \(cgroup.directory)"
+    }
+}
