@@ -1,0 +1,90 @@
+import Foundation
+import XCTest
+
+// Behaviour runc's users rely on, checked from inside the container: each
+// test states what runc 1.1 does in the same case.
+final class RuncParityTests: XCTestCase {
+    var harness: Harness!
+
+    override func setUpWithError() throws { harness = try Harness() }
+    override func tearDown() { harness?.cleanUp() }
+
+    /// runc splits a rule with two conditions on one argument into one rule
+    /// per condition (libseccomp refuses them together).
+    func testSeccompTwoConditionsOnOneArgument() throws {
+        let bundle = try harness.shellBundle("""
+            trap '' USR1 USR2
+            kill -USR1 $$ 2>/dev/null && echo usr1-sent || echo usr1-denied
+            kill -USR2 $$ 2>/dev/null && echo usr2-sent || echo usr2-denied
+            kill -0 $$ && echo zero-sent
+            """) { config in
+            config.setLinux("seccomp", ["defaultAction": "SCMP_ACT_ALLOW", "syscalls": [[
+                "names": ["kill"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1,
+                "args": [["index": 1, "value": 10, "op": "SCMP_CMP_EQ"], ["index": 1, "value": 12, "op": "SCMP_CMP_EQ"]],
+            ]]])
+        }
+        let outcome = try harness.run(bundle)
+        XCTAssertEqual(outcome.code, 0, outcome.stderr)
+        XCTAssertEqual(outcome.stdout, "usr1-denied\nusr2-denied\nzero-sent\n")
+    }
+
+    /// runc sets HOME from the container's /etc/passwd when env has none,
+    /// and "/" for a uid without an entry; an explicit HOME wins.
+    func testHomeFromPasswd() throws {
+        let passwd = (try? String(contentsOfFile: Harness.rootfs + "/etc/passwd", encoding: .utf8)) ?? ""
+        let rootHome = passwd.split(separator: "\n").first { $0.hasPrefix("root:") }?.split(separator: ":", omittingEmptySubsequences: false)
+        let expectedRoot = rootHome.map { String($0[5]) } ?? "/"
+        let cases: [(uid: Int, env: [String], expected: String)] = [
+            (0, ["PATH=/bin"], expectedRoot), (4242, ["PATH=/bin"], "/"), (0, ["PATH=/bin", "HOME=/custom"], "/custom"),
+        ]
+        for item in cases {
+            let bundle = try harness.shellBundle("echo $HOME") { config in
+                config.setProcess("user", ["uid": item.uid, "gid": 0])
+                config.setProcess("env", item.env)
+            }
+            let outcome = try harness.run(bundle)
+            XCTAssertEqual(outcome.code, 0, outcome.stderr)
+            XCTAssertEqual(outcome.stdout, item.expected + "\n", "uid \(item.uid), env \(item.env)")
+        }
+    }
+
+    /// runc creates a missing process.cwd in the rootfs, even when the root
+    /// is then made read-only.
+    func testMissingWorkingDirectoryIsCreated() throws {
+        let rootfs = harness.scratch + "/rootfs-cwd"
+        XCTAssertEqual(try Harness.execute("/bin/cp", ["-a", Harness.rootfs, rootfs]).code, 0)
+        let bundle = try harness.shellBundle("pwd") { config in
+            config["root"] = ["path": rootfs, "readonly": true]
+            config.setProcess("cwd", "/var/made/by/runtime")
+        }
+        let outcome = try harness.run(bundle)
+        XCTAssertEqual(outcome.code, 0, outcome.stderr)
+        XCTAssertEqual(outcome.stdout, "/var/made/by/runtime\n")
+    }
+
+    /// runc chdirs as root first: a cwd only root can reach works for
+    /// another user (the later chdir as the user is skipped).
+    func testWorkingDirectoryReachableOnlyByRoot() throws {
+        let bundle = try harness.shellBundle("pwd; ls . >/dev/null 2>&1 && echo listed || echo not-listed") { config in
+            config.setProcess("cwd", "/root")
+            config.setProcess("user", ["uid": 1000, "gid": 1000])
+        }
+        let outcome = try harness.run(bundle)
+        XCTAssertEqual(outcome.code, 0, outcome.stderr)
+        XCTAssertTrue(outcome.stdout.hasPrefix("/root\n"), outcome.stdout)
+    }
+
+    /// `exec -p` with a process.json that has no `user` runs as uid 0, as runc's does.
+    func testExecProcessWithoutUserRunsAsRoot() throws {
+        let bundle = try harness.shellBundle("sleep 100") { $0.setProcess("user", ["uid": 1000, "gid": 1000]) }
+        XCTAssertEqual(try harness.vessel(["run", "-d", "--bundle", bundle, "pj"]).code, 0)
+        let process = harness.scratch + "/process.json"
+        try Data(#"{"args": ["id", "-u"], "cwd": "/", "env": ["PATH=/bin"]}"#.utf8).write(to: URL(fileURLWithPath: process))
+        let outcome = try harness.vessel(["exec", "-p", process, "pj"])
+        XCTAssertEqual(outcome.code, 0, outcome.stderr)
+        XCTAssertEqual(outcome.stdout, "0\n")
+        let badGroup = try harness.vessel(["exec", "-u", "1000:staff", "pj", "true"])
+        XCTAssertNotEqual(badGroup.code, 0, "a gid that is not a number is an error, as a bad uid is")
+        XCTAssertTrue(badGroup.stderr.contains("--user"), badGroup.stderr)
+    }
+}
