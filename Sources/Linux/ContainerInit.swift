@@ -111,7 +111,21 @@ public struct ContainerInit {
             }
         }
 
+        /// As runc: stdio (the pty above all) is handed to the user the
+        /// process runs as, so a non-root process can use its console.
+        /// /dev/null is left alone; an owner or group the namespace cannot
+        /// map is skipped, as is a read-only /dev.
+        func giveStdioTo(_ user: User) {
+            for fd in Int32(0)...2 {
+                var info = stat()
+                guard fstat(fd, &info) == 0, info.st_uid != user.uid else { continue }
+                if (info.st_mode & S_IFMT) == S_IFCHR && info.st_rdev == vessel_makedev(1, 3) { continue }
+                _ = fchown(fd, user.uid, info.st_gid)
+            }
+        }
+
         func switchUser(_ user: User) throws {
+            giveStdioTo(user)
             _ = vessel_set_keepcaps(1)
             var groups = (user.additionalGids ?? []).map { gid_t($0) }
             if setgroups(groups.count, &groups) != 0 && errno != EPERM {

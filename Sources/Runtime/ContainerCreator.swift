@@ -68,7 +68,7 @@ public struct ContainerCreator {
         let settings = try CgroupResources.settings(for: linux.resources ?? Resources())
         let deviceFilter = try DeviceFilter(resources: linux.resources?.devices ?? [], devices: linux.devices ?? [])
         if options.consoleSocket == nil && spec.process?.terminal == true {
-            throw RuntimeError.invalidArgument("config.json: process.terminal is true: --console-socket is required")
+            throw RuntimeError.invalidArgument("config.json: process.terminal is true: --console-socket is required when the container is detached (create, run -d)")
         }
         guard let mountPoint = Cgroup.findMountPoint() else {
             throw RuntimeError.unsupported("no cgroup v2 hierarchy is mounted (looked at /sys/fs/cgroup and /sys/fs/cgroup/unified)")

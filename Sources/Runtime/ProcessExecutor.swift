@@ -43,7 +43,7 @@ public struct ProcessExecutor {
         let spec = try SpecLoader.decode(FileIO.readData(record.bundle + "/config.json"), path: record.bundle + "/config.json")
         let process = try makeProcess(spec.process, options)
         if process.terminal == true && options.consoleSocket == nil {
-            throw RuntimeError.invalidArgument("--tty needs --console-socket")
+            throw RuntimeError.invalidArgument("exec: a terminal for a detached process needs --console-socket")
         }
         if record.vm != nil { return try execInVM(id, process: process, options: options) }
         let plan = ExecPlan(process: process, seccomp: spec.linux?.seccomp, preserveFDs: options.preserveFDs)
@@ -141,6 +141,13 @@ public struct ProcessExecutor {
         let theirs = try? FileIO.readLink("/proc/\(pid)/ns/\(name)")
         let ours = try? FileIO.readLink("/proc/self/ns/\(name)")
         return theirs != nil && theirs != ours
+    }
+
+    /// Whether `exec` with these options gives the process a terminal.
+    public static func wantsTerminal(_ options: ExecOptions) -> Bool {
+        if options.terminal { return true }
+        guard let file = options.processFile, let data = try? FileIO.readData(file) else { return false }
+        return (try? JSONDecoder().decode(Process.self, from: data))?.terminal == true
     }
 
     func makeProcess(_ base: Process?, _ options: ExecOptions) throws -> Process {

@@ -37,7 +37,7 @@ public struct VMCreator {
             throw VMError.config("--preserve-fds: open files cannot be passed into a VM")
         }
         if spec.process?.terminal == true && options.consoleSocket == nil {
-            throw RuntimeError.invalidArgument("config.json: process.terminal is true: --console-socket is required")
+            throw RuntimeError.invalidArgument("config.json: process.terminal is true: --console-socket is required when the container is detached (create, run -d)")
         }
         guard FileIO.exists(settings.kernel) else {
             throw VMError.unusable("no guest kernel at \(settings.kernel): run scripts/fetch-vm-kernel.sh, or give --vm-kernel")

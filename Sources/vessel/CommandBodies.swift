@@ -76,8 +76,15 @@ private func body(of invocation: Invocation, _ global: GlobalSettings) throws ->
         }
     case let .run(id, options, detach, keep):
         let id = try containerID(id)
-        let pid = try createContainer(global, id, options)
+        var options = options
+        let bundle = try ContainerCreator.loadBundle(options.bundle)
+        // A terminal without --console-socket: vessel holds the pty itself.
+        let session = !detach && options.consoleSocket == nil && bundle.spec.process?.terminal == true ? try TerminalSession() : nil
+        if let session { options.consoleSocket = session.socketPath }
+        let pid = try createContainer(global, id, options, bundle: bundle)
+        let master: Int32?
         do {
+            master = try session?.receiveMaster()
             try lifecycle.start(id)
         } catch {
             try? lifecycle.delete(id, force: true)
@@ -85,14 +92,27 @@ private func body(of invocation: Invocation, _ global: GlobalSettings) throws ->
         }
         if detach { return 0 }
         forwardSignals(to: pid)
+        if let session, let master { session.relay(master: master, until: pid) }
         let exitCode = Spawner.exitCode(fromWaitStatus: Spawner.wait(pid))
         if !keep { try lifecycle.delete(id, force: true) }
         return exitCode
     case let .exec(id, options, detach):
+        var options = options
+        let session = !detach && options.consoleSocket == nil && ProcessExecutor.wantsTerminal(options) ? try TerminalSession() : nil
+        if let session { options.consoleSocket = session.socketPath }
         let executor = ProcessExecutor(store: StateStore(root: global.root))
         let pid = try executor.exec(containerID(id), options: options)
         if detach { return 0 }
         forwardSignals(to: pid)
+        if let session {
+            do {
+                session.relay(master: try session.receiveMaster(), until: pid)
+            } catch {
+                kill(pid, SIGKILL)
+                _ = Spawner.wait(pid)
+                throw error
+            }
+        }
         return Spawner.exitCode(fromWaitStatus: Spawner.wait(pid))
     }
     return 0
@@ -109,11 +129,12 @@ func containerID(_ text: String) throws -> ContainerID {
 /// `create`, in namespaces or (--vm, vessel-vm, or the bundle's
 /// org.vessel.isolation=vm annotation) in a microVM; returns the host pid.
 /// config.json is decoded once, for the choice of backend and the backend.
-func createContainer(_ global: GlobalSettings, _ id: ContainerID, _ options: CreateOptions) throws -> pid_t {
+func createContainer(_ global: GlobalSettings, _ id: ContainerID, _ options: CreateOptions,
+                     bundle loaded: ContainerCreator.Bundle? = nil) throws -> pid_t {
     var options = options
     options.vm = options.vm || global.vm
     let store = StateStore(root: global.root)
-    let bundle = try ContainerCreator.loadBundle(options.bundle)
+    let bundle = try loaded ?? ContainerCreator.loadBundle(options.bundle)
     guard VMCreator.wanted(options, spec: bundle.spec) else {
         return try ContainerCreator(store: store) { Log.logger.warning("\($0)") }
             .create(id: id, options: options, bundle: bundle)

@@ -5,7 +5,7 @@ struct ExecCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "exec", abstract: "Run a process inside a running container.")
     @OptionGroup var global: GlobalOptions
     @Option(name: [.short, .customLong("process")], help: "A process.json (runtime-spec process object).") var process: String?
-    @Flag(name: [.short, .customLong("tty")], help: "Give the process a terminal (needs --console-socket).") var tty = false
+    @Flag(name: [.short, .customLong("tty")], help: "Give the process a terminal (vessel relays it, or sends it to --console-socket).") var tty = false
     @Option(name: .customLong("console-socket"), help: "Unix socket that receives the pty master.") var consoleSocket: String?
     @Flag(name: [.short, .long], help: "Return once the process has started.") var detach = false
     @Option(name: .customLong("pid-file"), help: "Write the process's pid to this file.") var pidFile: String?
