@@ -1,7 +1,7 @@
 #!/bin/bash
 # Installs the Debian packages vessel builds and tests with (root, Debian 12).
 set -euo pipefail
-packages=(libseccomp-dev libcap-dev busybox-static jq util-linux gcc podman containerd qemu-system-x86 xz-utils runc crun)
+packages=(libseccomp-dev libcap-dev busybox-static jq util-linux procps python3 gcc podman containerd qemu-system-x86 xz-utils runc crun)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -40,11 +40,20 @@ public struct Lifecycle {
         }
         return StateReport(ociVersion: record.ociVersion, id: record.id, pid: status == .stopped ? 0 : record.pid,
                            status: status, bundle: record.bundle, rootfs: record.rootfs, created: record.created,
-                           owner: record.owner, annotations: annotations)
+                           owner: record.owner.isEmpty ? Self.owner(of: store.directory(id)) : record.owner,
+                           annotations: annotations)
     }
 
     /// Every container that reports; each one that does not (a corrupt
     /// state.json) is one `warn` line, so the others still list.
+    /// As runc: the name of the user owning the container's state directory.
+    static func owner(of directory: String) -> String {
+        var info = stat()
+        guard stat(directory, &info) == 0 else { return "" }
+        guard let entry = getpwuid(info.st_uid), let name = entry.pointee.pw_name else { return "\(info.st_uid)" }
+        return String(cString: name)
+    }
+
     public func list() -> [StateReport] {
         store.ids().compactMap { name in
             guard let id = try? ContainerID(name) else { return nil }
@@ -100,9 +109,12 @@ public struct Lifecycle {
     public func kill(_ id: ContainerID, signal: Int32, all: Bool) throws {
         let record = try store.load(id)
         let status = store.status(of: record)
+        // As runc: signalling every process of a container that has none
+        // left succeeds (engines send it while stopping a pod).
+        if all && status == .stopped && !(record.cgroup?.isPopulated ?? false) { return }
         if record.vm != nil {
             guard status == .created || status == .running || status == .paused else {
-                throw RuntimeError.wrongState(id: id.value, operation: "kill", status: status.rawValue)
+                throw RuntimeError.notRunning(id: id.value, status: status.rawValue)
             }
             var message = AgentMessage(op: .kill)
             message.signal = signal
@@ -116,10 +128,10 @@ public struct Lifecycle {
             return
         }
         guard status == .created || status == .running || status == .paused else {
-            throw RuntimeError.wrongState(id: id.value, operation: "kill", status: status.rawValue)
+            throw RuntimeError.notRunning(id: id.value, status: status.rawValue)
         }
         guard let initProcess = try VerifiedInit.open(record, directory: store.directory(id)) else {
-            throw RuntimeError.wrongState(id: id.value, operation: "kill", status: "stopped")
+            throw RuntimeError.notRunning(id: id.value, status: "stopped")
         }
         try initProcess.signal(signal)
     }

@@ -18,6 +18,8 @@ public struct ExecOptions {
     public var noNewPrivileges = false
     public var preserveFDs = 0
     public var pidFile: String?
+    /// --ignore-paused: exec into a paused container (the process starts frozen).
+    public var ignorePaused = false
     public init() {}
 }
 
@@ -37,7 +39,10 @@ public struct ProcessExecutor {
     public func exec(_ id: ContainerID, options: ExecOptions) throws -> pid_t {
         let record = try store.load(id)
         let status = store.status(of: record)
-        guard status == .running || status == .created else {
+        if status == .paused && !options.ignorePaused {
+            throw RuntimeError.invalidArgument("cannot exec in a paused container \(id.value) (use --ignore-paused to override)")
+        }
+        guard status == .running || status == .created || status == .paused else {
             throw RuntimeError.wrongState(id: id.value, operation: "exec in", status: status.rawValue)
         }
         let spec = try SpecLoader.decode(FileIO.readData(record.bundle + "/config.json"), path: record.bundle + "/config.json")

@@ -3,6 +3,9 @@ public enum RuntimeError: Error, CustomStringConvertible {
     case notFound(String)
     case alreadyExists(String)
     case wrongState(id: String, operation: String, status: String)
+    /// runc's words, which engines match on (containerd's shim treats a
+    /// kill error containing "container not running" as already gone).
+    case notRunning(id: String, status: String)
     case bundle(String)
     case initFailed(String)
     case unsupported(String)
@@ -15,6 +18,7 @@ public enum RuntimeError: Error, CustomStringConvertible {
         case let .notFound(id): return "container \(id) does not exist"
         case let .alreadyExists(id): return "container \(id) already exists"
         case let .wrongState(id, operation, status): return "cannot \(operation) container \(id): it is \(status)"
+        case let .notRunning(id, status): return "cannot kill container \(id): container not running (it is \(status))"
         case let .bundle(text): return text
         case let .initFailed(text): return text
         case let .unsupported(text): return text

@@ -35,12 +35,15 @@ enum Invocation {
 
 /// Runs `invocation` and returns the exit status.
 func execute(_ invocation: Invocation, _ global: GlobalSettings) -> Int32 {
-    perform(global) { try body(of: invocation, global) }
+    // runc's exec exits 255 when the process could not be started, so a
+    // caller can tell that from the process's own status 1.
+    if case .exec = invocation { return perform(global, failure: 255) { try body(of: invocation, global) } }
+    return perform(global) { try body(of: invocation, global) }
 }
 
 /// Shared by every command: logging set-up, the refusals of what vessel
 /// does not support, and one error line with exit status 1 on failure.
-func perform(_ global: GlobalSettings, _ body: () throws -> Int32) -> Int32 {
+func perform(_ global: GlobalSettings, failure: Int32 = 1, _ body: () throws -> Int32) -> Int32 {
     Log.configure(log: global.log, format: global.logFormat, debug: global.debug)
     do {
         if global.systemdCgroup {
@@ -49,7 +52,7 @@ func perform(_ global: GlobalSettings, _ body: () throws -> Int32) -> Int32 {
         return try body()
     } catch {
         Log.logger.error("\(error)")
-        return 1
+        return failure
     }
 }
 
@@ -61,7 +64,7 @@ private func body(of invocation: Invocation, _ global: GlobalSettings) throws ->
     case let .start(id):
         try lifecycle.start(containerID(id))
     case let .state(id):
-        try printJSON(lifecycle.report(containerID(id)))
+        print(GoStyleJSON.indented(try lifecycle.report(containerID(id)).runcJSON, by: "  "))
     case let .kill(id, signal, all):
         guard let number = SignalName.parse(signal) else {
             throw RuntimeError.invalidArgument("unknown signal \(signal.debugDescription)")
@@ -145,10 +148,10 @@ func createContainer(_ global: GlobalSettings, _ id: ContainerID, _ options: Cre
     return try creator.create(id: id, options: options, bundle: bundle)
 }
 
-func printJSON<T: Encodable>(_ value: T) throws {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+/// Prints `value` as runc prints JSON: indented like Go's MarshalIndent,
+/// or compact (`indent: nil`).
+func printJSON<T: Encodable>(_ value: T, indent: String? = "  ") throws {
+    print(try GoStyleJSON.encode(value, indent: indent))
 }
 
 /// The init's pid, for the signal forwarder (a C handler cannot capture).

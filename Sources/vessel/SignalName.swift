@@ -12,7 +12,7 @@ enum SignalName {
     ]
 
     static func parse(_ text: String) -> Int32? {
-        if let number = Int32(text) { return (1...64).contains(number) ? number : nil }
+        if let number = Int32(text) { return (0...64).contains(number) ? number : nil }
         var name = text.uppercased()
         if name.hasPrefix("SIG") { name.removeFirst(3) }
         if let value = table[name] { return value }

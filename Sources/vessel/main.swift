@@ -35,4 +35,9 @@ if CommandLine.arguments.count >= 3, CommandLine.arguments[1].hasPrefix("vm-"),
     }
     exit(1)
 }
+// runc's -v, which ArgumentParser (only --version) does not know.
+if CommandLine.arguments.count == 2, CommandLine.arguments[1] == "-v" {
+    print(Vessel.versionText)
+    exit(0)
+}
 Vessel.main(GlobalArguments.movedAfterSubcommand(GlobalArguments.forProgramName(Array(CommandLine.arguments.dropFirst()))))

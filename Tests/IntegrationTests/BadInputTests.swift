@@ -139,7 +139,7 @@ final class BadInputTests: XCTestCase {
     }
 
     func testUnimplementedCommandsSaySo() throws {
-        assertOneLineFailure(try harness.vessel(["checkpoint", "x"]), mentions: ["checkpoint", "not implemented"])
+        assertOneLineFailure(try harness.vessel(["checkpoint", "x"]), mentions: ["checkpoint", "not supported", "CRIU"])
     }
 
     func testTerminalWithoutConsoleSocket() throws {

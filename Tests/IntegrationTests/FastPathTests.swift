@@ -70,7 +70,7 @@ final class FastPathTests: XCTestCase {
             ]
         }
         XCTAssertEqual(outcomes[0].code, 0, outcomes[0].stderr)
-        XCTAssertTrue(outcomes[0].stdout.contains("\"status\" : \"created\""), outcomes[0].stdout)
+        XCTAssertTrue(outcomes[0].stdout.contains("\"status\": \"created\""), outcomes[0].stdout)
         XCTAssertEqual(outcomes[5].code, 1)
         XCTAssertTrue(outcomes[10].stdout.contains("\"level\":\"error\""), outcomes[10].stdout)
         XCTAssertTrue(outcomes[12].stdout.contains("level=error"), outcomes[12].stdout)
@@ -323,9 +323,9 @@ final class FastPathTests: XCTestCase {
             ]
         }
         XCTAssertEqual(outcomes[0].code, 0, outcomes[0].stderr)
-        XCTAssertEqual(outcomes[1].code, 1)
+        XCTAssertEqual(outcomes[1].code, 1, "the process's own status")
         XCTAssertEqual(outcomes[2].stdout, "hello from exec\n")
-        XCTAssertEqual(outcomes[3].code, 1)
+        XCTAssertEqual(outcomes[3].code, 255, "exec failures exit 255, as runc's")
         XCTAssertEqual(outcomes[7].code, 4)
         XCTAssertEqual(outcomes[7].stdout, "from process.json\n")
         XCTAssertEqual(outcomes[10].code, 0, outcomes[10].stderr)

@@ -87,4 +87,38 @@ final class RuncParityTests: XCTestCase {
         XCTAssertNotEqual(badGroup.code, 0, "a gid that is not a number is an error, as a bad uid is")
         XCTAssertTrue(badGroup.stderr.contains("--user"), badGroup.stderr)
     }
+
+    /// The CLI shapes scripts parse: runc's key order and compact JSON for
+    /// list and ps, ps(1) options after the id, kill 0, kill --all of a
+    /// stopped container, exec's 255 and its paused-container refusal.
+    func testCommandLineShapes() throws {
+        let bundle = try harness.shellBundle("sleep 100")
+        XCTAssertEqual(try harness.vessel(["run", "-d", "--bundle", bundle, "cli"]).code, 0)
+        let list = try harness.vessel(["list", "--format", "json"])
+        XCTAssertTrue(list.stdout.hasPrefix(#"[{"ociVersion":""#) && list.stdout.contains(#","id":"cli","pid":"#), list.stdout)
+        XCTAssertFalse(list.stdout.contains("\n "), "compact, as runc's")
+        let state = try harness.vessel(["state", "cli"])
+        let keys = state.stdout.split(separator: "\n").compactMap { line in line.split(separator: "\"").dropFirst().first.map(String.init) }
+        XCTAssertEqual(Array(keys.prefix(8)), ["ociVersion", "id", "pid", "status", "bundle", "rootfs", "created", "owner"])
+        XCTAssertTrue(state.stdout.contains(#""owner": "root""#), state.stdout)
+        let ps = try harness.vessel(["ps", "--format", "json", "cli"])
+        XCTAssertTrue(ps.stdout.hasPrefix("[") && !ps.stdout.contains(" "), ps.stdout)
+        let table = try harness.vessel(["ps", "cli", "-o", "pid,comm"])
+        XCTAssertEqual(table.code, 0, table.stderr)
+        XCTAssertEqual(table.stdout.split(separator: "\n").first?.trimmingCharacters(in: .whitespaces), "PID COMMAND")
+        XCTAssertTrue(table.stdout.contains("sleep"), table.stdout)
+        XCTAssertEqual(try harness.vessel(["kill", "cli", "0"]).code, 0)
+        XCTAssertEqual(try harness.vessel(["pause", "cli"]).code, 0)
+        let paused = try harness.vessel(["exec", "cli", "true"])
+        XCTAssertEqual(paused.code, 255)
+        XCTAssertTrue(paused.stderr.contains("--ignore-paused"), paused.stderr)
+        XCTAssertEqual(try harness.vessel(["resume", "cli"]).code, 0)
+        XCTAssertEqual(try harness.vessel(["kill", "cli", "KILL"]).code, 0)
+        XCTAssertEqual(try harness.waitForStatus("cli", "stopped"), "stopped")
+        let again = try harness.vessel(["kill", "cli", "KILL"])
+        XCTAssertTrue(again.stderr.contains("container not running"), again.stderr)
+        XCTAssertEqual(try harness.vessel(["kill", "--all", "cli", "KILL"]).code, 0)
+        let version = try Harness.execute(Harness.vesselBinary, ["-v"])
+        XCTAssertTrue(version.stdout.hasPrefix("vessel version "), version.stdout)
+    }
 }

@@ -125,8 +125,9 @@ final class VMTests: XCTestCase {
         XCTAssertEqual(try harness.waitForStatus("vm-states", "stopped"), "stopped")
         for args in [["start", "vm-states"], ["kill", "vm-states"], ["exec", "vm-states", "true"], ["pause", "vm-states"]] {
             let outcome = try harness.vessel(args)
-            XCTAssertEqual(outcome.code, 1, "\(args)")
-            XCTAssertTrue(outcome.stderr.hasSuffix("vm-states: it is stopped\n"), "\(args): \(outcome.stderr)")
+            XCTAssertEqual(outcome.code, args[0] == "exec" ? 255 : 1, "\(args)")
+            let expected = args[0] == "kill" ? "container not running (it is stopped)\n" : "vm-states: it is stopped\n"
+            XCTAssertTrue(outcome.stderr.hasSuffix(expected), "\(args): \(outcome.stderr)")
         }
         XCTAssertEqual(try harness.vessel(["delete", "vm-states"]).code, 0)
         harness.assertNoTrace("vm-states")

@@ -16,6 +16,7 @@ struct ExecCommand: ParsableCommand {
     @Option(name: [.short, .customLong("cap")], help: "A capability to add.") var cap: [String] = []
     @Flag(name: .customLong("no-new-privs"), help: "Set no_new_privs.") var noNewPrivs = false
     @Option(name: .customLong("preserve-fds"), help: "Pass this many extra file descriptors (from fd 3).") var preserveFDs: Int = 0
+    @Flag(name: .customLong("ignore-paused"), help: "Allow exec in a paused container.") var ignorePaused = false
     @Argument(help: "Container id.") var id: String
     @Argument(parsing: .captureForPassthrough, help: "The command and its arguments.") var command: [String] = []
 
@@ -33,6 +34,7 @@ struct ExecCommand: ParsableCommand {
         options.noNewPrivileges = noNewPrivs
         options.preserveFDs = max(0, preserveFDs)
         options.pidFile = pidFile
+        options.ignorePaused = ignorePaused
         try exitUnlessZero(execute(.exec(id: id, options, detach: detach), global.settings))
     }
 }

@@ -20,13 +20,15 @@ struct ListCommand: ParsableCommand {
             if quiet {
                 states.forEach { print($0.id) }
             } else if format == .json {
-                try printJSON(states)
+                print("[" + states.map(\.runcJSON).joined(separator: ",") + "]")
             } else {
                 let rows = [["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"]]
                     + states.map { [$0.id, "\($0.pid)", $0.status.rawValue, $0.bundle, $0.created, $0.owner.isEmpty ? "root" : $0.owner] }
-                let widths = (0..<6).map { column in rows.map { $0[column].count }.max() ?? 0 }
+                // runc's tabwriter: columns of at least 12, 3 spaces of padding, the last unpadded.
+                let widths = (0..<6).map { column in max(12, (rows.map { $0[column].count }.max() ?? 0) + 3) }
                 for row in rows {
-                    print(row.enumerated().map { $1 + String(repeating: " ", count: widths[$0] - $1.count) }.joined(separator: "   "))
+                    let padded = row.dropLast().enumerated().map { $1 + String(repeating: " ", count: widths[$0] - $1.count) }
+                    print(padded.joined() + (row.last ?? ""))
                 }
             }
         }
@@ -34,19 +36,23 @@ struct ListCommand: ParsableCommand {
 }
 
 struct PsCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "ps", abstract: "List the processes of a container.")
+    static let configuration = CommandConfiguration(commandName: "ps", abstract: "List the processes of a container (ps(1) options after the id; default -ef).")
     @OptionGroup var global: GlobalOptions
     @Option(name: [.short, .long], help: "table or json") var format: String = "table"
     @Argument(help: "Container id.") var id: String
+    @Argument(parsing: .captureForPassthrough, help: "Options for ps(1).") var psOptions: [String] = []
 
     func run() throws {
         try perform(global) {
             let pids = try lifecycle(global).processes(containerID(id))
-            if format == "json" {
-                try printJSON(pids)
-            } else {
-                print("PID")
-                pids.forEach { print($0) }
+            switch format {
+            case "json":
+                try printJSON(pids, indent: nil)
+            case "table":
+                let options = psOptions.first == "--" ? Array(psOptions.dropFirst()) : psOptions
+                print(try ProcessTable.render(options: options.isEmpty ? ["-ef"] : options, keeping: Set(pids)), terminator: "")
+            default:
+                throw RuntimeError.invalidArgument("ps: invalid format \(format.debugDescription): use table or json")
             }
         }
     }
@@ -64,11 +70,11 @@ struct SpecCommand: ParsableCommand {
             if FileIO.exists(path) { throw RuntimeError.invalidArgument("\(path) already exists; remove it first") }
             let spec = DefaultSpec.make(rootless: rootless, uid: getuid(), gid: getgid())
             let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
             guard fd >= 0 else { throw SystemError("create \(path)") }
             close(fd)
-            try FileIO.writeAtomically(path, try encoder.encode(spec))
+            // Tab-indented, as runc's spec writes it.
+            try FileIO.writeAtomically(path, Data(try GoStyleJSON.encode(spec, indent: "\t").utf8))
         }
     }
 }
@@ -100,7 +106,9 @@ struct FeaturesCommand: ParsableCommand {
 /// runc commands vessel does not implement yet: one clear line, exit 1.
 enum UnsupportedCommand {
     static func refuse(_ name: String, _ global: GlobalOptions) throws {
-        try perform(global) { throw RuntimeError.unsupported("vessel \(name) is not implemented yet") }
+        try perform(global) {
+            throw RuntimeError.unsupported("vessel \(name) is not supported: it needs CRIU, which cannot run on this kernel (criu check fails), so vessel does not offer it")
+        }
     }
 
     struct Checkpoint: ParsableCommand {
