@@ -3,7 +3,7 @@ import Glibc
 import OCI
 
 // Runs runtime-spec hooks: each gets the container state on stdin, its own
-// args and env (nothing inherited), and is killed at its timeout.
+// args and env (the runtime's when it has none), and is killed at its timeout.
 public enum HookRunner {
     public static func run(_ hooks: [Hook], kind: String, state: String) throws(SetupError) {
         for (index, hook) in hooks.enumerated() {
@@ -12,7 +12,8 @@ public enum HookRunner {
     }
 
     static func run(_ hook: Hook, name: String, state: String) throws(SetupError) {
-        let request = SpawnRequest(path: hook.path, arguments: hook.args ?? [hook.path], environment: hook.env ?? [])
+        // Without `env`, a hook inherits the runtime's environment, as runc's do.
+        let request = SpawnRequest(path: hook.path, arguments: hook.args ?? [hook.path], environment: hook.env ?? inheritedEnvironment())
         let pid: pid_t, stdin: Int32
         do {
             (pid, stdin) = try Spawner.spawn(request, pipe: .toChild) { $0.stdio = ($1, -1, -1) }
@@ -33,6 +34,16 @@ public enum HookRunner {
         }
         let code = (status >> 8) & 0xff
         if code != 0 { throw SetupError("\(name) exited with status \(code)") }
+    }
+
+    static func inheritedEnvironment() -> [String] {
+        var entries: [String] = []
+        var cursor = environ
+        while let entry = cursor.pointee {
+            entries.append(String(cString: entry))
+            cursor += 1
+        }
+        return entries
     }
 
     /// Waits for the hook, bounded by its timeout, through a pidfd.

@@ -81,12 +81,18 @@ public enum SpecValidator {
     }
 
     /// A path with ".", empty components and ".." resolved lexically.
-    static func normalized(_ path: String) -> String {
-        var parts: [Substring] = []
-        for part in path.split(separator: "/") where part != "." {
-            if part == ".." { _ = parts.popLast() } else { parts.append(part) }
+    enum InRootPath {
+        static func components(_ path: String) -> [Substring] {
+            var parts: [Substring] = []
+            for part in path.split(separator: "/") where part != "." {
+                if part == ".." { _ = parts.popLast() } else { parts.append(part) }
+            }
+            return parts
         }
-        return "/" + parts.joined(separator: "/")
+    }
+
+    static func normalized(_ path: String) -> String {
+        "/" + InRootPath.components(path).joined(separator: "/")
     }
 
     static func validateHooks(_ hooks: Hooks?) throws(ConfigError) {
@@ -127,7 +133,9 @@ public enum SpecValidator {
         if newUserNamespace && ((linux.uidMappings ?? []).isEmpty || (linux.gidMappings ?? []).isEmpty) {
             throw .invalidValue(field: "linux.uidMappings", reason: "a new user namespace needs uidMappings and gidMappings")
         }
-        let ownUTS = types.contains(.uts) && !(linux.namespaces ?? []).contains { $0.type == .uts && $0.path != nil }
+        // A uts namespace joined by path is the container's too (runc allows
+        // a hostname there); that it is not the host's own is checked at create.
+        let ownUTS = types.contains(.uts)
         if spec.hostname != nil && !(spec.hostname ?? "").isEmpty && !ownUTS {
             throw .invalidValue(field: "hostname", reason: "setting a hostname needs a new uts namespace")
         }
@@ -145,8 +153,9 @@ public enum SpecValidator {
             guard ["c", "b", "u", "p"].contains(device.type) else {
                 throw .invalidValue(field: field + ".type", reason: "unknown device type \(device.type.debugDescription)")
             }
-            guard device.path.hasPrefix("/dev/") else {
-                throw .invalidValue(field: field + ".path", reason: "\(device.path.debugDescription) is not under /dev")
+            // runc allows device nodes anywhere in the rootfs; the path must be absolute.
+            guard device.path.hasPrefix("/"), InRootPath.components(device.path).count > 0 else {
+                throw .invalidValue(field: field + ".path", reason: "\(device.path.debugDescription) is not an absolute path to a file")
             }
             if device.type != "p" && (device.major == nil || device.minor == nil) {
                 throw .invalidValue(field: field, reason: "major and minor are required for a \(device.type) device")

@@ -10,6 +10,7 @@ enum HostPreflight {
         try checkMountOptions(spec.mounts ?? [])
         try checkCapabilities(spec.process?.capabilities)
         try checkSysctlNamespaces(spec.linux ?? LinuxConfig())
+        try checkHostnameNamespace(spec)
         if let refusal = SecurityModules.unsupported(in: spec) { throw SetupError(refusal) }
     }
 
@@ -55,6 +56,18 @@ enum HostPreflight {
                 throw ConfigError.invalidValue(field: "linux.sysctl.\(key)",
                                                reason: "linux.namespaces[\(index)].path \(path) is the host's \(type.rawValue) namespace")
             }
+        }
+    }
+
+    /// A hostname or domainname set in a uts namespace joined by path must
+    /// not be set in the host's own.
+    static func checkHostnameNamespace(_ spec: Spec) throws {
+        guard !(spec.hostname ?? "").isEmpty || !(spec.domainname ?? "").isEmpty else { return }
+        let namespaces = spec.linux?.namespaces ?? []
+        guard let index = namespaces.firstIndex(where: { $0.type == .uts }), let path = namespaces[index].path else { return }
+        if sameFile(path, "/proc/self/ns/uts") {
+            throw ConfigError.invalidValue(field: (spec.hostname ?? "").isEmpty ? "domainname" : "hostname",
+                                           reason: "linux.namespaces[\(index)].path \(path) is the host's uts namespace")
         }
     }
 

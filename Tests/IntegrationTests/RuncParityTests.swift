@@ -121,4 +121,57 @@ final class RuncParityTests: XCTestCase {
         let version = try Harness.execute(Harness.vesselBinary, ["-v"])
         XCTAssertTrue(version.stdout.hasPrefix("vessel version "), version.stdout)
     }
+
+    /// runc makes linux.devices anywhere in the rootfs, not only under /dev.
+    func testDeviceOutsideDev() throws {
+        let rootfs = harness.scratch + "/rootfs-dev"
+        XCTAssertEqual(try Harness.execute("/bin/cp", ["-a", Harness.rootfs, rootfs]).code, 0)
+        let bundle = try harness.shellBundle("echo through > /opt/null && echo ok") { config in
+            config["root"] = ["path": rootfs, "readonly": false]
+            config.setLinux("devices", [["type": "c", "path": "/opt/null", "major": 1, "minor": 3, "fileMode": 438]])
+        }
+        let outcome = try harness.run(bundle)
+        XCTAssertEqual(outcome.code, 0, outcome.stderr)
+        XCTAssertEqual(outcome.stdout, "ok\n")
+    }
+
+    /// A hostname in a uts namespace joined by path is allowed, as runc does;
+    /// in the host's own uts namespace it is refused (it would rename the host).
+    func testHostnameInAJoinedUTSNamespace() throws {
+        let nsFile = harness.scratch + "/uts"
+        FileManager.default.createFile(atPath: nsFile, contents: nil)
+        let made = try Harness.execute("/usr/bin/unshare", ["--uts=" + nsFile, "true"])
+        XCTAssertEqual(made.code, 0, made.stderr)
+        defer { _ = try? Harness.execute("/bin/umount", [nsFile]) }
+        let hostName = ProcessInfo.processInfo.hostName
+        func bundle(_ path: String) throws -> String {
+            try harness.shellBundle("hostname") { config in
+                var namespaces = ((config["linux"] as? [String: Any])?["namespaces"] as? [[String: Any]] ?? [])
+                    .filter { ($0["type"] as? String) != "uts" }
+                namespaces.append(["type": "uts", "path": path])
+                config.setLinux("namespaces", namespaces)
+                config["hostname"] = "joined-uts"
+            }
+        }
+        let joined = try harness.run(try bundle(nsFile))
+        XCTAssertEqual(joined.code, 0, joined.stderr)
+        XCTAssertEqual(joined.stdout, "joined-uts\n")
+        let host = try harness.run(try bundle("/proc/self/ns/uts"))
+        XCTAssertNotEqual(host.code, 0)
+        XCTAssertTrue(host.stderr.contains("host's uts namespace"), host.stderr)
+        XCTAssertEqual(ProcessInfo.processInfo.hostName, hostName)
+    }
+
+    /// Without `env`, runc's hooks inherit the runtime's environment.
+    func testHookWithoutEnvInheritsTheRuntimesEnvironment() throws {
+        let output = harness.scratch + "/hook-env"
+        let bundle = try harness.shellBundle("true") { config in
+            config["hooks"] = ["poststart": [["path": "/bin/sh", "args": ["sh", "-c", "env > " + output]]]]
+        }
+        setenv("VESSEL_TEST_MARKER", "inherited", 1)
+        defer { unsetenv("VESSEL_TEST_MARKER") }
+        XCTAssertEqual(try harness.run(bundle).code, 0)
+        let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+        XCTAssertTrue(text.contains("VESSEL_TEST_MARKER=inherited"), text)
+    }
 }

@@ -124,12 +124,13 @@ final class SpecValidatorTests: XCTestCase {
 
     func testRejectsHostnameWithoutUTSNamespace() throws {
         assertRejects(try mutated { $0.linux?.namespaces?.removeAll { $0.type == .uts } }, field: "hostname")
-        // Joining an existing uts namespace is not owning one either.
-        assertRejects(try mutated {
+        // Joining a uts namespace by path is allowed here, as runc allows it;
+        // that it is not the host's own is checked at create (HostPreflight).
+        XCTAssertNoThrow(try SpecValidator.validate(try mutated {
             if let index = $0.linux?.namespaces?.firstIndex(where: { $0.type == .uts }) {
-                $0.linux?.namespaces?[index].path = "/proc/1/ns/uts"
+                $0.linux?.namespaces?[index].path = "/run/netns/other-uts"
             }
-        }, field: "hostname")
+        }))
         // No hostname, no uts namespace: fine.
         XCTAssertNoThrow(try SpecValidator.validate(try mutated {
             $0.hostname = nil
@@ -182,9 +183,15 @@ final class SpecValidatorTests: XCTestCase {
         }, field: "linux.devices[0].type")
     }
 
-    func testRejectsDeviceOutsideDev() throws {
-        assertRejects(try mutated {
+    func testDevicePathMustBeAbsoluteButMayBeOutsideDev() throws {
+        XCTAssertNoThrow(try SpecValidator.validate(try mutated {
             $0.linux?.devices = [Device(type: "c", path: "/tmp/fuse", major: 10, minor: 229)]
+        }), "runc allows device nodes outside /dev")
+        assertRejects(try mutated {
+            $0.linux?.devices = [Device(type: "c", path: "tmp/fuse", major: 10, minor: 229)]
+        }, field: "linux.devices[0].path")
+        assertRejects(try mutated {
+            $0.linux?.devices = [Device(type: "c", path: "/..", major: 10, minor: 229)]
         }, field: "linux.devices[0].path")
     }
 
