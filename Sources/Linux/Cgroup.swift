@@ -1,7 +1,7 @@
 import CVessel
 import Glibc
 
-// One container's cgroup in the cgroup v2 hierarchy (DESIGN.md decision 4).
+// One container's cgroup in the cgroup v2 hierarchy (docs/decisions.md, "cgroups v2 only").
 public struct Cgroup: Sendable {
     /// Where the cgroup2 hierarchy is mounted.
     public let mountPoint: String

@@ -4,7 +4,7 @@ import SystemPackage
 
 // Swift face of vessel_spawn: every process vessel starts (the container's
 // init, hooks) goes through clone3 in the C shim, so no Swift code runs
-// between fork and exec (DESIGN.md decision 1).
+// between fork and exec (docs/decisions.md, "Process model").
 public struct SpawnRequest {
     public var path: String
     public var arguments: [String]
