@@ -81,9 +81,20 @@ static void spawn_child(const struct vessel_spawn_args *a, const sigset_t *old_m
         if (syscall(SYS_setresuid, 0, 0, 0) != 0) child_fail(124);
     }
     if (a->protect_exe) {
+        // Open our binary through a read-only bind made in a throwaway copy
+        // of this mount namespace, then come back: the container's own
+        // namespace gets no mount of ours and no propagation change (an
+        // rshared volume must stay a peer of the host's mount).
+        int home = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+        if (home < 0) child_fail(125);
+        if (unshare(CLONE_NEWNS) != 0) child_fail(125);
         if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) != 0) child_fail(125);
         if (mount(a->path, a->path, NULL, MS_BIND, NULL) != 0) child_fail(125);
         if (mount(NULL, a->path, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) != 0) child_fail(125);
+        exe_fd = open(a->path, O_PATH | O_CLOEXEC);
+        if (exe_fd < 0) child_fail(125);
+        if (setns(home, CLONE_NEWNS) != 0) child_fail(125);
+        close(home);
     }
     // Handlers are reset by execve; ignored signals are not, so reset those too.
     for (int sig = 1; sig < NSIG; sig++) {

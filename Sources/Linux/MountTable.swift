@@ -5,6 +5,13 @@ struct MountTable {
         let type: String
     }
 
+    /// The mount point `path` (absolute, symlinks resolved) lives on.
+    static func mountPoint(containing path: String) -> String? {
+        current().map(\.mountPoint)
+            .filter { $0 == "/" || path == $0 || path.hasPrefix($0 + "/") }
+            .max { $0.count < $1.count }
+    }
+
     static func current() -> [Entry] {
         parse((try? FileIO.read("/proc/self/mountinfo")) ?? "")
     }

@@ -21,10 +21,16 @@ struct Rootfs {
 
     /// Everything before pivot_root.
     func prepare() throws {
+        // As runc: "/" gets the requested propagation (rslave by default), so
+        // an rshared volume stays a peer of the host's mount and mounts made
+        // in it reach the host (Kubernetes' Bidirectional); the mount the
+        // rootfs lives on is made private, so the rootfs bind and everything
+        // mounted under it stay in this namespace.
         let propagation = linux.rootfsPropagation.flatMap(MountOptions.propagation(named:)) ?? UInt(MS_SLAVE | MS_REC)
-        // Keep our mounts from reaching the host; shared is applied after pivot_root.
-        let initial = propagation & UInt(MS_SHARED) != 0 ? UInt(MS_SLAVE | MS_REC) : propagation
-        try sys("make / \(linux.rootfsPropagation ?? "rslave")", mount(nil, "/", nil, initial, nil))
+        try sys("make / \(linux.rootfsPropagation ?? "rslave")", mount(nil, "/", nil, propagation, nil))
+        if propagation & UInt(MS_SHARED) != 0, let parent = MountTable.mountPoint(containing: rootfs) {
+            try sys("make \(parent) private", mount(nil, parent, nil, UInt(MS_PRIVATE), nil))
+        }
         try sys("bind mount rootfs \(rootfs)", mount(rootfs, rootfs, nil, UInt(MS_BIND | MS_REC), nil))
         let root = try InRoot(rootfs)
         defer { root.close() }

@@ -295,4 +295,18 @@ final class HostSafetyTests: XCTestCase {
         XCTAssertTrue(outcome.stderr.contains("process.apparmorProfile"), outcome.stderr)
         XCTAssertTrue(outcome.stderr.contains("not applied"), outcome.stderr)
     }
+
+    // MARK: CVE-2019-5736: the container must not be able to rewrite the runtime's binary
+
+    func testInitRunsFromAReadOnlyViewOfTheBinary() throws {
+        let bundle = try harness.shellBundle("true")
+        XCTAssertEqual(try harness.vessel(["create", "--bundle", bundle, "exe"]).code, 0)
+        let pid = try XCTUnwrap(try harness.state("exe")?["pid"] as? Int)
+        var info = statvfs()
+        XCTAssertEqual(statvfs("/proc/\(pid)/exe", &info), 0)
+        XCTAssertNotEqual(info.f_flag & UInt(ST_RDONLY), 0, "the init's executable is on a writable mount")
+        let mounts = hostFile("/proc/\(pid)/mountinfo")
+        XCTAssertFalse(mounts.contains(Harness.vesselBinary), "no bind of the binary in the container's namespace")
+        XCTAssertEqual(try harness.vessel(["delete", "--force", "exe"]).code, 0)
+    }
 }

@@ -174,4 +174,28 @@ final class RuncParityTests: XCTestCase {
         let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
         XCTAssertTrue(text.contains("VESSEL_TEST_MARKER=inherited"), text)
     }
+
+    /// Kubernetes' Bidirectional volumes: with rootfsPropagation rshared and
+    /// an rshared bind, a mount made in the container reaches the host (here:
+    /// the test's mount namespace), as with runc.
+    func testSharedVolumePropagatesMountsToTheHost() throws {
+        let volume = harness.scratch + "/shared-volume"
+        try FileManager.default.createDirectory(atPath: volume, withIntermediateDirectories: true)
+        XCTAssertEqual(try Harness.execute("/bin/mount", ["-t", "tmpfs", "tmpfs", volume]).code, 0)
+        defer { _ = try? Harness.execute("/bin/umount", ["-R", "-l", volume]) }
+        XCTAssertEqual(try Harness.execute("/bin/mount", ["--make-shared", volume]).code, 0)
+        let bundle = try harness.shellBundle("mkdir -p /mnt/v/inner && mount -t tmpfs inner /mnt/v/inner && echo mounted") { config in
+            var mounts = config["mounts"] as? [[String: Any]] ?? []
+            mounts.append(["destination": "/mnt/v", "type": "bind", "source": volume, "options": ["rbind", "rshared"]])
+            config["mounts"] = mounts
+            config.setLinux("rootfsPropagation", "rshared")
+            let caps = ["CAP_SYS_ADMIN"]
+            config.setProcess("capabilities", ["bounding": caps, "effective": caps, "permitted": caps])
+        }
+        let outcome = try harness.run(bundle)
+        XCTAssertEqual(outcome.code, 0, outcome.stderr)
+        XCTAssertEqual(outcome.stdout, "mounted\n")
+        let mounts = (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? ""
+        XCTAssertTrue(mounts.contains(volume + "/inner "), "the container's mount did not reach the host")
+    }
 }

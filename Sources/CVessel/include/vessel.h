@@ -15,9 +15,10 @@
 //   1. setns() into each join_fds[i] (user namespace first, as given),
 //   2. dup the stdio fds onto 0,1,2 and clear FD_CLOEXEC on keep_fds,
 //   3. if sync_fd >= 0, block until one byte arrives (EOF: _exit(127)),
-//   4. if protect_exe, make "/" rslave and bind-mount the executable on
-//      itself read-only, so a container cannot write to it (CVE-2019-5736),
-//   5. execve(path, argv, envp).
+//   4. if protect_exe, open the executable through a read-only bind made in
+//      a throwaway copy of the mount namespace, so a container cannot write
+//      to it through /proc/<pid>/exe (CVE-2019-5736),
+//   5. execve(path, argv, envp) (execveat of that fd when protected).
 // clone_flags are namespace flags for clone3; join_pid_fd (or -1) is a pid
 // namespace joined by the calling thread before the clone, since a process
 // can only enter a pid namespace through its children.
