@@ -10,6 +10,10 @@
 #include <linux/mount.h>
 #include <linux/nsfs.h>
 #include <linux/openat2.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/if_link.h>
+#include <sys/personality.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -238,6 +242,7 @@ int vessel_is_cgroup2(const char *path) {
 dev_t vessel_makedev(unsigned int major, unsigned int minor) { return makedev(major, minor); }
 
 int vessel_unshare_cgroup(void) { return unshare(CLONE_NEWCGROUP); }
+int vessel_unshare(int flags) { return unshare(flags); }
 int vessel_pipe(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
 
 // KEYCTL_JOIN_SESSION_KEYRING (1): a new session keyring named `name`.
@@ -268,21 +273,26 @@ long vessel_fs_type(int fd) {
     return fstatfs(fd, &fs) == 0 ? (long)fs.f_type : -errno;
 }
 
-static int set_mount_attributes(int fd, unsigned int flags, uint64_t set, uint64_t clear) {
+static int set_mount_attributes_userns(int fd, unsigned int flags, uint64_t set, uint64_t clear, int userns_fd) {
     if (set == 0 && clear == 0) return 0;
     struct mount_attr attr;
     memset(&attr, 0, sizeof attr);
     attr.attr_set = set;
     attr.attr_clr = clear;
+    if (set & MOUNT_ATTR_IDMAP) attr.userns_fd = (uint64_t)userns_fd;
     return syscall(SYS_mount_setattr, fd, "", flags | AT_EMPTY_PATH, &attr, sizeof attr) == 0 ? 0 : -errno;
+}
+
+static int set_mount_attributes(int fd, unsigned int flags, uint64_t set, uint64_t clear) {
+    return set_mount_attributes_userns(fd, flags, set, clear, -1);
 }
 
 int vessel_bind_fd(int source_fd, int target_fd, int recursive, const struct vessel_mount_attributes *attributes) {
     unsigned int flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0);
     int tree = (int)syscall(SYS_open_tree, source_fd, "", flags);
     if (tree < 0) return -errno;
-    int rc = set_mount_attributes(tree, AT_RECURSIVE, attributes->tree_set, attributes->tree_clear);
-    if (rc == 0) rc = set_mount_attributes(tree, 0, attributes->top_set, attributes->top_clear);
+    int rc = set_mount_attributes_userns(tree, AT_RECURSIVE, attributes->tree_set, attributes->tree_clear, attributes->userns_fd);
+    if (rc == 0) rc = set_mount_attributes_userns(tree, 0, attributes->top_set, attributes->top_clear, attributes->userns_fd);
     if (rc == 0 && syscall(SYS_move_mount, tree, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0) rc = -errno;
     close(tree);
     return rc;
@@ -305,6 +315,89 @@ out:;
 
 int vessel_mount_setattr(int fd, int recursive, uint64_t set, uint64_t clear) {
     return set_mount_attributes(fd, recursive ? AT_RECURSIVE : 0, set, clear);
+}
+
+struct vessel_sched_attr {
+    uint32_t size, sched_policy;
+    uint64_t sched_flags;
+    int32_t sched_nice;
+    uint32_t sched_priority;
+    uint64_t sched_runtime, sched_deadline, sched_period;
+};
+
+int vessel_sched_setattr(uint32_t policy, uint64_t flags, int32_t nice, uint32_t priority,
+                         uint64_t runtime, uint64_t deadline, uint64_t period) {
+    struct vessel_sched_attr attr = {
+        .size = sizeof attr, .sched_policy = policy, .sched_flags = flags, .sched_nice = nice,
+        .sched_priority = priority, .sched_runtime = runtime, .sched_deadline = deadline, .sched_period = period,
+    };
+    return syscall(SYS_sched_setattr, 0, &attr, 0) == 0 ? 0 : -errno;
+}
+
+int vessel_ioprio_set(int ioclass, int priority) {
+    // IOPRIO_WHO_PROCESS (1), this process; the value is class << 13 | data.
+    return syscall(SYS_ioprio_set, 1, 0, (ioclass << 13) | priority) == 0 ? 0 : -errno;
+}
+
+int vessel_set_affinity(const int *cpus, int count) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    for (int i = 0; i < count; i++) {
+        if (cpus[i] < 0 || cpus[i] >= CPU_SETSIZE) return -EINVAL;
+        CPU_SET(cpus[i], &set);
+    }
+    return sched_setaffinity(0, sizeof set, &set) == 0 ? 0 : -errno;
+}
+
+int vessel_personality(unsigned long persona) {
+    return personality(persona) == -1 ? -errno : 0;
+}
+
+int vessel_move_link(const char *name, const char *new_name, int netns_fd) {
+    unsigned int index = if_nametoindex(name);
+    if (index == 0) return -errno;
+    int sock = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+    if (sock < 0) return -errno;
+    struct {
+        struct nlmsghdr header;
+        struct ifinfomsg info;
+        char attributes[128];
+    } request;
+    memset(&request, 0, sizeof request);
+    request.header.nlmsg_type = RTM_NEWLINK;
+    request.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+    request.header.nlmsg_seq = 1;
+    request.info.ifi_family = AF_UNSPEC;
+    request.info.ifi_index = (int)index;
+    size_t length = NLMSG_LENGTH(sizeof request.info);
+    struct rtattr *attribute = (struct rtattr *)((char *)&request + NLMSG_ALIGN(length));
+    attribute->rta_type = IFLA_NET_NS_FD;
+    attribute->rta_len = RTA_LENGTH(sizeof(int));
+    memcpy(RTA_DATA(attribute), &netns_fd, sizeof(int));
+    length = NLMSG_ALIGN(length) + RTA_ALIGN(attribute->rta_len);
+    size_t name_length = strlen(new_name) + 1;
+    if (name_length > IFNAMSIZ) { close(sock); return -ENAMETOOLONG; }
+    attribute = (struct rtattr *)((char *)&request + length);
+    attribute->rta_type = IFLA_IFNAME;
+    attribute->rta_len = RTA_LENGTH(name_length);
+    memcpy(RTA_DATA(attribute), new_name, name_length);
+    length += RTA_ALIGN(attribute->rta_len);
+    request.header.nlmsg_len = (uint32_t)length;
+    int rc = 0;
+    if (send(sock, &request, length, 0) < 0) {
+        rc = -errno;
+    } else {
+        char answer[4096];
+        ssize_t count = recv(sock, answer, sizeof answer, 0);
+        if (count < 0) {
+            rc = -errno;
+        } else {
+            struct nlmsghdr *reply = (struct nlmsghdr *)answer;
+            if (reply->nlmsg_type == NLMSG_ERROR) rc = ((struct nlmsgerr *)NLMSG_DATA(reply))->error;
+        }
+    }
+    close(sock);
+    return rc;
 }
 
 int vessel_finit_module(int fd) { return (int)syscall(SYS_finit_module, fd, "", 0); }

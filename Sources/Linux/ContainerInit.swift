@@ -59,6 +59,8 @@ public struct ContainerInit {
         /// order: without no_new_privs, loading a filter needs CAP_SYS_ADMIN,
         /// so it goes first; with it, as late as possible.
         func lockDown() throws {
+            try ProcessAttributes.applySchedulingAndIO(process)
+            try ProcessAttributes.applyPersonality(spec.linux?.personality)
             let seccomp = spec.linux?.seccomp.map(SeccompFilter.init)
             let noNewPrivileges = process.noNewPrivileges == true
             try SecurityModules.applyExecLabels(process)
@@ -91,6 +93,7 @@ public struct ContainerInit {
         }
 
         func exec() throws -> Never {
+            try ProcessAttributes.applyAffinity(process.execCPUAffinity?.final, field: "process.execCPUAffinity.final")
             let argv = CStringArray(process.args ?? [])
             let envp = CStringArray(ProcessEnvironment.resolve(process))
             execve(executable, argv.pointer, envp.pointer)
@@ -150,7 +153,9 @@ public struct ContainerInit {
         guard let process = spec.process else { throw ConfigError.missingField("process") }
         let linux = spec.linux ?? LinuxConfig()
         let namespaces = linux.namespaces ?? []
+        try ProcessAttributes.applyAffinity(process.execCPUAffinity?.initial, field: "process.execCPUAffinity.initial")
         if context.unshareCgroup { try sys("unshare cgroup namespace", vessel_unshare_cgroup()) }
+        if let offsets = linux.timeOffsets { try enterTimeNamespace(offsets) }
         // The host's session keyring must not be reachable from the container.
         if let name = context.newKeyring, vessel_join_session_keyring(name) < 0, errno != ENOSYS {
             throw SystemError("create a session keyring")
@@ -201,6 +206,24 @@ public struct ContainerInit {
                                 caps: CapabilitySet(process.capabilities), preserveFDs: context.preserveFDs)
         prepared.descriptorDirectory = descriptorDirectory
         return prepared
+    }
+
+    /// linux.timeOffsets: the time namespace is made here, not by clone, so
+    /// its offsets can be written before any process is in it; the user's
+    /// program enters it at execve (the kernel moves a task into its
+    /// time_for_children namespace on exec).
+    func enterTimeNamespace(_ offsets: [String: TimeOffset]) throws {
+        try sys("unshare the time namespace", vessel_unshare(NamespaceType.time.cloneFlag))
+        let lines = offsets.sorted { $0.key < $1.key }.map { clock, offset in
+            "\(clock) \(offset.secs ?? 0) \(offset.nanosecs ?? 0)\n"
+        }.joined()
+        let proc = try ProcFS()
+        defer { proc.close() }
+        do {
+            try proc.write("self/timens_offsets", lines)
+        } catch {
+            throw SetupError("config.json: linux.timeOffsets: \(error)")
+        }
     }
 
     /// process.cwd is created when missing, as runc does, before the root

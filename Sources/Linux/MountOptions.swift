@@ -100,7 +100,7 @@ public struct MountAttributes: Equatable {
     // <linux/mount.h>
     static let readOnly: UInt64 = 0x1, noSUID: UInt64 = 0x2, noDev: UInt64 = 0x4, noExec: UInt64 = 0x8
     static let atimeMask: UInt64 = 0x70, noAtime: UInt64 = 0x10, strictAtime: UInt64 = 0x20
-    static let noDirAtime: UInt64 = 0x80, noSymfollow: UInt64 = 0x20_0000
+    static let noDirAtime: UInt64 = 0x80, noSymfollow: UInt64 = 0x20_0000, idmap: UInt64 = 0x10_0000
 
     /// Records what mount(2) flag `flag` asks (set or cleared), where
     /// mount_setattr has an attribute for it; others are ignored here.

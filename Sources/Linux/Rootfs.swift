@@ -73,7 +73,7 @@ struct Rootfs {
         }
         if options.isBind {
             guard let source = entry.source else { throw SetupError("a bind mount needs a source") }
-            try bind(source, to: entry.destination, options: options, in: root)
+            try bind(source, to: entry.destination, options: options, idmap: entry, in: root)
             return false
         }
         let deferReadOnly = isDev(entry) && options.flags & UInt(MS_RDONLY) != 0
@@ -91,7 +91,8 @@ struct Rootfs {
     /// A bind mount made with the new mount API: the source is cloned,
     /// given its attributes while still detached, and attached onto the
     /// resolved target by descriptor.
-    func bind(_ source: String, to destination: String, options: MountOptions, in root: InRoot) throws {
+    func bind(_ source: String, to destination: String, options: MountOptions, idmap entry: Mount? = nil,
+              in root: InRoot) throws {
         let sourceFD = open(source, O_PATH | O_CLOEXEC)
         guard sourceFD >= 0 else { throw SystemError("bind source \(source)") }
         defer { close(sourceFD) }
@@ -99,15 +100,24 @@ struct Rootfs {
         try sys("stat bind source \(source)", fstat(sourceFD, &info))
         let target = try root.mountPoint(destination, directory: (info.st_mode & S_IFMT) == S_IFDIR)
         defer { close(target) }
+        var top = options.attributes, tree = options.recursiveAttributes
+        var userNamespace: Int32 = -1
+        defer { if userNamespace >= 0 { close(userNamespace) } }
+        if let entry, let uids = entry.uidMappings, let gids = entry.gidMappings, !uids.isEmpty {
+            // runtime-spec 1.2: the mount shows files as owned through these
+            // maps; "ridmap" maps every submount too.
+            userNamespace = try IDMappedUserNamespace.make(uidMappings: uids, gidMappings: gids)
+            if (entry.options ?? []).contains("ridmap") { tree.set |= MountAttributes.idmap } else { top.set |= MountAttributes.idmap }
+        }
         try attach(sourceFD, onto: target, recursive: options.flags & UInt(MS_REC) != 0,
-                   top: options.attributes, tree: options.recursiveAttributes, what: "bind \(source)")
+                   top: top, tree: tree, userNamespace: userNamespace, what: "bind \(source)")
         try applyPropagation(options.propagation, at: destination, in: root)
     }
 
     func attach(_ source: Int32, onto target: Int32, recursive: Bool, top: MountAttributes = MountAttributes(),
-                tree: MountAttributes = MountAttributes(), what: String) throws {
+                tree: MountAttributes = MountAttributes(), userNamespace: Int32 = -1, what: String) throws {
         var attributes = vessel_mount_attributes(top_set: top.set, top_clear: top.clear,
-                                                 tree_set: tree.set, tree_clear: tree.clear)
+                                                 tree_set: tree.set, tree_clear: tree.clear, userns_fd: userNamespace)
         try sysNegative(what, vessel_bind_fd(source, target, recursive ? 1 : 0, &attributes))
     }
 

@@ -2,11 +2,14 @@
 // prints: it lists only what vessel implements.
 public struct Features: Codable, Sendable {
     public var ociVersionMin = "1.0.0"
-    public var ociVersionMax = SpecVersion.current
+    public var ociVersionMax = SpecVersion.maximum
     public var hooks = ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"]
     public var mountOptions: [String]
     public var linux: LinuxFeatures
     public var annotations: [String: String]
+    /// Annotations that change how the container runs (runtime-spec 1.2):
+    /// vessel's switch to VM mode.
+    public var potentiallyUnsafeConfigAnnotations = ["org.vessel.isolation"]
 
     public struct LinuxFeatures: Codable, Sendable {
         public var namespaces = NamespaceType.allCases.map(\.rawValue)
@@ -15,6 +18,13 @@ public struct Features: Codable, Sendable {
         public var seccomp: SeccompFeatures
         public var apparmor = Enabled(enabled: false)
         public var selinux = Enabled(enabled: false)
+        public var intelRdt = Enabled(enabled: false)
+        public var mountExtensions = MountExtensions()
+        public var netDevices = Enabled(enabled: true)
+    }
+
+    public struct MountExtensions: Codable, Sendable {
+        public var idmap = Enabled(enabled: true)
     }
 
     public struct Cgroup: Codable, Sendable {

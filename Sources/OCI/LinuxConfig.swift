@@ -15,6 +15,9 @@ public struct LinuxConfig: Codable, Sendable, Equatable {
     public var readonlyPaths: [String]?
     public var mountLabel: String?
     public var personality: Personality?
+    public var intelRdt: IntelRdt?
+    /// runtime-spec 1.2: host interfaces moved into the container's network namespace.
+    public var netDevices: [String: NetDevice]?
     public init() {}
 }
 
@@ -45,6 +48,10 @@ public struct IDMapping: Codable, Sendable, Equatable {
 public struct TimeOffset: Codable, Sendable, Equatable {
     public var secs: Int64?
     public var nanosecs: UInt32?
+    public init(secs: Int64? = nil, nanosecs: UInt32? = nil) {
+        self.secs = secs
+        self.nanosecs = nanosecs
+    }
 }
 
 public struct Device: Codable, Sendable, Equatable {
@@ -70,6 +77,10 @@ public struct Device: Codable, Sendable, Equatable {
 public struct Personality: Codable, Sendable, Equatable {
     public var domain: String
     public var flags: [String]?
+    public init(domain: String, flags: [String]? = nil) {
+        self.domain = domain
+        self.flags = flags
+    }
 }
 
 public struct Seccomp: Codable, Sendable, Equatable {
@@ -114,4 +125,17 @@ public struct SeccompArg: Codable, Sendable, Equatable {
         self.valueTwo = valueTwo
         self.op = op
     }
+}
+
+/// linux.intelRdt: decoded so it can be refused by name (resctrl).
+public struct IntelRdt: Codable, Sendable, Equatable {
+    public var closID: String?
+    public var l3CacheSchema: String?
+    public var memBwSchema: String?
+}
+
+/// linux.netDevices["host name"]: the name it gets in the container.
+public struct NetDevice: Codable, Sendable, Equatable {
+    public var name: String?
+    public init(name: String? = nil) { self.name = name }
 }

@@ -41,6 +41,9 @@ public struct Mount: Codable, Sendable, Equatable {
     public var type: String?
     public var source: String?
     public var options: [String]?
+    /// runtime-spec 1.2: an idmapped mount (mount_setattr MOUNT_ATTR_IDMAP).
+    public var uidMappings: [IDMapping]?
+    public var gidMappings: [IDMapping]?
     public init(destination: String, type: String? = nil, source: String? = nil, options: [String]? = nil) {
         self.destination = destination
         self.type = type
@@ -62,6 +65,10 @@ public struct Process: Codable, Sendable, Equatable {
     public var apparmorProfile: String?
     public var oomScoreAdj: Int?
     public var selinuxLabel: String?
+    /// runtime-spec 1.2: sched_setattr, ioprio_set and CPU affinity.
+    public var scheduler: Scheduler?
+    public var ioPriority: IOPriority?
+    public var execCPUAffinity: CPUAffinity?
 
     public init(terminal: Bool? = nil, user: User = User(uid: 0, gid: 0), args: [String]?, env: [String]? = nil,
                 cwd: String = "/", capabilities: Capabilities? = nil, rlimits: [Rlimit]? = nil,
@@ -81,7 +88,7 @@ public struct Process: Codable, Sendable, Equatable {
 extension Process {
     enum CodingKeys: String, CodingKey {
         case terminal, consoleSize, user, args, env, cwd, capabilities, rlimits, noNewPrivileges
-        case apparmorProfile, oomScoreAdj, selinuxLabel
+        case apparmorProfile, oomScoreAdj, selinuxLabel, scheduler, ioPriority, execCPUAffinity
     }
 
     /// As runc: a process without `user` (an `exec -p` process.json often
@@ -100,7 +107,39 @@ extension Process {
         apparmorProfile = try container.decodeIfPresent(String.self, forKey: .apparmorProfile)
         oomScoreAdj = try container.decodeIfPresent(Int.self, forKey: .oomScoreAdj)
         selinuxLabel = try container.decodeIfPresent(String.self, forKey: .selinuxLabel)
+        scheduler = try container.decodeIfPresent(Scheduler.self, forKey: .scheduler)
+        ioPriority = try container.decodeIfPresent(IOPriority.self, forKey: .ioPriority)
+        execCPUAffinity = try container.decodeIfPresent(CPUAffinity.self, forKey: .execCPUAffinity)
     }
+}
+
+/// process.scheduler (sched_setattr(2)).
+public struct Scheduler: Codable, Sendable, Equatable {
+    public var policy: String
+    public var nice: Int32?
+    public var priority: Int32?
+    public var flags: [String]?
+    public var runtime: UInt64?
+    public var deadline: UInt64?
+    public var period: UInt64?
+    public init(policy: String, nice: Int32? = nil, priority: Int32? = nil) {
+        self.policy = policy
+        self.nice = nice
+        self.priority = priority
+    }
+}
+
+/// process.ioPriority (ioprio_set(2)).
+public struct IOPriority: Codable, Sendable, Equatable {
+    public var `class`: String
+    public var priority: Int32?
+}
+
+/// process.execCPUAffinity: CPU lists ("0-3,7") before and after the
+/// process joins the container's cgroup.
+public struct CPUAffinity: Codable, Sendable, Equatable {
+    public var initial: String?
+    public var final: String?
 }
 
 public struct ConsoleSize: Codable, Sendable, Equatable {

@@ -32,6 +32,7 @@ public enum SpecValidator {
     }
 
     static func validate(_ process: Process) throws(ConfigError) {
+        try validateScheduling(process)
         guard let args = process.args, let first = args.first, !first.isEmpty else {
             throw .invalidValue(field: "process.args", reason: "must name the program to run")
         }
@@ -67,8 +68,45 @@ public enum SpecValidator {
         "/proc/uptime", "/proc/loadavg", "/proc/slabinfo", "/proc/net/dev", "/proc/sys/kernel/ns_last_pid",
     ]
 
+    static let schedulerPolicies: Set<String> = ["SCHED_OTHER", "SCHED_FIFO", "SCHED_RR", "SCHED_BATCH", "SCHED_ISO", "SCHED_IDLE", "SCHED_DEADLINE"]
+    static let schedulerFlags: Set<String> = [
+        "SCHED_FLAG_RESET_ON_FORK", "SCHED_FLAG_RECLAIM", "SCHED_FLAG_DL_OVERRUN", "SCHED_FLAG_KEEP_POLICY",
+        "SCHED_FLAG_KEEP_PARAMS", "SCHED_FLAG_UTIL_CLAMP_MIN", "SCHED_FLAG_UTIL_CLAMP_MAX",
+    ]
+
+    static func validateScheduling(_ process: Process) throws(ConfigError) {
+        if let scheduler = process.scheduler {
+            guard schedulerPolicies.contains(scheduler.policy) else {
+                throw .invalidValue(field: "process.scheduler.policy", reason: "unknown policy \(scheduler.policy.debugDescription)")
+            }
+            for flag in scheduler.flags ?? [] where !schedulerFlags.contains(flag) {
+                throw .invalidValue(field: "process.scheduler.flags", reason: "unknown flag \(flag.debugDescription)")
+            }
+            if let nice = scheduler.nice, !(-20...19).contains(nice) {
+                throw .invalidValue(field: "process.scheduler.nice", reason: "\(nice) is outside -20...19")
+            }
+        }
+        if let io = process.ioPriority {
+            guard ["IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE", "IOPRIO_CLASS_IDLE"].contains(io.class) else {
+                throw .invalidValue(field: "process.ioPriority.class", reason: "unknown class \(io.class.debugDescription)")
+            }
+            if let priority = io.priority, !(0...7).contains(priority) {
+                throw .invalidValue(field: "process.ioPriority.priority", reason: "\(priority) is outside 0...7")
+            }
+        }
+        for (name, list) in [("initial", process.execCPUAffinity?.initial), ("final", process.execCPUAffinity?.final)] {
+            guard let list else { continue }
+            let valid = !list.isEmpty && list.allSatisfy { $0.isNumber || $0 == "," || $0 == "-" }
+            if !valid { throw .invalidValue(field: "process.execCPUAffinity.\(name)", reason: "\(list.debugDescription) is not a CPU list") }
+        }
+    }
+
     static func validateMounts(_ mounts: [Mount]) throws(ConfigError) {
         for (index, mount) in mounts.enumerated() {
+            let hasUIDs = !(mount.uidMappings ?? []).isEmpty, hasGIDs = !(mount.gidMappings ?? []).isEmpty
+            if hasUIDs != hasGIDs {
+                throw .invalidValue(field: "mounts[\(index)].uidMappings", reason: "an idmapped mount needs both uidMappings and gidMappings")
+            }
             let field = "mounts[\(index)].destination"
             guard mount.destination.hasPrefix("/") else {
                 throw .invalidValue(field: field, reason: "\(mount.destination.debugDescription) is not an absolute path")
@@ -178,6 +216,39 @@ public enum SpecValidator {
         }
         for key in (linux.sysctl ?? [:]).keys.sorted() {
             try validateSysctl(key, namespaces: types)
+        }
+        try validateNetDevices(linux.netDevices ?? [:], namespaces: types)
+        if let personality = linux.personality {
+            guard ["LINUX", "LINUX32"].contains(personality.domain) else {
+                throw .invalidValue(field: "linux.personality.domain", reason: "unknown domain \(personality.domain.debugDescription) (LINUX or LINUX32)")
+            }
+            if let flags = personality.flags, !flags.isEmpty {
+                throw .invalidValue(field: "linux.personality.flags", reason: "no personality flags are defined by the runtime-spec")
+            }
+        }
+        if let offsets = linux.timeOffsets {
+            for clock in offsets.keys.sorted() where !["monotonic", "boottime"].contains(clock) {
+                throw .invalidValue(field: "linux.timeOffsets.\(clock)", reason: "only monotonic and boottime have offsets")
+            }
+        }
+    }
+
+    /// Interface names: at most 15 bytes, no '/', ':' or whitespace; the
+    /// container needs a network namespace to receive them.
+    static func validateNetDevices(_ devices: [String: NetDevice], namespaces: Set<NamespaceType>) throws(ConfigError) {
+        guard !devices.isEmpty else { return }
+        guard namespaces.contains(.network) else {
+            throw .invalidValue(field: "linux.netDevices", reason: "moving interfaces needs a network namespace in linux.namespaces")
+        }
+        func valid(_ name: String) -> Bool {
+            !name.isEmpty && name.utf8.count <= 15 && name != "." && name != ".."
+                && !name.contains(where: { $0 == "/" || $0 == ":" || $0.isWhitespace })
+        }
+        for name in devices.keys.sorted() {
+            guard valid(name) else { throw .invalidValue(field: "linux.netDevices", reason: "\(name.debugDescription) is not an interface name") }
+            if let new = devices[name]?.name, !valid(new) {
+                throw .invalidValue(field: "linux.netDevices.\(name).name", reason: "\(new.debugDescription) is not an interface name")
+            }
         }
     }
 

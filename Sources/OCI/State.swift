@@ -23,5 +23,8 @@ public struct State: Codable, Sendable, Equatable {
 }
 
 public enum SpecVersion {
+    /// What `spec` writes and what state documents carry by default.
     public static let current = "1.0.2"
+    /// The newest runtime-spec whose fields vessel implements (features).
+    public static let maximum = "1.2.1"
 }

@@ -178,8 +178,10 @@ public struct ContainerCreator {
         let executable = try FileIO.realPath("/proc/self/exe")
         var request = SpawnRequest(path: executable, arguments: ["vessel", "init"], environment: context.environment)
         let newUser = namespaces.contains { $0.type == .user && $0.path == nil }
-        // The cgroup namespace is unshared by the init, once it is in its cgroup.
-        for namespace in namespaces where namespace.path == nil && namespace.type != .cgroup {
+        // The cgroup namespace is unshared by the init, once it is in its
+        // cgroup; a time namespace with offsets too, once they are written.
+        let initUnshares: Set<NamespaceType> = spec.linux?.timeOffsets == nil ? [.cgroup] : [.cgroup, .time]
+        for namespace in namespaces where namespace.path == nil && !initUnshares.contains(namespace.type) {
             request.cloneFlags |= UInt64(namespace.type.cloneFlag)
         }
         request.joinNamespaces = namespaceFDs.ordered
@@ -194,6 +196,7 @@ public struct ContainerCreator {
         record.pidStartTime = ProcessStat(pid: pid)?.startTime ?? 0
         try store.save(record)
         if newUser { try writeIDMappings(pid: pid, linux: spec.linux ?? LinuxConfig()) }
+        try moveNetDevices(spec.linux?.netDevices ?? [:], into: pid)
         if !inCgroup { try cgroup.addProcess(pid) }
         channel.send(.proceed("go"))
 
@@ -225,6 +228,22 @@ public struct ContainerCreator {
         case 125: return "container init could not protect the vessel binary (read-only bind mount failed)"
         case 126: return "container init could not join a namespace given in linux.namespaces[].path"
         default: return "container init exited during set-up with status \(code)"
+        }
+    }
+
+    /// linux.netDevices: each host interface moves into the init's network
+    /// namespace under its new name, before the init goes on.
+    func moveNetDevices(_ devices: [String: NetDevice], into pid: pid_t) throws {
+        guard !devices.isEmpty else { return }
+        let namespace = try sys("open /proc/\(pid)/ns/net", open("/proc/\(pid)/ns/net", O_RDONLY | O_CLOEXEC))
+        defer { Glibc.close(namespace) }
+        for (name, device) in devices.sorted(by: { $0.key < $1.key }) {
+            let newName = device.name ?? name
+            do {
+                try sysNegative("move \(name) into the container as \(newName)", vessel_move_link(name, newName, namespace))
+            } catch {
+                throw SetupError("config.json: linux.netDevices.\(name): \(error)")
+            }
         }
     }
 

@@ -12,6 +12,16 @@ enum HostPreflight {
         try checkSysctlNamespaces(spec.linux ?? LinuxConfig())
         try checkHostnameNamespace(spec)
         if let refusal = SecurityModules.unsupported(in: spec) { throw SetupError(refusal) }
+        if spec.linux?.intelRdt != nil {
+            let reason = FileIO.isDirectory("/sys/fs/resctrl/info")
+                ? "Intel RDT (resctrl) is not implemented in vessel"
+                : "resctrl is not mounted at /sys/fs/resctrl on this host"
+            throw ConfigError.invalidValue(field: "linux.intelRdt", reason: reason)
+        }
+        if let netns = spec.linux?.namespaces?.first(where: { $0.type == .network }), let path = netns.path,
+           !(spec.linux?.netDevices ?? [:]).isEmpty, sameFile(path, "/proc/self/ns/net") {
+            throw ConfigError.invalidValue(field: "linux.netDevices", reason: "the network namespace \(path) is the host's own")
+        }
     }
 
     /// A bind mount takes flags only: an option vessel does not know would

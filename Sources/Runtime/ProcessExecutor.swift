@@ -34,7 +34,7 @@ public struct ProcessExecutor {
     /// Namespaces the C shim joins before exec, user first. The mount
     /// namespace is joined by the exec'd vessel itself, once its libraries
     /// are loaded from the host (the container has none of them).
-    static let joinOrder = ["user", "ipc", "uts", "net", "cgroup"]
+    static let joinOrder = ["user", "ipc", "uts", "net", "cgroup", "time"]
 
     public func exec(_ id: ContainerID, options: ExecOptions) throws -> pid_t {
         let record = try store.load(id)

@@ -291,4 +291,28 @@ final class SpecValidatorTests: XCTestCase {
     func testRejectsTimeOffsetsWithoutTimeNamespace() throws {
         assertRejects(try mutated { $0.linux?.timeOffsets = [:] }, field: "linux.timeOffsets")
     }
+
+    func testRuntimeSpec12Fields() throws {
+        assertRejects(try mutated { $0.process?.scheduler = Scheduler(policy: "SCHED_FAST") }, field: "process.scheduler.policy")
+        assertRejects(try mutated { $0.process?.scheduler = Scheduler(policy: "SCHED_OTHER", nice: 40) }, field: "process.scheduler.nice")
+        assertRejects(try mutated { $0.linux?.personality = Personality(domain: "BSD") }, field: "linux.personality.domain")
+        assertRejects(try mutated {
+            $0.linux?.namespaces?.append(Namespace(type: .time))
+            $0.linux?.timeOffsets = ["realtime": TimeOffset(secs: 1)]
+        }, field: "linux.timeOffsets.realtime")
+        assertRejects(try mutated { $0.linux?.netDevices = ["eth0/../x": NetDevice(name: "x")] }, field: "linux.netDevices")
+        assertRejects(try mutated {
+            $0.linux?.namespaces?.removeAll { $0.type == .network }
+            $0.linux?.netDevices = ["eth1": NetDevice(name: "ctr0")]
+        }, field: "linux.netDevices")
+        assertRejects(try mutated {
+            $0.mounts = [Mount(destination: "/m", type: "bind", source: "/tmp", options: ["bind"])]
+            $0.mounts?[0].uidMappings = [IDMapping(containerID: 0, hostID: 1, size: 1)]
+        }, field: "mounts[0].uidMappings")
+        XCTAssertNoThrow(try SpecValidator.validate(try mutated {
+            $0.process?.scheduler = Scheduler(policy: "SCHED_BATCH", nice: 5)
+            $0.linux?.personality = Personality(domain: "LINUX32")
+            $0.linux?.netDevices = ["eth1": NetDevice(name: "ctr0")]
+        }))
+    }
 }

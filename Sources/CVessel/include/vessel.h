@@ -68,6 +68,7 @@ int vessel_errno(void);
 int vessel_setns(int fd, int nstype);
 int vessel_join_session_keyring(const char *name);
 int vessel_unshare_cgroup(void);
+int vessel_unshare(int flags);
 int vessel_pipe(int fds[2]);
 int vessel_setresuid(uid_t uid);
 int vessel_setresgid(gid_t gid);
@@ -91,12 +92,22 @@ long vessel_fs_type(int fd);
 // it (mount_setattr MOUNT_ATTR_* bits) before it is attached.
 struct vessel_mount_attributes {
     uint64_t top_set, top_clear, tree_set, tree_clear;
+    int userns_fd; // with MOUNT_ATTR_IDMAP in top_set or tree_set: the id mapping
 };
 int vessel_bind_fd(int source_fd, int target_fd, int recursive, const struct vessel_mount_attributes *attributes);
 int vessel_mount_tmpfs_fd(int target_fd, int readonly);
 // mount_setattr(2) on the mount at fd: attributes set and cleared
 // (MOUNT_ATTR_*), over the whole subtree when `recursive`. Returns -errno.
 int vessel_mount_setattr(int fd, int recursive, uint64_t set, uint64_t clear);
+// runtime-spec 1.2 process attributes; each returns 0 or -errno.
+int vessel_sched_setattr(uint32_t policy, uint64_t flags, int32_t nice, uint32_t priority,
+                         uint64_t runtime, uint64_t deadline, uint64_t period);
+int vessel_ioprio_set(int ioclass, int priority);
+int vessel_set_affinity(const int *cpus, int count);
+int vessel_personality(unsigned long persona);
+// Moves the interface `name` into the network namespace `netns_fd`, renamed
+// to `new_name` (rtnetlink RTM_NEWLINK). Returns 0 or -errno.
+int vessel_move_link(const char *name, const char *new_name, int netns_fd);
 // The guest agent (PID 1 in the microVM): load a kernel module from an open
 // file, and power the machine off.
 int vessel_finit_module(int fd);

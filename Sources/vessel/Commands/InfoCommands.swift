@@ -96,9 +96,16 @@ struct FeaturesCommand: ParsableCommand {
             let version = Vessel.versionText.split(separator: "\n").last.map { String($0.dropFirst(12)) } ?? ""
             let options = ["bind", "rbind", "ro", "rw", "nosuid", "suid", "nodev", "dev", "noexec", "exec", "sync",
                            "async", "dirsync", "mand", "nomand", "atime", "noatime", "diratime", "nodiratime",
-                           "relatime", "norelatime", "strictatime", "private", "rprivate", "shared", "rshared",
-                           "slave", "rslave", "unbindable", "runbindable", "remount", "silent", "defaults", "tmpcopyup"]
-            try printJSON(Features(capabilities: caps, mountOptions: options, libseccompVersion: version))
+                           "relatime", "norelatime", "strictatime", "nostrictatime", "lazytime", "nolazytime",
+                           "nosymfollow", "symfollow", "private", "rprivate", "shared", "rshared",
+                           "slave", "rslave", "unbindable", "runbindable", "remount", "silent", "loud", "defaults",
+                           "tmpcopyup", "idmap", "ridmap", "rro", "rrw", "rnosuid", "rsuid", "rnodev", "rdev", "rnoexec",
+                           "rexec", "rnoatime", "ratime", "rrelatime", "rnorelatime", "rnodiratime", "rdiratime",
+                           "rstrictatime", "rnostrictatime", "rnosymfollow", "rsymfollow"]
+            var features = Features(capabilities: caps, mountOptions: options, libseccompVersion: version)
+            features.linux.apparmor.enabled = SecurityModules.appArmorEnabled
+            features.linux.selinux.enabled = SecurityModules.seLinuxEnabled
+            try printJSON(features)
         }
     }
 }
