@@ -110,10 +110,19 @@ pid_t vessel_spawn(const struct vessel_spawn_args *a) {
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
-    if (a->join_pid_fd >= 0 && setns(a->join_pid_fd, CLONE_NEWPID) != 0) {
-        int err = errno;
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
-        return -err;
+    // setns(CLONE_NEWPID) moves this thread's future children for good:
+    // keep where they went before and go back after the clone, or every
+    // later child of a long-lived caller (the guest agent) would be born in
+    // the container's pid namespace.
+    int own_pid_ns = -1;
+    if (a->join_pid_fd >= 0) {
+        own_pid_ns = open("/proc/thread-self/ns/pid_for_children", O_RDONLY | O_CLOEXEC);
+        if (own_pid_ns < 0 || setns(a->join_pid_fd, CLONE_NEWPID) != 0) {
+            int err = errno;
+            if (own_pid_ns >= 0) close(own_pid_ns);
+            pthread_sigmask(SIG_SETMASK, &old, NULL);
+            return -err;
+        }
     }
     struct clone_args ca;
     memset(&ca, 0, sizeof ca);
@@ -133,6 +142,11 @@ pid_t vessel_spawn(const struct vessel_spawn_args *a) {
         spawn_child(a, &old);
     }
     int err = errno;
+    if (own_pid_ns >= 0) {
+        // Allowed: it is our own pid namespace or one below it.
+        setns(own_pid_ns, CLONE_NEWPID);
+        close(own_pid_ns);
+    }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     return pid < 0 ? -err : (pid_t)pid;
 }
