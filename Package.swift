@@ -48,7 +48,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
-        .testTarget(name: "LinuxTests", dependencies: ["Linux", "OCI"]),
+        .testTarget(name: "LinuxTests", dependencies: ["Linux", "OCI", "CVessel"]),
         .testTarget(name: "MicroVMTests", dependencies: ["MicroVM", "OCI"]),
         .testTarget(name: "IntegrationTests", dependencies: ["OCI"]),
     ],
