@@ -61,6 +61,20 @@ public final class MessageChannel {
         return try Self.decode(type, from: payload)
     }
 
+    /// Every complete message buffered now, for poll loops; a frame that
+    /// is not a `M` is skipped after `skipped` hears why.
+    public func drain<M: Decodable>(_ type: M.Type, skipped: (SetupError) -> Void = { _ in }) -> [M] {
+        var messages: [M] = []
+        while true {
+            do {
+                guard let message = try next(type) else { return messages }
+                messages.append(message)
+            } catch {
+                skipped(error)
+            }
+        }
+    }
+
     /// Blocks until a message arrives (nil at EOF, or once `timeoutMilliseconds`
     /// pass; a negative timeout waits for ever).
     public func receive<M: Decodable>(_ type: M.Type, timeoutMilliseconds: Int32 = -1) throws(SetupError) -> M? {

@@ -119,18 +119,18 @@ public struct ProcessExecutor {
         let executable = try FileIO.realPath("/proc/self/exe")
         let request = SpawnRequest(path: executable, arguments: ["vessel", "vm-exec", directory, id.value, processFile] + (options.consoleSocket.map { [$0] } ?? []),
                                    environment: [])
-        let pid: pid_t, outcome: String
+        let pid: pid_t, report: StartReport?
         do {
-            (pid, outcome) = try StartReport.spawn(request, timeoutSeconds: 60)
+            (pid, report) = try StartReport.spawn(request, timeoutSeconds: 60)
         } catch {
             unlink(processFile)
             throw error
         }
-        guard outcome == "ok" else {
+        guard case .started? = report else {
             kill(pid, SIGKILL)
             _ = Spawner.wait(pid)
             unlink(processFile)
-            throw RuntimeError.initFailed(StartReport.failure(outcome, otherwise: "vm: exec relay ended without a report"))
+            throw RuntimeError.initFailed(StartReport.failure(report, otherwise: "vm: exec relay ended without a report"))
         }
         if let pidFile = options.pidFile { try FileIO.writeAtomically(pidFile, Data("\(pid)".utf8)) }
         return pid
