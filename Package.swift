@@ -48,9 +48,10 @@ let package = Package(
             ]
         ),
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
-        .testTarget(name: "LinuxTests", dependencies: ["Linux", "OCI"]),
-        .testTarget(name: "MicroVMTests", dependencies: ["MicroVM", "OCI"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["OCI"]),
+        .testTarget(name: "LinuxTests", dependencies: ["Linux", "OCI", "CVessel"]),
+        .testTarget(name: "MicroVMTests", dependencies: ["MicroVM", "Linux", "OCI"]),
+        // Linux and MicroVM for their message types, to speak to a supervisor.
+        .testTarget(name: "IntegrationTests", dependencies: ["OCI", "Linux", "MicroVM"]),
     ],
     swiftLanguageModes: [.v5]
 )

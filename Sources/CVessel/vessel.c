@@ -36,7 +36,56 @@
 
 int vessel_errno(void) { return errno; }
 
-static void child_fail(int code) { syscall(SYS_exit_group, code); }
+static size_t put_text(char *out, size_t at, const char *text) {
+    while (*text) out[at++] = *text++;
+    return at;
+}
+
+static size_t put_number(char *out, size_t at, int value) {
+    char digits[12];
+    int count = 0;
+    unsigned int rest = value < 0 ? 0u - (unsigned int)value : (unsigned int)value;
+    do { digits[count++] = (char)('0' + rest % 10); rest /= 10; } while (rest > 0);
+    if (value < 0) out[at++] = '-';
+    while (count > 0) out[at++] = digits[--count];
+    return at;
+}
+
+int vessel_step_record(char *buffer, int size, int step, int err) {
+    if (size < VESSEL_STEP_RECORD_MAX) return -1;
+    size_t end = put_text(buffer, 4, "{\"spawnFailed\":{\"step\":");
+    end = put_number(buffer, end, step);
+    end = put_text(buffer, end, ",\"errno\":");
+    end = put_number(buffer, end, err);
+    end = put_text(buffer, end, "}}");
+    uint32_t length = (uint32_t)(end - 4);
+    buffer[0] = (char)(length >> 24);
+    buffer[1] = (char)(length >> 16);
+    buffer[2] = (char)(length >> 8);
+    buffer[3] = (char)length;
+    return (int)end;
+}
+
+// Reports the failed step and errno to the parent (when there is a sync
+// socket) and exits. Async-signal-safe: a stack buffer and two syscalls.
+__attribute__((noreturn)) static void child_fail(int sync_fd, int step) {
+    int err = errno;
+    if (sync_fd >= 0) {
+        char record[VESSEL_STEP_RECORD_MAX];
+        int length = vessel_step_record(record, sizeof record, step, err);
+        if (length > 0) (void)send(sync_fd, record, (size_t)length, MSG_NOSIGNAL);
+    }
+    syscall(SYS_exit_group, 127);
+    __builtin_unreachable();
+}
+
+// "/" made rslave, then the binary bind-mounted on itself read-only, so a
+// container cannot write to it (CVE-2019-5736).
+static void protect_binary(const char *path, int sync) {
+    if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) != 0) child_fail(sync, VESSEL_STEP_PROTECT_BINARY);
+    if (mount(path, path, NULL, MS_BIND, NULL) != 0) child_fail(sync, VESSEL_STEP_PROTECT_BINARY);
+    if (mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) != 0) child_fail(sync, VESSEL_STEP_PROTECT_BINARY);
+}
 
 // Runs in the child of clone3: async-signal-safe system calls only.
 static void spawn_child(const struct vessel_spawn_args *a, const sigset_t *old_mask) {
@@ -44,21 +93,20 @@ static void spawn_child(const struct vessel_spawn_args *a, const sigset_t *old_m
     // it reports ready, so a crashed `create` leaves no half-made container.
     if (a->sync_fd >= 0) prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     if (a->parent_death_signal > 0) prctl(PR_SET_PDEATHSIG, a->parent_death_signal, 0, 0, 0);
+    const int sync = a->sync_fd;
     int exe_fd = -1;
     if (a->protect_then_join) {
         // The container's mount namespace does not hold our binary: open it
         // from a read-only bind in a private copy of ours, then join.
-        if (unshare(CLONE_NEWNS) != 0) child_fail(125);
-        if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) != 0) child_fail(125);
-        if (mount(a->path, a->path, NULL, MS_BIND, NULL) != 0) child_fail(125);
-        if (mount(NULL, a->path, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) != 0) child_fail(125);
+        if (unshare(CLONE_NEWNS) != 0) child_fail(sync, VESSEL_STEP_UNSHARE_MOUNT);
+        protect_binary(a->path, sync);
         exe_fd = open(a->path, O_PATH | O_CLOEXEC);
-        if (exe_fd < 0) child_fail(125);
+        if (exe_fd < 0) child_fail(sync, VESSEL_STEP_OPEN_BINARY);
     }
     for (int i = 0; i < a->join_count; i++) {
         // The type is checked by the kernel too: a namespace file of another
         // type than the config named must never be joined.
-        if (setns(a->join_fds[i], a->join_types[i]) != 0) child_fail(126);
+        if (setns(a->join_fds[i], a->join_types[i]) != 0) child_fail(sync, VESSEL_STEP_SETNS);
     }
     for (int i = 0; i < 3; i++) {
         int fd = a->stdio_fds[i];
@@ -67,22 +115,25 @@ static void spawn_child(const struct vessel_spawn_args *a, const sigset_t *old_m
             int flags = fcntl(fd, F_GETFD);
             if (flags >= 0) fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC);
         } else if (dup2(fd, i) < 0) {
-            child_fail(126);
+            child_fail(sync, VESSEL_STEP_DUP2);
         }
     }
     if (a->new_session) setsid();
-    if (a->sync_fd >= 0) {
+    if (sync >= 0) {
+        // The go-ahead is the hand-off's arrival: peek, so that the exec'd
+        // `vessel init` still reads the whole message.
         char byte;
         ssize_t n;
-        do { n = read(a->sync_fd, &byte, 1); } while (n < 0 && errno == EINTR);
-        if (n != 1) child_fail(127);
+        do { n = recv(sync, &byte, 1, MSG_PEEK); } while (n < 0 && errno == EINTR);
+        if (n == 0) errno = EPIPE;
+        if (n != 1) child_fail(sync, VESSEL_STEP_WAIT);
     }
     if (a->become_root) {
         // Raw system calls: glibc's wrappers would try to signal the
         // parent's threads, which do not exist in this child.
         syscall(SYS_setgroups, 0, NULL);
-        if (syscall(SYS_setresgid, 0, 0, 0) != 0) child_fail(124);
-        if (syscall(SYS_setresuid, 0, 0, 0) != 0) child_fail(124);
+        if (syscall(SYS_setresgid, 0, 0, 0) != 0) child_fail(sync, VESSEL_STEP_SETRESGID);
+        if (syscall(SYS_setresuid, 0, 0, 0) != 0) child_fail(sync, VESSEL_STEP_SETRESUID);
     }
     if (a->protect_exe) {
         // Open our binary through a read-only bind made in a throwaway copy
@@ -90,14 +141,12 @@ static void spawn_child(const struct vessel_spawn_args *a, const sigset_t *old_m
         // namespace gets no mount of ours and no propagation change (an
         // rshared volume must stay a peer of the host's mount).
         int home = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
-        if (home < 0) child_fail(125);
-        if (unshare(CLONE_NEWNS) != 0) child_fail(125);
-        if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) != 0) child_fail(125);
-        if (mount(a->path, a->path, NULL, MS_BIND, NULL) != 0) child_fail(125);
-        if (mount(NULL, a->path, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) != 0) child_fail(125);
+        if (home < 0) child_fail(sync, VESSEL_STEP_UNSHARE_MOUNT);
+        if (unshare(CLONE_NEWNS) != 0) child_fail(sync, VESSEL_STEP_UNSHARE_MOUNT);
+        protect_binary(a->path, sync);
         exe_fd = open(a->path, O_PATH | O_CLOEXEC);
-        if (exe_fd < 0) child_fail(125);
-        if (setns(home, CLONE_NEWNS) != 0) child_fail(125);
+        if (exe_fd < 0) child_fail(sync, VESSEL_STEP_OPEN_BINARY);
+        if (setns(home, CLONE_NEWNS) != 0) child_fail(sync, VESSEL_STEP_SETNS);
         close(home);
     }
     // Handlers are reset by execve; ignored signals are not, so reset those too.
@@ -118,17 +167,26 @@ static void spawn_child(const struct vessel_spawn_args *a, const sigset_t *old_m
     } else {
         execve(a->path, a->argv, a->envp);
     }
-    child_fail(127);
+    child_fail(sync, VESSEL_STEP_EXEC);
 }
 
 pid_t vessel_spawn(const struct vessel_spawn_args *a) {
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
-    if (a->join_pid_fd >= 0 && setns(a->join_pid_fd, CLONE_NEWPID) != 0) {
-        int err = errno;
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
-        return -err;
+    // setns(CLONE_NEWPID) moves this thread's future children for good:
+    // keep where they went before and go back after the clone, or every
+    // later child of a long-lived caller (the guest agent) would be born in
+    // the container's pid namespace.
+    int own_pid_ns = -1;
+    if (a->join_pid_fd >= 0) {
+        own_pid_ns = open("/proc/thread-self/ns/pid_for_children", O_RDONLY | O_CLOEXEC);
+        if (own_pid_ns < 0 || setns(a->join_pid_fd, CLONE_NEWPID) != 0) {
+            int err = errno;
+            if (own_pid_ns >= 0) close(own_pid_ns);
+            pthread_sigmask(SIG_SETMASK, &old, NULL);
+            return -err;
+        }
     }
     struct clone_args ca;
     memset(&ca, 0, sizeof ca);
@@ -148,6 +206,11 @@ pid_t vessel_spawn(const struct vessel_spawn_args *a) {
         spawn_child(a, &old);
     }
     int err = errno;
+    if (own_pid_ns >= 0) {
+        // Allowed: it is our own pid namespace or one below it.
+        setns(own_pid_ns, CLONE_NEWPID);
+        close(own_pid_ns);
+    }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     return pid < 0 ? -err : (pid_t)pid;
 }

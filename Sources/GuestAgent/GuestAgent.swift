@@ -15,7 +15,7 @@ public final class GuestAgent {
     static let containerID = "container"
     static let bundle = "/run/bundle"
     let store = StateStore(root: "/run/vessel")
-    var control: LineChannel!
+    var control: MessageChannel!
     var ports: [String: String] = [:]
     var containerPID: pid_t = 0
     var execSlots: [pid_t: Int] = [:]
@@ -35,11 +35,9 @@ public final class GuestAgent {
             ports = try GuestSystem.ports(expecting: GuestPorts.all)
             let fd = open(ports[GuestPorts.control] ?? "", O_RDWR | O_CLOEXEC)
             guard fd >= 0 else { throw SystemError("open the control port") }
-            control = LineChannel(fd: fd)
-            var ready = AgentMessage(event: .ready)
-            ready.kernel = KernelRelease.current()
-            ready.uptime = (try? FileIO.read("/proc/uptime")).flatMap { Double($0.split(separator: " ").first ?? "") }
-            control.send(ready.encoded())
+            control = MessageChannel(fd: fd)
+            let uptime = (try? FileIO.read("/proc/uptime")).flatMap { Double($0.split(separator: " ").first ?? "") }
+            control.send(AgentReport.event(.ready(kernel: KernelRelease.current(), uptime: uptime)))
             try serve()
         } catch {
             log("vessel agent: \(error)")
@@ -73,61 +71,62 @@ public final class GuestAgent {
             }
             if fds[0].revents != 0 {
                 control.fill()
-                while let line = control.next() {
-                    let answer = handle(line)
-                    control.send(answer.encoded())
+                let requests = control.drain(AgentRequest.self) { [weak self] in self?.log("vessel agent: skipped: \($0)") }
+                for request in requests {
+                    control.send(AgentReport.reply(Reply(id: request.id, answer: handle(request.command))))
                 }
                 if control.closed { throw SetupError("the control port closed") }
             }
         }
     }
 
-    private func handle(_ line: String) -> AgentMessage {
-        guard let request = AgentMessage.decode(line), let op = request.op else {
-            return .answer(ok: false, error: "agent: not a request: \(line)")
-        }
+    private func handle(_ command: AgentCommand) -> Answer {
         let id: ContainerID
-        do { id = try ContainerID(Self.containerID) } catch { return .answer(ok: false, error: "\(error)") }
-        let lifecycle = Lifecycle(store: store) { [weak self] in self?.log("vessel agent: \($0)") }
+        do { id = try ContainerID(Self.containerID) } catch { return .failed(reason: "\(error)") }
         do {
-            var answer = AgentMessage.answer(ok: true)
-            switch op {
-            case .create:
-                answer.pid = try create(request, id: id)
-            case .start:
-                try lifecycle.start(id)
-            case .kill:
-                try lifecycle.kill(id, signal: request.signal ?? SIGTERM, all: request.all ?? false)
-            case .pause:
-                try lifecycle.setPaused(id, true)
-            case .resume:
-                try lifecycle.setPaused(id, false)
-            case .ps:
-                answer.pids = try lifecycle.processes(id)
-            case .exec:
-                answer.pid = try exec(request, id: id)
-            case .signalExec:
-                guard let pid = execSlots.first(where: { $0.value == request.slot })?.key else {
-                    throw SetupError("agent: no process in exec slot \(request.slot ?? -1)")
-                }
-                try sys("kill \(pid)", Glibc.kill(pid, request.signal ?? SIGTERM))
-            case .resize:
-                // The process gets SIGWINCH from its pty.
-                guard let master = terminals[request.slot ?? -1]?.master else { throw SetupError("agent: no terminal in slot \(request.slot ?? -1)") }
-                PseudoTerminal.setSize(master, rows: request.rows ?? 24, columns: request.columns ?? 80)
-            case .reserveSlot:
-                throw SetupError("agent: slots are the host's business")
+            switch command {
+            case let .create(guest):
+                return .pid(try create(guest, id: id))
+            case let .container(command):
+                return try handle(command, id: id)
             }
-            return answer
         } catch {
-            return .answer(ok: false, error: "\(error)")
+            return .failed(reason: "\(error)")
         }
     }
 
-    private func create(_ request: AgentMessage, id: ContainerID) throws -> pid_t {
-        guard let spec = request.spec else { throw SetupError("agent: create without a spec") }
-        try GuestSystem.mountShares(request.shares ?? [])
-        try GuestSystem.bringUpNetwork(request.network == true)
+    private func handle(_ command: ContainerCommand, id: ContainerID) throws -> Answer {
+        let lifecycle = Lifecycle(store: store) { [weak self] in self?.log("vessel agent: \($0)") }
+        switch command {
+        case .start:
+            try lifecycle.start(id)
+        case let .kill(signal, all):
+            try lifecycle.kill(id, signal: signal, all: all)
+        case .pause:
+            try lifecycle.setPaused(id, true)
+        case .resume:
+            try lifecycle.setPaused(id, false)
+        case .ps:
+            return .pids(try lifecycle.processes(id))
+        case let .exec(slot, process):
+            return .pid(try exec(process, slot: slot, id: id))
+        case let .signalExec(slot, signal):
+            guard let pid = execSlots.first(where: { $0.value == slot })?.key else {
+                throw SetupError("agent: no process in exec slot \(slot)")
+            }
+            try sys("kill \(pid)", Glibc.kill(pid, signal))
+        case let .resize(slot, rows, columns):
+            // The process gets SIGWINCH from its pty.
+            guard let master = terminals[slot]?.master else { throw SetupError("agent: no terminal in slot \(slot)") }
+            PseudoTerminal.setSize(master, rows: rows, columns: columns)
+        }
+        return .done
+    }
+
+    private func create(_ guest: GuestCreate, id: ContainerID) throws -> pid_t {
+        let spec = guest.spec
+        try GuestSystem.mountShares(guest.shares)
+        try GuestSystem.bringUpNetwork(guest.network)
         try FileIO.makeDirectories(Self.bundle)
         let encoder = JSONEncoder()
         try FileIO.writeAtomically(Self.bundle + "/config.json", try encoder.encode(spec))
@@ -143,8 +142,7 @@ public final class GuestAgent {
         return containerPID
     }
 
-    private func exec(_ request: AgentMessage, id: ContainerID) throws -> pid_t {
-        guard let slot = request.slot, let process = request.process else { throw SetupError("agent: exec without a slot or process") }
+    private func exec(_ process: Process, slot: Int, id: ContainerID) throws -> pid_t {
         let file = "/run/exec-\(slot).json"
         try FileIO.writeAtomically(file, try JSONEncoder().encode(process))
         var options = ExecOptions()
@@ -211,14 +209,9 @@ public final class GuestAgent {
                 (terminal.ports + terminal.relay.ownedFDs).forEach { close($0) }
             }
             if let slot = execSlots.removeValue(forKey: pid) {
-                var event = AgentMessage(event: .execExit)
-                event.slot = slot
-                event.status = code
-                control.send(event.encoded())
+                control.send(AgentReport.event(.execExit(slot: slot, status: code)))
             } else if pid == containerPID {
-                var event = AgentMessage(event: .exit)
-                event.status = code
-                control.send(event.encoded())
+                control.send(AgentReport.event(.exit(status: code)))
                 vessel_power_off()
             }
         }

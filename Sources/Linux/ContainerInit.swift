@@ -4,15 +4,16 @@ import Glibc
 import OCI
 
 // The container's init: `vessel init`, re-executed by the parent inside the
-// new namespaces. It sets everything up, reports `ready`, blocks on the exec
-// FIFO until `start`, then becomes the user's process with execve.
+// new namespaces. It sets everything up from its hand-off, reports `ready`,
+// blocks on the exec FIFO until `start`, then becomes the user's process
+// with execve.
 public struct ContainerInit {
     let context: InitContext
-    let channel: InitChannel
+    let channel: MessageChannel
 
-    public init(context: InitContext) {
+    public init(context: InitContext, channel: MessageChannel) {
         self.context = context
-        self.channel = InitChannel(fd: context.socketFD)
+        self.channel = channel
     }
 
     /// Never returns on success (execve); on failure before `ready` the
@@ -20,14 +21,13 @@ public struct ContainerInit {
     public func run() -> Never {
         var reportedReady = false
         do {
-            let spec = try SpecLoader.decode(FileIO.readData(context.bundle + "/config.json"))
-            let prepared = try setUp(spec)
+            let prepared = try setUp(context.spec)
             // As runc: seccomp, capabilities and the user switch happen
             // before `ready`, so what cannot be applied fails `create`, and
             // startContainer hooks run inside the container's filter.
             try prepared.lockDown()
             _ = vessel_set_pdeathsig(0)
-            channel.send(.ready)
+            channel.send(InitEvent.ready)
             reportedReady = true
             channel.close()
             let startFD = try waitForStart(prepared.descriptorDirectory)
@@ -38,7 +38,7 @@ public struct ContainerInit {
             if reportedReady {
                 fputs("vessel init: \(text)\n", stderr)
             } else {
-                channel.send(.failed(text))
+                channel.send(InitEvent.failed(reason: text))
             }
             exit(127)
         }
@@ -167,8 +167,8 @@ public struct ContainerInit {
         if hasMountNamespace { try rootfs.prepare() }
         var state: String?
         if context.pauseForHooks {
-            channel.send(.mounted)
-            guard case let .proceed(stateJSON)? = channel.receive() else {
+            channel.send(InitEvent.mounted)
+            guard case let .proceed(stateJSON)? = try channel.receive(InitCommand.self) else {
                 throw SetupError("the runtime went away during create")
             }
             state = stateJSON

@@ -44,14 +44,10 @@ public final class StdioRelay {
         return size
     }
 
-    /// The resize request for the agent, if the terminal's size changed.
-    public func resizeMessage(slot: Int) -> AgentMessage? {
+    /// The resize for the agent, if the terminal's size changed.
+    public func resizeCommand(slot: Int) -> ContainerCommand? {
         guard let size = resized() else { return nil }
-        var message = AgentMessage(op: .resize)
-        message.slot = slot
-        message.rows = size.rows
-        message.columns = size.columns
-        return message
+        return .resize(slot: slot, rows: size.rows, columns: size.columns)
     }
 
     /// The fds the relay still uses and would close at EOF.

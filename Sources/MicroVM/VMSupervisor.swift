@@ -16,13 +16,14 @@ public final class VMSupervisor {
     var reportFD: Int32
     var qemuPID: pid_t = 0
     var qemuStatus: Int32?
-    var control: LineChannel!
+    var control: MessageChannel!
     var stdio: StdioRelay?
     var listener: Int32 = -1
-    var clients: [Int32: LineChannel] = [:]
-    /// Who waits for each answer the agent owes, in order (nil: ourselves).
-    var awaiting: [(client: Int32?, op: AgentMessage.Op)] = []
-    var slotOwners: [Int: Int32] = [:]
+    var clients: [ClientID: MessageChannel] = [:]
+    var lastClient: ClientID = 0
+    /// Who waits for each answer the agent owes, by request id.
+    var router = ReplyRouter()
+    var slotOwners: [Int: ClientID] = [:]
     var exitCode: Int32?
     var signals: Int32 = -1
 
@@ -38,16 +39,16 @@ public final class VMSupervisor {
         } catch {
             // QEMU is gone before `create` hears of the failure.
             if qemuPID > 0 { kill(qemuPID, SIGKILL); _ = Spawner.wait(qemuPID) }
-            report("error \(error)")
+            report(.failed(reason: "\(error)"))
             exit(1)
         }
         serve()
-        exit(exitCode ?? (qemuStatus.map { 128 + ($0 & 0x7f) } ?? 1))
+        exit(SupervisorExitStatus.code(container: exitCode, qemuWaitStatus: qemuStatus))
     }
 
-    private func report(_ line: String) {
+    private func report(_ outcome: StartReport) {
         guard reportFD >= 0 else { return }
-        StartReport.send(line, on: reportFD)
+        outcome.send(on: reportFD)
         reportFD = -1
     }
 
@@ -67,21 +68,25 @@ public final class VMSupervisor {
         try FileIO.write(directory + "/qemu.pid", "\(qemuPID)", flags: O_WRONLY | O_CREAT | O_TRUNC)
 
         let deadline = SystemClock.now() + Double(plan.bootTimeoutSeconds)
-        control = LineChannel(fd: try connect(GuestPorts.control, until: deadline))
+        control = MessageChannel(fd: try connect(GuestPorts.control, until: deadline))
         stdio = try StdioRelay.forSlot(0, consoleSocket: plan.consoleSocket) { try connect($0, until: deadline) }
 
-        let ready = try awaitAgent(until: deadline, what: "the guest agent did not start")
-        guard ready.event == .ready else { throw VMError.guest("the guest agent sent \(ready.encoded()) before it was ready") }
-        var create = AgentMessage(op: .create)
-        create.spec = plan.spec
-        create.shares = plan.shares
-        create.network = plan.network
-        control.send(create.encoded())
-        let answer = try awaitAgent(until: deadline, what: "the guest agent did not create the container")
-        guard answer.ok == true else { throw VMError.guest("in the guest: " + (answer.error ?? "create failed")) }
+        let first = try awaitAgent(until: deadline, what: "the guest agent did not start")
+        guard case let .event(.ready(kernel, _)) = first else {
+            throw VMError.guest("the guest agent sent \(first) before it was ready")
+        }
+        // Before any client: the router numbers from 1.
+        let createID: UInt64 = 0
+        control.send(AgentRequest(id: createID, command: .create(GuestCreate(spec: plan.spec, shares: plan.shares, network: plan.network))))
+        while true {
+            let message = try awaitAgent(until: deadline, what: "the guest agent did not create the container")
+            guard case let .reply(reply) = message, reply.id == createID else { continue }
+            if let reason = reply.answer.failure { throw VMError.guest("in the guest: " + reason) }
+            break
+        }
         listener = try UnixSocket.listen(SupervisorFiles.socket(in: directory))
         setStatus("created")
-        report("ok \(ready.kernel ?? "")")
+        report(.started(detail: kernel))
     }
 
     /// QEMU makes its sockets at start-up; connect once they exist.
@@ -96,7 +101,7 @@ public final class VMSupervisor {
     }
 
     /// The next message from the agent, bounded by the boot deadline.
-    private func awaitAgent(until deadline: Double, what: String) throws -> AgentMessage {
+    private func awaitAgent(until deadline: Double, what: String) throws -> AgentReport {
         while true {
             try checkQemu()
             let remaining = Int32(max(0, (deadline - SystemClock.now()) * 1000))
@@ -105,9 +110,14 @@ public final class VMSupervisor {
             }
             // Keep relaying output meanwhile: a failing guest may say why.
             stdio?.drain()
-            if let line = control.receive(timeoutMilliseconds: min(remaining, 50)) {
-                if let message = AgentMessage.decode(line) { return message }
-            } else if control.closed {
+            let message: AgentReport?
+            do {
+                message = try control.receive(AgentReport.self, timeoutMilliseconds: min(remaining, 50))
+            } catch {
+                continue // not a message of this protocol: skipped
+            }
+            if let message { return message }
+            if control.closed {
                 // QEMU closes the port as it exits: report its exit instead.
                 for _ in 0..<200 { try checkQemu(); usleep(5000) }
                 throw VMError.guest("the control port closed\(consoleTail())")
@@ -141,20 +151,24 @@ public final class VMSupervisor {
             var fds = [pollfd(fd: signals, events: Int16(POLLIN), revents: 0),
                        pollfd(fd: control.closed ? -1 : control.fd, events: Int16(POLLIN), revents: 0),
                        pollfd(fd: listener, events: Int16(POLLIN), revents: 0)] + relayFDs
-            let clientFDs = Array(clients.keys)
-            for fd in clientFDs { fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
+            let connected = Array(clients.keys)
+            for client in connected { fds.append(pollfd(fd: clients[client]?.fd ?? -1, events: Int16(POLLIN), revents: 0)) }
             // A terminal's size is polled: its changes raise no event here.
             if poll(&fds, nfds_t(fds.count), stdio?.isTerminal == true ? 250 : -1) < 0 { continue }
-            if let resize = stdio?.resizeMessage(slot: 0), exitCode == nil { sendToAgent(resize, from: nil) }
+            if let resize = stdio?.resizeCommand(slot: 0), exitCode == nil { sendToAgent(resize, from: nil, requestID: 0) }
             if fds[0].revents != 0 { handleSignals() }
             if fds[1].revents != 0 { control.fill(); handleAgent() }
             if fds[2].revents != 0 { acceptClient() }
             stdio?.handle(fds[3..<(3 + relayFDs.count)])
-            for (index, fd) in clientFDs.enumerated() where fds[3 + relayFDs.count + index].revents != 0 {
-                handleClient(fd)
+            for (index, client) in connected.enumerated() where fds[3 + relayFDs.count + index].revents != 0 {
+                handleClient(client)
             }
         }
-        // QEMU is gone: whatever the guest wrote is in the sockets.
+        // QEMU is gone: what the guest wrote is in the sockets, the
+        // container's exit status perhaps among it.
+        var poller = pollfd(fd: control.fd, events: Int16(POLLIN), revents: 0)
+        while !control.closed && poll(&poller, 1, 0) > 0 { control.fill() }
+        handleAgent()
         while stdio?.drain() == true {}
     }
 
@@ -165,83 +179,92 @@ public final class VMSupervisor {
                 if qemuPID > 0, waitpid(qemuPID, &status, WNOHANG) == qemuPID { qemuStatus = status }
             } else {
                 // Signals sent to the container's host pid go to its process.
-                var message = AgentMessage(op: .kill)
-                message.signal = number
-                sendToAgent(message, from: nil)
+                sendToAgent(.kill(signal: number, all: false), from: nil, requestID: 0)
             }
         }
     }
 
     private func handleAgent() {
-        while let line = control.next() {
-            guard let message = AgentMessage.decode(line) else { continue }
-            switch message.event {
-            case .exit?:
-                exitCode = message.status
-                try? FileIO.writeAtomically(SupervisorFiles.exitCode(in: directory), Data("\(message.status ?? 0)".utf8))
+        for message in control.drain(AgentReport.self) {
+            switch message {
+            case let .event(.exit(status)):
+                exitCode = status
+                try? FileIO.writeAtomically(SupervisorFiles.exitCode(in: directory), Data("\(status)".utf8))
                 setStatus("stopped")
-            case .execExit?:
-                if let slot = message.slot, let owner = slotOwners[slot] { clients[owner]?.send(line) }
-            case .ready?:
+            case let .event(.execExit(slot, status)):
+                if let owner = slotOwners[slot] { clients[owner]?.send(SupervisorReport.event(.execExit(slot: slot, status: status))) }
+            case .event(.ready):
                 break
-            case nil:
-                guard !awaiting.isEmpty else { continue }
-                let (client, op) = awaiting.removeFirst()
-                if message.ok == true {
-                    switch op {
-                    case .start, .resume: setStatus("running")
-                    case .pause: setStatus("paused")
-                    default: break
-                    }
+            case let .reply(reply):
+                guard let pending = router.route(reply) else { continue }
+                if reply.answer.failure == nil { settle(pending.command) }
+                if let client = pending.client {
+                    clients[client]?.send(SupervisorReport.reply(Reply(id: pending.requestID, answer: reply.answer)))
                 }
-                if let client { clients[client]?.send(line) }
             }
+        }
+    }
+
+    /// The status a command the agent carried out leaves the container in.
+    private func settle(_ command: ContainerCommand) {
+        switch command {
+        case .start, .resume: setStatus("running")
+        case .pause: setStatus("paused")
+        default: break
         }
     }
 
     private func acceptClient() {
         let fd = accept(listener, nil, nil)
-        if fd >= 0 {
-            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-            clients[fd] = LineChannel(fd: fd)
-        }
+        guard fd >= 0 else { return }
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        lastClient += 1
+        clients[lastClient] = MessageChannel(fd: fd)
     }
 
-    private func handleClient(_ fd: Int32) {
-        guard let channel = clients[fd] else { return }
+    private func handleClient(_ client: ClientID) {
+        guard let channel = clients[client] else { return }
         channel.fill()
-        while let line = channel.next() {
-            guard let message = AgentMessage.decode(line), let op = message.op else {
-                channel.send(AgentMessage.answer(ok: false, error: "vm supervisor: not a request: \(line)").encoded())
-                continue
-            }
-            if op == .reserveSlot {
-                var answer = AgentMessage.answer(ok: false, error: "vm: all \(GuestPorts.execSlots) exec slots are in use")
-                if let slot = (1...GuestPorts.execSlots).first(where: { slotOwners[$0] == nil }) {
-                    slotOwners[slot] = fd
-                    answer = AgentMessage.answer(ok: true)
-                    answer.slot = slot
-                }
-                channel.send(answer.encoded())
-                continue
-            }
-            if exitCode != nil {
-                channel.send(AgentMessage.answer(ok: false, error: "the container has exited").encoded())
-                continue
-            }
-            sendToAgent(message, from: fd)
+        let requests = channel.drain(SupervisorRequest.self) { error in
+            // Its id is unreadable too: id 0 says "your last request".
+            channel.send(SupervisorReport.reply(Reply(id: 0, answer: .failed(reason: "vm supervisor: \(error)"))))
         }
-        if channel.closed {
-            close(fd)
-            clients[fd] = nil
-            for (slot, owner) in slotOwners where owner == fd { slotOwners[slot] = nil }
+        for request in requests {
+            if let answer = answer(request, from: client) {
+                channel.send(SupervisorReport.reply(Reply(id: request.id, answer: answer)))
+            }
+        }
+        if channel.closed { disconnect(client) }
+    }
+
+    /// The answer to a request served here; nil for one passed to the agent.
+    private func answer(_ request: SupervisorRequest, from client: ClientID) -> Answer? {
+        switch request.command {
+        case .reserveSlot:
+            guard let slot = (1...GuestPorts.execSlots).first(where: { slotOwners[$0] == nil }) else {
+                return .failed(reason: "vm: all \(GuestPorts.execSlots) exec slots are in use")
+            }
+            slotOwners[slot] = client
+            return .slot(slot)
+        case let .container(command):
+            if exitCode != nil { return .failed(reason: "the container has exited") }
+            if let slot = command.slot, slotOwners[slot] != client {
+                return .failed(reason: "vm supervisor: exec slot \(slot) is not reserved by this connection")
+            }
+            sendToAgent(command, from: client, requestID: request.id)
+            return nil
         }
     }
 
-    private func sendToAgent(_ message: AgentMessage, from client: Int32?) {
-        guard let op = message.op else { return }
-        awaiting.append((client, op))
-        control.send(message.encoded())
+    private func disconnect(_ client: ClientID) {
+        clients.removeValue(forKey: client)?.close()
+        for (slot, owner) in slotOwners where owner == client { slotOwners[slot] = nil }
+        router.disconnect(client)
+    }
+
+    private func sendToAgent(_ command: ContainerCommand, from client: ClientID?, requestID: UInt64) {
+        let id = router.register(command, from: client, requestID: requestID)
+        control.send(AgentRequest(id: id, command: .container(command)))
     }
 
     private func setStatus(_ status: String) {

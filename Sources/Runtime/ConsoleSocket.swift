@@ -13,7 +13,7 @@ enum ConsoleSocket {
         } catch {
             throw RuntimeError.invalidArgument("--console-socket: cannot connect to \(path): \(error.errno)")
         }
-        // The init inherits it across exec (_VESSEL_CONSOLE).
+        // The init inherits it across exec (its number is in the hand-off).
         _ = fcntl(fd, F_SETFD, 0)
         return fd
     }

@@ -148,8 +148,9 @@ public struct ContainerCreator {
                            record: inout ContainerRecord, cleanup: inout Cleanup) throws -> pid_t {
         let spec = bundle.spec
         let namespaces = spec.linux?.namespaces ?? []
-        let (channel, childEnd) = try InitChannel.pair()
+        let (channel, childEnd) = try InitSocket.pair()
         defer { channel.close() }
+        var childEndOpen = true
         let fifoFD = open(fifoPath, 0o10000000 /* O_PATH */)
         guard fifoFD >= 0 else { throw SystemError("open \(fifoPath)") }
         var consoleFD: Int32 = -1
@@ -158,13 +159,13 @@ public struct ContainerCreator {
         }
         var namespaceFDs = try NamespaceFDs(namespaces)
         defer {
-            Glibc.close(childEnd)
+            if childEndOpen { Glibc.close(childEnd) }
             Glibc.close(fifoFD)
             if consoleFD >= 0 { Glibc.close(consoleFD) }
             namespaceFDs.close()
         }
 
-        var context = InitContext(socketFD: childEnd, fifoFD: fifoFD, bundle: bundle.path, rootfs: bundle.rootfs)
+        var context = InitContext(spec: spec, fifoFD: fifoFD, rootfs: bundle.rootfs)
         context.consoleFD = consoleFD
         context.cgroupDirectory = cgroup.directory
         context.noPivot = options.noPivot
@@ -176,7 +177,7 @@ public struct ContainerCreator {
             .contains { !($0 ?? []).isEmpty }
 
         let executable = try FileIO.realPath("/proc/self/exe")
-        var request = SpawnRequest(path: executable, arguments: ["vessel", "init"], environment: context.environment)
+        var request = SpawnRequest(path: executable, arguments: ["vessel", "init"], environment: [InitSocket.environment(childEnd)])
         let newUser = namespaces.contains { $0.type == .user && $0.path == nil }
         // The cgroup namespace is unshared by the init, once it is in its
         // cgroup; a time namespace with offsets too, once they are written.
@@ -191,43 +192,37 @@ public struct ContainerCreator {
         request.protectExecutable = namespaces.contains { $0.type == .mount && $0.path == nil }
 
         let (pid, inCgroup) = try Spawner.spawn(request, into: cgroup)
+        // Only the child holds its end now: EOF means it is gone.
+        Glibc.close(childEnd)
+        childEndOpen = false
         cleanup.pid = pid
         record.pid = pid
         record.pidStartTime = ProcessStat(pid: pid)?.startTime ?? 0
-        try store.save(record)
-        if newUser { try writeIDMappings(pid: pid, linux: spec.linux ?? LinuxConfig()) }
-        try moveNetDevices(spec.linux?.netDevices ?? [:], into: pid)
-        if !inCgroup { try cgroup.addProcess(pid) }
-        channel.send(.proceed("go"))
+        let peer = InitPeer(channel: channel, subject: "container init")
+        try peer.beforeHandoff {
+            try store.save(record)
+            if newUser { try writeIDMappings(pid: pid, linux: spec.linux ?? LinuxConfig()) }
+            try moveNetDevices(spec.linux?.netDevices ?? [:], into: pid)
+            if !inCgroup { try cgroup.addProcess(pid) }
+        }
+        peer.handOff(.create(context))
 
         while true {
-            switch channel.receive() {
+            switch try peer.next() {
             case .mounted?:
                 let state = try record.stateJSON(status: .creating)
                 try HookRunner.run(hooks?.prestart ?? [], kind: "prestart", state: state)
                 try HookRunner.run(hooks?.createRuntime ?? [], kind: "createRuntime", state: state)
-                channel.send(.proceed(state))
+                channel.send(InitCommand.proceed(state: state))
             case .ready?:
                 return pid
-            case let .failed(text)?:
-                throw RuntimeError.initFailed(text)
-            case .proceed?:
+            case .failed?, .spawnFailed?:
                 throw RuntimeError.initFailed("container init sent an unexpected message")
             case nil:
                 let status = Spawner.wait(pid)
                 cleanup.pid = nil
-                throw RuntimeError.initFailed(Self.describeEarlyExit(status))
+                throw RuntimeError.initFailed("container init exited during set-up with status \(Spawner.exitCode(fromWaitStatus: status))")
             }
-        }
-    }
-
-    static func describeEarlyExit(_ status: Int32) -> String {
-        let code = Spawner.exitCode(fromWaitStatus: status)
-        switch code {
-        case 124: return "container init could not become root in its user namespace"
-        case 125: return "container init could not protect the vessel binary (read-only bind mount failed)"
-        case 126: return "container init could not join a namespace given in linux.namespaces[].path"
-        default: return "container init exited during set-up with status \(code)"
         }
     }
 

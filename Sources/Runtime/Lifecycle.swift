@@ -76,7 +76,7 @@ public struct Lifecycle {
         let status = store.status(of: record)
         guard status == .created else { throw RuntimeError.wrongState(id: id.value, operation: "start", status: status.rawValue) }
         if record.vm != nil {
-            _ = try SupervisorClient.send(AgentMessage(op: .start), to: store.directory(id), id: id.value)
+            _ = try SupervisorClient.send(.start, to: store.directory(id), id: id.value)
             try runLoggingFailures(record.hooks?.poststart, kind: "poststart", record: record, status: .running)
             return
         }
@@ -116,10 +116,7 @@ public struct Lifecycle {
             guard status == .created || status == .running || status == .paused else {
                 throw RuntimeError.notRunning(id: id.value, status: status.rawValue)
             }
-            var message = AgentMessage(op: .kill)
-            message.signal = signal
-            message.all = all
-            _ = try SupervisorClient.send(message, to: store.directory(id), id: id.value)
+            _ = try SupervisorClient.send(.kill(signal: signal, all: all), to: store.directory(id), id: id.value)
             return
         }
         if all, let cgroup = record.cgroup, cgroup.exists {
@@ -215,7 +212,7 @@ extension Lifecycle {
         let status = store.status(of: record)
         let expected: ContainerStatus = paused ? .running : .paused
         if record.vm != nil, status == expected {
-            _ = try SupervisorClient.send(AgentMessage(op: paused ? .pause : .resume), to: store.directory(id), id: id.value)
+            _ = try SupervisorClient.send(paused ? .pause : .resume, to: store.directory(id), id: id.value)
             return
         }
         guard status == expected, let cgroup = record.cgroup else {
@@ -229,7 +226,7 @@ extension Lifecycle {
         if record.vm != nil {
             // The guest's pids: the container's processes live in the VM.
             guard store.status(of: record) != .stopped else { return [] }
-            return try SupervisorClient.send(AgentMessage(op: .ps), to: store.directory(id), id: id.value).pids ?? []
+            return try SupervisorClient.send(.ps, to: store.directory(id), id: id.value).pids ?? []
         }
         return record.cgroup?.processes() ?? []
     }

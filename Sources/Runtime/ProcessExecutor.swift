@@ -51,17 +51,17 @@ public struct ProcessExecutor {
             throw RuntimeError.invalidArgument("exec: a terminal for a detached process needs --console-socket")
         }
         if record.vm != nil { return try execInVM(id, process: process, options: options) }
-        let plan = ExecPlan(process: process, seccomp: spec.linux?.seccomp, preserveFDs: options.preserveFDs)
-        let planJSON = String(decoding: try JSONEncoder().encode(plan), as: UTF8.self)
+        var plan = ExecPlan(process: process, seccomp: spec.linux?.seccomp, preserveFDs: options.preserveFDs)
 
-        let (channel, childEnd) = try InitChannel.pair()
+        let (channel, childEnd) = try InitSocket.pair()
         defer { channel.close() }
+        var childEndOpen = true
         var consoleFD: Int32 = -1
         if process.terminal == true, let path = options.consoleSocket { consoleFD = try ConsoleSocket.connect(path) }
         var joined: [Int32] = []
         var pidNamespace: Int32 = -1
         defer {
-            close(childEnd)
+            if childEndOpen { close(childEnd) }
             if consoleFD >= 0 { close(consoleFD) }
             joined.forEach { close($0) }
             if pidNamespace >= 0 { close(pidNamespace) }
@@ -81,10 +81,10 @@ public struct ProcessExecutor {
             if name == "pid" { pidNamespace = fd } else { joined.append(fd) }
             if name == "user" { joinsUser = true }
         }
+        plan.consoleFD = consoleFD
+        plan.mountNamespaceFD = mountNamespace
         let executable = try FileIO.realPath("/proc/self/exe")
-        var request = SpawnRequest(path: executable, arguments: ["vessel", "init"], environment: [
-            "\(ExecPlan.environmentName)=\(planJSON)", "_VESSEL_SOCKET=\(childEnd)", "_VESSEL_CONSOLE=\(consoleFD)", "_VESSEL_MNTNS=\(mountNamespace)",
-        ])
+        var request = SpawnRequest(path: executable, arguments: ["vessel", "init"], environment: [InitSocket.environment(childEnd)])
         request.joinNamespaces = joined.map { (fd: $0, type: 0) }
         request.joinPIDNamespaceFD = pidNamespace
         request.syncFD = childEnd
@@ -92,23 +92,23 @@ public struct ProcessExecutor {
         request.protectThenJoin = true
         let cgroup = record.cgroup.flatMap { $0.exists ? $0 : nil }
         let (pid, inCgroup) = try Spawner.spawn(request, into: cgroup)
+        // Only the child holds its end now: EOF means it exec'd (or died).
+        close(childEnd)
+        childEndOpen = false
+        let peer = InitPeer(channel: channel, subject: "exec'd process")
         do {
-            if let cgroup, !inCgroup { try cgroup.addProcess(pid) }
-            channel.send(.proceed("go"))
-            close(childEnd)
-            switch channel.receive() {
-            case nil:
-                break // the socket closed on execve: the process runs
-            case let .failed(text)?:
-                throw RuntimeError.initFailed(text)
-            default:
+            try peer.beforeHandoff {
+                if let cgroup, !inCgroup { try cgroup.addProcess(pid) }
+            }
+            peer.handOff(.exec(plan))
+            if try peer.next() != nil {
                 throw RuntimeError.initFailed("exec: unexpected message from the new process")
             }
         } catch {
+            // Killed here, so its exit status says nothing: the error does.
             kill(pid, SIGKILL)
-            let status = Spawner.wait(pid)
-            if case RuntimeError.initFailed = error { throw error }
-            throw RuntimeError.initFailed("\(error) (\(ContainerCreator.describeEarlyExit(status)))")
+            _ = Spawner.wait(pid)
+            throw error
         }
         if let pidFile = options.pidFile { try FileIO.writeAtomically(pidFile, Data("\(pid)".utf8)) }
         return pid
@@ -124,18 +124,18 @@ public struct ProcessExecutor {
         let executable = try FileIO.realPath("/proc/self/exe")
         let request = SpawnRequest(path: executable, arguments: ["vessel", "vm-exec", directory, id.value, processFile] + (options.consoleSocket.map { [$0] } ?? []),
                                    environment: [])
-        let pid: pid_t, outcome: String
+        let pid: pid_t, report: StartReport?
         do {
-            (pid, outcome) = try StartReport.spawn(request, timeoutSeconds: 60)
+            (pid, report) = try StartReport.spawn(request, timeoutSeconds: 60)
         } catch {
             unlink(processFile)
             throw error
         }
-        guard outcome == "ok" else {
+        guard case .started? = report else {
             kill(pid, SIGKILL)
             _ = Spawner.wait(pid)
             unlink(processFile)
-            throw RuntimeError.initFailed(StartReport.failure(outcome, otherwise: "vm: exec relay ended without a report"))
+            throw RuntimeError.initFailed(StartReport.failure(report, otherwise: "vm: exec relay ended without a report"))
         }
         if let pidFile = options.pidFile { try FileIO.writeAtomically(pidFile, Data("\(pid)".utf8)) }
         return pid

@@ -2,41 +2,72 @@ import Glibc
 import Linux
 import MicroVM
 
-// A VM-mode command's line to the container's supervisor: one request, one
-// answer, over <state dir>/supervisor.sock.
-struct SupervisorClient {
-    let channel: LineChannel
+// A VM-mode command's connection to the container's supervisor over
+// <state dir>/supervisor.sock: numbered requests, each answered by the
+// reply with its number; events for this client wait in a queue.
+final class SupervisorClient {
+    let channel: MessageChannel
     let id: String
+    private var nextRequestID: UInt64 = 1
+    private var events: [SupervisorEvent] = []
 
     init(directory: String, id: String) throws {
         let path = SupervisorFiles.socket(in: directory)
         do {
-            channel = LineChannel(fd: try UnixSocket.connect(path))
+            channel = MessageChannel(fd: try UnixSocket.connect(path))
         } catch {
             throw RuntimeError.initFailed("vm: the supervisor of container \(id) does not answer on \(path): \(error.errno)")
         }
         self.id = id
     }
 
-    func close() { Glibc.close(channel.fd) }
+    func close() { channel.close() }
+
+    /// Sends a request without waiting; its reply is skipped when it comes.
+    @discardableResult
+    func post(_ command: SupervisorCommand) -> UInt64 {
+        let requestID = nextRequestID
+        nextRequestID += 1
+        channel.send(SupervisorRequest(id: requestID, command: command))
+        return requestID
+    }
 
     /// Sends a request and waits (bounded) for its answer; a refusal throws.
-    func request(_ message: AgentMessage, timeoutSeconds: Int32 = 30) throws -> AgentMessage {
-        channel.send(message.encoded())
-        guard let line = channel.receive(timeoutMilliseconds: timeoutSeconds * 1000) else {
-            if channel.closed { throw RuntimeError.initFailed("vm: container \(id): the VM stopped before it answered") }
-            throw RuntimeError.initFailed("vm: container \(id): no answer from the guest within \(timeoutSeconds) s")
+    func request(_ command: SupervisorCommand, timeoutSeconds: Int32 = 30) throws -> Answer {
+        let requestID = post(command)
+        let deadline = SystemClock.now() + Double(timeoutSeconds)
+        while true {
+            let remaining = Int32(max(0, (deadline - SystemClock.now()) * 1000))
+            guard remaining > 0, let message = try channel.receive(SupervisorReport.self, timeoutMilliseconds: remaining) else {
+                if channel.closed { throw RuntimeError.initFailed("vm: container \(id): the VM stopped before it answered") }
+                throw RuntimeError.initFailed("vm: container \(id): no answer from the guest within \(timeoutSeconds) s")
+            }
+            switch message {
+            case let .event(event):
+                events.append(event)
+            case let .reply(reply) where reply.id == requestID || reply.id == 0:
+                // Id 0: the supervisor could not read a request of ours.
+                if let reason = reply.answer.failure { throw RuntimeError.initFailed(reason) }
+                return reply.answer
+            case .reply:
+                continue // a posted request's answer
+            }
         }
-        guard let answer = AgentMessage.decode(line), answer.ok == true else {
-            throw RuntimeError.initFailed(AgentMessage.decode(line)?.error ?? "vm: container \(id): unreadable answer \(line)")
-        }
-        return answer
+    }
+
+    /// The events that arrived, read after a poll said the socket is readable.
+    func receivedEvents() -> [SupervisorEvent] {
+        channel.fill()
+        for case let .event(event) in channel.drain(SupervisorReport.self) { events.append(event) }
+        let arrived = events
+        events = []
+        return arrived
     }
 
     /// One request on a connection of its own.
-    static func send(_ message: AgentMessage, to directory: String, id: String) throws -> AgentMessage {
+    static func send(_ command: ContainerCommand, to directory: String, id: String) throws -> Answer {
         let client = try SupervisorClient(directory: directory, id: id)
         defer { client.close() }
-        return try client.request(message)
+        return try client.request(.container(command))
     }
 }

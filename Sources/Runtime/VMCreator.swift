@@ -71,21 +71,21 @@ public struct VMCreator {
             cgroupMountPoint: nil, cgroupPath: nil, hooks: spec.hooks, ociVersion: spec.ociVersion)
         try store.save(record)
 
-        // The supervisor reports "ok <guest kernel>" or "error <message>".
+        // The supervisor reports .started(detail: <guest kernel>) or why not.
         var request = SpawnRequest(path: binary, arguments: ["vessel", "vm-supervise", directory],
                                    environment: ["PATH=/usr/bin:/bin:/usr/sbin:/sbin"])
         request.newSession = true
-        let (pid, outcome) = try StartReport.spawn(request, timeoutSeconds: settings.bootTimeoutSeconds + 15)
+        let (pid, report) = try StartReport.spawn(request, timeoutSeconds: settings.bootTimeoutSeconds + 15)
         cleanup.pid = pid
         record.pid = pid
         record.pidStartTime = ProcessStat(pid: pid)?.startTime ?? 0
-        guard outcome.hasPrefix("ok") else {
-            throw VMError.guest(StartReport.failure(outcome, otherwise: "the VM supervisor ended without a report")
+        guard case let .started(guestKernel)? = report else {
+            throw VMError.guest(StartReport.failure(report, otherwise: "the VM supervisor ended without a report")
                 .replacingPrefix("vm: ", with: ""))
         }
         let qemuPID = (try? FileIO.read(directory + "/qemu.pid")).flatMap { Int32($0) } ?? 0
         record.vm = VMInfo(qemuPID: qemuPID, accelerator: decision.accelerator.rawValue,
-                           guestKernel: String(outcome.dropFirst(3)))
+                           guestKernel: guestKernel)
         try store.save(record)
         let state = try record.stateJSON(status: .created)
         try HookRunner.run(spec.hooks?.prestart ?? [], kind: "prestart", state: state)

@@ -37,20 +37,17 @@ public struct VMExecRelay {
             let process = try JSONDecoder().decode(Process.self, from: FileIO.readData(processFile))
             unlink(processFile)
             client = try SupervisorClient(directory: directory, id: id)
-            guard let reserved = try client.request(AgentMessage(op: .reserveSlot)).slot else {
+            guard let reserved = try client.request(.reserveSlot).slot else {
                 throw RuntimeError.initFailed("vm: no exec slot")
             }
             slot = reserved
             relay = try StdioRelay.forSlot(slot, consoleSocket: process.terminal == true ? consoleSocket : nil) {
                 try UnixSocket.connect(GuestPorts.socket($0, in: directory))
             }
-            var message = AgentMessage(op: .exec)
-            message.slot = slot
-            message.process = process
-            _ = try client.request(message)
-            report("ok")
+            _ = try client.request(.container(.exec(slot: slot, process: process)))
+            StartReport.started(detail: "").send(on: reportFD)
         } catch {
-            report("error \(error)")
+            StartReport.failed(reason: "\(error)").send(on: reportFD)
             exit(1)
         }
         while true {
@@ -58,31 +55,22 @@ public struct VMExecRelay {
             var fds = [pollfd(fd: client.channel.fd, events: Int16(POLLIN), revents: 0),
                        pollfd(fd: signals, events: Int16(POLLIN), revents: 0)] + relayFDs
             if poll(&fds, nfds_t(fds.count), relay.isTerminal ? 250 : -1) < 0 { continue }
-            if let resize = relay.resizeMessage(slot: slot) { client.channel.send(resize.encoded()) }
+            if let resize = relay.resizeCommand(slot: slot) { client.post(.container(resize)) }
             relay.handle(fds[2...])
             for number in SignalFD.drain(signals) {
-                var message = AgentMessage(op: .signalExec)
-                message.slot = slot
-                message.signal = number
-                client.channel.send(message.encoded())
+                client.post(.container(.signalExec(slot: slot, signal: number)))
             }
             guard fds[0].revents != 0 else { continue }
-            client.channel.fill()
-            while let line = client.channel.next() {
-                guard let event = AgentMessage.decode(line), event.event == .execExit else { continue }
+            for case let .execExit(exitedSlot, status) in client.receivedEvents() where exitedSlot == slot {
                 // The process has written all it will: its writes complete
                 // only once QEMU has taken them.
                 while relay.drain() {}
-                exit(event.status ?? 1)
+                exit(status)
             }
             if client.channel.closed {
                 while relay.drain() {}
                 exit(137) // the VM went away with the process
             }
         }
-    }
-
-    private func report(_ line: String) {
-        StartReport.send(line, on: reportFD)
     }
 }

@@ -4,17 +4,11 @@ import Linux
 import MicroVM
 import Runtime
 
-// `vessel init` is the container's init, re-executed by `create` inside the
-// new namespaces: it skips argument parsing and logging set-up entirely.
-if CommandLine.arguments.count == 2, CommandLine.arguments[1] == "init" {
-    if let json = getenv(ExecPlan.environmentName).map({ String(cString: $0) }),
-       let socket = getenv("_VESSEL_SOCKET").flatMap({ Int32(String(cString: $0)) }),
-       let exec = ExecInit(environment: json, socketFD: socket,
-                           consoleFD: getenv("_VESSEL_CONSOLE").flatMap { Int32(String(cString: $0)) } ?? -1,
-                           mountNamespaceFD: getenv("_VESSEL_MNTNS").flatMap { Int32(String(cString: $0)) } ?? -1) {
-        exec.run()
-    }
-    if let context = InitContext.fromEnvironment() { ContainerInit(context: context).run() }
+// `vessel init` is the container's init (or an exec'd process), re-executed
+// by `create` (or `exec`) inside the new namespaces: it skips argument
+// parsing and logging set-up, and reads its hand-off from the init socket.
+if CommandLine.arguments.count == 2, CommandLine.arguments[1] == "init", let channel = InitSocket.inherited() {
+    InitEntry.run(channel)
 }
 // state, start, kill and delete in their plain forms skip ArgumentParser.
 FastPath.runIfRecognised(CommandLine.arguments)

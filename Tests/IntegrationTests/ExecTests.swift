@@ -79,4 +79,29 @@ final class ExecTests: XCTestCase {
         let stopped = try harness.vessel(["exec", "e5", "true"])
         XCTAssertTrue(stopped.stderr.contains("stopped"), stopped.stderr)
     }
+
+    /// A process `exec` kills itself (here: its cgroup refuses it) is
+    /// reported with the reason, not with the status 137 of our SIGKILL.
+    func testAnExecThatCannotJoinTheCgroupSaysWhy() throws {
+        // A cgroup right under the root, where hugetlb is enabled for children.
+        let path = "/vessel-exec-test-" + UUID().uuidString.prefix(8)
+        let pid = try startSleeper("e6") { $0.setLinux("cgroupsPath", path) }
+        let cgroup = "/sys/fs/cgroup" + path
+        // No internal processes: once the container's cgroup enables a
+        // controller for children, it takes no new process.
+        let parked = cgroup + "/parked"
+        try FileManager.default.createDirectory(atPath: parked, withIntermediateDirectories: false)
+        try "\(pid)".write(toFile: parked + "/cgroup.procs", atomically: false, encoding: .utf8)
+        try "+hugetlb".write(toFile: cgroup + "/cgroup.subtree_control", atomically: false, encoding: .utf8)
+        defer {
+            try? "-hugetlb".write(toFile: cgroup + "/cgroup.subtree_control", atomically: false, encoding: .utf8)
+            try? "\(pid)".write(toFile: cgroup + "/cgroup.procs", atomically: false, encoding: .utf8)
+            rmdir(parked)
+        }
+        let outcome = try harness.vessel(["exec", "e6", "true"])
+        XCTAssertEqual(outcome.code, 1)
+        XCTAssertEqual(outcome.stderr.split(separator: "\n").count, 1, outcome.stderr)
+        XCTAssertTrue(outcome.stderr.contains("cgroup.procs") && outcome.stderr.contains("Device or resource busy"), outcome.stderr)
+        XCTAssertFalse(outcome.stderr.contains("137"), outcome.stderr)
+    }
 }

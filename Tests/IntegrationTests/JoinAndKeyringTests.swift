@@ -47,6 +47,22 @@ final class JoinAndKeyringTests: XCTestCase {
         harness.assertNoTrace("nons")
     }
 
+    /// A step the clone3 child cannot take is reported by name with its
+    /// errno: from a new user namespace, the host's network namespace
+    /// (owned by the initial user namespace) cannot be joined.
+    func testAFailedSetnsInTheChildIsNamedWithItsErrno() throws {
+        let bundle = try harness.shellBundle("true") { config in
+            config.setLinux("namespaces", [["type": "user"], ["type": "mount"], ["type": "pid"], ["type": "uts"],
+                                           ["type": "network", "path": "/proc/self/ns/net"]])
+            config.setLinux("uidMappings", [["containerID": 0, "hostID": 100_000, "size": 65536]])
+            config.setLinux("gidMappings", [["containerID": 0, "hostID": 100_000, "size": 65536]])
+        }
+        let outcome = try harness.vessel(["create", "--bundle", bundle, "setnsfail"])
+        XCTAssertEqual(outcome.code, 1)
+        XCTAssertEqual(outcome.stderr, "vessel: container init could not join a namespace (setns): Operation not permitted\n")
+        harness.assertNoTrace("setnsfail")
+    }
+
     /// The container gets a session keyring of its own (named _ses.<id>),
     /// and keeps the caller's with --no-new-keyring.
     func testNewSessionKeyring() throws {

@@ -1,4 +1,6 @@
 import Foundation
+import Linux
+import MicroVM
 import XCTest
 
 // --vm on this host: QEMU's microvm under TCG (the host's KVM is PVM, which
@@ -244,6 +246,53 @@ final class VMTests: XCTestCase {
         XCTAssertEqual(try harness.waitForStatus("vm-crash", "stopped"), "stopped")
         XCTAssertEqual(try harness.vessel(["delete", "vm-crash"]).code, 0)
         harness.assertNoTrace("vm-crash")
+    }
+
+    /// Requests carry ids and replies echo them: two clients that both
+    /// number a request 1 each get their own answer, and a client that
+    /// leaves before its answer does not pass it on to the next one (whose
+    /// connection may get the same fd number in the supervisor).
+    func testConcurrentSupervisorClientsGetTheirOwnAnswers() throws {
+        let bundle = try harness.shellBundle("sleep 100")
+        XCTAssertEqual(try vm(["run", "-d", "--bundle", bundle, "vm-ids"]).code, 0)
+        let socket = SupervisorFiles.socket(in: harness.stateRoot + "/vm-ids")
+        let gone = MessageChannel(fd: try UnixSocket.connect(socket))
+        gone.send(SupervisorRequest(id: 1, command: .container(.pause)))
+        gone.close()
+        let pauser = MessageChannel(fd: try UnixSocket.connect(socket))
+        let lister = MessageChannel(fd: try UnixSocket.connect(socket))
+        defer { pauser.close(); lister.close() }
+        XCTAssertTrue(lister.send(SupervisorRequest(id: 1, command: .container(.ps))))
+        XCTAssertTrue(pauser.send(SupervisorRequest(id: 1, command: .container(.resume))))
+        let listed = try lister.receive(SupervisorReport.self, timeoutMilliseconds: 30_000)
+        guard case let .reply(reply)? = listed, reply.id == 1, let pids = reply.answer.pids else {
+            return XCTFail("ps got \(String(describing: listed))")
+        }
+        XCTAssertFalse(pids.isEmpty)
+        // The first client's pause went through; the resume is answered to the one who sent it.
+        XCTAssertEqual(try pauser.receive(SupervisorReport.self, timeoutMilliseconds: 30_000), .reply(Reply(id: 1, answer: .done)))
+        XCTAssertEqual(try harness.status("vm-ids"), "running")
+    }
+
+    /// QEMU that ends normally (it handles SIGTERM by exiting 0) without the
+    /// container's status: `run` fails with 1, not "128" and not success.
+    func testQemuEndingNormallyWithoutTheContainersStatusFails() throws {
+        let bundle = try harness.shellBundle("sleep 100")
+        let run = try Harness.start(Harness.vesselBinary, ["--root", harness.stateRoot, "--vm", "run", "--bundle", bundle, "vm-term"])
+        var qemu: pid_t?
+        for _ in 0..<600 where qemu == nil {
+            usleep(100_000)
+            if try harness.status("vm-term") == "running" {
+                qemu = ((try harness.state("vm-term")?["annotations"] as? [String: String])?["org.vessel.vm.vmm-pid"]).flatMap { pid_t($0) }
+            }
+        }
+        guard let qemu else {
+            kill(run.pid, SIGKILL)
+            return XCTFail("the VM did not start: \(run.outcome().stderr)")
+        }
+        kill(qemu, SIGTERM)
+        let outcome = run.outcome()
+        XCTAssertEqual(outcome.code, 1, outcome.stderr)
     }
 
     // MARK: faults: one line, nothing left behind

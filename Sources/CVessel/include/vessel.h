@@ -13,12 +13,16 @@
 // What vessel_spawn does, in order, in the child (only async-signal-safe
 // system calls run there; the parent may be a threaded Swift process):
 //   1. setns() into each join_fds[i] (user namespace first, as given),
-//   2. dup the stdio fds onto 0,1,2 and clear FD_CLOEXEC on keep_fds,
-//   3. if sync_fd >= 0, block until one byte arrives (EOF: _exit(127)),
+//   2. dup the stdio fds onto 0,1,2,
+//   3. if sync_fd >= 0, block until the parent's hand-off arrives on it
+//      (peeked, not read: the exec'd program reads it),
 //   4. if protect_exe, open the executable through a read-only bind made in
 //      a throwaway copy of the mount namespace, so a container cannot write
 //      to it through /proc/<pid>/exe (CVE-2019-5736),
 //   5. execve(path, argv, envp) (execveat of that fd when protected).
+// A step that fails is reported on sync_fd (when there is one) as a
+// VESSEL_STEP_* and errno record (vessel_step_record), then the child exits
+// with status 127.
 // clone_flags are namespace flags for clone3; join_pid_fd (or -1) is a pid
 // namespace joined by the calling thread before the clone, since a process
 // can only enter a pid namespace through its children.
@@ -45,6 +49,24 @@ struct vessel_spawn_args {
 
 // Returns the child's pid, or -errno.
 pid_t vessel_spawn(const struct vessel_spawn_args *args);
+
+// The steps of vessel_spawn's child, as its failure record names them
+// (Swift's SpawnStep has the same numbers).
+#define VESSEL_STEP_UNSHARE_MOUNT 1  // private mount namespace for the binary
+#define VESSEL_STEP_PROTECT_BINARY 2 // rslave "/", read-only self-bind
+#define VESSEL_STEP_OPEN_BINARY 3
+#define VESSEL_STEP_SETNS 4
+#define VESSEL_STEP_DUP2 5
+#define VESSEL_STEP_WAIT 6           // the hand-off never came
+#define VESSEL_STEP_SETRESGID 7
+#define VESSEL_STEP_SETRESUID 8
+#define VESSEL_STEP_EXEC 9
+#define VESSEL_STEP_RECORD_MAX 64
+// Writes the failure record into buffer (at least VESSEL_STEP_RECORD_MAX
+// bytes): one frame of vessel's message layer, a 4-byte big-endian length
+// and the JSON {"spawnFailed":{"step":S,"errno":E}}, built without malloc or
+// printf. Returns its length, or -1 when the buffer is too small.
+int vessel_step_record(char *buffer, int size, int step, int err);
 
 int vessel_pivot_root(const char *new_root, const char *put_old);
 int vessel_set_no_new_privs(void);

@@ -1,0 +1,38 @@
+// The messages on the parent<->init socket (see InitSocket), in the
+// framing of MessageChannel.
+
+/// Parent -> init. The first message is always the hand-off; `proceed`
+/// follows `mounted` once the runtime's hooks have run.
+public enum InitCommand: Codable {
+    case handoff(InitHandoff)
+    /// Carries the state JSON for the init's own hooks.
+    case proceed(state: String)
+}
+
+/// Everything the re-executed `vessel init` needs, in place of environment
+/// variables: the container's set-up, or the process to exec into it.
+public enum InitHandoff: Codable {
+    case create(InitContext)
+    case exec(ExecPlan)
+}
+
+/// Init -> parent (and, for its first steps, the clone3 child).
+public enum InitEvent: Codable, Equatable, Sendable {
+    /// Runtime hooks may run now.
+    case mounted
+    /// Set-up done, waiting for start.
+    case ready
+    /// One line saying what went wrong.
+    case failed(reason: String)
+    /// The C shim's child failed a step before it could exec the init.
+    case spawnFailed(step: SpawnStep, errno: Int32)
+
+    /// The one-line error this event reports; nil for progress.
+    public func failure(subject: String) -> String? {
+        switch self {
+        case .mounted, .ready: return nil
+        case let .failed(reason): return reason
+        case let .spawnFailed(step, errno): return step.describe(errno: errno, subject: subject)
+        }
+    }
+}

@@ -1,0 +1,36 @@
+import OCI
+
+// Supervisor <-> guest agent, on the control port (virtio-serial).
+
+/// Supervisor -> agent.
+public enum AgentCommand: Codable, Sendable, Equatable {
+    case create(GuestCreate)
+    case container(ContainerCommand)
+}
+
+/// The container as the guest runs it: the rewritten spec, the 9p shares
+/// to mount first, and whether to bring up eth0 on QEMU's user-mode NAT.
+public struct GuestCreate: Codable, Sendable, Equatable {
+    public var spec: Spec
+    public var shares: [QemuCommand.Share]
+    public var network: Bool
+
+    public init(spec: Spec, shares: [QemuCommand.Share], network: Bool) {
+        self.spec = spec
+        self.shares = shares
+        self.network = network
+    }
+}
+
+/// Agent -> supervisor, unasked.
+public enum AgentEvent: Codable, Sendable, Equatable {
+    /// The agent is up: the guest kernel's release, seconds since boot.
+    case ready(kernel: String, uptime: Double?)
+    /// The container's process exited with `status` (128+N after signal N).
+    case exit(status: Int32)
+    case execExit(slot: Int, status: Int32)
+}
+
+public typealias AgentRequest = Request<AgentCommand>
+/// Everything the agent sends: replies to AgentRequests and AgentEvents.
+public typealias AgentReport = ServerMessage<AgentEvent>
