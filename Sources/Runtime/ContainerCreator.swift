@@ -118,12 +118,20 @@ public struct ContainerCreator {
             consoleFD = try ConsoleSocket.connect(socketPath)
         }
         var namespaceFDs = try NamespaceFDs(namespaces)
-        defer {
+        // The init gets its own copies of these; ours close as soon as it is
+        // spawned, or the channel would never report its death (no EOF while
+        // we hold its end) and an init that dies before saying why would
+        // leave `create` waiting forever.
+        var childCopiesOpen = true
+        func closeChildCopies() {
+            guard childCopiesOpen else { return }
+            childCopiesOpen = false
             Glibc.close(childEnd)
             Glibc.close(fifoFD)
             if consoleFD >= 0 { Glibc.close(consoleFD) }
             namespaceFDs.close()
         }
+        defer { closeChildCopies() }
 
         var context = InitContext(socketFD: childEnd, fifoFD: fifoFD, bundle: bundle.path, rootfs: bundle.rootfs)
         context.consoleFD = consoleFD
@@ -149,6 +157,7 @@ public struct ContainerCreator {
         request.protectExecutable = namespaces.contains { $0.type == .mount && $0.path == nil }
 
         let (pid, inCgroup) = try Spawner.spawn(request, into: cgroup)
+        closeChildCopies()
         cleanup.pid = pid
         record.pid = pid
         record.pidStartTime = ProcessStat(pid: pid)?.startTime ?? 0
