@@ -14,7 +14,9 @@ struct NamespaceFDs {
         let sorted = namespaces.filter { $0.path != nil }.sorted { lhs, _ in lhs.type == .user }
         for namespace in sorted {
             guard let path = namespace.path else { continue }
-            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            // O_NONBLOCK: a FIFO given as the path would block the open
+            // forever; setns then refuses what is not a namespace.
+            let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
             guard fd >= 0 else {
                 let err = SystemError("open").errno
                 close()

@@ -48,10 +48,12 @@ final class JoinAndKeyringTests: XCTestCase {
     }
 
     /// A path that opens but is no namespace (a directory: setns fails in
-    /// the init before it can say why): one line and a prompt exit, not a
-    /// hang. Found by ConfigFuzzTests.
+    /// the init before it can say why) or that would block the open (a
+    /// FIFO): one line and a prompt exit, not a hang. Found by ConfigFuzzTests.
     func testJoiningSomethingThatIsNotANamespaceFailsCleanly() throws {
-        for (index, path) in [harness.scratch].enumerated() {
+        let fifo = harness.scratch + "/not-a-namespace"
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+        for (index, path) in [harness.scratch, fifo].enumerated() {
             let bundle = try harness.shellBundle("true") {
                 $0.setLinux("namespaces", [["type": "ipc", "path": path], ["type": "mount"]])
                 $0["hostname"] = nil
