@@ -496,10 +496,14 @@ struct Mutator {
         ])
     }
 
-    /// A NUL in a string, a lone surrogate, an invalid escape or invalid UTF-8.
+    /// A NUL or a line break (which an error quoting the value must not
+    /// pass on) in a string, a lone surrogate, an invalid escape or invalid UTF-8.
     mutating func brokenString(current: JSONValue?, kind: FieldKind) -> JSONValue {
         let text: String
         if case let .string(value)? = current { text = value } else { text = "fuzz-" + id }
+        if random.chance(25) {
+            return .string(text + random.pick(["\nsecond line", "\r\nsecond line", "\u{1B}[2J", "\u{2028}next"]))
+        }
         if random.chance(40) {
             // Where a host path or cgroup is made from it, a cut at the NUL
             // must leave the original: only append.
@@ -515,9 +519,10 @@ struct Mutator {
         return .raw(random.pick(raw))
     }
 
-    /// Values with `..`, relative and absolute forms for each kind of path
-    /// field; host-side ones never leave the scratch directory, container
-    /// ones try to (and leave an "escaped" canary in scratch if they do).
+    /// Values with `..`, relative and absolute forms and line breaks (which
+    /// errors quote) for each kind of path field; host-side ones never leave
+    /// the scratch directory, container ones try to (and leave an "escaped"
+    /// canary in scratch if they do).
     func escapingPaths(for kind: FieldKind) -> [String] {
         let scratch = scene.scratch
         let up = String(repeating: "../", count: 12)
@@ -525,24 +530,24 @@ struct Mutator {
         switch kind {
         case .cgroupsPath:
             return ["/vessel-fuzz/\(id)", "vessel-fuzz-\(id)", "/vessel/\(id)/../\(id)-up", "/vessel/./\(id)-dot",
-                    "/vessel//\(id)-double", "\(id)/../\(id)-rel", "/vessel-fuzz/\(id)/deeper/still"]
+                    "/vessel//\(id)-double", "\(id)/../\(id)-rel", "/vessel-fuzz/\(id)/deeper/still", "/vessel-fuzz/\(id)\nline"]
         case .rootPath:
             return [scene.rootfs, scene.rootfs + "/../rootfs", "rootfs", "../rootfs", "", ".", scratch + "/plain-file",
-                    scratch + "/fifo", scratch + "/missing", scratch + "/../\(scratchName)/rootfs/"]
+                    scratch + "/fifo", scratch + "/missing", scratch + "/../\(scratchName)/rootfs/", scratch + "/missing\nline"]
         case .hookPath:
             let hooks = scene.hooks
             return [hooks + "/ok.sh", hooks + "/fail.sh", hooks + "/slow.sh", hooks + "/plain.txt", hooks,
-                    hooks + "/missing", hooks + "/../hooks/ok.sh", "hooks/ok.sh", "", scratch + "/fifo"]
+                    hooks + "/missing", hooks + "/../hooks/ok.sh", "hooks/ok.sh", "", scratch + "/fifo", hooks + "/ok.sh\nline"]
         case .mountSource:
             return [scratch + "/mnt-src", scratch + "/mnt-src/../mnt-src", "relative-src-\(id)", scratch + "/missing",
-                    scratch + "/fifo", scratch + "/plain-file", ""]
+                    scratch + "/fifo", scratch + "/plain-file", "", scratch + "/missing\r\nline"]
         case .namespacePath:
             return [scratch + "/plain-file", scratch + "/missing", scratch + "/mnt-src", "relative/ns-\(id)",
-                    scratch + "/../\(scratchName)/plain-file", scratch + "/fifo", ""]
+                    scratch + "/../\(scratchName)/plain-file", scratch + "/fifo", "", scratch + "/missing\nline"]
         case .containerPath, .other:
             return ["/\(up)\(scratch.dropFirst())/escaped-dotdot", "/proc/\(up)\(scratch.dropFirst())/escaped-proc",
                     "/fuzz-link/x", "/fuzz-abs/x", "relative/dest", "", "/", "//", "/./././mnt", "/bin/sh",
-                    "/etc/passwd", "/proc/self/fd/7", "/dev/../dev/../..", "/nonexistent"]
+                    "/etc/passwd", "/proc/self/fd/7", "/dev/../dev/../..", "/nonexistent", "/dev/x\nline", "/dev/\u{1B}[2J"]
         }
     }
 }
