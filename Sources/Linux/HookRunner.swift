@@ -54,7 +54,8 @@ public enum HookRunner {
                 defer { close(pidfd) }
                 var poller = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
                 var ready: Int32
-                repeat { ready = poll(&poller, 1, Int32(timeoutSeconds * 1000)) } while ready < 0 && errno == EINTR
+                let milliseconds = pollTimeout(seconds: timeoutSeconds)
+                repeat { ready = poll(&poller, 1, milliseconds) } while ready < 0 && errno == EINTR
                 if ready == 0 {
                     kill(pid, SIGKILL)
                     _ = Spawner.wait(pid)
@@ -63,5 +64,13 @@ public enum HookRunner {
             }
         }
         return Spawner.wait(pid)
+    }
+
+    /// poll(2)'s timeout for a hook timeout in seconds: milliseconds, or -1
+    /// (no limit) past what an Int32 of milliseconds holds (about 24.8
+    /// days), where converting would trap (any Int decodes from config.json).
+    static func pollTimeout(seconds: Int) -> Int32 {
+        guard seconds > 0 else { return 0 }
+        return seconds > Int(Int32.max) / 1000 ? -1 : Int32(seconds * 1000)
     }
 }

@@ -150,7 +150,6 @@ public struct ContainerCreator {
         let namespaces = spec.linux?.namespaces ?? []
         let (channel, childEnd) = try InitSocket.pair()
         defer { channel.close() }
-        var childEndOpen = true
         let fifoFD = open(fifoPath, 0o10000000 /* O_PATH */)
         guard fifoFD >= 0 else { throw SystemError("open \(fifoPath)") }
         var consoleFD: Int32 = -1
@@ -158,12 +157,20 @@ public struct ContainerCreator {
             consoleFD = try ConsoleSocket.connect(socketPath)
         }
         var namespaceFDs = try NamespaceFDs(namespaces)
-        defer {
-            if childEndOpen { Glibc.close(childEnd) }
+        // The init gets its own copies of these; ours close as soon as it is
+        // spawned, or the channel would never report its death (no EOF while
+        // we hold its end) and an init that dies before saying why would
+        // leave `create` waiting forever.
+        var childCopiesOpen = true
+        func closeChildCopies() {
+            guard childCopiesOpen else { return }
+            childCopiesOpen = false
+            Glibc.close(childEnd)
             Glibc.close(fifoFD)
             if consoleFD >= 0 { Glibc.close(consoleFD) }
             namespaceFDs.close()
         }
+        defer { closeChildCopies() }
 
         var context = InitContext(spec: spec, fifoFD: fifoFD, rootfs: bundle.rootfs)
         context.consoleFD = consoleFD
@@ -192,9 +199,7 @@ public struct ContainerCreator {
         request.protectExecutable = namespaces.contains { $0.type == .mount && $0.path == nil }
 
         let (pid, inCgroup) = try Spawner.spawn(request, into: cgroup)
-        // Only the child holds its end now: EOF means it is gone.
-        Glibc.close(childEnd)
-        childEndOpen = false
+        closeChildCopies()
         cleanup.pid = pid
         record.pid = pid
         record.pidStartTime = ProcessStat(pid: pid)?.startTime ?? 0

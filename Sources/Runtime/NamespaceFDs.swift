@@ -29,7 +29,9 @@ struct NamespaceFDs {
     }
 
     static func open(_ path: String, as type: NamespaceType, field: String) throws -> Int32 {
-        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: a FIFO given as the path would block the open forever;
+        // NS_GET_NSTYPE then refuses what is not a namespace.
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else {
             throw SetupError("config.json: \(field): cannot open the \(type.rawValue) namespace \(path): \(SystemError("open").errno)")
         }

@@ -20,7 +20,7 @@ struct Reporter: LogHandler {
         // With --log (as engines call it), warnings go to the log only, as
         // runc's do: an engine may have given us the container's stderr.
         if event.level >= .error || (event.level == .warning && file == nil) || logLevel <= .debug {
-            fputs("vessel: \(event.level == .error ? "" : "\(event.level): ")\(text)\n", stderr)
+            fputs("vessel: \(event.level == .error ? "" : "\(event.level): ")\(Self.oneLine(text))\n", stderr)
         }
         guard let file else { return }
         let level = event.level == .warning ? "warning" : "\(event.level)"
@@ -33,6 +33,28 @@ struct Reporter: LogHandler {
             fputs("time=\(Self.quote(time)) level=\(level) msg=\(Self.quote(text))\n", file)
         }
         fflush(file)
+    }
+
+    /// The message on one line whatever it quotes: a config value may hold
+    /// line breaks, NUL (which would cut the line short) or terminal escapes,
+    /// and they are written as escapes instead. (--log quotes as JSON.)
+    static func oneLine(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: isControl) else { return text }
+        var line = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\n": line += "\\n"
+            case "\r": line += "\\r"
+            case _ where isControl(scalar): line += "\\u{\(String(scalar.value, radix: 16))}"
+            default: line.unicodeScalars.append(scalar)
+            }
+        }
+        return line
+    }
+
+    /// C0 controls but tab, DEL, and the Unicode line and paragraph breaks.
+    static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        (scalar.value < 0x20 && scalar != "\t") || [0x7F, 0x85, 0x2028, 0x2029].contains(scalar.value)
     }
 
     static func quote(_ text: String) -> String {

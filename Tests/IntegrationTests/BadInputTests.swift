@@ -48,6 +48,27 @@ final class BadInputTests: XCTestCase {
         try assertCreateFails(bundle, mentions: ["linux.namespaces[1]"])
     }
 
+    /// A value quoted in an error keeps its line breaks, NUL and escapes
+    /// escaped, wherever the message comes from. Found by ConfigFuzzTests.
+    func testQuotedValuesWithLineBreaksStayOnOneLine() throws {
+        let cases: [(String, (inout [String: Any]) -> Void)] = [
+            ("root.path", { $0["root"] = ["path": "/nonexistent\nsecond"] }),
+            ("rlimit", { $0.setProcess("rlimits", [["type": "RLIMIT_X\r\nY", "hard": 1, "soft": 1]]) }),
+            ("hook", { $0["hooks"] = ["prestart": [["path": "/nonexistent\u{1B}[2J\nhook"]]] }),
+            ("cgroup", { $0.setLinux("cgroupsPath", "/vessel/oneline\nx") }),
+            ("nul", { $0.setProcess("rlimits", [["type": "RLIMIT_X\u{0}Y", "hard": 1, "soft": 1]]) }),
+        ]
+        for (index, (name, modify)) in cases.enumerated() {
+            let bundle = try harness.shellBundle("true", modify)
+            let outcome = try harness.vessel(["create", "--bundle", bundle, "oneline\(index)"])
+            XCTAssertNotEqual(outcome.code, 0, name)
+            XCTAssertEqual(outcome.stderr.split(separator: "\n").count, 1, "\(name): \(outcome.stderr.debugDescription)")
+            XCTAssertTrue(outcome.stderr.hasSuffix("\n"), "\(name): \(outcome.stderr.debugDescription)")
+            XCTAssertFalse(outcome.stderr.contains("\u{1B}") || outcome.stderr.contains("\r"), name)
+            harness.assertNoTrace("oneline\(index)")
+        }
+    }
+
     func testBadContainerIDs() throws {
         let bundle = try harness.shellBundle("true")
         for id in ["../escape", "a/b", ".."] {

@@ -94,6 +94,32 @@ final class Harness {
             guard status == -1 else { return }
             var raw: Int32 = 0
             while waitpid(pid, &raw, 0) < 0 && errno == EINTR {}
+            record(raw)
+        }
+
+        /// Waits at most `seconds`; false (and the command still running)
+        /// when it did not exit in time.
+        func wait(timeoutSeconds seconds: Double) -> Bool {
+            guard status == -1 else { return true }
+            let deadline = Date().addingTimeInterval(seconds)
+            var raw: Int32 = 0
+            while Date() < deadline {
+                let reaped = waitpid(pid, &raw, WNOHANG)
+                if reaped == pid {
+                    record(raw)
+                    return true
+                }
+                if reaped < 0 && errno != EINTR { break }
+                usleep(2000)
+            }
+            return false
+        }
+
+        /// The signal that ended the command, if one did.
+        private(set) var signal: Int32?
+
+        private func record(_ raw: Int32) {
+            signal = raw & 0x7f == 0 ? nil : raw & 0x7f
             status = raw & 0x7f == 0 ? (raw >> 8) & 0xff : 128 + (raw & 0x7f)
         }
 
@@ -176,10 +202,38 @@ final class Harness {
 
     /// Nothing of the container is left on the host.
     func assertNoTrace(_ id: String, file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertFalse(FileManager.default.fileExists(atPath: stateRoot + "/" + id), "state directory left", file: file, line: line)
-        XCTAssertFalse(FileManager.default.fileExists(atPath: "/sys/fs/cgroup/vessel/" + id), "cgroup left", file: file, line: line)
+        for trace in traces(of: id) {
+            XCTFail(trace, file: file, line: line)
+        }
+    }
+
+    /// What the container left on the host: its state directory, its cgroup
+    /// (the default one and any of `cgroups`, paths under /sys/fs/cgroup) or
+    /// a mount naming it. Empty when nothing is left.
+    func traces(of id: String, cgroups: [String] = []) -> [String] {
+        var found: [String] = []
+        if FileManager.default.fileExists(atPath: stateRoot + "/" + id) { found.append("state directory left") }
+        for cgroup in ["/vessel/" + id] + cgroups where FileManager.default.fileExists(atPath: "/sys/fs/cgroup" + cgroup) {
+            found.append("cgroup left: \(cgroup)")
+        }
         let mounts = (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? ""
-        XCTAssertFalse(mounts.contains(id), "mount left", file: file, line: line)
+        if mounts.contains(id) { found.append("mount left") }
+        return found
+    }
+
+    /// Pids (with their command lines) whose command line or cgroup names
+    /// `needle`: host-wide, so only for ids no other process could use.
+    /// Zombies are dead already (reaping them is their parent's business).
+    static func processes(mentioning needle: String) -> [String] {
+        let pids = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).filter { Int32($0) != nil }
+        return pids.compactMap { pid in
+            let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+            guard let state = stat.split(separator: ")").last?.split(separator: " ").first, state != "Z" else { return nil }
+            guard let cmdline = try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline")) else { return nil }
+            let command = String(decoding: cmdline.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self)
+            let cgroup = (try? String(contentsOfFile: "/proc/\(pid)/cgroup", encoding: .utf8)) ?? ""
+            return command.contains(needle) || cgroup.contains(needle) ? "\(pid) \(command)" : nil
+        }
     }
 }
 

@@ -63,6 +63,32 @@ final class JoinAndKeyringTests: XCTestCase {
         harness.assertNoTrace("setnsfail")
     }
 
+    /// A path that opens but is no namespace (a directory: setns fails in
+    /// the init before it can say why) or that would block the open (a
+    /// FIFO): one line and a prompt exit, not a hang. Found by ConfigFuzzTests.
+    func testJoiningSomethingThatIsNotANamespaceFailsCleanly() throws {
+        let fifo = harness.scratch + "/not-a-namespace"
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+        for (index, path) in [harness.scratch, fifo].enumerated() {
+            let bundle = try harness.shellBundle("true") {
+                $0.setLinux("namespaces", [["type": "ipc", "path": path], ["type": "mount"]])
+                $0["hostname"] = nil
+            }
+            let id = "notns\(index)"
+            let running = try Harness.start(Harness.vesselBinary, ["--root", harness.stateRoot, "create", "--bundle", bundle, id])
+            guard running.wait(timeoutSeconds: 10) else {
+                kill(running.pid, SIGKILL)
+                _ = running.outcome()
+                XCTFail("create hung with linux.namespaces[0].path = \(path)")
+                continue
+            }
+            let outcome = running.outcome()
+            XCTAssertNotEqual(outcome.code, 0)
+            XCTAssertEqual(outcome.stderr.split(separator: "\n").count, 1, outcome.stderr)
+            harness.assertNoTrace(id)
+        }
+    }
+
     /// The container gets a session keyring of its own (named _ses.<id>),
     /// and keeps the caller's with --no-new-keyring.
     func testNewSessionKeyring() throws {
