@@ -99,7 +99,7 @@ final class ExecTests: XCTestCase {
             rmdir(parked)
         }
         let outcome = try harness.vessel(["exec", "e6", "true"])
-        XCTAssertEqual(outcome.code, 1)
+        XCTAssertEqual(outcome.code, 255)
         XCTAssertEqual(outcome.stderr.split(separator: "\n").count, 1, outcome.stderr)
         XCTAssertTrue(outcome.stderr.contains("cgroup.procs") && outcome.stderr.contains("Device or resource busy"), outcome.stderr)
         XCTAssertFalse(outcome.stderr.contains("137"), outcome.stderr)
