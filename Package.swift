@@ -19,39 +19,41 @@ let package = Package(
             name: "CVessel",
             linkerSettings: [.linkedLibrary("seccomp"), .linkedLibrary("cap")]
         ),
+        // vessel's one error type (kind, field, errno, cause, context).
+        .target(name: "Errors", dependencies: [.product(name: "SystemPackage", package: "swift-system")]),
         // runtime-spec types and validation: pure, no system calls.
-        .target(name: "OCI"),
+        .target(name: "OCI", dependencies: ["Errors"]),
         // The namespace backend: everything the container's init does.
         .target(
             name: "Linux",
-            dependencies: ["OCI", "CVessel", .product(name: "SystemPackage", package: "swift-system")]
+            dependencies: ["Errors", "OCI", "CVessel", .product(name: "SystemPackage", package: "swift-system")]
         ),
         // The vm backend's host side: kernel, initramfs, QEMU, the supervisor.
-        .target(name: "MicroVM", dependencies: ["OCI", "Linux", "CVessel"]),
+        .target(name: "MicroVM", dependencies: ["Errors", "OCI", "Linux", "CVessel"]),
         // Lifecycle: state store, locking, hooks, create/start/kill/delete.
         .target(
             name: "Runtime",
-            dependencies: ["OCI", "Linux", "MicroVM", "CVessel", .product(name: "SystemPackage", package: "swift-system")]
+            dependencies: ["Errors", "OCI", "Linux", "MicroVM", "CVessel", .product(name: "SystemPackage", package: "swift-system")]
         ),
         // `vessel compare`: one bundle in both modes, side by side.
-        .target(name: "Compare", dependencies: ["OCI", "Linux", "MicroVM", "Runtime", "CVessel"]),
+        .target(name: "Compare", dependencies: ["Errors", "OCI", "Linux", "MicroVM", "Runtime", "CVessel"]),
         // PID 1 inside the microVM: runs the bundle with the linux backend.
         .target(name: "GuestAgent", dependencies: [
-            "Runtime", "MicroVM", "Linux", "OCI", "CVessel", .product(name: "SystemPackage", package: "swift-system"),
+            "Errors", "Runtime", "MicroVM", "Linux", "OCI", "CVessel", .product(name: "SystemPackage", package: "swift-system"),
         ]),
         .executableTarget(
             name: "vessel",
             dependencies: [
-                "Runtime", "OCI", "MicroVM", "GuestAgent", "Compare",
+                "Errors", "Runtime", "OCI", "MicroVM", "GuestAgent", "Compare", "Linux",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "OCITests", dependencies: ["OCI"]),
-        .testTarget(name: "LinuxTests", dependencies: ["Linux", "OCI", "CVessel"]),
-        .testTarget(name: "MicroVMTests", dependencies: ["MicroVM", "Linux", "OCI"]),
+        .testTarget(name: "OCITests", dependencies: ["Errors", "OCI"]),
+        .testTarget(name: "LinuxTests", dependencies: ["Errors", "Linux", "OCI", "CVessel"]),
+        .testTarget(name: "MicroVMTests", dependencies: ["Errors", "MicroVM", "Linux", "OCI"]),
         // Linux and MicroVM for their message types, to speak to a supervisor.
-        .testTarget(name: "IntegrationTests", dependencies: ["OCI", "Linux", "MicroVM"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Errors", "OCI", "Linux", "MicroVM"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,3 +1,4 @@
+import Errors
 import FoundationEssentials
 import Glibc
 import Linux
@@ -26,10 +27,10 @@ public struct Comparer {
 
     public func run(progress: (String) -> Void) throws -> Comparison {
         guard FileIO.isDirectory(bundle), FileIO.exists(bundle + "/config.json") else {
-            throw SetupError("compare: \(bundle) is not a bundle (no config.json)")
+            throw VesselError.setup("compare: \(bundle) is not a bundle (no config.json)")
         }
         guard FileIO.exists(probeRootfs + "/probe") else {
-            throw SetupError("compare: no probe at \(probeRootfs)/probe: run bundles/probe/build-rootfs.sh, or give --probe-bundle")
+            throw VesselError.setup("compare: no probe at \(probeRootfs)/probe: run bundles/probe/build-rootfs.sh, or give --probe-bundle")
         }
         let bundlePath = try FileIO.realPath(bundle)
         let probeRootfs = try FileIO.realPath(self.probeRootfs)
@@ -37,7 +38,7 @@ public struct Comparer {
         let vessel = try FileIO.realPath("/proc/self/exe")
         var template = Array("/run/vessel-compare-XXXXXX".utf8CString)
         guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
-            throw SystemError("mkdtemp /run/vessel-compare-XXXXXX")
+            throw VesselError.system("mkdtemp /run/vessel-compare-XXXXXX")
         }
         let scratch = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         defer { FileIO.removeTree(scratch) }
@@ -56,7 +57,7 @@ public struct Comparer {
             progress("compare: probe in \(mode) mode")
             let run = try TimedRun.run(vessel: vessel, root: root, vm: flags, bundle: probeBundle, id: "probe-\(mode)")
             guard run.status == 0 else {
-                throw SetupError("compare: the probe failed in \(mode) mode (status \(run.status)): \(run.stderr.split(separator: "\n").last ?? "")")
+                throw VesselError.setup("compare: the probe failed in \(mode) mode (status \(run.status)): \(run.stderr.split(separator: "\n").last ?? "")")
             }
             probes[mode] = ProbeReport(output: run.stdout)
         }

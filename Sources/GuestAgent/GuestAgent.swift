@@ -1,3 +1,4 @@
+import Errors
 import CVessel
 import FoundationEssentials
 import Glibc
@@ -34,7 +35,7 @@ public final class GuestAgent {
             try GuestSystem.loadModules()
             ports = try GuestSystem.ports(expecting: GuestPorts.all)
             let fd = open(ports[GuestPorts.control] ?? "", O_RDWR | O_CLOEXEC)
-            guard fd >= 0 else { throw SystemError("open the control port") }
+            guard fd >= 0 else { throw VesselError.system("open the control port") }
             control = MessageChannel(fd: fd)
             let uptime = (try? FileIO.read("/proc/uptime")).flatMap { Double($0.split(separator: " ").first ?? "") }
             control.send(AgentReport.event(.ready(kernel: KernelRelease.current(), uptime: uptime)))
@@ -75,7 +76,7 @@ public final class GuestAgent {
                 for request in requests {
                     control.send(AgentReport.reply(Reply(id: request.id, answer: handle(request.command))))
                 }
-                if control.closed { throw SetupError("the control port closed") }
+                if control.closed { throw VesselError.setup("the control port closed") }
             }
         }
     }
@@ -112,12 +113,12 @@ public final class GuestAgent {
             return .pid(try exec(process, slot: slot, id: id))
         case let .signalExec(slot, signal):
             guard let pid = execSlots.first(where: { $0.value == slot })?.key else {
-                throw SetupError("agent: no process in exec slot \(slot)")
+                throw VesselError.setup("agent: no process in exec slot \(slot)")
             }
             try sys("kill \(pid)", Glibc.kill(pid, signal))
         case let .resize(slot, rows, columns):
             // The process gets SIGWINCH from its pty.
-            guard let master = terminals[slot]?.master else { throw SetupError("agent: no terminal in slot \(slot)") }
+            guard let master = terminals[slot]?.master else { throw VesselError.setup("agent: no terminal in slot \(slot)") }
             PseudoTerminal.setSize(master, rows: rows, columns: columns)
         }
         return .done
@@ -172,7 +173,7 @@ public final class GuestAgent {
         func openPort(_ stream: GuestPorts.Stream) throws -> Int32 {
             let name = GuestPorts.name(slot: slot, stream)
             let fd = open(ports[name] ?? "", (stream == .stdin ? O_RDONLY : O_WRONLY) | O_CLOEXEC)
-            guard fd >= 0 else { throw SystemError("open port \(name)") }
+            guard fd >= 0 else { throw VesselError.system("open port \(name)") }
             return fd
         }
         guard terminal else {
@@ -188,10 +189,10 @@ public final class GuestAgent {
         let result = try body(socketPath)
         // The pty master was sent while `body` ran; it waits in the backlog.
         let connection = accept(listener, nil, nil)
-        guard connection >= 0 else { throw SystemError("accept on \(socketPath)") }
+        guard connection >= 0 else { throw VesselError.system("accept on \(socketPath)") }
         let master = vessel_recv_fd(connection)
         close(connection)
-        guard master >= 0 else { throw SystemError("receive the pty master") }
+        guard master >= 0 else { throw VesselError.system("receive the pty master") }
         let input = try openPort(.stdin), output = try openPort(.stdout)
         terminals[slot] = (StdioRelay(input: (input, master), outputs: [(master, output)]), [input, output], master)
         return result

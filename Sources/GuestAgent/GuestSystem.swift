@@ -1,3 +1,4 @@
+import Errors
 import CVessel
 import Glibc
 import Linux
@@ -29,7 +30,7 @@ enum GuestSystem {
             let fd = open(path, O_RDONLY | O_CLOEXEC)
             guard fd >= 0 else { continue } // built into the kernel
             defer { close(fd) }
-            if vessel_finit_module(fd) != 0 && errno != EEXIST { throw SystemError("load module \(module)") }
+            if vessel_finit_module(fd) != 0 && errno != EEXIST { throw VesselError.system("load module \(module)") }
         }
     }
 
@@ -48,7 +49,7 @@ enum GuestSystem {
             usleep(10000)
         }
         let missing = names.filter { found[$0] == nil }
-        throw SetupError("virtio-serial ports missing in the guest: \(missing.joined(separator: ", "))")
+        throw VesselError.setup("virtio-serial ports missing in the guest: \(missing.joined(separator: ", "))")
     }
 
     static func mountShares(_ shares: [QemuCommand.Share]) throws {
@@ -66,9 +67,9 @@ enum GuestSystem {
     /// (the host, NATed) 10.0.2.2, its DNS forwarder 10.0.2.3.
     static func bringUpNetwork(_ withDevice: Bool) throws {
         var rc = vessel_configure_interface("lo", nil, 8, nil)
-        if rc < 0 { throw SystemError("bring up lo", errno: Errno(rawValue: -rc)) }
+        if rc < 0 { throw VesselError.system("bring up lo", errno: Errno(rawValue: -rc)) }
         guard withDevice else { return }
         rc = vessel_configure_interface("eth0", "10.0.2.15", 24, "10.0.2.2")
-        if rc < 0 { throw SystemError("configure eth0 (10.0.2.15/24 via 10.0.2.2)", errno: Errno(rawValue: -rc)) }
+        if rc < 0 { throw VesselError.system("configure eth0 (10.0.2.15/24 via 10.0.2.2)", errno: Errno(rawValue: -rc)) }
     }
 }

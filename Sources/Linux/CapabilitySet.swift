@@ -1,3 +1,4 @@
+import Errors
 import CVessel
 import Glibc
 import OCI
@@ -45,16 +46,16 @@ public struct CapabilitySet: Equatable, Sendable {
 
     /// Drops from the bounding set what is not in it; needs CAP_SETPCAP, so
     /// it runs before the user switch.
-    public func applyBounding(lastCap: Int = Int(vessel_last_cap())) throws(SystemError) {
+    public func applyBounding(lastCap: Int = Int(vessel_last_cap())) throws(VesselError) {
         for cap in 0...lastCap where bounding & (1 << UInt64(cap)) == 0 {
             if vessel_capbset_drop(Int32(cap)) != 0 && errno != EINVAL {
-                throw SystemError("drop capability \(cap) from the bounding set")
+                throw VesselError.system("drop capability \(cap) from the bounding set")
             }
         }
     }
 
     /// Sets effective, permitted and inheritable, then raises ambient.
-    public func applyProcessSets() throws(SystemError) {
+    public func applyProcessSets() throws(VesselError) {
         try sys("capset", vessel_capset(effective, permitted, inheritable))
         _ = vessel_ambient_clear_all()
         guard ambient != 0 else { return }

@@ -1,3 +1,4 @@
+import Errors
 import CVessel
 import Glibc
 
@@ -80,22 +81,22 @@ public struct Cgroup: Sendable {
         for controller in needed.sorted() {
             guard available.contains(controller) else {
                 let field = Self.field(needing: controller, in: settings)
-                throw CgroupResourceError.controllerUnavailable(controller: controller, field: field, cgroup: mountPoint)
+                throw VesselError.controllerUnavailable(controller: controller, field: field, cgroup: mountPoint)
             }
         }
         for (index, dir) in ancestors.enumerated() where index < ancestors.count - 1 {
-            if index > 0 && mkdir(dir, 0o755) != 0 && errno != EEXIST { throw SystemError("mkdir \(dir)") }
+            if index > 0 && mkdir(dir, 0o755) != 0 && errno != EEXIST { throw VesselError.system("mkdir \(dir)") }
             let enabled = Self.controllers(in: dir + "/cgroup.subtree_control")
             for controller in needed.sorted() where !enabled.contains(controller) {
                 do {
                     try FileIO.write(dir + "/cgroup.subtree_control", "+" + controller)
                 } catch {
                     let field = Self.field(needing: controller, in: settings)
-                    throw SetupError("config.json: \(field): cannot enable the \(controller) controller in \(dir): \(error.errno)")
+                    throw VesselError.setup("config.json: \(field): cannot enable the \(controller) controller in \(dir): \(error.reason)")
                 }
             }
         }
-        if mkdir(directory, 0o755) != 0 && errno != EEXIST { throw SystemError("mkdir \(directory)") }
+        if mkdir(directory, 0o755) != 0 && errno != EEXIST { throw VesselError.system("mkdir \(directory)") }
         try apply(settings)
         return !existed
     }
@@ -116,12 +117,12 @@ public struct Cgroup: Sendable {
             do {
                 try FileIO.write(directory + "/" + setting.file, setting.value)
             } catch {
-                throw SetupError("config.json: \(setting.field): writing \(setting.value.debugDescription) to \(directory)/\(setting.file): \(error.errno)")
+                throw VesselError.setup("config.json: \(setting.field): writing \(setting.value.debugDescription) to \(directory)/\(setting.file): \(error.reason)")
             }
         }
     }
 
-    public func addProcess(_ pid: pid_t) throws(SystemError) {
+    public func addProcess(_ pid: pid_t) throws(VesselError) {
         try FileIO.write(directory + "/cgroup.procs", "\(pid)")
     }
 
@@ -141,7 +142,7 @@ public struct Cgroup: Sendable {
         return events.contains("populated 1")
     }
 
-    public func setFrozen(_ frozen: Bool) throws(SystemError) {
+    public func setFrozen(_ frozen: Bool) throws(VesselError) {
         try FileIO.write(directory + "/cgroup.freeze", frozen ? "1" : "0")
         // Wait (bounded) until the kernel reports the new state.
         for _ in 0..<1000 {

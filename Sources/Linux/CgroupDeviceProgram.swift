@@ -1,3 +1,4 @@
+import Errors
 import CVessel
 import Glibc
 import SystemPackage
@@ -12,7 +13,7 @@ public enum CgroupDeviceProgram {
     /// then detaches every other device program of that cgroup, so exactly
     /// one decides, and there is never a moment with none.
     @discardableResult
-    public static func attach(_ filter: DeviceFilter, to directory: String, replacing: Bool = false) throws(SystemError) -> UInt32 {
+    public static func attach(_ filter: DeviceFilter, to directory: String, replacing: Bool = false) throws(VesselError) -> UInt32 {
         let cgroupFD = try openCgroup(directory)
         defer { close(cgroupFD) }
         let program = try load(filter)
@@ -29,24 +30,24 @@ public enum CgroupDeviceProgram {
     }
 
     /// Detaches the program `id` from the cgroup at `directory`.
-    public static func detach(id: UInt32, from directory: String) throws(SystemError) {
+    public static func detach(id: UInt32, from directory: String) throws(VesselError) {
         let cgroupFD = try openCgroup(directory)
         defer { close(cgroupFD) }
         try detach(id: id, cgroupFD, directory: directory)
     }
 
     /// The ids of the device programs attached to the cgroup itself.
-    public static func attachedIDs(_ directory: String) throws(SystemError) -> [UInt32] {
+    public static func attachedIDs(_ directory: String) throws(VesselError) -> [UInt32] {
         let cgroupFD = try openCgroup(directory)
         defer { close(cgroupFD) }
         return try attachedIDs(cgroupFD, directory: directory)
     }
 
-    static func openCgroup(_ directory: String) throws(SystemError) -> Int32 {
+    static func openCgroup(_ directory: String) throws(VesselError) -> Int32 {
         try sys("open \(directory)", open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC))
     }
 
-    static func load(_ filter: DeviceFilter) throws(SystemError) -> Int32 {
+    static func load(_ filter: DeviceFilter) throws(VesselError) -> Int32 {
         let bytecode = filter.bytecode
         let count = UInt32(bytecode.count / 8)
         let fd = bytecode.withUnsafeBytes { vessel_bpf_load_device_program($0.baseAddress, count, nil, 0) }
@@ -55,7 +56,7 @@ public enum CgroupDeviceProgram {
         // A refusal by the verifier: load again for its log, whose last
         // line says why (only on failure: the log costs time).
         guard failure == .invalidArgument || failure == .permissionDenied else {
-            throw SystemError("BPF_PROG_LOAD", errno: failure)
+            throw VesselError.system("BPF_PROG_LOAD", errno: failure)
         }
         var log = [CChar](repeating: 0, count: 1 << 16)
         let retry = bytecode.withUnsafeBytes { code in
@@ -66,27 +67,27 @@ public enum CgroupDeviceProgram {
         if retry >= 0 { return retry }
         let text = String(decoding: log.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         let reason = text.split(separator: "\n").last.map { " (verifier: \($0))" } ?? ""
-        throw SystemError("BPF_PROG_LOAD" + reason, errno: failure)
+        throw VesselError.system("BPF_PROG_LOAD" + reason, errno: failure)
     }
 
-    static func attachedIDs(_ cgroupFD: Int32, directory: String) throws(SystemError) -> [UInt32] {
+    static func attachedIDs(_ cgroupFD: Int32, directory: String) throws(VesselError) -> [UInt32] {
         var ids = [UInt32](repeating: 0, count: 16)
         while true {
             var count = UInt32(ids.count)
             let result = ids.withUnsafeMutableBufferPointer { vessel_bpf_query_device_programs(cgroupFD, $0.baseAddress, &count) }
             if result == 0 { return Array(ids.prefix(Int(count))) }
-            guard errno == ENOSPC, count > ids.count else { throw SystemError("BPF_PROG_QUERY \(directory)") }
+            guard errno == ENOSPC, count > ids.count else { throw VesselError.system("BPF_PROG_QUERY \(directory)") }
             ids = [UInt32](repeating: 0, count: Int(count))
         }
     }
 
-    static func detach(id: UInt32, _ cgroupFD: Int32, directory: String) throws(SystemError) {
+    static func detach(id: UInt32, _ cgroupFD: Int32, directory: String) throws(VesselError) {
         let program = vessel_bpf_program_fd(id)
         if program < 0 && errno == ENOENT { return }  // already gone
         try sys("BPF_PROG_GET_FD_BY_ID \(id)", program)
         defer { close(program) }
         if vessel_bpf_detach_device_program(program, cgroupFD) != 0 && errno != ENOENT {
-            throw SystemError("BPF_PROG_DETACH \(id) from \(directory)")
+            throw VesselError.system("BPF_PROG_DETACH \(id) from \(directory)")
         }
     }
 }
@@ -96,11 +97,11 @@ extension Cgroup {
     /// with `replacing`); returns the program's id. A failure is one line
     /// naming the config field: a container never runs without its filter.
     @discardableResult
-    public func setDeviceFilter(_ filter: DeviceFilter, replacing: Bool = false) throws(SetupError) -> UInt32 {
+    public func setDeviceFilter(_ filter: DeviceFilter, replacing: Bool = false) throws(VesselError) -> UInt32 {
         do {
             return try CgroupDeviceProgram.attach(filter, to: directory, replacing: replacing)
         } catch {
-            throw SetupError("config.json: linux.resources.devices: cannot load the device filter: \(error)")
+            throw VesselError(error).wrapped("config.json: linux.resources.devices: cannot load the device filter", field: "linux.resources.devices")
         }
     }
 }

@@ -1,3 +1,4 @@
+import Errors
 import OCI
 
 // linux.resources translated to cgroup v2 interface files. Pure, so the
@@ -12,25 +13,11 @@ public struct CgroupSetting: Equatable, Sendable {
     public var controller: String { String(file.prefix { $0 != "." }) }
 }
 
-public enum CgroupResourceError: Error, Equatable, CustomStringConvertible {
-    case unsupported(field: String, reason: String)
-    case controllerUnavailable(controller: String, field: String, cgroup: String)
-
-    public var description: String {
-        switch self {
-        case let .unsupported(field, reason):
-            return "config.json: \(field): \(reason)"
-        case let .controllerUnavailable(controller, field, cgroup):
-            return "config.json: \(field) needs the cgroup v2 \(controller) controller, which is not available in \(cgroup)"
-        }
-    }
-}
-
 public enum CgroupResources {
     /// Controllers that belong to the cgroup core, always present.
     static let coreControllers: Set<String> = ["cgroup"]
 
-    public static func settings(for resources: Resources) throws(CgroupResourceError) -> [CgroupSetting] {
+    public static func settings(for resources: Resources) throws(VesselError) -> [CgroupSetting] {
         var out: [CgroupSetting] = []
         if let memory = resources.memory { out += try memorySettings(memory) }
         if let cpu = resources.cpu { out += cpuSettings(cpu) }
@@ -61,7 +48,7 @@ public enum CgroupResources {
         return out
     }
 
-    static func memorySettings(_ memory: Resources.Memory) throws(CgroupResourceError) -> [CgroupSetting] {
+    static func memorySettings(_ memory: Resources.Memory) throws(VesselError) -> [CgroupSetting] {
         var out: [CgroupSetting] = []
         let field = "linux.resources.memory"
         // As runc: 0 means "not set" for limit, reservation and swap.

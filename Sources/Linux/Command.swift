@@ -1,3 +1,4 @@
+import Errors
 import CVessel
 import Glibc
 
@@ -10,7 +11,7 @@ public enum Command {
         let bytes = (try? FileIO.readAll(stdout, name: path)) ?? []
         close(stdout)
         let code = Spawner.exitCode(fromWaitStatus: Spawner.wait(pid))
-        guard code == 0 else { throw SetupError("\(path) \(arguments.joined(separator: " ")) exited with status \(code)") }
+        guard code == 0 else { throw VesselError.setup("\(path) \(arguments.joined(separator: " ")) exited with status \(code)") }
         return String(decoding: bytes, as: UTF8.self)
     }
 }

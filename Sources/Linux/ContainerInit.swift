@@ -1,3 +1,4 @@
+import Errors
 import CVessel
 import FoundationEssentials
 import Glibc
@@ -71,11 +72,11 @@ public struct ContainerInit {
             // user cannot), then again as the user if that was refused.
             let changedEarly = chdir(process.cwd) == 0
             if !changedEarly && errno != EACCES && errno != EPERM {
-                throw SystemError("chdir to process.cwd \(process.cwd)")
+                throw VesselError.system("chdir to process.cwd \(process.cwd)")
             }
             try switchUser(process.user)
             try caps.applyProcessSets()
-            if !changedEarly && chdir(process.cwd) != 0 { throw SystemError("chdir to process.cwd \(process.cwd)") }
+            if !changedEarly && chdir(process.cwd) != 0 { throw VesselError.system("chdir to process.cwd \(process.cwd)") }
             try checkWorkingDirectory()
             markDescriptorsCloseOnExec(keeping: 3 + preserveFDs)
             if noNewPrivileges { try seccomp?.load() }
@@ -97,7 +98,7 @@ public struct ContainerInit {
             let argv = CStringArray(process.args ?? [])
             let envp = CStringArray(ProcessEnvironment.resolve(process))
             execve(executable, argv.pointer, envp.pointer)
-            throw SystemError("exec \(executable)")
+            throw VesselError.system("exec \(executable)")
         }
 
         /// The working directory must be inside the container's root: a cwd
@@ -106,11 +107,11 @@ public struct ContainerInit {
         func checkWorkingDirectory() throws {
             var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
             guard getcwd(&buffer, buffer.count) != nil else {
-                throw SystemError("process.cwd \(process.cwd) is outside the container (getcwd)")
+                throw VesselError.system("process.cwd \(process.cwd) is outside the container (getcwd)")
             }
             let cwd = String(cString: buffer)
             guard cwd.hasPrefix("/") else {
-                throw SetupError("process.cwd \(process.cwd) is outside the container: refused")
+                throw VesselError.setup("process.cwd \(process.cwd) is outside the container: refused")
             }
         }
 
@@ -132,7 +133,7 @@ public struct ContainerInit {
             _ = vessel_set_keepcaps(1)
             var groups = (user.additionalGids ?? []).map { gid_t($0) }
             if setgroups(groups.count, &groups) != 0 && errno != EPERM {
-                throw SystemError("setgroups \(groups)")
+                throw VesselError.system("setgroups \(groups)")
             }
             try sys("setresgid \(user.gid)", vessel_setresgid(user.gid))
             try sys("setresuid \(user.uid)", vessel_setresuid(user.uid))
@@ -150,7 +151,7 @@ public struct ContainerInit {
     }
 
     func setUp(_ spec: Spec) throws -> Prepared {
-        guard let process = spec.process else { throw ConfigError.missingField("process") }
+        guard let process = spec.process else { throw VesselError.missingField("process") }
         let linux = spec.linux ?? LinuxConfig()
         let namespaces = linux.namespaces ?? []
         try ProcessAttributes.applyAffinity(process.execCPUAffinity?.initial, field: "process.execCPUAffinity.initial")
@@ -158,7 +159,7 @@ public struct ContainerInit {
         if let offsets = linux.timeOffsets { try enterTimeNamespace(offsets) }
         // The host's session keyring must not be reachable from the container.
         if let name = context.newKeyring, vessel_join_session_keyring(name) < 0, errno != ENOSYS {
-            throw SystemError("create a session keyring")
+            throw VesselError.system("create a session keyring")
         }
         let hasMountNamespace = namespaces.contains { $0.type == .mount }
         let rootfs = Rootfs(spec: spec, rootfs: context.rootfs, cgroupDirectory: context.cgroupDirectory,
@@ -169,7 +170,7 @@ public struct ContainerInit {
         if context.pauseForHooks {
             channel.send(InitEvent.mounted)
             guard case let .proceed(stateJSON)? = try channel.receive(InitCommand.self) else {
-                throw SetupError("the runtime went away during create")
+                throw VesselError.setup("the runtime went away during create")
             }
             state = stateJSON
             if let hooks = spec.hooks?.createContainer, !hooks.isEmpty {
@@ -178,7 +179,7 @@ public struct ContainerInit {
         }
         // Before the root changes: the FIFO is reopened through this later.
         let descriptorDirectory = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC)
-        guard descriptorDirectory >= 0 else { throw SystemError("open /proc/self/fd") }
+        guard descriptorDirectory >= 0 else { throw VesselError.system("open /proc/self/fd") }
         if hasMountNamespace {
             try rootfs.pivot(noPivot: context.noPivot)
         } else {
@@ -198,7 +199,7 @@ public struct ContainerInit {
             do {
                 try proc.write("self/oom_score_adj", "\(score)")
             } catch {
-                throw SetupError("config.json: process.oomScoreAdj: \(error)")
+                throw VesselError(error).wrapped("config.json: process.oomScoreAdj", field: "process.oomScoreAdj")
             }
         }
         let executable = try ExecutableLookup.find(process.args?.first ?? "", env: process.env ?? [], cwd: process.cwd)
@@ -222,7 +223,7 @@ public struct ContainerInit {
         do {
             try proc.write("self/timens_offsets", lines)
         } catch {
-            throw SetupError("config.json: linux.timeOffsets: \(error)")
+            throw VesselError(error).wrapped("config.json: linux.timeOffsets", field: "linux.timeOffsets")
         }
     }
 
@@ -234,7 +235,7 @@ public struct ContainerInit {
         do {
             Glibc.close(try root.makeDirectories(cwd))
         } catch {
-            throw SetupError("config.json: process.cwd: cannot create \(cwd): \(error)")
+            throw VesselError(error).wrapped("config.json: process.cwd: cannot create \(cwd)", field: "process.cwd")
         }
     }
 
@@ -246,14 +247,14 @@ public struct ContainerInit {
         do {
             proc = try ProcFS()
         } catch {
-            throw SetupError("config.json: linux.sysctl: \(error)")
+            throw VesselError(error).wrapped("config.json: linux.sysctl", field: "linux.sysctl")
         }
         defer { proc.close() }
         for (key, value) in sysctls.sorted(by: { $0.key < $1.key }) {
             do {
                 try proc.write("sys/" + key.split(separator: ".").joined(separator: "/"), value)
             } catch {
-                throw SetupError("config.json: linux.sysctl.\(key): \(error)")
+                throw VesselError(error).wrapped("config.json: linux.sysctl.\(key)", field: "linux.sysctl.\(key)")
             }
         }
     }
@@ -271,7 +272,7 @@ public struct ContainerInit {
     /// Blocks until `start` opens the FIFO's other end.
     func waitForStart(_ descriptorDirectory: Int32) throws -> Int32 {
         let fd = openat(descriptorDirectory, "\(context.fifoFD)", O_WRONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw SystemError("open exec fifo") }
+        guard fd >= 0 else { throw VesselError.system("open exec fifo") }
         Glibc.close(context.fifoFD)
         return fd
     }

@@ -1,3 +1,4 @@
+import Errors
 import OCI
 
 // linux.resources.devices as a BPF_PROG_TYPE_CGROUP_DEVICE program, the
@@ -115,7 +116,7 @@ public struct DeviceFilter: Equatable, Sendable {
         self.rules = rules
     }
 
-    public init(resources: [Resources.DeviceRule], devices: [Device]) throws(ConfigError) {
+    public init(resources: [Resources.DeviceRule], devices: [Device]) throws(VesselError) {
         try SpecValidator.validate(deviceRules: resources)
         rules = resources.compactMap(Rule.init) + devices.compactMap(Rule.init) + Self.defaultAllowed
     }

@@ -1,14 +1,15 @@
+import Errors
 import Glibc
 
 // Finds process.args[0] as execvp would, with the container's own PATH, so a
 // missing program fails `create` instead of surfacing after `start`.
 enum ExecutableLookup {
-    static func find(_ name: String, env: [String], cwd: String) throws(SetupError) -> String {
-        guard !name.isEmpty else { throw SetupError("config.json: process.args: empty program name") }
+    static func find(_ name: String, env: [String], cwd: String) throws(VesselError) -> String {
+        guard !name.isEmpty else { throw VesselError.setup("config.json: process.args: empty program name") }
         if name.contains("/") {
             let path = name.hasPrefix("/") ? name : cwd + "/" + name
             guard access(path, X_OK) == 0 else {
-                throw SetupError("config.json: process.args[0]: \(name) cannot be executed: \(SystemError("access").errno)")
+                throw VesselError.setup("config.json: process.args[0]: \(name) cannot be executed: \(VesselError.system("access").reason)")
             }
             return path
         }
@@ -21,6 +22,6 @@ enum ExecutableLookup {
                 return candidate
             }
         }
-        throw SetupError("config.json: process.args[0]: executable \(name.debugDescription) not found in $PATH (\(pathVariable))")
+        throw VesselError.setup("config.json: process.args[0]: executable \(name.debugDescription) not found in $PATH (\(pathVariable))")
     }
 }

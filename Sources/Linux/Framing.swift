@@ -1,3 +1,4 @@
+import Errors
 // The one framing every vessel message travels in, on any byte stream
 // (stream sockets, virtio-serial ports, pipes) or packet socket: a 4-byte
 // big-endian payload length, then the payload (JSON, see MessageChannel).
@@ -9,14 +10,14 @@ public enum Framing {
     public static let maximumPayload = 16 << 20
 
     /// Header and payload in one buffer.
-    public static func frame(_ payload: [UInt8]) throws(SetupError) -> [UInt8] {
+    public static func frame(_ payload: [UInt8]) throws(VesselError) -> [UInt8] {
         guard payload.count <= maximumPayload else { throw oversize(payload.count) }
         let length = UInt32(payload.count)
         return [UInt8(length >> 24), UInt8((length >> 16) & 0xff), UInt8((length >> 8) & 0xff), UInt8(length & 0xff)] + payload
     }
 
-    static func oversize(_ length: Int) -> SetupError {
-        SetupError("message of \(length) bytes refused: the limit is \(maximumPayload) bytes")
+    static func oversize(_ length: Int) -> VesselError {
+        VesselError.setup("message of \(length) bytes refused: the limit is \(maximumPayload) bytes")
     }
 }
 
@@ -38,7 +39,7 @@ public struct FrameDecoder {
     }
 
     /// The next whole payload; nil until all its bytes are here.
-    public mutating func next() throws(SetupError) -> [UInt8]? {
+    public mutating func next() throws(VesselError) -> [UInt8]? {
         guard let length = pendingLength else { return nil }
         guard length <= Framing.maximumPayload else { throw Framing.oversize(length) }
         let end = start + Framing.headerSize + length

@@ -1,3 +1,4 @@
+import Errors
 import CVessel
 import Glibc
 import OCI
@@ -5,20 +6,20 @@ import OCI
 // Runs runtime-spec hooks: each gets the container state on stdin, its own
 // args and env (the runtime's when it has none), and is killed at its timeout.
 public enum HookRunner {
-    public static func run(_ hooks: [Hook], kind: String, state: String) throws(SetupError) {
+    public static func run(_ hooks: [Hook], kind: String, state: String) throws(VesselError) {
         for (index, hook) in hooks.enumerated() {
             try run(hook, name: "hooks.\(kind)[\(index)] (\(hook.path))", state: state)
         }
     }
 
-    static func run(_ hook: Hook, name: String, state: String) throws(SetupError) {
+    static func run(_ hook: Hook, name: String, state: String) throws(VesselError) {
         // Without `env`, a hook inherits the runtime's environment, as runc's do.
         let request = SpawnRequest(path: hook.path, arguments: hook.args ?? [hook.path], environment: hook.env ?? inheritedEnvironment())
         let pid: pid_t, stdin: Int32
         do {
             (pid, stdin) = try Spawner.spawn(request, pipe: .toChild) { $0.stdio = ($1, -1, -1) }
         } catch {
-            throw SetupError("\(name): \(error)")
+            throw VesselError(error).wrapped(name)
         }
         let bytes = Array(state.utf8)
         // A hook that does not read its stdin must not kill us with SIGPIPE;
@@ -30,10 +31,10 @@ public enum HookRunner {
         close(stdin)
         let status = try wait(pid, timeoutSeconds: hook.timeout, name: name)
         if status & 0x7f != 0 {
-            throw SetupError("\(name) was killed by signal \(status & 0x7f)")
+            throw VesselError.setup("\(name) was killed by signal \(status & 0x7f)")
         }
         let code = (status >> 8) & 0xff
-        if code != 0 { throw SetupError("\(name) exited with status \(code)") }
+        if code != 0 { throw VesselError.setup("\(name) exited with status \(code)") }
     }
 
     static func inheritedEnvironment() -> [String] {
@@ -47,7 +48,7 @@ public enum HookRunner {
     }
 
     /// Waits for the hook, bounded by its timeout, through a pidfd.
-    static func wait(_ pid: pid_t, timeoutSeconds: Int?, name: String) throws(SetupError) -> Int32 {
+    static func wait(_ pid: pid_t, timeoutSeconds: Int?, name: String) throws(VesselError) -> Int32 {
         if let timeoutSeconds {
             let pidfd = vessel_pidfd_open(pid)
             if pidfd >= 0 {
@@ -59,7 +60,7 @@ public enum HookRunner {
                 if ready == 0 {
                     kill(pid, SIGKILL)
                     _ = Spawner.wait(pid)
-                    throw SetupError("\(name) timed out after \(timeoutSeconds) s")
+                    throw VesselError.setup("\(name) timed out after \(timeoutSeconds) s")
                 }
             }
         }

@@ -1,3 +1,4 @@
+import Errors
 import CVessel
 import Glibc
 import OCI
@@ -38,6 +39,6 @@ enum IDMappedUserNamespace {
         for line in info.split(separator: "\n") where line.hasPrefix("Pid:") {
             if let number = pid_t(line.dropFirst(4).trimmingPrefix(while: { $0 == " " || $0 == "\t" })), number > 0 { return number }
         }
-        throw SetupError("cannot find process \(pid) in /proc")
+        throw VesselError.setup("cannot find process \(pid) in /proc")
     }
 }

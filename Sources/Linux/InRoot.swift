@@ -1,3 +1,4 @@
+import Errors
 import CVessel
 import Glibc
 
@@ -10,7 +11,7 @@ public struct InRoot {
     public let fd: Int32
     public let path: String
 
-    public init(_ path: String) throws(SystemError) {
+    public init(_ path: String) throws(VesselError) {
         self.path = path
         fd = try sys("open \(path)", Glibc.open(path, O_PATH | O_DIRECTORY | O_CLOEXEC))
     }
@@ -19,7 +20,7 @@ public struct InRoot {
 
     /// An O_PATH fd for `path` inside the root (`extraFlags`: O_NOFOLLOW,
     /// O_DIRECTORY); `resolve` adds VESSEL_RESOLVE_* restrictions.
-    public func open(_ path: String, extraFlags: Int32 = 0, resolve: UInt64 = 0) throws(SystemError) -> Int32 {
+    public func open(_ path: String, extraFlags: Int32 = 0, resolve: UInt64 = 0) throws(VesselError) -> Int32 {
         let relative = Self.normalized(path)
         return try sysNegative("open \(path) in the container",
                                vessel_openat2(fd, relative.isEmpty ? "." : relative, O_PATH | extraFlags,
@@ -27,7 +28,7 @@ public struct InRoot {
     }
 
     /// Opens `path` if it exists (nil when it does not).
-    public func openIfPresent(_ path: String, extraFlags: Int32 = 0) throws(SystemError) -> Int32? {
+    public func openIfPresent(_ path: String, extraFlags: Int32 = 0) throws(VesselError) -> Int32? {
         do {
             return try open(path, extraFlags: extraFlags)
         } catch where error.errno == .noSuchFileOrDirectory {
@@ -36,7 +37,7 @@ public struct InRoot {
     }
 
     /// mkdir -p inside the root; returns an O_PATH fd of the directory.
-    public func makeDirectories(_ path: String) throws(SystemError) -> Int32 {
+    public func makeDirectories(_ path: String) throws(VesselError) -> Int32 {
         var parent = try open("/")
         for (index, component) in Self.components(path).enumerated() {
             let prefix = Self.components(path).prefix(index + 1).joined(separator: "/")
@@ -47,7 +48,7 @@ public struct InRoot {
             }
             // Created relative to the resolved parent: never outside the root.
             if mkdirat(parent, component, 0o755) != 0 && errno != EEXIST {
-                let error = SystemError("mkdir \(prefix) in the container")
+                let error = VesselError.system("mkdir \(prefix) in the container")
                 Glibc.close(parent)
                 throw error
             }
@@ -59,22 +60,22 @@ public struct InRoot {
 
     /// The parent directory of `path` (created if missing) and the last
     /// component's name, for the *at calls that create it.
-    func parent(of path: String) throws(SystemError) -> (directory: Int32, name: String) {
+    func parent(of path: String) throws(VesselError) -> (directory: Int32, name: String) {
         let parts = Self.components(path)
-        guard let name = parts.last else { throw SystemError("\(path) names the root itself", errno: .invalidArgument) }
+        guard let name = parts.last else { throw VesselError.system("\(path) names the root itself", errno: .invalidArgument) }
         return (try makeDirectories(parts.dropLast().joined(separator: "/")), name)
     }
 
     /// Opens `path` for mounting on, creating it (a directory, or an empty
     /// file when `directory` is false) where it does not exist yet.
-    public func mountPoint(_ path: String, directory: Bool) throws(SystemError) -> Int32 {
+    public func mountPoint(_ path: String, directory: Bool) throws(VesselError) -> Int32 {
         if let fd = try openIfPresent(path) { return fd }
         if directory { return try makeDirectories(path) }
         let (parent, name) = try parent(of: path)
         defer { Glibc.close(parent) }
         let created = openat(parent, name, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0o644)
         if created >= 0 { Glibc.close(created) } else if errno != EEXIST {
-            throw SystemError("create mount point \(path) in the container")
+            throw VesselError.system("create mount point \(path) in the container")
         }
         return try open(path)
     }

@@ -1,3 +1,4 @@
+import Errors
 import Glibc
 
 // The parent<->init socketpair. SOCK_STREAM, not SEQPACKET: the hand-off
@@ -9,7 +10,7 @@ public enum InitSocket {
     public static let environmentName = "_VESSEL_INIT"
 
     /// A connected pair; the child's end stays open across exec.
-    public static func pair() throws(SystemError) -> (parent: MessageChannel, child: Int32) {
+    public static func pair() throws(VesselError) -> (parent: MessageChannel, child: Int32) {
         var fds: [Int32] = [0, 0]
         try sys("socketpair", socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds))
         _ = fcntl(fds[1], F_SETFD, 0)

@@ -1,3 +1,4 @@
+import Errors
 import FoundationEssentials
 import Glibc
 
@@ -12,7 +13,7 @@ public final class MessageChannel {
     public private(set) var closed = false
     /// Why the stream cannot go on (cut mid-frame, an oversize frame),
     /// thrown once by `next` after the buffered messages.
-    private var failure: SetupError?
+    private var failure: VesselError?
 
     public init(fd: Int32) { self.fd = fd }
 
@@ -32,7 +33,7 @@ public final class MessageChannel {
         guard count > 0 else {
             closed = true
             if decoder.unfinished > 0 {
-                failure = SetupError("the peer closed in the middle of a message (\(decoder.unfinished) bytes of it arrived)")
+                failure = VesselError.setup("the peer closed in the middle of a message (\(decoder.unfinished) bytes of it arrived)")
             }
             return
         }
@@ -42,7 +43,7 @@ public final class MessageChannel {
     /// The next buffered message, nil when none is complete yet. A frame
     /// that is not a `M` throws and is skipped; a broken stream throws and
     /// closes the channel.
-    public func next<M: Decodable>(_ type: M.Type) throws(SetupError) -> M? {
+    public func next<M: Decodable>(_ type: M.Type) throws(VesselError) -> M? {
         let payload: [UInt8]?
         do {
             payload = try decoder.next()
@@ -63,7 +64,7 @@ public final class MessageChannel {
 
     /// Every complete message buffered now, for poll loops; a frame that
     /// is not a `M` is skipped after `skipped` hears why.
-    public func drain<M: Decodable>(_ type: M.Type, skipped: (SetupError) -> Void = { _ in }) -> [M] {
+    public func drain<M: Decodable>(_ type: M.Type, skipped: (VesselError) -> Void = { _ in }) -> [M] {
         var messages: [M] = []
         while true {
             do {
@@ -77,7 +78,7 @@ public final class MessageChannel {
 
     /// Blocks until a message arrives (nil at EOF, or once `timeoutMilliseconds`
     /// pass; a negative timeout waits for ever).
-    public func receive<M: Decodable>(_ type: M.Type, timeoutMilliseconds: Int32 = -1) throws(SetupError) -> M? {
+    public func receive<M: Decodable>(_ type: M.Type, timeoutMilliseconds: Int32 = -1) throws(VesselError) -> M? {
         let deadline = SystemClock.now() + Double(timeoutMilliseconds) / 1000
         while true {
             if let message = try next(type) { return message }
@@ -97,11 +98,11 @@ public final class MessageChannel {
         Array(try JSONEncoder().encode(message))
     }
 
-    public static func decode<M: Decodable>(_ type: M.Type, from payload: [UInt8]) throws(SetupError) -> M {
+    public static func decode<M: Decodable>(_ type: M.Type, from payload: [UInt8]) throws(VesselError) -> M {
         do {
             return try JSONDecoder().decode(type, from: Data(payload))
         } catch {
-            throw SetupError("unreadable \(type) message: \(error)")
+            throw VesselError(error).wrapped("unreadable \(type) message")
         }
     }
 }

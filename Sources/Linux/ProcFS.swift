@@ -1,3 +1,4 @@
+import Errors
 import CVessel
 import Glibc
 
@@ -22,20 +23,20 @@ public struct ProcFS {
         var info = stat()
         guard vessel_fs_type(fd) == Self.superMagic, fstat(fd, &info) == 0, info.st_ino == Self.rootInode else {
             Glibc.close(fd)
-            throw SetupError("\(path) is not a procfs mount (it must be one before vessel writes to it)")
+            throw VesselError.setup("\(path) is not a procfs mount (it must be one before vessel writes to it)")
         }
     }
 
     public func close() { _ = Glibc.close(fd) }
 
     /// Writes `text` to `relative` (e.g. "sys/net/ipv4/ip_forward") under this procfs.
-    public func write(_ relative: String, _ text: String) throws(SystemError) {
+    public func write(_ relative: String, _ text: String) throws(VesselError) {
         let resolve = UInt64(VESSEL_RESOLVE_BENEATH) | UInt64(VESSEL_RESOLVE_NO_XDEV) | UInt64(VESSEL_RESOLVE_NO_MAGICLINKS)
         let file = try sysNegative("open \(path)/\(relative)", vessel_openat2(fd, relative, O_WRONLY, resolve))
         defer { Glibc.close(file) }
         let ok = text.utf8CString.withUnsafeBufferPointer { buffer in
             Glibc.write(file, buffer.baseAddress, buffer.count - 1) == buffer.count - 1
         }
-        if !ok { throw SystemError("write \(path)/\(relative)") }
+        if !ok { throw VesselError.system("write \(path)/\(relative)") }
     }
 }

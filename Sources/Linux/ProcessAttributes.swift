@@ -1,3 +1,4 @@
+import Errors
 import CVessel
 import Glibc
 import OCI
@@ -50,7 +51,7 @@ public enum ProcessAttributes {
     /// One of execCPUAffinity's lists.
     static func applyAffinity(_ list: String?, field: String) throws {
         guard let list else { return }
-        guard let cpus = cpuList(list) else { throw SetupError("config.json: \(field): \(list.debugDescription) is not a CPU list") }
+        guard let cpus = cpuList(list) else { throw VesselError.setup("config.json: \(field): \(list.debugDescription) is not a CPU list") }
         try sysNegative("\(field): sched_setaffinity \(list)", cpus.withUnsafeBufferPointer {
             vessel_set_affinity($0.baseAddress, Int32($0.count))
         })

@@ -1,3 +1,4 @@
+import Errors
 import CVessel
 import Glibc
 
@@ -5,19 +6,19 @@ import Glibc
 // untouched: the VM supervisor uses one to carry a guest terminal, whose
 // own line discipline (in the guest) does the echo and editing.
 public enum PseudoTerminal {
-    public static func open(raw: Bool = false) throws(SystemError) -> (master: Int32, slave: Int32, name: String) {
+    public static func open(raw: Bool = false) throws(VesselError) -> (master: Int32, slave: Int32, name: String) {
         let master = Glibc.open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC)
-        guard master >= 0 else { throw SystemError("open /dev/ptmx") }
+        guard master >= 0 else { throw VesselError.system("open /dev/ptmx") }
         let number = vessel_pty_unlock_and_number(master)
         guard number >= 0 else {
-            let error = SystemError("unlock pty")
+            let error = VesselError.system("unlock pty")
             close(master)
             throw error
         }
         let name = "/dev/pts/\(number)"
         let slave = Glibc.open(name, O_RDWR | O_NOCTTY | O_CLOEXEC)
         guard slave >= 0 else {
-            let error = SystemError("open \(name)")
+            let error = VesselError.system("open \(name)")
             close(master)
             throw error
         }
@@ -32,7 +33,7 @@ public enum PseudoTerminal {
     }
 
     /// Hands a pty master to a console socket (runc's --console-socket).
-    public static func send(master: Int32, name: String, toConsoleSocket path: String) throws(SystemError) {
+    public static func send(master: Int32, name: String, toConsoleSocket path: String) throws(VesselError) {
         let socket = try UnixSocket.connect(path)
         defer { close(socket) }
         try sys("send the pty to the console socket \(path)", vessel_send_fd(socket, master, name))

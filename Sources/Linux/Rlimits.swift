@@ -1,3 +1,4 @@
+import Errors
 import Glibc
 import OCI
 
@@ -8,10 +9,10 @@ enum Rlimits {
             guard let resource = SpecValidator.rlimitNames[limit.type] else { continue }
             var value = rlimit(rlim_cur: rlim_t(limit.soft), rlim_max: rlim_t(limit.hard))
             if setrlimit(__rlimit_resource_t(UInt32(resource)), &value) != 0 {
-                let err = SystemError("setrlimit").errno
+                let err = VesselError.system("setrlimit").reason
                 var current = rlimit()
                 getrlimit(__rlimit_resource_t(UInt32(resource)), &current)
-                throw SetupError("config.json: process.rlimits: cannot set \(limit.type) to soft \(limit.soft), hard \(limit.hard) (the host's hard limit is \(current.rlim_max)): \(err)")
+                throw VesselError.setup("config.json: process.rlimits: cannot set \(limit.type) to soft \(limit.soft), hard \(limit.hard) (the host's hard limit is \(current.rlim_max)): \(err)")
             }
         }
     }

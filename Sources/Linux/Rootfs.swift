@@ -1,3 +1,4 @@
+import Errors
 import CVessel
 import Glibc
 import OCI
@@ -39,7 +40,7 @@ struct Rootfs {
             do {
                 readOnlyDev = try mountEntry(entry, in: root) || readOnlyDev
             } catch {
-                throw SetupError("config.json: mounts[\(index)] (\(entry.destination)): \(error)")
+                throw VesselError(error).wrapped("config.json: mounts[\(index)] (\(entry.destination))", field: "mounts[\(index)]")
             }
         }
         if hasDevTmpfs { try createDevices(in: root) }
@@ -72,7 +73,7 @@ struct Rootfs {
             return false
         }
         if options.isBind {
-            guard let source = entry.source else { throw SetupError("a bind mount needs a source") }
+            guard let source = entry.source else { throw VesselError.setup("a bind mount needs a source") }
             try bind(source, to: entry.destination, options: options, idmap: entry, in: root)
             return false
         }
@@ -94,7 +95,7 @@ struct Rootfs {
     func bind(_ source: String, to destination: String, options: MountOptions, idmap entry: Mount? = nil,
               in root: InRoot) throws {
         let sourceFD = open(source, O_PATH | O_CLOEXEC)
-        guard sourceFD >= 0 else { throw SystemError("bind source \(source)") }
+        guard sourceFD >= 0 else { throw VesselError.system("bind source \(source)") }
         defer { close(sourceFD) }
         var info = stat()
         try sys("stat bind source \(source)", fstat(sourceFD, &info))
@@ -143,7 +144,7 @@ struct Rootfs {
             // sysfs cannot be mounted without a network namespace of our own
             // in a user namespace; bind the host's read-only instead, as runc.
             guard type == "sysfs" && (errno == EPERM || errno == EACCES) else {
-                throw SystemError("mount \(type) on \(entry.destination)")
+                throw VesselError.system("mount \(type) on \(entry.destination)")
             }
             let hostSys = try sys("open /sys", open("/sys", O_PATH | O_DIRECTORY | O_CLOEXEC))
             defer { close(hostSys) }
@@ -156,7 +157,7 @@ struct Rootfs {
         defer { close(mounted) }
         let magic = type == "proc" ? ProcFS.superMagic : Self.sysfsMagic
         guard vessel_fs_type(mounted) == magic else {
-            throw SetupError("\(entry.destination) is not \(type) after mounting it")
+            throw VesselError.setup("\(entry.destination) is not \(type) after mounting it")
         }
         try applyPropagation(options.propagation, at: entry.destination, in: root)
     }
@@ -169,9 +170,9 @@ struct Rootfs {
         if result >= 0 { return result }
         if -result == ENOENT { return try root.makeDirectories(destination) }
         if -result == ELOOP || -result == ENOTDIR {
-            throw SetupError("\(destination) in the rootfs is not a plain directory (a symlink or a file): refusing to mount \(type) there")
+            throw VesselError.setup("\(destination) in the rootfs is not a plain directory (a symlink or a file): refusing to mount \(type) there")
         }
-        throw SystemError("open \(destination) in the container", errno: Errno(rawValue: -result))
+        throw VesselError.system("open \(destination) in the container", errno: Errno(rawValue: -result))
     }
 
     /// cgroup v2 only: with its own cgroup namespace the container mounts
@@ -183,7 +184,7 @@ struct Rootfs {
         let flags = options.flags & ~UInt(MS_BIND | MS_REC)
         if newCgroupNamespace {
             if mount("cgroup2", descriptorPath(target), "cgroup2", flags, nil) == 0 { return }
-            if errno != EPERM && errno != EBUSY { throw SystemError("mount cgroup2") }
+            if errno != EPERM && errno != EBUSY { throw VesselError.system("mount cgroup2") }
         }
         guard let cgroupDirectory else { return }
         let source = try sys("open \(cgroupDirectory)", open(cgroupDirectory, O_PATH | O_DIRECTORY | O_CLOEXEC))
@@ -213,7 +214,7 @@ struct Rootfs {
         let dev = try root.makeDirectories("/dev")
         defer { close(dev) }
         for (target, link) in links {
-            if symlinkat(target, dev, link) != 0 && errno != EEXIST { throw SystemError("symlink /dev/\(link)") }
+            if symlinkat(target, dev, link) != 0 && errno != EEXIST { throw VesselError.system("symlink /dev/\(link)") }
         }
     }
 
@@ -231,7 +232,7 @@ struct Rootfs {
         let number = vessel_makedev(UInt32(device.major ?? 0), UInt32(device.minor ?? 0))
         if mknodat(parent, name, mode, number) != 0 {
             // No CAP_MKNOD in a user namespace: bind the host's node instead.
-            guard errno == EPERM, FileIO.exists(device.path) else { throw SystemError("mknod \(device.path)") }
+            guard errno == EPERM, FileIO.exists(device.path) else { throw VesselError.system("mknod \(device.path)") }
             let host = try sys("open \(device.path)", open(device.path, O_PATH | O_CLOEXEC))
             defer { close(host) }
             let target = try root.mountPoint(device.path, directory: false)
@@ -253,7 +254,7 @@ struct Rootfs {
             return
         }
         let oldRoot = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC)
-        guard oldRoot >= 0 else { throw SystemError("open /") }
+        guard oldRoot >= 0 else { throw VesselError.system("open /") }
         defer { close(oldRoot) }
         try sys("chdir \(rootfs)", chdir(rootfs))
         // Stack the old root under the new one and detach it: no put_old
@@ -274,10 +275,10 @@ struct Rootfs {
         where mountPoint != rootfs && !mountPoint.hasPrefix(rootfs + "/") {
             if mount(nil, mountPoint, nil, UInt(MS_SLAVE | MS_REC), nil) != 0 {
                 if errno == ENOENT { continue }
-                throw SystemError("make \(mountPoint) rslave")
+                throw VesselError.system("make \(mountPoint) rslave")
             }
             if umount2(mountPoint, Int32(MNT_DETACH)) != 0 {
-                guard errno == EINVAL || errno == EPERM else { throw SystemError("detach \(mountPoint)") }
+                guard errno == EINVAL || errno == EPERM else { throw VesselError.system("detach \(mountPoint)") }
                 try sys("cover \(mountPoint)", mount("tmpfs", mountPoint, "tmpfs", 0, nil))
             }
         }
@@ -296,7 +297,7 @@ struct Rootfs {
                 do {
                     try mask(path, with: null, in: root)
                 } catch {
-                    throw SetupError("config.json: linux.maskedPaths[\(index)] (\(path)): \(error)")
+                    throw VesselError(error).wrapped("config.json: linux.maskedPaths[\(index)] (\(path))", field: "linux.maskedPaths[\(index)]")
                 }
             }
         }
@@ -304,7 +305,7 @@ struct Rootfs {
             do {
                 try makeReadOnly(path, in: root)
             } catch {
-                throw SetupError("config.json: linux.readonlyPaths[\(index)] (\(path)): \(error)")
+                throw VesselError(error).wrapped("config.json: linux.readonlyPaths[\(index)] (\(path))", field: "linux.readonlyPaths[\(index)]")
             }
         }
         if spec.root?.readonly == true {
@@ -340,7 +341,7 @@ struct Rootfs {
         var info = stat()
         guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFCHR, info.st_rdev == vessel_makedev(1, 3) else {
             close(fd)
-            throw SetupError("config.json: linux.maskedPaths: /dev/null in the container is not the null device (char 1:3): refusing to mask with it")
+            throw VesselError.setup("config.json: linux.maskedPaths: /dev/null in the container is not the null device (char 1:3): refusing to mask with it")
         }
         return fd
     }
@@ -355,7 +356,7 @@ struct Rootfs {
         try sys("stat \(path)", fstat(target, &info))
         switch info.st_mode & S_IFMT {
         case S_IFLNK:
-            throw SetupError("\(path) is a symlink: refusing to mask through it")
+            throw VesselError.setup("\(path) is a symlink: refusing to mask through it")
         case S_IFDIR:
             try sysNegative("mask \(path)", vessel_mount_tmpfs_fd(target, 1))
         default:

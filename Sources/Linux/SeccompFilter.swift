@@ -1,3 +1,4 @@
+import Errors
 import CVessel
 import Glibc
 import OCI
@@ -18,7 +19,7 @@ public struct SeccompFilter {
     }
 
     /// The libseccomp action value for a spec action name.
-    public static func action(_ name: String, errnoRet: UInt32?) throws(SetupError) -> UInt32 {
+    public static func action(_ name: String, errnoRet: UInt32?) throws(VesselError) -> UInt32 {
         switch name {
         case "SCMP_ACT_KILL", "SCMP_ACT_KILL_THREAD": return 0x0000_0000
         case "SCMP_ACT_KILL_PROCESS": return 0x8000_0000
@@ -28,9 +29,9 @@ public struct SeccompFilter {
         case "SCMP_ACT_LOG": return 0x7ffc_0000
         case "SCMP_ACT_ALLOW": return 0x7fff_0000
         case "SCMP_ACT_NOTIFY":
-            throw SetupError("config.json: linux.seccomp: SCMP_ACT_NOTIFY (seccomp user notification) is not supported by vessel")
+            throw VesselError.setup("config.json: linux.seccomp: SCMP_ACT_NOTIFY (seccomp user notification) is not supported by vessel")
         default:
-            throw SetupError("config.json: linux.seccomp: unknown action \(name)")
+            throw VesselError.setup("config.json: linux.seccomp: unknown action \(name)")
         }
     }
 
@@ -61,7 +62,7 @@ public struct SeccompFilter {
     public func load() throws {
         let defaultAction = try Self.action(profile.defaultAction, errnoRet: profile.defaultErrnoRet)
         guard let context = seccomp_init(defaultAction) else {
-            throw SetupError("seccomp: cannot initialise a filter with default action \(profile.defaultAction)")
+            throw VesselError.setup("seccomp: cannot initialise a filter with default action \(profile.defaultAction)")
         }
         defer { seccomp_release(context) }
         _ = seccomp_attr_set(context, SCMP_FLTATR_CTL_NNP, 0)
@@ -70,16 +71,16 @@ public struct SeccompFilter {
             case "SECCOMP_FILTER_FLAG_LOG": _ = seccomp_attr_set(context, SCMP_FLTATR_CTL_LOG, 1)
             case "SECCOMP_FILTER_FLAG_SPEC_ALLOW": _ = seccomp_attr_set(context, SCMP_FLTATR_CTL_SSB, 1)
             case "SECCOMP_FILTER_FLAG_TSYNC": _ = seccomp_attr_set(context, SCMP_FLTATR_CTL_TSYNC, 1)
-            default: throw SetupError("config.json: linux.seccomp.flags: unknown flag \(flag)")
+            default: throw VesselError.setup("config.json: linux.seccomp.flags: unknown flag \(flag)")
             }
         }
         for arch in profile.architectures ?? [] {
             let name = arch.hasPrefix("SCMP_ARCH_") ? String(arch.dropFirst(10)).lowercased() : arch.lowercased()
             let token = seccomp_arch_resolve_name(name)
-            guard token != 0 else { throw SetupError("config.json: linux.seccomp.architectures: unknown architecture \(arch)") }
+            guard token != 0 else { throw VesselError.setup("config.json: linux.seccomp.architectures: unknown architecture \(arch)") }
             let rc = seccomp_arch_add(context, token)
             if rc != 0 && rc != -EEXIST {
-                throw SetupError("seccomp: adding architecture \(arch): \(String(cString: strerror(-rc)))")
+                throw VesselError.setup("seccomp: adding architecture \(arch): \(String(cString: strerror(-rc)))")
             }
         }
         for (index, rule) in (profile.syscalls ?? []).enumerated() {
@@ -89,7 +90,7 @@ public struct SeccompFilter {
             var conditions: [scmp_arg_cmp] = []
             for arg in rule.args ?? [] {
                 guard let op = Self.comparison(arg.op) else {
-                    throw SetupError("config.json: linux.seccomp.syscalls[\(index)]: unknown operator \(arg.op)")
+                    throw VesselError.setup("config.json: linux.seccomp.syscalls[\(index)]: unknown operator \(arg.op)")
                 }
                 conditions.append(scmp_arg_cmp(arg: arg.index, op: op, datum_a: arg.value, datum_b: arg.valueTwo ?? 0))
             }
@@ -101,12 +102,12 @@ public struct SeccompFilter {
                         seccomp_rule_add_array(context, action, number, UInt32($0.count), $0.baseAddress)
                     }
                     if rc != 0 {
-                        throw SetupError("config.json: linux.seccomp.syscalls[\(index)]: rule for \(name): \(String(cString: strerror(-rc)))")
+                        throw VesselError.setup("config.json: linux.seccomp.syscalls[\(index)]: rule for \(name): \(String(cString: strerror(-rc)))")
                     }
                 }
             }
         }
         let rc = seccomp_load(context)
-        if rc != 0 { throw SetupError("seccomp: loading the filter: \(String(cString: strerror(-rc)))") }
+        if rc != 0 { throw VesselError.setup("seccomp: loading the filter: \(String(cString: strerror(-rc)))") }
     }
 }

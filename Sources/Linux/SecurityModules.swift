@@ -1,3 +1,4 @@
+import Errors
 import OCI
 
 // process.apparmorProfile, process.selinuxLabel and linux.mountLabel: applied
@@ -51,7 +52,7 @@ public enum SecurityModules {
                 do {
                     try proc.write("thread-self/attr/exec", "exec \(profile)")
                 } catch {
-                    throw SetupError("config.json: process.apparmorProfile: cannot apply \(profile.debugDescription): \(error)")
+                    throw VesselError(error).wrapped("config.json: process.apparmorProfile: cannot apply \(profile.debugDescription)", field: "process.apparmorProfile")
                 }
             }
         }
@@ -59,7 +60,7 @@ public enum SecurityModules {
             do {
                 try proc.write("thread-self/attr/exec", label)
             } catch {
-                throw SetupError("config.json: process.selinuxLabel: cannot apply \(label.debugDescription): \(error)")
+                throw VesselError(error).wrapped("config.json: process.selinuxLabel: cannot apply \(label.debugDescription)", field: "process.selinuxLabel")
             }
         }
     }

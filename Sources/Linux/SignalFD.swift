@@ -1,12 +1,13 @@
+import Errors
 import CVessel
 import Glibc
 
 // Signals as readable events on an fd, for poll loops (the VM supervisor and
 // the guest agent): the signals are blocked and arrive through the fd.
 public enum SignalFD {
-    public static func block(_ signals: [Int32]) throws(SystemError) -> Int32 {
+    public static func block(_ signals: [Int32]) throws(VesselError) -> Int32 {
         let fd = signals.withUnsafeBufferPointer { vessel_signalfd($0.baseAddress, Int32($0.count)) }
-        guard fd >= 0 else { throw SystemError("signalfd") }
+        guard fd >= 0 else { throw VesselError.system("signalfd") }
         return fd
     }
 

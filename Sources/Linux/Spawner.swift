@@ -1,3 +1,4 @@
+import Errors
 import CVessel
 import Glibc
 import SystemPackage
@@ -37,7 +38,7 @@ public struct SpawnRequest {
 }
 
 public enum Spawner {
-    public static func spawn(_ request: SpawnRequest) throws(SystemError) -> pid_t {
+    public static func spawn(_ request: SpawnRequest) throws(VesselError) -> pid_t {
         let argv = CStringArray(request.arguments)
         let envp = CStringArray(request.environment)
         defer {
@@ -74,7 +75,7 @@ public enum Spawner {
             args.envp = UnsafePointer(envp.pointer)
             return vessel_spawn(&args)
         }
-        if pid < 0 { throw SystemError("spawn \(request.path)", errno: Errno(rawValue: -pid)) }
+        if pid < 0 { throw VesselError.system("spawn \(request.path)", errno: Errno(rawValue: -pid)) }
         return pid
     }
 
@@ -82,7 +83,7 @@ public enum Spawner {
     /// (CLONE_INTO_CGROUP, Linux 5.7); otherwise, or if that clone fails,
     /// spawns it as before and returns with `joined` false: the caller then
     /// writes the pid to cgroup.procs, which gives the same errors as ever.
-    public static func spawn(_ request: SpawnRequest, into cgroup: Cgroup?) throws(SystemError) -> (pid: pid_t, joined: Bool) {
+    public static func spawn(_ request: SpawnRequest, into cgroup: Cgroup?) throws(VesselError) -> (pid: pid_t, joined: Bool) {
         guard let cgroup else { return (try spawn(request), false) }
         let fd = open(cgroup.directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { return (try spawn(request), false) }
@@ -102,7 +103,7 @@ public enum Spawner {
     /// fd, or named in its environment; the end is close-on-exec until then),
     /// the parent gets the other, close-on-exec. Both close if the spawn fails.
     public static func spawn(_ request: SpawnRequest, pipe direction: PipeDirection,
-                             attach: (inout SpawnRequest, Int32) -> Void) throws(SystemError) -> (pid: pid_t, fd: Int32) {
+                             attach: (inout SpawnRequest, Int32) -> Void) throws(VesselError) -> (pid: pid_t, fd: Int32) {
         var ends: [Int32] = [0, 0]
         try sys("pipe", vessel_pipe(&ends))
         let (childEnd, ourEnd) = direction == .toChild ? (ends[0], ends[1]) : (ends[1], ends[0])

@@ -1,3 +1,4 @@
+import Errors
 import CVessel
 import Glibc
 import OCI
@@ -7,7 +8,7 @@ enum Terminal {
     /// our controlling terminal and stdio.
     static func attach(consoleFD: Int32, size: ConsoleSize?) throws {
         guard consoleFD >= 0 else {
-            throw SetupError("process.terminal is true but no --console-socket was given")
+            throw VesselError.setup("process.terminal is true but no --console-socket was given")
         }
         let (master, slave, name) = try PseudoTerminal.open()
         if let size { _ = vessel_set_winsize(master, size.height, size.width) }

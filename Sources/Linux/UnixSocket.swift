@@ -1,26 +1,27 @@
+import Errors
 import Glibc
 
 // Stream unix sockets by path: the console socket, the VM supervisor's
 // control socket and QEMU's chardev sockets.
 public enum UnixSocket {
-    public static func connect(_ path: String) throws(SystemError) -> Int32 {
+    public static func connect(_ path: String) throws(VesselError) -> Int32 {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw SystemError("socket") }
+        guard fd >= 0 else { throw VesselError.system("socket") }
         let rc = withAddress(path) { Glibc.connect(fd, $0, $1) }
         if rc != 0 {
-            let error = SystemError("connect \(path)")
+            let error = VesselError.system("connect \(path)")
             close(fd)
             throw error
         }
         return fd
     }
 
-    public static func listen(_ path: String) throws(SystemError) -> Int32 {
+    public static func listen(_ path: String) throws(VesselError) -> Int32 {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw SystemError("socket") }
+        guard fd >= 0 else { throw VesselError.system("socket") }
         unlink(path)
         if withAddress(path, { bind(fd, $0, $1) }) != 0 || Glibc.listen(fd, 16) != 0 {
-            let error = SystemError("listen on \(path)")
+            let error = VesselError.system("listen on \(path)")
             close(fd)
             throw error
         }

@@ -1,3 +1,4 @@
+import Errors
 import Glibc
 import Linux
 
@@ -20,7 +21,7 @@ public enum Accelerator: String, Codable, Sendable {
         case .tcg:
             return Decision(accelerator: .tcg, reason: "--vm-accel tcg")
         case .kvm:
-            guard kvmOpens else { throw VMError.unusable("--vm-accel kvm: /dev/kvm cannot be opened read-write") }
+            guard kvmOpens else { throw VesselError.unusable("--vm-accel kvm: /dev/kvm cannot be opened read-write") }
             return Decision(accelerator: .kvm, reason: "--vm-accel kvm")
         case .auto:
             if kvmOpens && hardware && !pvm { return Decision(accelerator: .kvm, reason: "/dev/kvm is hardware KVM") }

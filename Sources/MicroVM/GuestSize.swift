@@ -1,3 +1,4 @@
+import Errors
 import OCI
 
 // The guest's vCPUs and memory, from linux.resources: the CPU quota over
@@ -21,7 +22,7 @@ public struct GuestSize: Codable, Sendable, Equatable {
         if let cpu = resources?.cpu {
             if let quota = cpu.quota, quota > 0 {
                 let period = Int64(cpu.period ?? 100_000)
-                guard period > 0 else { throw VMError.config("linux.resources.cpu.period must be positive") }
+                guard period > 0 else { throw VesselError.vmConfig("linux.resources.cpu.period must be positive") }
                 vcpus = Int((quota + period - 1) / period)
             } else if let cpus = cpu.cpus, !cpus.isEmpty {
                 vcpus = try cpuCount(cpus)
@@ -46,7 +47,7 @@ public struct GuestSize: Codable, Sendable, Equatable {
             case let (low?, high?, 2) where high >= low:
                 count += high - low + 1
             default:
-                throw VMError.config("linux.resources.cpu.cpus \(list.debugDescription) is not a CPU list")
+                throw VesselError.vmConfig("linux.resources.cpu.cpus \(list.debugDescription) is not a CPU list")
             }
         }
         return count

@@ -1,3 +1,4 @@
+import Errors
 import OCI
 
 // The bundle's config.json as the guest runs it. Host paths mean nothing in
@@ -46,7 +47,7 @@ public struct GuestSpec: Sendable {
             } else {
                 tag = "m\(shares.count)"
                 guard shares.count <= Self.maxBindShares else {
-                    throw VMError.config("mounts[\(index)]: at most \(Self.maxBindShares) host directories can be shared into the VM (\(source) would be one more)")
+                    throw VesselError.vmConfig("mounts[\(index)]: at most \(Self.maxBindShares) host directories can be shared into the VM (\(source) would be one more)")
                 }
                 shares.append(QemuCommand.Share(tag: tag, hostPath: directory, readOnly: options.contains("ro")))
             }

@@ -1,3 +1,4 @@
+import Errors
 import CVessel
 import FoundationEssentials
 import Glibc
@@ -81,7 +82,7 @@ public struct Initramfs {
         var text = ""
         for path in [binary, settings.kernel] {
             var info = stat()
-            guard stat(path, &info) == 0 else { throw SystemError("stat \(path)") }
+            guard stat(path, &info) == 0 else { throw VesselError.system("stat \(path)") }
             text += "\(info.st_dev):\(info.st_ino):\(info.st_size):\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec);"
         }
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325

@@ -1,3 +1,4 @@
+import Errors
 import CVessel
 import FoundationEssentials
 import Glibc
@@ -73,7 +74,7 @@ public final class VMSupervisor {
 
         let first = try awaitAgent(until: deadline, what: "the guest agent did not start")
         guard case let .event(.ready(kernel, _)) = first else {
-            throw VMError.guest("the guest agent sent \(first) before it was ready")
+            throw VesselError.guest("the guest agent sent \(first) before it was ready")
         }
         // Before any client: the router numbers from 1.
         let createID: UInt64 = 0
@@ -81,7 +82,7 @@ public final class VMSupervisor {
         while true {
             let message = try awaitAgent(until: deadline, what: "the guest agent did not create the container")
             guard case let .reply(reply) = message, reply.id == createID else { continue }
-            if let reason = reply.answer.failure { throw VMError.guest("in the guest: " + reason) }
+            if let reason = reply.answer.failure { throw VesselError.guest("in the guest: " + reason) }
             break
         }
         listener = try UnixSocket.listen(SupervisorFiles.socket(in: directory))
@@ -95,7 +96,7 @@ public final class VMSupervisor {
         while true {
             if let fd = try? UnixSocket.connect(path) { return fd }
             try checkQemu()
-            if SystemClock.now() > deadline { throw VMError.guest("QEMU did not open \(path)") }
+            if SystemClock.now() > deadline { throw VesselError.guest("QEMU did not open \(path)") }
             usleep(2000)
         }
     }
@@ -106,7 +107,7 @@ public final class VMSupervisor {
             try checkQemu()
             let remaining = Int32(max(0, (deadline - SystemClock.now()) * 1000))
             if remaining == 0 {
-                throw VMError.guest("\(what) within \(plan.bootTimeoutSeconds) s\(consoleTail())")
+                throw VesselError.guest("\(what) within \(plan.bootTimeoutSeconds) s\(consoleTail())")
             }
             // Keep relaying output meanwhile: a failing guest may say why.
             stdio?.drain()
@@ -120,7 +121,7 @@ public final class VMSupervisor {
             if control.closed {
                 // QEMU closes the port as it exits: report its exit instead.
                 for _ in 0..<200 { try checkQemu(); usleep(5000) }
-                throw VMError.guest("the control port closed\(consoleTail())")
+                throw VesselError.guest("the control port closed\(consoleTail())")
             }
         }
     }
@@ -130,7 +131,7 @@ public final class VMSupervisor {
         if waitpid(qemuPID, &status, WNOHANG) == qemuPID {
             qemuPID = 0
             let log = (try? FileIO.read(SupervisorFiles.qemuLog(in: directory)))?.split(separator: "\n").last.map(String.init)
-            throw VMError.guest("QEMU exited with status \(Spawner.exitCode(fromWaitStatus: status))"
+            throw VesselError.guest("QEMU exited with status \(Spawner.exitCode(fromWaitStatus: status))"
                                 + (log.map { ": " + $0 } ?? "") + consoleTail())
         }
     }
@@ -274,13 +275,13 @@ public final class VMSupervisor {
     /// A program name found on PATH, as execve needs a path.
     public static func resolve(_ program: String) throws -> String {
         if program.contains("/") {
-            guard access(program, X_OK) == 0 else { throw VMError.unusable("QEMU \(program) is not an executable file") }
+            guard access(program, X_OK) == 0 else { throw VesselError.unusable("QEMU \(program) is not an executable file") }
             return program
         }
         let path = getenv("PATH").map { String(cString: $0) } ?? "/usr/bin:/bin"
         for directory in (path + ":/usr/bin:/usr/local/bin").split(separator: ":") where access("\(directory)/\(program)", X_OK) == 0 {
             return "\(directory)/\(program)"
         }
-        throw VMError.unusable("\(program) not found on PATH (install Debian's qemu-system-x86, or give --vm-qemu)")
+        throw VesselError.unusable("\(program) not found on PATH (install Debian's qemu-system-x86, or give --vm-qemu)")
     }
 }

@@ -1,9 +1,10 @@
+import Errors
 import FoundationEssentials
 
 // Turns config.json's bytes into a Spec, mapping decoding failures to a
-// one-line ConfigError that names the field (e.g. `process.args[0]`).
+// one-line VesselError that names the field (e.g. `process.args[0]`).
 public enum SpecLoader {
-    public static func decode(_ data: Data, path: String = "config.json") throws(ConfigError) -> Spec {
+    public static func decode(_ data: Data, path: String = "config.json") throws(VesselError) -> Spec {
         do {
             return try JSONDecoder().decode(Spec.self, from: data)
         } catch let error as DecodingError {
@@ -13,7 +14,7 @@ public enum SpecLoader {
         }
     }
 
-    public static func describe(_ error: DecodingError, path: String) -> ConfigError {
+    public static func describe(_ error: DecodingError, path: String) -> VesselError {
         switch error {
         case let .typeMismatch(type, context):
             return .wrongType(field: fieldName(context.codingPath), expected: typeName(type))

@@ -1,3 +1,4 @@
+import Errors
 // Checks a decoded Spec for what the type system cannot: required values,
 // absolute paths, known names, consistent namespaces. Pure, so that every
 // rule is unit-tested. The first problem found is reported, naming its field.
@@ -20,7 +21,7 @@ public enum SpecValidator {
         "SCMP_CMP_MASKED_EQ",
     ]
 
-    public static func validate(_ spec: Spec) throws(ConfigError) {
+    public static func validate(_ spec: Spec) throws(VesselError) {
         guard !spec.ociVersion.isEmpty else { throw .missingField("ociVersion") }
         guard let root = spec.root else { throw .missingField("root") }
         guard !root.path.isEmpty else { throw .invalidValue(field: "root.path", reason: "must not be empty") }
@@ -31,7 +32,7 @@ public enum SpecValidator {
         try validateLinux(spec.linux ?? LinuxConfig(), spec: spec)
     }
 
-    static func validate(_ process: Process) throws(ConfigError) {
+    static func validate(_ process: Process) throws(VesselError) {
         try validateScheduling(process)
         guard let args = process.args, let first = args.first, !first.isEmpty else {
             throw .invalidValue(field: "process.args", reason: "must name the program to run")
@@ -74,7 +75,7 @@ public enum SpecValidator {
         "SCHED_FLAG_KEEP_PARAMS", "SCHED_FLAG_UTIL_CLAMP_MIN", "SCHED_FLAG_UTIL_CLAMP_MAX",
     ]
 
-    static func validateScheduling(_ process: Process) throws(ConfigError) {
+    static func validateScheduling(_ process: Process) throws(VesselError) {
         if let scheduler = process.scheduler {
             guard schedulerPolicies.contains(scheduler.policy) else {
                 throw .invalidValue(field: "process.scheduler.policy", reason: "unknown policy \(scheduler.policy.debugDescription)")
@@ -101,7 +102,7 @@ public enum SpecValidator {
         }
     }
 
-    static func validateMounts(_ mounts: [Mount]) throws(ConfigError) {
+    static func validateMounts(_ mounts: [Mount]) throws(VesselError) {
         for (index, mount) in mounts.enumerated() {
             let hasUIDs = !(mount.uidMappings ?? []).isEmpty, hasGIDs = !(mount.gidMappings ?? []).isEmpty
             if hasUIDs != hasGIDs {
@@ -133,7 +134,7 @@ public enum SpecValidator {
         "/" + InRootPath.components(path).joined(separator: "/")
     }
 
-    static func validateHooks(_ hooks: Hooks?) throws(ConfigError) {
+    static func validateHooks(_ hooks: Hooks?) throws(VesselError) {
         guard let hooks else { return }
         let groups: [(String, [Hook]?)] = [
             ("prestart", hooks.prestart), ("createRuntime", hooks.createRuntime),
@@ -153,7 +154,7 @@ public enum SpecValidator {
         }
     }
 
-    static func validateLinux(_ linux: LinuxConfig, spec: Spec) throws(ConfigError) {
+    static func validateLinux(_ linux: LinuxConfig, spec: Spec) throws(VesselError) {
         var types = Set<NamespaceType>()
         for (index, namespace) in (linux.namespaces ?? []).enumerated() {
             guard types.insert(namespace.type).inserted else {
@@ -235,7 +236,7 @@ public enum SpecValidator {
 
     /// Interface names: at most 15 bytes, no '/', ':' or whitespace; the
     /// container needs a network namespace to receive them.
-    static func validateNetDevices(_ devices: [String: NetDevice], namespaces: Set<NamespaceType>) throws(ConfigError) {
+    static func validateNetDevices(_ devices: [String: NetDevice], namespaces: Set<NamespaceType>) throws(VesselError) {
         guard !devices.isEmpty else { return }
         guard namespaces.contains(.network) else {
             throw .invalidValue(field: "linux.netDevices", reason: "moving interfaces needs a network namespace in linux.namespaces")
@@ -269,7 +270,7 @@ public enum SpecValidator {
     /// namespace it lives in; anything else would be written to the host.
     /// Whether a namespace joined by path is the host's own is checked at
     /// create time, where the files can be opened.
-    static func validateSysctl(_ key: String, namespaces: Set<NamespaceType>) throws(ConfigError) {
+    static func validateSysctl(_ key: String, namespaces: Set<NamespaceType>) throws(VesselError) {
         let field = "linux.sysctl.\(key)"
         let parts = key.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count > 1, parts.allSatisfy({ !$0.isEmpty && !$0.contains("/") && !$0.contains("\0") }) else {
@@ -288,7 +289,7 @@ public enum SpecValidator {
 
     /// linux.resources.devices: only what the cgroup device filter can
     /// express; a rule it would misread must not widen what is allowed.
-    public static func validate(deviceRules rules: [Resources.DeviceRule]) throws(ConfigError) {
+    public static func validate(deviceRules rules: [Resources.DeviceRule]) throws(VesselError) {
         for (index, rule) in rules.enumerated() {
             let field = "linux.resources.devices[\(index)]"
             if let type = rule.type, !["a", "b", "c"].contains(type) {
@@ -307,7 +308,7 @@ public enum SpecValidator {
         }
     }
 
-    static func validate(_ seccomp: Seccomp) throws(ConfigError) {
+    static func validate(_ seccomp: Seccomp) throws(VesselError) {
         guard seccompActions.contains(seccomp.defaultAction) else {
             throw .invalidValue(field: "linux.seccomp.defaultAction", reason: "unknown action \(seccomp.defaultAction)")
         }

@@ -1,3 +1,4 @@
+import Errors
 import Glibc
 import Linux
 
@@ -5,13 +6,13 @@ import Linux
 enum ConsoleSocket {
     static func connect(_ path: String) throws -> Int32 {
         guard UnixSocket.fits(path) else {
-            throw RuntimeError.invalidArgument("--console-socket: path \(path) is too long for a unix socket")
+            throw VesselError.invalidArgument("--console-socket: path \(path) is too long for a unix socket")
         }
         let fd: Int32
         do {
             fd = try UnixSocket.connect(path)
         } catch {
-            throw RuntimeError.invalidArgument("--console-socket: cannot connect to \(path): \(error.errno)")
+            throw VesselError.invalidArgument("--console-socket: cannot connect to \(path): \(error.reason)")
         }
         // The init inherits it across exec (its number is in the hand-off).
         _ = fcntl(fd, F_SETFD, 0)

@@ -1,3 +1,4 @@
+import Errors
 import CVessel
 import FoundationEssentials
 import Glibc
@@ -24,13 +25,13 @@ public struct ContainerCreator {
     }
 
     public static func loadBundle(_ path: String) throws -> Bundle {
-        guard FileIO.isDirectory(path) else { throw RuntimeError.bundle("bundle \(path) is not a directory") }
+        guard FileIO.isDirectory(path) else { throw VesselError.bundle("bundle \(path) is not a directory") }
         let bundle = try FileIO.realPath(path)
         let data: Data
         do {
             data = try FileIO.readData(bundle + "/config.json")
         } catch {
-            throw ConfigError.unreadable(path: bundle + "/config.json", reason: "\(error.errno)")
+            throw VesselError.unreadable(path: bundle + "/config.json", reason: "\(error.reason)")
         }
         let spec = try SpecLoader.decode(data, path: bundle + "/config.json")
         try SpecValidator.validate(spec)
@@ -38,7 +39,7 @@ public struct ContainerCreator {
         let rootPath = spec.root?.path ?? ""
         let rootfs = rootPath.hasPrefix("/") ? rootPath : bundle + "/" + rootPath
         guard FileIO.isDirectory(rootfs) else {
-            throw ConfigError.invalidValue(field: "root.path", reason: "\(rootfs) is not a directory")
+            throw VesselError.invalidValue(field: "root.path", reason: "\(rootfs) is not a directory")
         }
         return Bundle(path: bundle, spec: spec, rootfs: try FileIO.realPath(rootfs))
     }
@@ -68,10 +69,10 @@ public struct ContainerCreator {
         let settings = try CgroupResources.settings(for: linux.resources ?? Resources())
         let deviceFilter = try DeviceFilter(resources: linux.resources?.devices ?? [], devices: linux.devices ?? [])
         if options.consoleSocket == nil && spec.process?.terminal == true {
-            throw RuntimeError.invalidArgument("config.json: process.terminal is true: --console-socket is required when the container is detached (create, run -d)")
+            throw VesselError.invalidArgument("config.json: process.terminal is true: --console-socket is required when the container is detached (create, run -d)")
         }
         guard let mountPoint = Cgroup.findMountPoint() else {
-            throw RuntimeError.unsupported("no cgroup v2 hierarchy is mounted (looked at /sys/fs/cgroup and /sys/fs/cgroup/unified)")
+            throw VesselError.unsupported("no cgroup v2 hierarchy is mounted (looked at /sys/fs/cgroup and /sys/fs/cgroup/unified)")
         }
         let cgroup = try containerCgroup(mountPoint: mountPoint, cgroupsPath: linux.cgroupsPath, id: id)
 
@@ -125,7 +126,7 @@ public struct ContainerCreator {
     func containerCgroup(mountPoint: String, cgroupsPath: String?, id: ContainerID) throws -> Cgroup {
         let path = Cgroup.path(cgroupsPath: cgroupsPath, containerID: id.value)
         guard let cgroup = Cgroup(validatingMountPoint: mountPoint, path: path) else {
-            throw ConfigError.invalidValue(field: "linux.cgroupsPath", reason: "\(path.debugDescription) is the cgroup2 root or vessel's own cgroup (or one above it), not a cgroup of the container's own")
+            throw VesselError.invalidValue(field: "linux.cgroupsPath", reason: "\(path.debugDescription) is the cgroup2 root or vessel's own cgroup (or one above it), not a cgroup of the container's own")
         }
         return cgroup
     }
@@ -136,7 +137,7 @@ public struct ContainerCreator {
     func checkBeforeJoining(_ cgroup: Cgroup) throws {
         if let frozen = cgroup.frozenDirectory() {
             let by = frozen == cgroup.directory ? "" : " (cgroup.freeze is 1 in \(frozen))"
-            throw SetupError("container's cgroup \(cgroup.directory) is unexpectedly frozen\(by)")
+            throw VesselError.setup("container's cgroup \(cgroup.directory) is unexpectedly frozen\(by)")
         }
         let count = cgroup.exists ? cgroup.subtree().reduce(0) { $0 + $1.processes().count } : 0
         if count > 0 {
@@ -151,7 +152,7 @@ public struct ContainerCreator {
         let (channel, childEnd) = try InitSocket.pair()
         defer { channel.close() }
         let fifoFD = open(fifoPath, 0o10000000 /* O_PATH */)
-        guard fifoFD >= 0 else { throw SystemError("open \(fifoPath)") }
+        guard fifoFD >= 0 else { throw VesselError.system("open \(fifoPath)") }
         var consoleFD: Int32 = -1
         if spec.process?.terminal == true, let socketPath = options.consoleSocket {
             consoleFD = try ConsoleSocket.connect(socketPath)
@@ -222,11 +223,11 @@ public struct ContainerCreator {
             case .ready?:
                 return pid
             case .failed?, .spawnFailed?:
-                throw RuntimeError.initFailed("container init sent an unexpected message")
+                throw VesselError.initFailed("container init sent an unexpected message")
             case nil:
                 let status = Spawner.wait(pid)
                 cleanup.pid = nil
-                throw RuntimeError.initFailed("container init exited during set-up with status \(Spawner.exitCode(fromWaitStatus: status))")
+                throw VesselError.initFailed("container init exited during set-up with status \(Spawner.exitCode(fromWaitStatus: status))")
             }
         }
     }
@@ -242,7 +243,7 @@ public struct ContainerCreator {
             do {
                 try sysNegative("move \(name) into the container as \(newName)", vessel_move_link(name, newName, namespace))
             } catch {
-                throw SetupError("config.json: linux.netDevices.\(name): \(error)")
+                throw VesselError(error).wrapped("config.json: linux.netDevices.\(name)", field: "linux.netDevices.\(name)")
             }
         }
     }
@@ -254,12 +255,12 @@ public struct ContainerCreator {
         do {
             try FileIO.write("/proc/\(pid)/uid_map", lines(linux.uidMappings ?? []))
         } catch {
-            throw SetupError("config.json: linux.uidMappings: \(error)")
+            throw VesselError(error).wrapped("config.json: linux.uidMappings", field: "linux.uidMappings")
         }
         do {
             try FileIO.write("/proc/\(pid)/gid_map", lines(linux.gidMappings ?? []))
         } catch {
-            throw SetupError("config.json: linux.gidMappings: \(error)")
+            throw VesselError(error).wrapped("config.json: linux.gidMappings", field: "linux.gidMappings")
         }
     }
 

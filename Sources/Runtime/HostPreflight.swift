@@ -1,3 +1,4 @@
+import Errors
 import Glibc
 import Linux
 import OCI
@@ -11,16 +12,16 @@ enum HostPreflight {
         try checkCapabilities(spec.process?.capabilities)
         try checkSysctlNamespaces(spec.linux ?? LinuxConfig())
         try checkHostnameNamespace(spec)
-        if let refusal = SecurityModules.unsupported(in: spec) { throw SetupError(refusal) }
+        if let refusal = SecurityModules.unsupported(in: spec) { throw VesselError.setup(refusal) }
         if spec.linux?.intelRdt != nil {
             let reason = FileIO.isDirectory("/sys/fs/resctrl/info")
                 ? "Intel RDT (resctrl) is not implemented in vessel"
                 : "resctrl is not mounted at /sys/fs/resctrl on this host"
-            throw ConfigError.invalidValue(field: "linux.intelRdt", reason: reason)
+            throw VesselError.invalidValue(field: "linux.intelRdt", reason: reason)
         }
         if let netns = spec.linux?.namespaces?.first(where: { $0.type == .network }), let path = netns.path,
            !(spec.linux?.netDevices ?? [:]).isEmpty, sameFile(path, "/proc/self/ns/net") {
-            throw ConfigError.invalidValue(field: "linux.netDevices", reason: "the network namespace \(path) is the host's own")
+            throw VesselError.invalidValue(field: "linux.netDevices", reason: "the network namespace \(path) is the host's own")
         }
     }
 
@@ -31,7 +32,7 @@ enum HostPreflight {
         for (index, entry) in mounts.enumerated() {
             let unknown = MountOptions(entry.options ?? [], type: entry.type).unknownForBind
             guard unknown.isEmpty else {
-                throw ConfigError.invalidValue(field: "mounts[\(index)].options",
+                throw VesselError.invalidValue(field: "mounts[\(index)].options",
                                                reason: "unknown option\(unknown.count == 1 ? "" : "s") for a bind mount: \(unknown.joined(separator: ", "))")
             }
         }
@@ -48,7 +49,7 @@ enum HostPreflight {
                 CapabilitySet.number(of: name).map { bounding & (1 << UInt64($0)) == 0 } ?? false
             }
             if !missing.isEmpty {
-                throw ConfigError.invalidValue(field: "process.capabilities.\(set)",
+                throw VesselError.invalidValue(field: "process.capabilities.\(set)",
                                                reason: "\(missing.joined(separator: ", ")) not in this host's bounding set: vessel cannot grant it")
             }
         }
@@ -63,7 +64,7 @@ enum HostPreflight {
                   let index = namespaces.firstIndex(where: { $0.type == type }),
                   let path = namespaces[index].path else { continue }
             if sameFile(path, "/proc/self/ns/\(type.procName)") {
-                throw ConfigError.invalidValue(field: "linux.sysctl.\(key)",
+                throw VesselError.invalidValue(field: "linux.sysctl.\(key)",
                                                reason: "linux.namespaces[\(index)].path \(path) is the host's \(type.rawValue) namespace")
             }
         }
@@ -76,7 +77,7 @@ enum HostPreflight {
         let namespaces = spec.linux?.namespaces ?? []
         guard let index = namespaces.firstIndex(where: { $0.type == .uts }), let path = namespaces[index].path else { return }
         if sameFile(path, "/proc/self/ns/uts") {
-            throw ConfigError.invalidValue(field: (spec.hostname ?? "").isEmpty ? "domainname" : "hostname",
+            throw VesselError.invalidValue(field: (spec.hostname ?? "").isEmpty ? "domainname" : "hostname",
                                            reason: "linux.namespaces[\(index)].path \(path) is the host's uts namespace")
         }
     }

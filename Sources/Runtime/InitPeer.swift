@@ -1,3 +1,4 @@
+import Errors
 import Linux
 
 // The runtime's side of the init socket (see InitSocket) once the C shim's
@@ -17,7 +18,7 @@ struct InitPeer {
         } catch {
             if let event = try? channel.receive(InitEvent.self, timeoutMilliseconds: 0),
                let reason = event.failure(subject: subject) {
-                throw RuntimeError.initFailed(reason)
+                throw VesselError.initFailed(reason)
             }
             throw error
         }
@@ -32,7 +33,7 @@ struct InitPeer {
     /// exec'd or died); a failure it reports is thrown as one line.
     func next() throws -> InitEvent? {
         guard let event = try channel.receive(InitEvent.self) else { return nil }
-        if let reason = event.failure(subject: subject) { throw RuntimeError.initFailed(reason) }
+        if let reason = event.failure(subject: subject) { throw VesselError.initFailed(reason) }
         return event
     }
 }

@@ -1,3 +1,4 @@
+import Errors
 import CVessel
 import FoundationEssentials
 import Glibc
@@ -59,7 +60,7 @@ public struct Lifecycle {
             guard let id = try? ContainerID(name) else { return nil }
             do {
                 return try report(id)
-            } catch RuntimeError.notFound {
+            } catch let error as VesselError where error.kind == .notFound {
                 return nil  // deleted since the directory was listed
             } catch {
                 warn("\(error)")
@@ -74,7 +75,7 @@ public struct Lifecycle {
         defer { close(lock) }
         let record = try store.load(id)
         let status = store.status(of: record)
-        guard status == .created else { throw RuntimeError.wrongState(id: id.value, operation: "start", status: status.rawValue) }
+        guard status == .created else { throw VesselError.wrongState(id: id.value, operation: "start", status: status.rawValue) }
         if record.vm != nil {
             _ = try SupervisorClient.send(.start, to: store.directory(id), id: id.value)
             try runLoggingFailures(record.hooks?.poststart, kind: "poststart", record: record, status: .running)
@@ -82,7 +83,7 @@ public struct Lifecycle {
         }
         let fifoPath = store.fifo(id)
         let fd = open(fifoPath, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
-        guard fd >= 0 else { throw SystemError("open \(fifoPath)") }
+        guard fd >= 0 else { throw VesselError.system("open \(fifoPath)") }
         defer { close(fd) }
         // The init writes one byte after the startContainer hooks, and its end
         // closes at execve; watch that it stays alive meanwhile.
@@ -99,7 +100,7 @@ public struct Lifecycle {
             if !ProcessStat.isAlive(pid: record.pid, startTime: record.pidStartTime) {
                 unlink(fifoPath)
                 if gotByte { break }
-                throw RuntimeError.initFailed("container \(id.value) exited before it could be started")
+                throw VesselError.initFailed("container \(id.value) exited before it could be started")
             }
         }
         unlink(fifoPath)
@@ -114,7 +115,7 @@ public struct Lifecycle {
         if all && status == .stopped && !(record.cgroup?.isPopulated ?? false) { return }
         if record.vm != nil {
             guard status == .created || status == .running || status == .paused else {
-                throw RuntimeError.notRunning(id: id.value, status: status.rawValue)
+                throw VesselError.notRunning(id: id.value, status: status.rawValue)
             }
             _ = try SupervisorClient.send(.kill(signal: signal, all: all), to: store.directory(id), id: id.value)
             return
@@ -125,10 +126,10 @@ public struct Lifecycle {
             return
         }
         guard status == .created || status == .running || status == .paused else {
-            throw RuntimeError.notRunning(id: id.value, status: status.rawValue)
+            throw VesselError.notRunning(id: id.value, status: status.rawValue)
         }
         guard let initProcess = try VerifiedInit.open(record, directory: store.directory(id)) else {
-            throw RuntimeError.notRunning(id: id.value, status: "stopped")
+            throw VesselError.notRunning(id: id.value, status: "stopped")
         }
         try initProcess.signal(signal)
     }
@@ -143,8 +144,9 @@ public struct Lifecycle {
         let record: ContainerRecord
         do {
             record = try store.load(id)
-        } catch let RuntimeError.corruptState(_, reason) {
-            guard force else { throw RuntimeError.corruptState(id: id.value, reason: reason + " (delete --force removes it)") }
+        } catch let error as VesselError where error.kind == .corruptState {
+            let reason = error.message
+            guard force else { throw VesselError.corruptState(id: id.value, reason: reason + " (delete --force removes it)") }
             warn("container \(id.value): \(reason): deleting it; only what it still names that is the container's is killed")
             record = store.salvage(id)
         }
@@ -155,7 +157,7 @@ public struct Lifecycle {
         case .creating where force, .running where force, .paused where force:
             break
         default:
-            throw RuntimeError.wrongState(id: id.value, operation: "delete", status: "\(status.rawValue) (use --force)")
+            throw VesselError.wrongState(id: id.value, operation: "delete", status: "\(status.rawValue) (use --force)")
         }
         // A VM's supervisor may still be draining output after the container
         // stopped: it goes too, and QEMU with it (PDEATHSIG).
@@ -216,7 +218,7 @@ extension Lifecycle {
             return
         }
         guard status == expected, let cgroup = record.cgroup else {
-            throw RuntimeError.wrongState(id: id.value, operation: paused ? "pause" : "resume", status: status.rawValue)
+            throw VesselError.wrongState(id: id.value, operation: paused ? "pause" : "resume", status: status.rawValue)
         }
         try cgroup.setFrozen(paused)
     }
@@ -243,13 +245,13 @@ extension Lifecycle {
         let record = try store.load(id)
         let status = store.status(of: record)
         if record.vm != nil {
-            throw RuntimeError.unsupported("vm: update: container \(id.value) runs in a VM whose size is fixed at boot")
+            throw VesselError.unsupported("vm: update: container \(id.value) runs in a VM whose size is fixed at boot")
         }
         guard status != .stopped, let cgroup = record.cgroup, cgroup.exists else {
-            throw RuntimeError.wrongState(id: id.value, operation: "update", status: status.rawValue)
+            throw VesselError.wrongState(id: id.value, operation: "update", status: status.rawValue)
         }
         let settings = try CgroupResources.settings(for: resources)
-        let deviceFilter = try resources.devices.map { rules throws(ConfigError) in
+        let deviceFilter = try resources.devices.map { rules throws(VesselError) in
             try DeviceFilter(resources: rules, devices: record.devices ?? [])
         }
         _ = try cgroup.create(settings: settings)

@@ -1,3 +1,4 @@
+import Errors
 import CVessel
 import Glibc
 import Linux
@@ -33,13 +34,13 @@ struct NamespaceFDs {
         // NS_GET_NSTYPE then refuses what is not a namespace.
         let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else {
-            throw SetupError("config.json: \(field): cannot open the \(type.rawValue) namespace \(path): \(SystemError("open").errno)")
+            throw VesselError.setup("config.json: \(field): cannot open the \(type.rawValue) namespace \(path): \(VesselError.system("open").reason)")
         }
         let actual = vessel_namespace_type(fd)
         guard actual == type.cloneFlag else {
             Glibc.close(fd)
             let what = actual < 0 ? "not a namespace file" : "a \(NamespaceType(cloneFlag: actual)?.rawValue ?? "unknown") namespace"
-            throw SetupError("config.json: \(field): \(path) is \(what), not \(type.rawValue)")
+            throw VesselError.setup("config.json: \(field): \(path) is \(what), not \(type.rawValue)")
         }
         return fd
     }

@@ -1,3 +1,4 @@
+import Errors
 import FoundationEssentials
 import Glibc
 import Linux
@@ -40,15 +41,15 @@ public struct ProcessExecutor {
         let record = try store.load(id)
         let status = store.status(of: record)
         if status == .paused && !options.ignorePaused {
-            throw RuntimeError.invalidArgument("cannot exec in a paused container \(id.value) (use --ignore-paused to override)")
+            throw VesselError.invalidArgument("cannot exec in a paused container \(id.value) (use --ignore-paused to override)")
         }
         guard status == .running || status == .created || status == .paused else {
-            throw RuntimeError.wrongState(id: id.value, operation: "exec in", status: status.rawValue)
+            throw VesselError.wrongState(id: id.value, operation: "exec in", status: status.rawValue)
         }
         let spec = try SpecLoader.decode(FileIO.readData(record.bundle + "/config.json"), path: record.bundle + "/config.json")
         let process = try makeProcess(spec.process, options)
         if process.terminal == true && options.consoleSocket == nil {
-            throw RuntimeError.invalidArgument("exec: a terminal for a detached process needs --console-socket")
+            throw VesselError.invalidArgument("exec: a terminal for a detached process needs --console-socket")
         }
         if record.vm != nil { return try execInVM(id, process: process, options: options) }
         var plan = ExecPlan(process: process, seccomp: spec.linux?.seccomp, preserveFDs: options.preserveFDs)
@@ -71,13 +72,13 @@ public struct ProcessExecutor {
         if Self.differs(pid: record.pid, "mnt") {
             // Inherited across exec on purpose: no O_CLOEXEC.
             mountNamespace = open("/proc/\(record.pid)/ns/mnt", O_RDONLY)
-            guard mountNamespace >= 0 else { throw SystemError("open /proc/\(record.pid)/ns/mnt") }
+            guard mountNamespace >= 0 else { throw VesselError.system("open /proc/\(record.pid)/ns/mnt") }
         }
         var joinsUser = false
         for name in Self.joinOrder + ["pid"] where Self.differs(pid: record.pid, name) {
             let path = "/proc/\(record.pid)/ns/\(name)"
             let fd = open(path, O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else { throw SystemError("open \(path)") }
+            guard fd >= 0 else { throw VesselError.system("open \(path)") }
             if name == "pid" { pidNamespace = fd } else { joined.append(fd) }
             if name == "user" { joinsUser = true }
         }
@@ -102,7 +103,7 @@ public struct ProcessExecutor {
             }
             peer.handOff(.exec(plan))
             if try peer.next() != nil {
-                throw RuntimeError.initFailed("exec: unexpected message from the new process")
+                throw VesselError.initFailed("exec: unexpected message from the new process")
             }
         } catch {
             // Killed here, so its exit status says nothing: the error does.
@@ -117,7 +118,7 @@ public struct ProcessExecutor {
     /// Starts the relay that runs the process in the guest; returns its pid
     /// once the process runs there.
     func execInVM(_ id: ContainerID, process: Process, options: ExecOptions) throws -> pid_t {
-        if options.preserveFDs > 0 { throw RuntimeError.unsupported("vm: --preserve-fds: open files cannot be passed into a VM") }
+        if options.preserveFDs > 0 { throw VesselError.unsupported("vm: --preserve-fds: open files cannot be passed into a VM") }
         let directory = store.directory(id)
         let processFile = directory + "/exec-\(getpid()).json"
         try FileIO.writeAtomically(processFile, try JSONEncoder().encode(process))
@@ -135,7 +136,7 @@ public struct ProcessExecutor {
             kill(pid, SIGKILL)
             _ = Spawner.wait(pid)
             unlink(processFile)
-            throw RuntimeError.initFailed(StartReport.failure(report, otherwise: "vm: exec relay ended without a report"))
+            throw VesselError.initFailed(StartReport.failure(report, otherwise: "vm: exec relay ended without a report"))
         }
         if let pidFile = options.pidFile { try FileIO.writeAtomically(pidFile, Data("\(pid)".utf8)) }
         return pid
@@ -158,14 +159,14 @@ public struct ProcessExecutor {
     func makeProcess(_ base: Process?, _ options: ExecOptions) throws -> Process {
         if let file = options.processFile {
             let data: Data
-            do { data = try FileIO.readData(file) } catch { throw ConfigError.unreadable(path: file, reason: "\(error.errno)") }
+            do { data = try FileIO.readData(file) } catch { throw VesselError.unreadable(path: file, reason: "\(error.reason)") }
             do {
                 return try JSONDecoder().decode(Process.self, from: data)
             } catch let error as DecodingError {
-                throw RuntimeError.invalidArgument("\(file): " + "\(SpecLoader.describe(error, path: file))".replacingPrefix("config.json: ", with: ""))
+                throw VesselError.invalidArgument("\(file): " + "\(SpecLoader.describe(error, path: file))".replacingPrefix("config.json: ", with: ""))
             }
         }
-        guard !options.arguments.isEmpty else { throw RuntimeError.invalidArgument("exec: give the command to run, or --process") }
+        guard !options.arguments.isEmpty else { throw VesselError.invalidArgument("exec: give the command to run, or --process") }
         var process = base ?? Process(args: nil)
         process.args = options.arguments
         process.terminal = options.terminal
@@ -175,12 +176,12 @@ public struct ProcessExecutor {
         if let user = options.user {
             let parts = user.split(separator: ":", maxSplits: 1)
             guard let uid = parts.first.flatMap({ UInt32($0) }) else {
-                throw RuntimeError.invalidArgument("--user \(user.debugDescription): expected uid[:gid] as numbers")
+                throw VesselError.invalidArgument("--user \(user.debugDescription): expected uid[:gid] as numbers")
             }
             process.user.uid = uid
             if parts.count > 1 {
                 guard let gid = UInt32(parts[1]) else {
-                    throw RuntimeError.invalidArgument("--user \(user.debugDescription): expected uid[:gid] as numbers")
+                    throw VesselError.invalidArgument("--user \(user.debugDescription): expected uid[:gid] as numbers")
                 }
                 process.user.gid = gid
             }

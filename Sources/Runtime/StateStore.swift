@@ -1,3 +1,4 @@
+import Errors
 import FoundationEssentials
 import Glibc
 import Linux
@@ -20,8 +21,8 @@ public struct StateStore: Sendable {
         try FileIO.makeDirectories(root, mode: 0o700)
         let dir = directory(id)
         if mkdir(dir, 0o700) != 0 {
-            if errno == EEXIST { throw RuntimeError.alreadyExists(id.value) }
-            throw SystemError("mkdir \(dir)")
+            if errno == EEXIST { throw VesselError.alreadyExists(id.value) }
+            throw VesselError.system("mkdir \(dir)")
         }
         return dir
     }
@@ -35,7 +36,7 @@ public struct StateStore: Sendable {
 
     public func load(_ id: ContainerID) throws -> ContainerRecord {
         let path = directory(id) + "/state.json"
-        guard FileIO.isDirectory(directory(id)) else { throw RuntimeError.notFound(id.value) }
+        guard FileIO.isDirectory(directory(id)) else { throw VesselError.notFound(id.value) }
         guard let data = try? FileIO.readData(path) else {
             // Claimed but never saved: a `create` that is still running or died.
             return ContainerRecord(id: id.value, bundle: "", rootfs: "", pid: 0, pidStartTime: 0, created: "",
@@ -45,7 +46,7 @@ public struct StateStore: Sendable {
         do {
             return try JSONDecoder().decode(ContainerRecord.self, from: data)
         } catch {
-            throw RuntimeError.corruptState(id: id.value, reason: "\(path) is corrupt: " + Self.describe(error, path: path))
+            throw VesselError.corruptState(id: id.value, reason: "\(path) is corrupt: " + Self.describe(error, path: path))
         }
     }
 
@@ -53,7 +54,8 @@ public struct StateStore: Sendable {
     static func describe(_ error: any Error, path: String) -> String {
         guard let error = error as? DecodingError else { return oneLine("\(error)") }
         let described = SpecLoader.describe(error, path: path)
-        if case .malformedJSON = described { return "not valid JSON" }
+        // Every other decoding failure names its field.
+        if described.field == nil { return "not valid JSON" }
         return oneLine("\(described)".replacingPrefix("config.json: ", with: ""))
     }
 
@@ -124,7 +126,7 @@ public struct StateStore: Sendable {
     /// An exclusive lock on the container's directory for one operation.
     public func lock(_ id: ContainerID) throws -> Int32 {
         let fd = open(directory(id), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw RuntimeError.notFound(id.value) }
+        guard fd >= 0 else { throw VesselError.notFound(id.value) }
         flock(fd, LOCK_EX)
         return fd
     }

@@ -1,3 +1,4 @@
+import Errors
 import Linux
 import OCI
 
@@ -25,10 +26,10 @@ extension Lifecycle {
         let record = try store.load(id)
         let status = store.status(of: record)
         if record.vm != nil {
-            throw RuntimeError.unsupported("vm: events: container \(id.value) runs in a VM; its cgroup is in the guest, whose stats vessel does not collect yet")
+            throw VesselError.unsupported("vm: events: container \(id.value) runs in a VM; its cgroup is in the guest, whose stats vessel does not collect yet")
         }
         guard status != .stopped, let cgroup = record.cgroup, cgroup.exists else {
-            throw RuntimeError.wrongState(id: id.value, operation: "read stats of", status: status.rawValue)
+            throw VesselError.wrongState(id: id.value, operation: "read stats of", status: status.rawValue)
         }
         func number(_ file: String) -> UInt64? {
             (try? FileIO.read(cgroup.directory + "/" + file)).flatMap { UInt64($0.split(separator: "\n").first ?? "") }

@@ -1,3 +1,4 @@
+import Errors
 import Glibc
 import Linux
 import MicroVM
@@ -16,7 +17,7 @@ final class SupervisorClient {
         do {
             channel = MessageChannel(fd: try UnixSocket.connect(path))
         } catch {
-            throw RuntimeError.initFailed("vm: the supervisor of container \(id) does not answer on \(path): \(error.errno)")
+            throw VesselError.initFailed("vm: the supervisor of container \(id) does not answer on \(path): \(error.reason)")
         }
         self.id = id
     }
@@ -39,15 +40,15 @@ final class SupervisorClient {
         while true {
             let remaining = Int32(max(0, (deadline - SystemClock.now()) * 1000))
             guard remaining > 0, let message = try channel.receive(SupervisorReport.self, timeoutMilliseconds: remaining) else {
-                if channel.closed { throw RuntimeError.initFailed("vm: container \(id): the VM stopped before it answered") }
-                throw RuntimeError.initFailed("vm: container \(id): no answer from the guest within \(timeoutSeconds) s")
+                if channel.closed { throw VesselError.initFailed("vm: container \(id): the VM stopped before it answered") }
+                throw VesselError.initFailed("vm: container \(id): no answer from the guest within \(timeoutSeconds) s")
             }
             switch message {
             case let .event(event):
                 events.append(event)
             case let .reply(reply) where reply.id == requestID || reply.id == 0:
                 // Id 0: the supervisor could not read a request of ours.
-                if let reason = reply.answer.failure { throw RuntimeError.initFailed(reason) }
+                if let reason = reply.answer.failure { throw VesselError.initFailed(reason) }
                 return reply.answer
             case .reply:
                 continue // a posted request's answer

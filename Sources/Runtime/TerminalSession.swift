@@ -1,3 +1,4 @@
+import Errors
 import CVessel
 import Glibc
 import Linux
@@ -14,7 +15,7 @@ public final class TerminalSession {
 
     public init() throws {
         var template = Array("/tmp/vessel-console-XXXXXX".utf8CString)
-        guard let made = mkdtemp(&template) else { throw SystemError("mkdtemp for the console socket") }
+        guard let made = mkdtemp(&template) else { throw VesselError.system("mkdtemp for the console socket") }
         directory = String(cString: made)
         do {
             listener = try UnixSocket.listen(directory + "/console.sock")
@@ -35,14 +36,14 @@ public final class TerminalSession {
     public func receiveMaster(timeoutMilliseconds: Int32 = 10_000) throws -> Int32 {
         var poller = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
         guard poll(&poller, 1, timeoutMilliseconds) > 0 else {
-            throw RuntimeError.initFailed("terminal: the container did not send its pty")
+            throw VesselError.initFailed("terminal: the container did not send its pty")
         }
         let connection = accept(listener, nil, nil)
-        guard connection >= 0 else { throw SystemError("accept on the console socket") }
+        guard connection >= 0 else { throw VesselError.system("accept on the console socket") }
         _ = fcntl(connection, F_SETFD, FD_CLOEXEC)
         defer { close(connection) }
         let master = vessel_recv_fd(connection)
-        guard master >= 0 else { throw SystemError("receive the pty master") }
+        guard master >= 0 else { throw VesselError.system("receive the pty master") }
         return master
     }
 

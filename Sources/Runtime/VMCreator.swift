@@ -1,3 +1,4 @@
+import Errors
 import CVessel
 import FoundationEssentials
 import Glibc
@@ -34,13 +35,13 @@ public struct VMCreator {
     public func create(id: ContainerID, options: CreateOptions, bundle: ContainerCreator.Bundle) throws -> pid_t {
         let spec = bundle.spec
         if options.preserveFDs > 0 {
-            throw VMError.config("--preserve-fds: open files cannot be passed into a VM")
+            throw VesselError.vmConfig("--preserve-fds: open files cannot be passed into a VM")
         }
         if spec.process?.terminal == true && options.consoleSocket == nil {
-            throw RuntimeError.invalidArgument("config.json: process.terminal is true: --console-socket is required when the container is detached (create, run -d)")
+            throw VesselError.invalidArgument("config.json: process.terminal is true: --console-socket is required when the container is detached (create, run -d)")
         }
         guard FileIO.exists(settings.kernel) else {
-            throw VMError.unusable("no guest kernel at \(settings.kernel): run scripts/fetch-vm-kernel.sh, or give --vm-kernel")
+            throw VesselError.unusable("no guest kernel at \(settings.kernel): run scripts/fetch-vm-kernel.sh, or give --vm-kernel")
         }
         let qemu = try VMSupervisor.resolve(settings.qemu)
         let decision = try Accelerator.choose(settings.accel)
@@ -53,7 +54,7 @@ public struct VMCreator {
         var cleanup = Cleanup(store: store, id: id)
         defer { cleanup.run() }
         for port in GuestPorts.all where !UnixSocket.fits(GuestPorts.socket(port, in: directory)) {
-            throw RuntimeError.invalidArgument("vm: --root \(store.root) is too long for the VM's unix sockets")
+            throw VesselError.invalidArgument("vm: --root \(store.root) is too long for the VM's unix sockets")
         }
         let binary = try FileIO.realPath("/proc/self/exe")
         let initramfs = try Initramfs(settings: settings, binary: binary).ensure()
@@ -80,7 +81,7 @@ public struct VMCreator {
         record.pid = pid
         record.pidStartTime = ProcessStat(pid: pid)?.startTime ?? 0
         guard case let .started(guestKernel)? = report else {
-            throw VMError.guest(StartReport.failure(report, otherwise: "the VM supervisor ended without a report")
+            throw VesselError.guest(StartReport.failure(report, otherwise: "the VM supervisor ended without a report")
                 .replacingPrefix("vm: ", with: ""))
         }
         let qemuPID = (try? FileIO.read(directory + "/qemu.pid")).flatMap { Int32($0) } ?? 0

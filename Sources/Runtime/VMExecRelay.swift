@@ -1,3 +1,4 @@
+import Errors
 import FoundationEssentials
 import Glibc
 import Linux
@@ -38,7 +39,7 @@ public struct VMExecRelay {
             unlink(processFile)
             client = try SupervisorClient(directory: directory, id: id)
             guard let reserved = try client.request(.reserveSlot).slot else {
-                throw RuntimeError.initFailed("vm: no exec slot")
+                throw VesselError.initFailed("vm: no exec slot")
             }
             slot = reserved
             relay = try StdioRelay.forSlot(slot, consoleSocket: process.terminal == true ? consoleSocket : nil) {

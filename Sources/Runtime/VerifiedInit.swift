@@ -1,3 +1,4 @@
+import Errors
 import CVessel
 import FoundationEssentials
 import Glibc
@@ -26,7 +27,7 @@ final class VerifiedInit {
         let pidfd = vessel_pidfd_open(record.pid)
         guard pidfd >= 0 else {
             if errno == ESRCH { return nil }
-            throw SystemError("pidfd_open \(record.pid)")
+            throw VesselError.system("pidfd_open \(record.pid)")
         }
         guard ProcessStat.isAlive(pid: record.pid, startTime: record.pidStartTime) else {
             close(pidfd)
@@ -34,12 +35,12 @@ final class VerifiedInit {
         }
         if let problem = problem(with: record, directory: directory) {
             close(pidfd)
-            throw RuntimeError.corruptState(id: record.id, reason: problem + ": pid \(record.pid) left alone")
+            throw VesselError.corruptState(id: record.id, reason: problem + ": pid \(record.pid) left alone")
         }
         return VerifiedInit(pid: record.pid, pidfd: pidfd)
     }
 
-    func signal(_ signal: Int32) throws(SystemError) {
+    func signal(_ signal: Int32) throws(VesselError) {
         try sys("kill \(pid) with signal \(signal)", vessel_pidfd_send_signal(pidfd, signal))
     }
 

@@ -1,3 +1,4 @@
+import Errors
 import FoundationEssentials
 import Glibc
 import Linux
@@ -47,7 +48,7 @@ func perform(_ global: GlobalSettings, failure: Int32 = 1, _ body: () throws -> 
     Log.configure(log: global.log, format: global.logFormat, debug: global.debug)
     do {
         if global.systemdCgroup {
-            throw RuntimeError.unsupported("--systemd-cgroup is not supported: vessel manages cgroup v2 directly (cgroupfs)")
+            throw VesselError.unsupported("--systemd-cgroup is not supported: vessel manages cgroup v2 directly (cgroupfs)")
         }
         return try body()
     } catch {
@@ -67,14 +68,14 @@ private func body(of invocation: Invocation, _ global: GlobalSettings) throws ->
         print(GoStyleJSON.indented(try lifecycle.report(containerID(id)).runcJSON, by: "  "))
     case let .kill(id, signal, all):
         guard let number = SignalName.parse(signal) else {
-            throw RuntimeError.invalidArgument("unknown signal \(signal.debugDescription)")
+            throw VesselError.invalidArgument("unknown signal \(signal.debugDescription)")
         }
         try lifecycle.kill(containerID(id), signal: number, all: all)
     case let .delete(id, force):
         let id = try containerID(id)
         do {
             try lifecycle.delete(id, force: force)
-        } catch RuntimeError.notFound where force {
+        } catch let error as VesselError where error.kind == .notFound && force {
             return 0
         }
     case let .run(id, options, detach, keep):
@@ -125,7 +126,7 @@ func containerID(_ text: String) throws -> ContainerID {
     do {
         return try ContainerID(text)
     } catch {
-        throw RuntimeError.invalidArgument(error.description)
+        throw VesselError.invalidArgument(error.description)
     }
 }
 

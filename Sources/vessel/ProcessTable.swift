@@ -1,3 +1,4 @@
+import Errors
 import Glibc
 import Linux
 import Runtime
@@ -9,14 +10,14 @@ enum ProcessTable {
     static func render(options: [String], keeping pids: Set<Int32>) throws -> String {
         let candidates: [String] = ["/usr/bin/ps", "/bin/ps"]
         guard let ps = candidates.first(where: { FileIO.exists($0) }) else {
-            throw RuntimeError.unsupported("ps: no ps(1) on this host (install procps)")
+            throw VesselError.unsupported("ps: no ps(1) on this host (install procps)")
         }
         let output = try Command.output(ps, options)
         var lines = output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         if lines.last == "" { lines.removeLast() }
         guard let header = lines.first else { return "" }
         guard let column = header.split(separator: " ").firstIndex(of: "PID") else {
-            throw RuntimeError.invalidArgument("ps: the output of ps \(options.joined(separator: " ")) has no PID column")
+            throw VesselError.invalidArgument("ps: the output of ps \(options.joined(separator: " ")) has no PID column")
         }
         let rows = lines.dropFirst().filter { line in
             let fields = line.split(separator: " ")

@@ -1,3 +1,4 @@
+import Errors
 import Foundation
 import Linux
 import OCI
@@ -23,7 +24,7 @@ final class CgroupResourcesTests: XCTestCase {
 
     // MARK: - helpers
 
-    private func settings(_ change: (inout Resources) -> Void) throws(CgroupResourceError) -> [CgroupSetting] {
+    private func settings(_ change: (inout Resources) -> Void) throws(VesselError) -> [CgroupSetting] {
         var resources = Resources()
         change(&resources)
         return try CgroupResources.settings(for: resources)
@@ -53,10 +54,8 @@ final class CgroupResourcesTests: XCTestCase {
             let result = try settings(change)
             XCTFail("expected \(field) to be unsupported, got \(result)", file: file, line: line)
         } catch {
-            guard case let .unsupported(actual, _) = error else {
-                return XCTFail("unexpected error \(error)", file: file, line: line)
-            }
-            XCTAssertEqual(actual, field, file: file, line: line)
+            XCTAssertEqual(error.kind, .config, "\(error)", file: file, line: line)
+            XCTAssertEqual(error.field, field, file: file, line: line)
             XCTAssertTrue(error.description.contains(field), error.description, file: file, line: line)
         }
     }
@@ -326,7 +325,7 @@ final class CgroupResourcesTests: XCTestCase {
             $0.memory = .init(limit: 1 << 20)
         }
         XCTAssertThrowsError(try cgroup.create(settings: result)) { error in
-            XCTAssertEqual(error as? CgroupResourceError,
+            XCTAssertEqual(error as? VesselError,
                            .controllerUnavailable(controller: "memory", field: "linux.resources.memory.limit", cgroup: scratch))
             let text = "\(error)"
             XCTAssertTrue(text.contains("memory"), text)

@@ -1,3 +1,4 @@
+import Errors
 import Linux
 import OCI
 import XCTest
@@ -238,7 +239,7 @@ final class DeviceFilterProgramTests: XCTestCase {
 
     func testInvalidRulesAreRefusedNamingTheField() {
         XCTAssertThrowsError(try DeviceFilter(resources: [Rule(allow: true, type: "c", access: "rwx")], devices: [])) { error in
-            XCTAssertEqual(error as? ConfigError, .invalidValue(field: "linux.resources.devices[0].access",
+            XCTAssertEqual(error as? VesselError, .invalidValue(field: "linux.resources.devices[0].access",
                                                                 reason: #""rwx" has "x"; only r, w and m are allowed"#))
         }
         XCTAssertThrowsError(try DeviceFilter(resources: [Self.denyAll, Rule(allow: true, type: "u")], devices: []))

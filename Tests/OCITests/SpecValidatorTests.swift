@@ -14,14 +14,8 @@ final class SpecValidatorTests: XCTestCase {
             try SpecValidator.validate(spec)
             XCTFail("validation accepted a spec that should fail on \(field)", file: file, line: line)
         } catch {
-            switch error {
-            case let .invalidValue(actual, _):
-                XCTAssertEqual(actual, field, file: file, line: line)
-            case let .missingField(actual):
-                XCTAssertEqual(actual, field, file: file, line: line)
-            default:
-                XCTFail("unexpected error kind: \(error)", file: file, line: line)
-            }
+            XCTAssertEqual(error.kind, .config, "\(error)", file: file, line: line)
+            XCTAssertEqual(error.field, field, file: file, line: line)
             XCTAssertTrue(error.description.contains(field), "\(error.description) does not name \(field)",
                           file: file, line: line)
             XCTAssertFalse(error.description.contains("\n"), file: file, line: line)

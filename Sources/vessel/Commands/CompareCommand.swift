@@ -1,3 +1,4 @@
+import Errors
 import ArgumentParser
 import Compare
 import Glibc
@@ -21,7 +22,7 @@ struct CompareCommand: ParsableCommand {
 
     func run() throws {
         try perform(global) {
-            guard runs >= 1 else { throw RuntimeError.invalidArgument("--runs must be at least 1") }
+            guard runs >= 1 else { throw VesselError.invalidArgument("--runs must be at least 1") }
             var vmFlags = ["--vm-accel", global.vmAccel.rawValue, "--vm-boot-timeout", "\(global.vmBootTimeout)"]
             if let kernel = global.vmKernel { vmFlags += ["--vm-kernel", kernel] }
             if let qemu = global.vmQemu { vmFlags += ["--vm-qemu", qemu] }

@@ -1,3 +1,4 @@
+import Errors
 import ArgumentParser
 import FoundationEssentials
 import Glibc
@@ -18,12 +19,12 @@ struct EventsCommand: ParsableCommand {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             let seconds = Double(interval.hasSuffix("s") ? String(interval.dropLast()) : interval)
-            guard let seconds, seconds > 0 else { throw RuntimeError.invalidArgument("--interval \(interval.debugDescription): expected seconds such as 5s") }
+            guard let seconds, seconds > 0 else { throw VesselError.invalidArgument("--interval \(interval.debugDescription): expected seconds such as 5s") }
             repeat {
                 let event: StatsEvent
                 do {
                     event = try lifecycle.stats(id)
-                } catch RuntimeError.wrongState where !stats {
+                } catch let error as VesselError where error.kind == .wrongState && !stats {
                     return // the stream ends when the container stops
                 }
                 print(String(decoding: try encoder.encode(event), as: UTF8.self))

@@ -1,3 +1,4 @@
+import Errors
 import ArgumentParser
 import CVessel
 import FoundationEssentials
@@ -52,7 +53,7 @@ struct PsCommand: ParsableCommand {
                 let options = psOptions.first == "--" ? Array(psOptions.dropFirst()) : psOptions
                 print(try ProcessTable.render(options: options.isEmpty ? ["-ef"] : options, keeping: Set(pids)), terminator: "")
             default:
-                throw RuntimeError.invalidArgument("ps: invalid format \(format.debugDescription): use table or json")
+                throw VesselError.invalidArgument("ps: invalid format \(format.debugDescription): use table or json")
             }
         }
     }
@@ -67,11 +68,11 @@ struct SpecCommand: ParsableCommand {
     func run() throws {
         try perform(global) {
             let path = bundle + "/config.json"
-            if FileIO.exists(path) { throw RuntimeError.invalidArgument("\(path) already exists; remove it first") }
+            if FileIO.exists(path) { throw VesselError.invalidArgument("\(path) already exists; remove it first") }
             let spec = DefaultSpec.make(rootless: rootless, uid: getuid(), gid: getgid())
             let encoder = JSONEncoder()
             let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-            guard fd >= 0 else { throw SystemError("create \(path)") }
+            guard fd >= 0 else { throw VesselError.system("create \(path)") }
             close(fd)
             // Tab-indented, as runc's spec writes it.
             try FileIO.writeAtomically(path, Data(try GoStyleJSON.encode(spec, indent: "\t").utf8))
@@ -114,7 +115,7 @@ struct FeaturesCommand: ParsableCommand {
 enum UnsupportedCommand {
     static func refuse(_ name: String, _ global: GlobalOptions) throws {
         try perform(global) {
-            throw RuntimeError.unsupported("vessel \(name) is not supported: it needs CRIU, which cannot run on this kernel (criu check fails), so vessel does not offer it")
+            throw VesselError.unsupported("vessel \(name) is not supported: it needs CRIU, which cannot run on this kernel (criu check fails), so vessel does not offer it")
         }
     }
 

@@ -1,3 +1,4 @@
+import Errors
 import ArgumentParser
 import FoundationEssentials
 import Glibc
@@ -58,14 +59,14 @@ struct UpdateCommand: ParsableCommand {
             data = Data(bytes)
         } else {
             do { data = try FileIO.readData(resources) } catch {
-                throw RuntimeError.invalidArgument("--resources: cannot read \(resources): \(error.errno)")
+                throw VesselError.invalidArgument("--resources: cannot read \(resources): \(error.reason)")
             }
         }
         do {
             return try JSONDecoder().decode(Resources.self, from: data)
         } catch let error as DecodingError {
             let described = "\(SpecLoader.describe(error, path: resources))".replacingPrefix("config.json: ", with: "")
-            throw RuntimeError.invalidArgument("--resources \(resources): \(described)")
+            throw VesselError.invalidArgument("--resources \(resources): \(described)")
         }
     }
 }
