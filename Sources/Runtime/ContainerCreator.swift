@@ -33,15 +33,28 @@ public struct ContainerCreator {
         } catch {
             throw VesselError.unreadable(path: bundle + "/config.json", reason: "\(error.reason)")
         }
-        let spec = try SpecLoader.decode(data, path: bundle + "/config.json")
+        var spec = try SpecLoader.decode(data, path: bundle + "/config.json")
         try SpecValidator.validate(spec)
         try HostPreflight.checkMountOptions(spec.mounts ?? [])
+        spec.mounts = spec.mounts.map { bindSourcesResolved($0, bundle: bundle) }
         let rootPath = spec.root?.path ?? ""
         let rootfs = rootPath.hasPrefix("/") ? rootPath : bundle + "/" + rootPath
         guard FileIO.isDirectory(rootfs) else {
             throw VesselError.invalidValue(field: "root.path", reason: "\(rootfs) is not a directory")
         }
         return Bundle(path: bundle, spec: spec, rootfs: try FileIO.realPath(rootfs))
+    }
+
+    /// The runtime-spec: a relative bind source is relative to the bundle,
+    /// not to the caller's working directory (both backends get the result).
+    static func bindSourcesResolved(_ mounts: [Mount], bundle: String) -> [Mount] {
+        mounts.map { mount in
+            guard let source = mount.source, !source.hasPrefix("/"),
+                  MountOptions(mount.options ?? [], type: mount.type).isBind else { return mount }
+            var resolved = mount
+            resolved.source = bundle + "/" + source
+            return resolved
+        }
     }
 
     /// The host ids that a new user namespace maps the container's root to.
@@ -86,6 +99,8 @@ public struct ContainerCreator {
             created: Timestamp.now(), owner: "", annotations: spec.annotations,
             cgroupMountPoint: mountPoint, cgroupPath: cgroup.path, hooks: spec.hooks, ociVersion: spec.ociVersion,
             devices: linux.devices)
+        record.process = spec.process
+        record.seccomp = linux.seccomp
         // Not owned until known: a `create` that dies here leaves a record
         // whose `delete` does not empty a cgroup that may be another's.
         record.ownsCgroup = false

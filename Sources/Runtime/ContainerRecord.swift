@@ -29,6 +29,11 @@ public struct ContainerRecord: Codable, Sendable {
     /// container made: only then may `delete` kill everything in it and
     /// remove it. Absent (records from before) counts as owned.
     public var ownsCgroup: Bool? = nil
+    /// What `create` decided for the container's process and seccomp: `exec`
+    /// starts from these, never from the bundle, which may have changed
+    /// since (nil in records of older versions: exec reads config.json).
+    public var process: Process? = nil
+    public var seccomp: Seccomp? = nil
 }
 
 extension ContainerRecord {

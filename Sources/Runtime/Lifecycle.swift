@@ -32,13 +32,8 @@ public struct Lifecycle {
         let record = try store.load(id)
         let status = store.status(of: record)
         var annotations = record.annotations
-        if let vm = record.vm {
-            // The pid is the VM supervisor's; say which VMM and kernel run it.
-            annotations = (annotations ?? [:]).merging([
-                "org.vessel.vm.vmm-pid": "\(vm.qemuPID)", "org.vessel.vm.accelerator": vm.accelerator,
-                "org.vessel.vm.guest-kernel": vm.guestKernel,
-            ]) { _, ours in ours }
-        }
+        let added = record.backend(in: store).stateAnnotations(of: record)
+        if !added.isEmpty { annotations = (annotations ?? [:]).merging(added) { _, ours in ours } }
         return StateReport(ociVersion: record.ociVersion, id: record.id, pid: status == .stopped ? 0 : record.pid,
                            status: status, bundle: record.bundle, rootfs: record.rootfs, created: record.created,
                            owner: record.owner.isEmpty ? Self.owner(of: store.directory(id)) : record.owner,
@@ -76,34 +71,7 @@ public struct Lifecycle {
         let record = try store.load(id)
         let status = store.status(of: record)
         guard status == .created else { throw VesselError.wrongState(id: id.value, operation: "start", status: status.rawValue) }
-        if record.vm != nil {
-            _ = try SupervisorClient.send(.start, to: store.directory(id), id: id.value)
-            try runLoggingFailures(record.hooks?.poststart, kind: "poststart", record: record, status: .running)
-            return
-        }
-        let fifoPath = store.fifo(id)
-        let fd = open(fifoPath, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
-        guard fd >= 0 else { throw VesselError.system("open \(fifoPath)") }
-        defer { close(fd) }
-        // The init writes one byte after the startContainer hooks, and its end
-        // closes at execve; watch that it stays alive meanwhile.
-        var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        var gotByte = false
-        while true {
-            let ready = poll(&poller, 1, 100)
-            if ready > 0 {
-                var byte: UInt8 = 0
-                let count = read(fd, &byte, 1)
-                if count == 1 { gotByte = true }
-                if count == 0 && gotByte { break }
-            }
-            if !ProcessStat.isAlive(pid: record.pid, startTime: record.pidStartTime) {
-                unlink(fifoPath)
-                if gotByte { break }
-                throw VesselError.initFailed("container \(id.value) exited before it could be started")
-            }
-        }
-        unlink(fifoPath)
+        try record.backend(in: store).start(record)
         try runLoggingFailures(record.hooks?.poststart, kind: "poststart", record: record, status: .running)
     }
 
@@ -113,25 +81,7 @@ public struct Lifecycle {
         // As runc: signalling every process of a container that has none
         // left succeeds (engines send it while stopping a pod).
         if all && status == .stopped && !(record.cgroup?.isPopulated ?? false) { return }
-        if record.vm != nil {
-            guard status == .created || status == .running || status == .paused else {
-                throw VesselError.notRunning(id: id.value, status: status.rawValue)
-            }
-            _ = try SupervisorClient.send(.kill(signal: signal, all: all), to: store.directory(id), id: id.value)
-            return
-        }
-        if all, let cgroup = record.cgroup, cgroup.exists {
-            if status == .paused && signal != SIGKILL { try? cgroup.setFrozen(false) }
-            cgroup.killAll(signal: signal)
-            return
-        }
-        guard status == .created || status == .running || status == .paused else {
-            throw VesselError.notRunning(id: id.value, status: status.rawValue)
-        }
-        guard let initProcess = try VerifiedInit.open(record, directory: store.directory(id)) else {
-            throw VesselError.notRunning(id: id.value, status: "stopped")
-        }
-        try initProcess.signal(signal)
+        try record.backend(in: store).kill(record, signal: signal, all: all, status: status)
     }
 
     /// Removes a stopped or created container; --force kills it in any state,
@@ -164,7 +114,7 @@ public struct Lifecycle {
         // No waiting on a process that is not provably the container's.
         var foreign = false
         do {
-            try VerifiedInit.open(record, directory: store.directory(id))?.signal(SIGKILL)
+            try VerifiedInit.open(record, directory: store.directory(id), backend: record.backend(in: store))?.signal(SIGKILL)
         } catch {
             foreign = true
             warn("\(error)")
@@ -173,15 +123,7 @@ public struct Lifecycle {
             store.release(cgroup, of: id, owned: record.ownsCgroup ?? true, warn: warn)
         }
         if !foreign { waitUntilGone(record) }
-        if let vm = record.vm, !foreign {
-            // Until their pids are gone, reaped by whoever inherited them.
-            for pid in [record.pid, vm.qemuPID] where pid > 0 {
-                for _ in 0..<2000 {
-                    guard Glibc.kill(pid, 0) == 0, ProcessStat(pid: pid).map({ $0.startTime >= record.pidStartTime }) ?? false else { break }
-                    usleep(1000)
-                }
-            }
-        }
+        if !foreign { record.backend(in: store).awaitTeardown(record) }
         store.remove(id)
         try runLoggingFailures(record.hooks?.poststop, kind: "poststop", record: record, status: .stopped)
     }
@@ -213,24 +155,15 @@ extension Lifecycle {
         let record = try store.load(id)
         let status = store.status(of: record)
         let expected: ContainerStatus = paused ? .running : .paused
-        if record.vm != nil, status == expected {
-            _ = try SupervisorClient.send(paused ? .pause : .resume, to: store.directory(id), id: id.value)
-            return
-        }
-        guard status == expected, let cgroup = record.cgroup else {
+        guard status == expected else {
             throw VesselError.wrongState(id: id.value, operation: paused ? "pause" : "resume", status: status.rawValue)
         }
-        try cgroup.setFrozen(paused)
+        try record.backend(in: store).setPaused(record, paused)
     }
 
     public func processes(_ id: ContainerID) throws -> [Int32] {
         let record = try store.load(id)
-        if record.vm != nil {
-            // The guest's pids: the container's processes live in the VM.
-            guard store.status(of: record) != .stopped else { return [] }
-            return try SupervisorClient.send(.ps, to: store.directory(id), id: id.value).pids ?? []
-        }
-        return record.cgroup?.processes() ?? []
+        return try record.backend(in: store).processes(record, status: store.status(of: record))
     }
 }
 
@@ -243,18 +176,6 @@ extension Lifecycle {
         let lock = try store.lock(id)
         defer { close(lock) }
         let record = try store.load(id)
-        let status = store.status(of: record)
-        if record.vm != nil {
-            throw VesselError.unsupported("vm: update: container \(id.value) runs in a VM whose size is fixed at boot")
-        }
-        guard status != .stopped, let cgroup = record.cgroup, cgroup.exists else {
-            throw VesselError.wrongState(id: id.value, operation: "update", status: status.rawValue)
-        }
-        let settings = try CgroupResources.settings(for: resources)
-        let deviceFilter = try resources.devices.map { rules throws(VesselError) in
-            try DeviceFilter(resources: rules, devices: record.devices ?? [])
-        }
-        _ = try cgroup.create(settings: settings)
-        if let deviceFilter { try cgroup.setDeviceFilter(deviceFilter, replacing: true) }
+        try record.backend(in: store).update(record, resources: resources, status: store.status(of: record))
     }
 }

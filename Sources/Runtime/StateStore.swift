@@ -94,17 +94,10 @@ public struct StateStore: Sendable {
 
     /// The status, derived from facts rather than stored.
     public func status(of record: ContainerRecord) -> ContainerStatus {
-        guard let id = try? ContainerID(record.id) else { return .stopped }
+        guard (try? ContainerID(record.id)) != nil else { return .stopped }
         if record.pid == 0 { return .creating }
         guard ProcessStat.isAlive(pid: record.pid, startTime: record.pidStartTime) else { return .stopped }
-        if record.vm != nil {
-            // The supervisor keeps the guest container's status in a file.
-            let text = (try? FileIO.read(SupervisorFiles.status(in: directory(id)))) ?? ""
-            return ContainerStatus(rawValue: text) ?? .creating
-        }
-        if FileIO.exists(fifo(id)) { return .created }
-        if let cgroup = record.cgroup, cgroup.isFrozen { return .paused }
-        return .running
+        return record.backend(in: self).liveStatus(of: record)
     }
 
     /// Kills everything in the container's cgroup and removes it, children

@@ -70,6 +70,8 @@ public struct VMCreator {
             id: id.value, bundle: bundle.path, rootfs: bundle.rootfs, pid: 0, pidStartTime: 0,
             created: Timestamp.now(), owner: "", annotations: spec.annotations,
             cgroupMountPoint: nil, cgroupPath: nil, hooks: spec.hooks, ociVersion: spec.ociVersion)
+        record.process = spec.process
+        record.seccomp = spec.linux?.seccomp
         try store.save(record)
 
         // The supervisor reports .started(detail: <guest kernel>) or why not.

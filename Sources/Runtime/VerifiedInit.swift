@@ -20,7 +20,7 @@ final class VerifiedInit {
 
     /// nil when the process is gone (or was never started); throws when it
     /// lives but cannot be shown to be the container's.
-    static func open(_ record: ContainerRecord, directory: String) throws -> VerifiedInit? {
+    static func open(_ record: ContainerRecord, directory: String, backend: any ContainerBackend) throws -> VerifiedInit? {
         guard record.pid > 0 else { return nil }
         // The pidfd pins the process: a check below cannot pass for one
         // process and the signal reach another that reused the pid.
@@ -33,7 +33,7 @@ final class VerifiedInit {
             close(pidfd)
             return nil
         }
-        if let problem = problem(with: record, directory: directory) {
+        if let problem = backend.identityProblem(record) {
             close(pidfd)
             throw VesselError.corruptState(id: record.id, reason: problem + ": pid \(record.pid) left alone")
         }
@@ -45,26 +45,4 @@ final class VerifiedInit {
     }
 
     deinit { close(pidfd) }
-
-    /// Why the live process `record.pid` is not provably the container's.
-    private static func problem(with record: ContainerRecord, directory: String) -> String? {
-        let stateFile = directory + "/state.json"
-        if record.vm != nil {
-            let arguments = ((try? FileIO.readData("/proc/\(record.pid)/cmdline")) ?? Data())
-                .split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
-            let isSupervisor = arguments.count > 2 && arguments[1] == "vm-supervise" && arguments[2] == directory
-            return isSupervisor ? nil : "pid \(record.pid) in \(stateFile) is not this container's VM supervisor"
-        }
-        guard let cgroup = record.cgroup else {
-            let named = record.cgroupPath.map { "cgroup \($0.debugDescription) in \(record.cgroupMountPoint ?? "(no mount)")" }
-            return "\(stateFile) names \(named ?? "no cgroup"), which cannot be a container's"
-        }
-        let text = (try? FileIO.read("/proc/\(record.pid)/cgroup")) ?? ""
-        let member = text.split(separator: "\n").contains { line in
-            guard line.hasPrefix("0::") else { return false }
-            let path = line.dropFirst(3)
-            return path == cgroup.path || path.hasPrefix(cgroup.path + "/")
-        }
-        return member ? nil : "pid \(record.pid) in \(stateFile) is not in the container's cgroup \(cgroup.directory)"
-    }
 }

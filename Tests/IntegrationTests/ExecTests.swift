@@ -104,4 +104,20 @@ final class ExecTests: XCTestCase {
         XCTAssertTrue(outcome.stderr.contains("cgroup.procs") && outcome.stderr.contains("Device or resource busy"), outcome.stderr)
         XCTAssertFalse(outcome.stderr.contains("137"), outcome.stderr)
     }
+
+    /// exec starts from what create decided, kept in the container's state:
+    /// a bundle edited or removed afterwards changes nothing, its seccomp
+    /// profile included.
+    func testExecDoesNotReadTheBundleAgain() throws {
+        let bundle = try harness.shellBundle("sleep 100") { config in
+            config.setProcess("env", ["PATH=/bin", "FROM_CREATE=yes"])
+            config.setLinux("seccomp", ["defaultAction": "SCMP_ACT_ALLOW",
+                                        "syscalls": [["names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1]]])
+        }
+        XCTAssertEqual(try harness.vessel(["run", "-d", "--bundle", bundle, "kept"]).code, 0)
+        try FileManager.default.removeItem(atPath: bundle + "/config.json")
+        let outcome = try harness.vessel(["exec", "kept", "sh", "-c", "echo $FROM_CREATE; mkdir /tmp/x 2>/dev/null || echo still-filtered"])
+        XCTAssertEqual(outcome.code, 0, outcome.stderr)
+        XCTAssertEqual(outcome.stdout, "yes\nstill-filtered\n")
+    }
 }

@@ -218,4 +218,16 @@ final class HooksAndTerminalTests: XCTestCase {
         XCTAssertTrue(outcome.stderr.contains("console-socket"), outcome.stderr)
         harness.assertNoTrace("tty2")
     }
+
+    /// The hook runner ignores SIGPIPE while it writes the state; the
+    /// container's process (the init execs it) must not inherit that.
+    func testContainerProcessDoesNotInheritAnIgnoredSIGPIPE() throws {
+        let bundle = try harness.shellBundle("grep SigIgn /proc/self/status") { config in
+            config["hooks"] = ["createContainer": [["path": "/bin/true"]], "startContainer": [["path": "/bin/true"]]]
+        }
+        let outcome = try harness.run(bundle)
+        XCTAssertEqual(outcome.code, 0, outcome.stderr)
+        let mask = UInt64(outcome.stdout.split(separator: "\t").last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "", radix: 16)
+        XCTAssertEqual((mask ?? 1) & (1 << 12), 0, "SIGPIPE is ignored in the container: \(outcome.stdout)")
+    }
 }

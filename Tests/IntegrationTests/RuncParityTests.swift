@@ -198,4 +198,19 @@ final class RuncParityTests: XCTestCase {
         let mounts = (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? ""
         XCTAssertTrue(mounts.contains(volume + "/inner "), "the container's mount did not reach the host")
     }
+
+    /// The runtime-spec: a relative bind source is relative to the bundle,
+    /// whatever the caller's working directory.
+    func testRelativeBindSourceIsRelativeToTheBundle() throws {
+        let bundle = try harness.shellBundle("cat /mnt/data/marker") { config in
+            var mounts = config["mounts"] as? [[String: Any]] ?? []
+            mounts.append(["destination": "/mnt/data", "type": "bind", "source": "data", "options": ["bind", "ro"]])
+            config["mounts"] = mounts
+        }
+        try FileManager.default.createDirectory(atPath: bundle + "/data", withIntermediateDirectories: true)
+        try Data("in the bundle\n".utf8).write(to: URL(fileURLWithPath: bundle + "/data/marker"))
+        let outcome = try harness.run(bundle)
+        XCTAssertEqual(outcome.code, 0, outcome.stderr)
+        XCTAssertEqual(outcome.stdout, "in the bundle\n")
+    }
 }

@@ -1,0 +1,105 @@
+import Errors
+import FoundationEssentials
+import Glibc
+import Linux
+import MicroVM
+import OCI
+
+// The VM backend: the container runs inside a microVM whose host side is
+// `vessel vm-supervise` (record.pid). Every operation is a request to the
+// supervisor, which passes it to the guest agent.
+struct VMBackend: ContainerBackend {
+    let store: StateStore
+
+    func send(_ command: ContainerCommand, for record: ContainerRecord) throws -> Answer {
+        try SupervisorClient.send(command, to: store.root + "/" + record.id, id: record.id)
+    }
+
+    /// The supervisor keeps the guest container's status in a file.
+    func liveStatus(of record: ContainerRecord) -> ContainerStatus {
+        let text = (try? FileIO.read(SupervisorFiles.status(in: store.root + "/" + record.id))) ?? ""
+        return ContainerStatus(rawValue: text) ?? .creating
+    }
+
+    /// The pid is the VM supervisor's; say which VMM and kernel run it.
+    func stateAnnotations(of record: ContainerRecord) -> [String: String] {
+        guard let vm = record.vm else { return [:] }
+        return ["org.vessel.vm.vmm-pid": "\(vm.qemuPID)", "org.vessel.vm.accelerator": vm.accelerator,
+                "org.vessel.vm.guest-kernel": vm.guestKernel]
+    }
+
+    func start(_ record: ContainerRecord) throws {
+        _ = try send(.start, for: record)
+    }
+
+    func kill(_ record: ContainerRecord, signal: Int32, all: Bool, status: ContainerStatus) throws {
+        guard status.isLive else { throw VesselError.notRunning(id: record.id, status: status.rawValue) }
+        _ = try send(.kill(signal: signal, all: all), for: record)
+    }
+
+    func setPaused(_ record: ContainerRecord, _ paused: Bool) throws {
+        _ = try send(paused ? .pause : .resume, for: record)
+    }
+
+    /// The guest's pids: the container's processes live in the VM.
+    func processes(_ record: ContainerRecord, status: ContainerStatus) throws -> [Int32] {
+        guard status != .stopped else { return [] }
+        return try send(.ps, for: record).pids ?? []
+    }
+
+    func stats(_ record: ContainerRecord, status: ContainerStatus) throws -> StatsEvent {
+        throw VesselError.unsupported("vm: events: container \(record.id) runs in a VM; its cgroup is in the guest, whose stats vessel does not collect yet")
+    }
+
+    func update(_ record: ContainerRecord, resources: Resources, status: ContainerStatus) throws {
+        throw VesselError.unsupported("vm: update: container \(record.id) runs in a VM whose size is fixed at boot")
+    }
+
+    /// Starts the relay that runs the process in the guest; returns its pid
+    /// once the process runs there.
+    func exec(_ record: ContainerRecord, process: Process, seccomp: Seccomp?, options: ExecOptions) throws -> pid_t {
+        let id = try ContainerID(record.id)
+        if options.preserveFDs > 0 { throw VesselError.unsupported("vm: --preserve-fds: open files cannot be passed into a VM") }
+        let directory = store.directory(id)
+        let processFile = directory + "/exec-\(getpid()).json"
+        try FileIO.writeAtomically(processFile, try JSONEncoder().encode(process))
+        let executable = try FileIO.realPath("/proc/self/exe")
+        let request = SpawnRequest(path: executable, arguments: ["vessel", "vm-exec", directory, id.value, processFile] + (options.consoleSocket.map { [$0] } ?? []),
+                                   environment: [])
+        let pid: pid_t, report: StartReport?
+        do {
+            (pid, report) = try StartReport.spawn(request, timeoutSeconds: 60)
+        } catch {
+            unlink(processFile)
+            throw error
+        }
+        guard case .started? = report else {
+            Glibc.kill(pid, SIGKILL)
+            _ = Spawner.wait(pid)
+            unlink(processFile)
+            throw VesselError.initFailed(StartReport.failure(report, otherwise: "vm: exec relay ended without a report"))
+        }
+        return pid
+    }
+
+    /// The live pid must be this container's VM supervisor.
+    func identityProblem(_ record: ContainerRecord) -> String? {
+        let directory = store.root + "/" + record.id
+        let arguments = ((try? FileIO.readData("/proc/\(record.pid)/cmdline")) ?? Data())
+            .split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+        let isSupervisor = arguments.count > 2 && arguments[1] == "vm-supervise" && arguments[2] == directory
+        return isSupervisor ? nil : "pid \(record.pid) in \(directory)/state.json is not this container's VM supervisor"
+    }
+
+    /// The supervisor and QEMU, until their pids are gone (reaped by
+    /// whoever inherited them).
+    func awaitTeardown(_ record: ContainerRecord) {
+        guard let vm = record.vm else { return }
+        for pid in [record.pid, vm.qemuPID] where pid > 0 {
+            for _ in 0..<2000 {
+                guard Glibc.kill(pid, 0) == 0, ProcessStat(pid: pid).map({ $0.startTime >= record.pidStartTime }) ?? false else { break }
+                usleep(1000)
+            }
+        }
+    }
+}
