@@ -70,7 +70,9 @@ extension Comparison {
 
     static func disclosureVerdict(_ linux: Disclosure, _ vm: Disclosure) -> String {
         if linux.revealsHost && !vm.revealsHost { return "Linux mode shows \(linux.reason.lowercasedFirst); VM mode shows \(vm.reason.lowercasedFirst)." }
-        if !linux.revealsHost && !vm.revealsHost { return "Hidden from the workload in both modes: \(linux.reason); \(vm.reason)." }
+        if !linux.revealsHost && !vm.revealsHost {
+            return "Hidden from the workload in both modes: " + (linux.reason == vm.reason ? linux.reason : "\(linux.reason); \(vm.reason)") + "."
+        }
         return "linux: \(linux.reason); vm: \(vm.reason)."
     }
 
