@@ -1,7 +1,8 @@
 #!/bin/bash
 # Installs the Debian packages vessel builds and tests with (root, Debian 12).
+# chromium renders vessel compare's HTML report in CompareTests.
 set -euo pipefail
-packages=(libseccomp-dev libcap-dev busybox-static jq util-linux procps python3 gcc podman containerd qemu-system-x86 xz-utils runc crun)
+packages=(libseccomp-dev libcap-dev busybox-static jq util-linux procps python3 gcc podman containerd qemu-system-x86 xz-utils runc crun chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

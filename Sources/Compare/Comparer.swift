@@ -7,8 +7,9 @@ import OCI
 
 // `vessel compare`: runs the bundle in both modes, interleaved, N times
 // each for the timings; then the probe (bundles/probe) with the bundle's
-// settings in both modes for what the workload can see. Everything runs
-// under a private --root that is removed afterwards.
+// settings in both modes: what the workload can see and learn, and what
+// happens when it tries the kernel interfaces behind container escapes.
+// Everything runs under a private --root that is removed afterwards.
 public struct Comparer {
     public var bundle: String
     public var probeRootfs: String
@@ -44,44 +45,53 @@ public struct Comparer {
         defer { FileIO.removeTree(scratch) }
         let root = scratch + "/state"
 
+        // Ids unique to this run: the default cgroup path (/vessel/<id>) is shared by every vessel on the host.
+        let prefix = "cmp\(getpid())"
+        let modes = [("linux", [String]()), ("vm", ["--vm"] + vmFlags)]
         var timings: [String: [TimedRun]] = ["linux": [], "vm": []]
         for index in 0..<runs {
-            for (mode, flags) in [("linux", [String]()), ("vm", ["--vm"] + vmFlags)] {
+            for (mode, flags) in modes {
                 progress("compare: \(mode) run \(index + 1) of \(runs)")
-                timings[mode, default: []].append(try TimedRun.run(vessel: vessel, root: root, vm: flags, bundle: bundlePath, id: "\(mode)-\(index)"))
+                timings[mode, default: []].append(try TimedRun.run(vessel: vessel, root: root, vm: flags, bundle: bundlePath, id: "\(prefix)-\(mode)-\(index)"))
             }
         }
         let probeBundle = try writeProbeBundle(spec, rootfs: probeRootfs, into: scratch + "/probe")
-        var probes: [String: ProbeReport] = [:]
-        for (mode, flags) in [("linux", [String]()), ("vm", ["--vm"] + vmFlags)] {
+        let hostKernel = KernelRelease.current()
+        var host = HostFacts.read(kernel: hostKernel)
+        var probes: [String: (report: ProbeReport, failure: String?)] = [:]
+        for (mode, flags) in modes {
             progress("compare: probe in \(mode) mode")
-            let run = try TimedRun.run(vessel: vessel, root: root, vm: flags, bundle: probeBundle, id: "probe-\(mode)")
-            guard run.status == 0 else {
-                throw VesselError.setup("compare: the probe failed in \(mode) mode (status \(run.status)): \(run.stderr.split(separator: "\n").last ?? "")")
-            }
-            probes[mode] = ProbeReport(output: run.stdout)
+            let run = try TimedRun.run(vessel: vessel, root: root, vm: flags, bundle: probeBundle, id: "\(prefix)-probe-\(mode)")
+            let failure = run.status == 0 ? nil
+                : "the probe bundle failed in \(mode) mode (status \(run.status)): \(run.stderr.split(separator: "\n").last ?? "")"
+            probes[mode] = (ProbeReport(output: run.stdout), failure)
         }
+        host.uptimeAfter = HostFacts.uptime()
 
         let ownCommand = Self.commandLine(of: "self")
         let surface = SyscallSurface.count(spec.linux?.seccomp)
         let shares = 1 + Set((spec.mounts ?? []).compactMap { $0.type == "bind" || ($0.options ?? []).contains("bind") || ($0.options ?? []).contains("rbind") ? $0.source : nil }).count
         let vmmSurface = "one QEMU process (microvm, -sandbox on) with a virtio-serial device and \(shares) virtio-9p share\(shares == 1 ? "" : "s")"
+        let namespaces = Set((spec.linux?.namespaces ?? []).map(\.type))
         func result(_ mode: String, owner: String, syscalls: Int, disk: Int, accelerator: String?) -> Comparison.ModeResult {
             let runs = timings[mode] ?? []
-            let probe = probes[mode] ?? ProbeReport()
+            let probe = probes[mode]?.report ?? ProbeReport()
+            let failure = probes[mode]?.failure
             return Comparison.ModeResult(
                 mode: mode, stdout: runs.first?.stdout ?? "", stderr: runs.first?.stderr ?? "", exitStatus: runs.first?.status ?? -1,
-                kernelOwner: owner, probe: probe, hostProcessesVisible: probe.processes.contains(ownCommand),
-                hostSyscalls: syscalls, firstOutputMilliseconds: runs.map { $0.firstOutputMilliseconds ?? $0.exitMilliseconds },
-                exitMilliseconds: runs.map(\.exitMilliseconds), hostMemoryMiB: median(runs.map { Double($0.hostMemoryKiB) / 1024 }),
+                kernelOwner: owner, probe: probe, probeFailure: failure, hostProcessesVisible: probe.processes.contains(ownCommand),
+                hostSyscalls: syscalls,
+                boundary: BoundaryClassifier.results(spec: spec, probe: probe, kernel: owner, failure: failure),
+                disclosures: failure == nil ? Disclosure.all(probe, kernel: owner, host: host, namespaces: namespaces) : [],
+                firstOutputMilliseconds: runs.map { $0.firstOutputMilliseconds ?? $0.exitMilliseconds },
+                exitMilliseconds: runs.map(\.exitMilliseconds), hostMemoryPSSMiB: median(runs.map { Double($0.hostMemoryKiB) / 1024 }),
                 diskWrittenBytes: disk, accelerator: accelerator)
         }
         let accelerator = try? Accelerator.choose(settings.accel).accelerator.rawValue
         let linux = result("linux", owner: "host", syscalls: surface.allowed, disk: 0, accelerator: nil)
         let vm = result("vm", owner: "guest", syscalls: 0, disk: initramfsBytes(binary: vessel), accelerator: accelerator)
-        let hostKernel = KernelRelease.current()
         return Comparison(bundle: bundlePath, runs: runs, hostKernel: hostKernel, hostCPUs: Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))),
-                          knownSyscalls: surface.total, vmmSurface: vmmSurface, linux: linux, vm: vm,
+                          knownSyscalls: surface.total, vmmSurface: vmmSurface, host: host, linux: linux, vm: vm,
                           rows: Comparison.rows(linux: linux, vm: vm, hostKernel: hostKernel, knownSyscalls: surface.total, vmmSurface: vmmSurface))
     }
 

@@ -9,11 +9,11 @@ import Runtime
 struct CompareCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compare",
-        abstract: "Run a bundle in linux and VM mode and compare equivalence, safety and performance.")
+        abstract: "Run a bundle in linux and VM mode and compare equivalence, safety (by live probes) and performance.")
     @OptionGroup var global: GlobalOptions
     @Option(help: "Runs per mode for the timings (medians).") var runs: Int = 5
-    @Option(help: "Output: table or json.") var format: ReportFormat = .table
-    @Option(help: "Also write an HTML report (tables and bar charts) to this file.") var html: String?
+    @Option(help: "Output: table, or json with every probe result.") var format: ReportFormat = .table
+    @Option(help: "Also write a self-contained HTML report (verdict, tables, log-scale charts) to this file.") var html: String?
     @Option(name: .customLong("probe-bundle"), help: "The probe bundle (bundles/probe, built by its build-rootfs.sh).")
     var probeBundle: String = "bundles/probe"
     @Argument(help: "The bundle to compare.") var bundle: String
