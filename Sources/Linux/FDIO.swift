@@ -12,9 +12,12 @@ public enum FDIO {
         guard let base = bytes.baseAddress else { return true }
         var offset = 0
         while offset < bytes.count {
-            // send() keeps SIGPIPE away on sockets; other fds take write().
+            // send() keeps SIGPIPE away on sockets; other fds take write(),
+            // and so does a socket when send is refused outright (a seccomp
+            // profile in force in the init may allow write but not sendmsg).
             let count = Glibc.send(fd, base + offset, bytes.count - offset, Int32(MSG_NOSIGNAL))
-            let written = count >= 0 || errno != ENOTSOCK ? count : write(fd, base + offset, bytes.count - offset)
+            let refused = count < 0 && (errno == ENOTSOCK || errno == EPERM || errno == EACCES || errno == ENOSYS)
+            let written = refused ? write(fd, base + offset, bytes.count - offset) : count
             if written < 0 {
                 if errno == EINTR { continue }
                 if errno == EAGAIN {

@@ -240,8 +240,16 @@ public struct ContainerCreator {
             case .failed?, .spawnFailed?:
                 throw VesselError.initFailed("container init sent an unexpected message")
             case nil:
+                // Closed without a word: it died, or it lives but could not
+                // write (a seccomp profile that refuses its send and write).
+                // Either way it goes, so `create` never waits on it.
+                let alive = ProcessStat.isAlive(pid: pid, startTime: record.pidStartTime)
+                Glibc.kill(pid, SIGKILL)
                 let status = Spawner.wait(pid)
                 cleanup.pid = nil
+                if alive {
+                    throw VesselError.initFailed("container init closed its channel without reporting ready (does linux.seccomp refuse sendmsg or write?)")
+                }
                 throw VesselError.initFailed("container init exited during set-up with status \(Spawner.exitCode(fromWaitStatus: status))")
             }
         }

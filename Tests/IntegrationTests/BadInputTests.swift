@@ -174,4 +174,30 @@ final class BadInputTests: XCTestCase {
         XCTAssertEqual(outcome.stdout, "moved\n")
         harness.assertNoTrace("np")
     }
+
+    /// A seccomp profile that refuses what the init reports with: `create`
+    /// neither hangs nor leaves anything (found by the compare probes).
+    func testSeccompThatBlocksTheInitsChannelDoesNotHang() throws {
+        for names in [["sendmsg", "sendto"], ["sendmsg", "sendto", "write"]] {
+            let bundle = try harness.shellBundle("true") { config in
+                config.setLinux("seccomp", ["defaultAction": "SCMP_ACT_ALLOW",
+                                            "syscalls": [["names": names, "action": "SCMP_ACT_ERRNO", "errnoRet": 1]]])
+            }
+            let id = "seccompchan"
+            let running = try Harness.start(Harness.vesselBinary, ["--root", harness.stateRoot, "run", "--bundle", bundle, id])
+            guard running.wait(timeoutSeconds: 20) else {
+                kill(running.pid, SIGKILL)
+                _ = running.outcome()
+                return XCTFail("run hung with \(names) refused")
+            }
+            let outcome = running.outcome()
+            if names.contains("write") {
+                XCTAssertNotEqual(outcome.code, 0)
+                XCTAssertEqual(outcome.stderr.split(separator: "\n").count, 1, outcome.stderr)
+            } else {
+                XCTAssertEqual(outcome.code, 0, "write still reports ready: \(outcome.stderr)")
+            }
+            harness.assertNoTrace(id)
+        }
+    }
 }
