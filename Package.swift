@@ -23,37 +23,45 @@ let package = Package(
         .target(name: "Errors", dependencies: [.product(name: "SystemPackage", package: "swift-system")]),
         // runtime-spec types and validation: pure, no system calls.
         .target(name: "OCI", dependencies: ["Errors"]),
+        // OS helpers every process of vessel's uses: files, sockets, framed
+        // messages, spawning through the shim, signals, ptys.
+        .target(
+            name: "OSKit",
+            dependencies: ["Errors", "CVessel", .product(name: "SystemPackage", package: "swift-system")]
+        ),
         // The namespace backend: everything the container's init does.
         .target(
             name: "Linux",
-            dependencies: ["Errors", "OCI", "CVessel", .product(name: "SystemPackage", package: "swift-system")]
+            dependencies: ["Errors", "OSKit", "OCI", "CVessel", .product(name: "SystemPackage", package: "swift-system")]
         ),
         // The vm backend's host side: kernel, initramfs, QEMU, the supervisor.
-        .target(name: "MicroVM", dependencies: ["Errors", "OCI", "Linux", "CVessel"]),
+        .target(name: "MicroVM", dependencies: ["Errors", "OSKit", "OCI", "CVessel"]),
         // Lifecycle: state store, locking, hooks, create/start/kill/delete.
         .target(
             name: "Runtime",
-            dependencies: ["Errors", "OCI", "Linux", "MicroVM", "CVessel", .product(name: "SystemPackage", package: "swift-system")]
+            dependencies: ["Errors", "OSKit", "OCI", "Linux", "MicroVM", "CVessel", .product(name: "SystemPackage", package: "swift-system")]
         ),
         // `vessel compare`: one bundle in both modes, side by side.
-        .target(name: "Compare", dependencies: ["Errors", "OCI", "Linux", "MicroVM", "Runtime", "CVessel"]),
+        .target(name: "Compare", dependencies: ["Errors", "OSKit", "OCI", "Linux", "MicroVM", "Runtime", "CVessel"]),
         // PID 1 inside the microVM: runs the bundle with the linux backend.
         .target(name: "GuestAgent", dependencies: [
-            "Errors", "Runtime", "MicroVM", "Linux", "OCI", "CVessel", .product(name: "SystemPackage", package: "swift-system"),
+            "Errors", "OSKit", "Runtime", "MicroVM", "Linux", "OCI", "CVessel", .product(name: "SystemPackage", package: "swift-system"),
         ]),
         .executableTarget(
             name: "vessel",
             dependencies: [
-                "Errors", "Runtime", "OCI", "MicroVM", "GuestAgent", "Compare", "Linux",
+                "Errors", "OSKit", "Runtime", "OCI", "MicroVM", "GuestAgent", "Compare", "Linux",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "OCITests", dependencies: ["Errors", "OCI"]),
-        .testTarget(name: "LinuxTests", dependencies: ["Errors", "Linux", "OCI", "CVessel"]),
-        .testTarget(name: "MicroVMTests", dependencies: ["Errors", "MicroVM", "Linux", "OCI"]),
+        .testTarget(name: "LinuxTests", dependencies: ["Errors", "OSKit", "Linux", "OCI", "CVessel"]),
+        // The lifecycle's logic, without root: a scratch state store.
+        .testTarget(name: "RuntimeTests", dependencies: ["Errors", "OCI", "Runtime"]),
+        .testTarget(name: "MicroVMTests", dependencies: ["Errors", "OSKit", "MicroVM", "Linux", "OCI"]),
         // Linux and MicroVM for their message types, to speak to a supervisor.
-        .testTarget(name: "IntegrationTests", dependencies: ["Errors", "OCI", "Linux", "MicroVM"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Errors", "OSKit", "OCI", "Linux", "MicroVM"]),
     ],
     swiftLanguageModes: [.v5]
 )

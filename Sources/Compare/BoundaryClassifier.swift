@@ -1,5 +1,6 @@
 import Glibc
 import Linux
+import OSKit
 import OCI
 
 // Turns a probe's steps into an outcome, from the failing step's errno (or

@@ -1,4 +1,5 @@
 import Linux
+import OSKit
 
 // Whether a bundle's device rules (linux.resources.devices, linux.devices
 // and runc's defaults, as vessel's eBPF filter gets them) let the container

@@ -1,4 +1,5 @@
 import Linux
+import OSKit
 
 // What the host itself says, read by vessel compare on the host, to tell
 // whether a value the probe learned from inside is the host's.

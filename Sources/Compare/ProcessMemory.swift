@@ -1,5 +1,6 @@
 import Glibc
 import Linux
+import OSKit
 
 // The host memory a set of processes uses, as PSS (proportional set size:
 // each shared page divided among the processes that map it), so shared

@@ -1,6 +1,7 @@
 import CVessel
 import Glibc
 import Linux
+import OSKit
 import Runtime
 
 // One `vessel [--vm] run` of a bundle, as a user would start it: its output,

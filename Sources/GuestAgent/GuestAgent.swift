@@ -3,6 +3,7 @@ import CVessel
 import FoundationEssentials
 import Glibc
 import Linux
+import OSKit
 import MicroVM
 import OCI
 import Runtime

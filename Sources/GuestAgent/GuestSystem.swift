@@ -2,6 +2,7 @@ import Errors
 import CVessel
 import Glibc
 import Linux
+import OSKit
 import MicroVM
 import SystemPackage
 

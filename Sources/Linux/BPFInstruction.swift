@@ -1,3 +1,4 @@
+import OSKit
 // One eBPF instruction (`struct bpf_insn`, <linux/bpf.h>): 8 bytes, little
 // endian: opcode, dst and src registers in one byte, a 16-bit jump offset,
 // a 32-bit immediate. Only the instructions the device filter needs.

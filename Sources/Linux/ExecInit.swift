@@ -1,3 +1,4 @@
+import OSKit
 import CVessel
 import Glibc
 import OCI

@@ -1,3 +1,4 @@
+import OSKit
 import OCI
 
 // The exec hand-off: what `vessel exec` tells the process it starts inside

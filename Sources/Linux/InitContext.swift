@@ -1,3 +1,4 @@
+import OSKit
 import OCI
 
 // The create hand-off: what the parent tells the re-executed `vessel init`

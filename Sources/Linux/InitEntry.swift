@@ -1,3 +1,4 @@
+import OSKit
 import Glibc
 
 // `vessel init`: the process the C shim execs inside the container's

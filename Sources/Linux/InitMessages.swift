@@ -1,3 +1,4 @@
+import OSKit
 // The messages on the parent<->init socket (see InitSocket), in the
 // framing of MessageChannel.
 

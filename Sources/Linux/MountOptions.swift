@@ -1,3 +1,4 @@
+import OSKit
 import Glibc
 
 // A mount's `options` split into mount(2) flags, propagation changes and

@@ -1,3 +1,4 @@
+import OSKit
 // The calling process's mounts, from /proc/self/mountinfo, in mount order.
 struct MountTable {
     struct Entry: Equatable {

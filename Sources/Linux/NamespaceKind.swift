@@ -1,3 +1,4 @@
+import OSKit
 import OCI
 
 // The kernel's view of a namespace type: its CLONE_NEW* flag (what clone3,

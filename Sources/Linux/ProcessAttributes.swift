@@ -1,3 +1,4 @@
+import OSKit
 import Errors
 import CVessel
 import Glibc

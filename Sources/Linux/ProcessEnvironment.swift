@@ -1,3 +1,4 @@
+import OSKit
 import OCI
 
 // The environment the container's process starts with: process.env, plus

@@ -1,6 +1,6 @@
 import Errors
 import Glibc
-import Linux
+import OSKit
 
 // KVM when it can boot a stock guest kernel, else TCG. A PVM KVM (the
 // kvm_pvm module) opens /dev/kvm fine but fails Debian's kernel with

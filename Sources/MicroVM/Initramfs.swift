@@ -2,7 +2,7 @@ import Errors
 import CVessel
 import FoundationEssentials
 import Glibc
-import Linux
+import OSKit
 
 // The guest's initramfs: vessel itself as /init (the guest agent), the
 // shared libraries it links, and the kernel modules the guest needs. Built

@@ -1,5 +1,5 @@
 import Glibc
-import Linux
+import OSKit
 
 // Copies a process's stdio between host fds and a slot's port sockets:
 // host stdin to the guest until EOF (then hangs up, which the guest reads

@@ -1,4 +1,4 @@
-import Linux
+import OSKit
 
 /// The VM supervisor's own exit status, which `run` and conmon take as the
 /// container's: the status the agent reported for the container's process;

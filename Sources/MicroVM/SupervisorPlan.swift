@@ -1,5 +1,5 @@
 import FoundationEssentials
-import Linux
+import OSKit
 import OCI
 
 // What `create` hands the supervisor, in <state dir>/plan.json.

@@ -2,7 +2,7 @@ import Errors
 import CVessel
 import FoundationEssentials
 import Glibc
-import Linux
+import OSKit
 
 // `vessel vm-supervise <dir>`: the host side of one VM-mode container. It
 // starts QEMU (which dies with it), relays the container's stdio between

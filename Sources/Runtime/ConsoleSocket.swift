@@ -1,6 +1,7 @@
 import Errors
 import Glibc
 import Linux
+import OSKit
 
 // --console-socket: a unix socket where the caller waits for the pty master.
 enum ConsoleSocket {

@@ -1,6 +1,7 @@
 import Errors
 import Glibc
 import Linux
+import OSKit
 import OCI
 
 // What differs between vessel's two isolation backends, as one protocol.

@@ -3,6 +3,7 @@ import CVessel
 import FoundationEssentials
 import Glibc
 import Linux
+import OSKit
 import OCI
 
 // `create`: validates the bundle, claims the id, builds the cgroup, spawns
@@ -214,7 +215,7 @@ public struct ContainerCreator {
         request.becomeRoot = newUser
         request.protectExecutable = namespaces.contains { $0.type == .mount && $0.path == nil }
 
-        let (pid, inCgroup) = try Spawner.spawn(request, into: cgroup)
+        let (pid, inCgroup) = try Spawner.spawn(request, intoCgroup: cgroup.directory)
         closeChildCopies()
         cleanup.pid = pid
         record.pid = pid

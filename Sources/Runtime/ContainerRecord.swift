@@ -1,5 +1,6 @@
 import FoundationEssentials
 import Linux
+import OSKit
 import OCI
 
 // What vessel keeps about a container in <root>/<id>/state.json. The

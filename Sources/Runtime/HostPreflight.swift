@@ -1,6 +1,7 @@
 import Errors
 import Glibc
 import Linux
+import OSKit
 import OCI
 
 // Checks of a bundle against this host that must fail `create` before

@@ -1,5 +1,6 @@
 import Errors
 import Linux
+import OSKit
 
 // The runtime's side of the init socket (see InitSocket) once the C shim's
 // child is spawned: steps of ours before the hand-off, the hand-off, then

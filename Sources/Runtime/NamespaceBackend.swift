@@ -3,6 +3,7 @@ import Errors
 import FoundationEssentials
 import Glibc
 import Linux
+import OSKit
 import OCI
 
 // The namespace backend: the container is a process tree in its own
@@ -161,7 +162,7 @@ struct NamespaceBackend: ContainerBackend {
         request.becomeRoot = joinsUser
         request.protectThenJoin = true
         let cgroup = record.cgroup.flatMap { $0.exists ? $0 : nil }
-        let (pid, inCgroup) = try Spawner.spawn(request, into: cgroup)
+        let (pid, inCgroup) = try Spawner.spawn(request, intoCgroup: cgroup?.directory)
         // Only the child holds its end now: EOF means it exec'd (or died).
         close(childEnd)
         childEndOpen = false

@@ -2,6 +2,7 @@ import Errors
 import CVessel
 import Glibc
 import Linux
+import OSKit
 import OCI
 
 // Open descriptors for namespaces joined by path, in the order setns needs:

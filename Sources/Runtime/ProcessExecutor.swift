@@ -2,6 +2,7 @@ import Errors
 import FoundationEssentials
 import Glibc
 import Linux
+import OSKit
 import OCI
 
 /// `vessel exec` flags that shape the new process; nil means "as the

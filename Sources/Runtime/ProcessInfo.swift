@@ -1,5 +1,6 @@
 import Glibc
 import Linux
+import OSKit
 
 // Facts about a host process read from /proc/<pid>/stat.
 public struct ProcessStat {

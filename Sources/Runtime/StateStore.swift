@@ -2,6 +2,7 @@ import Errors
 import FoundationEssentials
 import Glibc
 import Linux
+import OSKit
 import MicroVM
 import OCI
 

@@ -1,5 +1,6 @@
 import Errors
 import Linux
+import OSKit
 import OCI
 
 // `events --stats`: runc's stats event, read from the cgroup v2 files that

@@ -1,6 +1,7 @@
 import Errors
 import Glibc
 import Linux
+import OSKit
 import MicroVM
 
 // A VM-mode command's connection to the container's supervisor over

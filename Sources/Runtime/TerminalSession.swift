@@ -2,6 +2,7 @@ import Errors
 import CVessel
 import Glibc
 import Linux
+import OSKit
 
 // A terminal for `run` and `exec -t` without --console-socket, as runc
 // gives one: vessel is its own console socket (a listening socket in a

@@ -3,6 +3,7 @@ import CVessel
 import FoundationEssentials
 import Glibc
 import Linux
+import OSKit
 
 /// The container's init as state.json names it, held as a pidfd only after
 /// checks that it is the container's: the same process (its start time)

@@ -1,5 +1,6 @@
 import Glibc
 import Linux
+import OSKit
 import MicroVM
 import Runtime
 

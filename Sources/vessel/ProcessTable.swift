@@ -1,6 +1,7 @@
 import Errors
 import Glibc
 import Linux
+import OSKit
 import Runtime
 
 // `vessel ps <id> [ps options]`, as runc does it: ps(1) runs on the host

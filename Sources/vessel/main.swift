@@ -1,6 +1,7 @@
 import Glibc
 import GuestAgent
 import Linux
+import OSKit
 import MicroVM
 import Runtime
 

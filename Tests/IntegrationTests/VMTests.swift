@@ -1,5 +1,6 @@
 import Foundation
 import Linux
+import OSKit
 import MicroVM
 import XCTest
 

@@ -1,6 +1,7 @@
 import Errors
 import Foundation
 import Linux
+import OSKit
 import OCI
 import XCTest
 

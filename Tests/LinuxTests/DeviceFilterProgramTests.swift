@@ -1,5 +1,6 @@
 import Errors
 import Linux
+import OSKit
 import OCI
 import XCTest
 

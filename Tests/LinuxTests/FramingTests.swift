@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Linux
+import OSKit
 import XCTest
 
 // The framing of every vessel message: a 4-byte big-endian length, then

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Linux
+import OSKit
 import XCTest
 
 // InRoot resolves paths as if its directory were "/": no symlink or ".."

@@ -1,6 +1,7 @@
 import CVessel
 import Foundation
 import Linux
+import OSKit
 import OCI
 import XCTest
 

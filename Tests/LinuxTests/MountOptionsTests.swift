@@ -1,5 +1,6 @@
 import Glibc
 import Linux
+import OSKit
 import XCTest
 
 final class MountOptionsTests: XCTestCase {

@@ -1,4 +1,5 @@
 import Linux
+import OSKit
 import XCTest
 
 final class ProcessAttributesTests: XCTestCase {

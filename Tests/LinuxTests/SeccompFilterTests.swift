@@ -1,6 +1,7 @@
 import CVessel
 import Glibc
 import Linux
+import OSKit
 import OCI
 import XCTest
 

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Linux
+import OSKit
 import XCTest
 
 final class SpawnerTests: XCTestCase {

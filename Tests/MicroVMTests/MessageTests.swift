@@ -1,4 +1,5 @@
 import Linux
+import OSKit
 import MicroVM
 import OCI
 import XCTest

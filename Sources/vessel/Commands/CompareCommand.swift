@@ -3,6 +3,7 @@ import ArgumentParser
 import Compare
 import Glibc
 import Linux
+import OSKit
 import MicroVM
 import Runtime
 

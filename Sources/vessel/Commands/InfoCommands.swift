@@ -4,6 +4,7 @@ import CVessel
 import FoundationEssentials
 import Glibc
 import Linux
+import OSKit
 import OCI
 import Runtime
 

@@ -3,6 +3,7 @@ import ArgumentParser
 import FoundationEssentials
 import Glibc
 import Linux
+import OSKit
 import OCI
 import Runtime
 

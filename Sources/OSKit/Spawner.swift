@@ -79,13 +79,13 @@ public enum Spawner {
         return pid
     }
 
-    /// Spawns the child into `cgroup` from birth where the kernel can
+    /// Spawns the child into the cgroup v2 `directory` from birth where the kernel can
     /// (CLONE_INTO_CGROUP, Linux 5.7); otherwise, or if that clone fails,
     /// spawns it as before and returns with `joined` false: the caller then
     /// writes the pid to cgroup.procs, which gives the same errors as ever.
-    public static func spawn(_ request: SpawnRequest, into cgroup: Cgroup?) throws(VesselError) -> (pid: pid_t, joined: Bool) {
-        guard let cgroup else { return (try spawn(request), false) }
-        let fd = open(cgroup.directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    public static func spawn(_ request: SpawnRequest, intoCgroup directory: String?) throws(VesselError) -> (pid: pid_t, joined: Bool) {
+        guard let directory else { return (try spawn(request), false) }
+        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { return (try spawn(request), false) }
         defer { close(fd) }
         var into = request
@@ -138,18 +138,18 @@ public enum Spawner {
 }
 
 /// A NULL-terminated char* array for execve, freed explicitly.
-struct CStringArray {
-    let pointer: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>
+public struct CStringArray {
+    public let pointer: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>
     let count: Int
 
-    init(_ strings: [String]) {
+    public init(_ strings: [String]) {
         count = strings.count
         pointer = .allocate(capacity: strings.count + 1)
         for (index, string) in strings.enumerated() { pointer[index] = strdup(string) }
         pointer[strings.count] = nil
     }
 
-    func free() {
+    public func free() {
         for index in 0..<count { Glibc.free(pointer[index]) }
         pointer.deallocate()
     }
