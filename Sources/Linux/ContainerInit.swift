@@ -27,6 +27,7 @@ public struct ContainerInit {
             // As runc: seccomp, capabilities and the user switch happen
             // before `ready`, so what cannot be applied fails `create`, and
             // startContainer hooks run inside the container's filter.
+            channel.send(InitEvent.lockingDown)
             try prepared.lockDown()
             _ = vessel_set_pdeathsig(0)
             channel.send(InitEvent.ready)
@@ -56,6 +57,8 @@ public struct ContainerInit {
         /// /proc/self/fd of the host's procfs, opened before pivot_root: the
         /// exec FIFO is reopened through it, whatever the container's /proc is.
         var descriptorDirectory: Int32 = -1
+        /// Where SCMP_ACT_NOTIFY's fd goes (linux.seccomp.listenerPath).
+        var seccompAgent: SeccompAgent?
 
         /// Seccomp, capabilities, user and working directory, in runc's
         /// order: without no_new_privs, loading a filter needs CAP_SYS_ADMIN,
@@ -67,7 +70,7 @@ public struct ContainerInit {
             let noNewPrivileges = process.noNewPrivileges == true
             try SecurityModules.applyExecLabels(process)
             if noNewPrivileges { try sys("prctl(PR_SET_NO_NEW_PRIVS)", vessel_set_no_new_privs()) }
-            if !noNewPrivileges { try seccomp?.load() }
+            if !noNewPrivileges { try deliver(seccomp?.load()) }
             try caps.applyBounding()
             // chdir while still privileged (a directory root can reach but the
             // user cannot), then again as the user if that was refused.
@@ -80,7 +83,17 @@ public struct ContainerInit {
             if !changedEarly && chdir(process.cwd) != 0 { throw VesselError.system("chdir to process.cwd \(process.cwd)") }
             try checkWorkingDirectory()
             markDescriptorsCloseOnExec(keeping: 3 + preserveFDs)
-            if noNewPrivileges { try seccomp?.load() }
+            if noNewPrivileges { try deliver(seccomp?.load()) }
+        }
+
+        /// The filter's notification fd, to the seccomp agent.
+        func deliver(_ notifyFD: Int32?) throws {
+            guard let notifyFD else { return }
+            guard let seccompAgent else {
+                close(notifyFD)
+                throw VesselError.invalidValue(field: "linux.seccomp.listenerPath", reason: "SCMP_ACT_NOTIFY needs a seccomp agent")
+            }
+            try seccompAgent.deliver(notifyFD)
         }
 
         /// startContainer hooks, then one byte on the exec FIFO: it tells
@@ -207,6 +220,7 @@ public struct ContainerInit {
         var prepared = Prepared(spec: spec, process: process, executable: executable, state: state,
                                 caps: CapabilitySet(process.capabilities), preserveFDs: context.preserveFDs)
         prepared.descriptorDirectory = descriptorDirectory
+        prepared.seccompAgent = context.seccompAgent
         return prepared
     }
 

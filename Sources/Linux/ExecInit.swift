@@ -35,6 +35,7 @@ public struct ExecInit {
             let spec = Spec(ociVersion: SpecVersion.current, process: process, linux: linux)
             let prepared = ContainerInit.Prepared(spec: spec, process: process, executable: executable, state: nil,
                                                   caps: CapabilitySet(process.capabilities), preserveFDs: plan.preserveFDs)
+            channel.send(InitEvent.lockingDown)
             try prepared.lockDown()
             try prepared.exec()
         } catch {

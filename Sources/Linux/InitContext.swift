@@ -20,6 +20,8 @@ public struct InitContext: Codable {
     public var unshareCgroup = false
     /// Give the container a session keyring of its own (unless --no-new-keyring).
     public var newKeyring: String?
+    /// SCMP_ACT_NOTIFY: where the filter's notification fd goes.
+    public var seccompAgent: SeccompAgent?
 
     public init(spec: Spec, fifoFD: Int32, rootfs: String) {
         self.spec = spec

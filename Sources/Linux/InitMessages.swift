@@ -21,6 +21,10 @@ public enum InitHandoff: Codable {
 public enum InitEvent: Codable, Equatable, Sendable {
     /// Runtime hooks may run now.
     case mounted
+    /// About to load seccomp and drop privileges: from here the init may be
+    /// unable to speak (a profile can refuse write, even exit), so the
+    /// parent waits for what follows only so long (InitPeer).
+    case lockingDown
     /// Set-up done, waiting for start.
     case ready
     /// One line saying what went wrong.
@@ -31,7 +35,7 @@ public enum InitEvent: Codable, Equatable, Sendable {
     /// The one-line error this event reports; nil for progress.
     public func failure(subject: String) -> String? {
         switch self {
-        case .mounted, .ready: return nil
+        case .mounted, .lockingDown, .ready: return nil
         case let .failed(reason): return reason
         case let .spawnFailed(step, errno): return step.describe(errno: errno, subject: subject)
         }

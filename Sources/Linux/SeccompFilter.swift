@@ -29,8 +29,7 @@ public struct SeccompFilter {
         case "SCMP_ACT_TRACE": return 0x7ff0_0000 | (errnoRet ?? UInt32(EPERM)) & 0xffff
         case "SCMP_ACT_LOG": return 0x7ffc_0000
         case "SCMP_ACT_ALLOW": return 0x7fff_0000
-        case "SCMP_ACT_NOTIFY":
-            throw VesselError.setup("config.json: linux.seccomp: SCMP_ACT_NOTIFY (seccomp user notification) is not supported by vessel")
+        case "SCMP_ACT_NOTIFY": return 0x7fc0_0000
         default:
             throw VesselError.setup("config.json: linux.seccomp: unknown action \(name)")
         }
@@ -58,9 +57,14 @@ public struct SeccompFilter {
         return conditions.map { [$0] }
     }
 
+    /// Whether any rule hands its syscall to a user-space agent.
+    public var notifies: Bool { (profile.syscalls ?? []).contains { $0.action == "SCMP_ACT_NOTIFY" } }
+
     /// Builds the filter and loads it into the calling process. libseccomp's
     /// own no_new_privs default is turned off: the config decides that.
-    public func load() throws {
+    /// Returns the notification fd when a rule uses SCMP_ACT_NOTIFY.
+    @discardableResult
+    public func load() throws -> Int32? {
         let defaultAction = try Self.action(profile.defaultAction, errnoRet: profile.defaultErrnoRet)
         guard let context = seccomp_init(defaultAction) else {
             throw VesselError.setup("seccomp: cannot initialise a filter with default action \(profile.defaultAction)")
@@ -110,5 +114,9 @@ public struct SeccompFilter {
         }
         let rc = seccomp_load(context)
         if rc != 0 { throw VesselError.setup("seccomp: loading the filter: \(String(cString: strerror(-rc)))") }
+        guard notifies else { return nil }
+        let fd = seccomp_notify_fd(context)
+        guard fd >= 0 else { throw VesselError.setup("seccomp: no notification fd from the loaded filter: \(String(cString: strerror(-fd)))") }
+        return fd
     }
 }

@@ -52,7 +52,7 @@ public struct Features: Codable, Sendable {
         linux = LinuxFeatures(
             capabilities: capabilities,
             seccomp: SeccompFeatures(
-                actions: SpecValidator.seccompActions.subtracting(["SCMP_ACT_NOTIFY"]).sorted(),
+                actions: SpecValidator.seccompActions.sorted(),
                 operators: SpecValidator.seccompOperators.sorted(),
                 archs: ["SCMP_ARCH_X86", "SCMP_ARCH_X86_64", "SCMP_ARCH_X32", "SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM"]))
         annotations = ["org.vessel.libseccomp.version": libseccompVersion]

@@ -312,6 +312,18 @@ public enum SpecValidator {
         guard seccompActions.contains(seccomp.defaultAction) else {
             throw .invalidValue(field: "linux.seccomp.defaultAction", reason: "unknown action \(seccomp.defaultAction)")
         }
+        // As runc: the agent must be named, and it cannot be every syscall's
+        // (the runtime itself could not reach it).
+        if seccomp.defaultAction == "SCMP_ACT_NOTIFY" {
+            throw .invalidValue(field: "linux.seccomp.defaultAction", reason: "SCMP_ACT_NOTIFY cannot be the default action")
+        }
+        let notifies = (seccomp.syscalls ?? []).contains { $0.action == "SCMP_ACT_NOTIFY" }
+        if notifies && (seccomp.listenerPath ?? "").isEmpty {
+            throw .invalidValue(field: "linux.seccomp.listenerPath", reason: "SCMP_ACT_NOTIFY needs a listenerPath for the agent")
+        }
+        if let path = seccomp.listenerPath, !path.isEmpty, !path.hasPrefix("/") {
+            throw .invalidValue(field: "linux.seccomp.listenerPath", reason: "\(path.debugDescription) is not an absolute path")
+        }
         for (index, rule) in (seccomp.syscalls ?? []).enumerated() {
             let field = "linux.seccomp.syscalls[\(index)]"
             guard seccompActions.contains(rule.action) else {

@@ -174,6 +174,10 @@ public struct ContainerCreator {
             consoleFD = try ConsoleSocket.connect(socketPath)
         }
         var namespaceFDs = try NamespaceFDs(namespaces)
+        var agentFD: Int32 = -1
+        if let seccomp = spec.linux?.seccomp, SeccompFilter(seccomp).notifies, let path = seccomp.listenerPath {
+            agentFD = try SeccompAgent.connect(path)
+        }
         // The init gets its own copies of these; ours close as soon as it is
         // spawned, or the channel would never report its death (no EOF while
         // we hold its end) and an init that dies before saying why would
@@ -185,6 +189,7 @@ public struct ContainerCreator {
             Glibc.close(childEnd)
             Glibc.close(fifoFD)
             if consoleFD >= 0 { Glibc.close(consoleFD) }
+            if agentFD >= 0 { Glibc.close(agentFD) }
             namespaceFDs.close()
         }
         defer { closeChildCopies() }
@@ -220,12 +225,17 @@ public struct ContainerCreator {
         cleanup.pid = pid
         record.pid = pid
         record.pidStartTime = ProcessStat(pid: pid)?.startTime ?? 0
-        let peer = InitPeer(channel: channel, subject: "container init")
+        var peer = InitPeer(channel: channel, subject: "container init")
         try peer.beforeHandoff {
             try store.save(record)
             if newUser { try writeIDMappings(pid: pid, linux: spec.linux ?? LinuxConfig()) }
             try moveNetDevices(spec.linux?.netDevices ?? [:], into: pid)
             if !inCgroup { try cgroup.addProcess(pid) }
+        }
+        if agentFD >= 0, let seccomp = spec.linux?.seccomp {
+            let state = try SeccompAgent.processState(ociVersion: spec.ociVersion, pid: pid, metadata: seccomp.listenerMetadata,
+                                                  state: record.state(status: .creating))
+            context.seccompAgent = SeccompAgent(socketFD: agentFD, state: state)
         }
         peer.handOff(.create(context))
 
@@ -238,6 +248,8 @@ public struct ContainerCreator {
                 channel.send(InitCommand.proceed(state: state))
             case .ready?:
                 return pid
+            case .lockingDown?:
+                continue
             case .failed?, .spawnFailed?:
                 throw VesselError.initFailed("container init sent an unexpected message")
             case nil:

@@ -166,14 +166,14 @@ struct NamespaceBackend: ContainerBackend {
         // Only the child holds its end now: EOF means it exec'd (or died).
         close(childEnd)
         childEndOpen = false
-        let peer = InitPeer(channel: channel, subject: "exec'd process")
+        var peer = InitPeer(channel: channel, subject: "exec'd process")
         do {
             try peer.beforeHandoff {
                 if let cgroup, !inCgroup { try cgroup.addProcess(pid) }
             }
             peer.handOff(.exec(plan))
-            if try peer.next() != nil {
-                throw VesselError.initFailed("exec: unexpected message from the new process")
+            while let event = try peer.next() {
+                guard event == .lockingDown else { throw VesselError.initFailed("exec: unexpected message from the new process") }
             }
         } catch {
             // Killed here, so its exit status says nothing: the error does.

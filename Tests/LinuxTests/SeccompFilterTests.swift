@@ -52,10 +52,11 @@ final class SeccompFilterTests: XCTestCase {
         XCTAssertEqual(try SeccompFilter.action("SCMP_ACT_LOG", errnoRet: nil), 0x7ffc_0000)
     }
 
-    func testNotifyIsUnsupported() {
-        XCTAssertThrowsError(try SeccompFilter.action("SCMP_ACT_NOTIFY", errnoRet: nil)) {
-            XCTAssertTrue("\($0)".contains("SCMP_ACT_NOTIFY"), "\($0)")
-        }
+    func testNotifyHandsTheSyscallToTheAgent() throws {
+        XCTAssertEqual(try SeccompFilter.action("SCMP_ACT_NOTIFY", errnoRet: nil), 0x7fc0_0000)
+        let notifying = Seccomp(defaultAction: "SCMP_ACT_ALLOW", syscalls: [SeccompSyscall(names: ["mkdir"], action: "SCMP_ACT_NOTIFY")])
+        XCTAssertTrue(SeccompFilter(notifying).notifies)
+        XCTAssertFalse(SeccompFilter(Seccomp(defaultAction: "SCMP_ACT_ALLOW")).notifies)
     }
 
     func testUnknownActionThrows() {
