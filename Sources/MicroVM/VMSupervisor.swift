@@ -13,6 +13,7 @@ import OSKit
 // see the right code: this process is the container's pid on the host.
 public final class VMSupervisor {
     let directory: String
+    let sockets: SocketDirectory
     let plan: SupervisorPlan
     var reportFD: Int32
     var qemuPID: pid_t = 0
@@ -30,6 +31,7 @@ public final class VMSupervisor {
 
     public init(directory: String, reportFD: Int32) throws {
         self.directory = directory
+        sockets = try SocketDirectory(directory)
         self.reportFD = reportFD
         plan = try SupervisorPlan.load(from: directory)
     }
@@ -60,12 +62,20 @@ public final class VMSupervisor {
         signals = try SignalFD.block([SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2])
         let log = open(SupervisorFiles.qemuLog(in: directory), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         let null = open("/dev/null", O_RDWR | O_CLOEXEC)
-        var request = SpawnRequest(path: try Self.resolve(plan.qemu[0]), arguments: plan.qemu, environment: ["PATH=/usr/bin:/bin"])
+        // QEMU binds its sockets through a descriptor of the directory too.
+        let inherited = try sockets.inheritable()
+        var command = plan.qemu
+        command.socketDirectory = inherited.path
+        let arguments = command.arguments
+        var request = SpawnRequest(path: try Self.resolve(arguments[0]), arguments: arguments, environment: ["PATH=/usr/bin:/bin"])
         request.stdio = (null, null, log)
         request.parentDeathSignal = SIGKILL
+        defer {
+            close(inherited.fd)
+            close(log)
+            close(null)
+        }
         qemuPID = try Spawner.spawn(request)
-        close(log)
-        close(null)
         try FileIO.write(directory + "/qemu.pid", "\(qemuPID)", flags: O_WRONLY | O_CREAT | O_TRUNC)
 
         let deadline = SystemClock.now() + Double(plan.bootTimeoutSeconds)
@@ -85,7 +95,7 @@ public final class VMSupervisor {
             if let reason = reply.answer.failure { throw VesselError.guest("in the guest: " + reason) }
             break
         }
-        listener = try UnixSocket.listen(SupervisorFiles.socket(in: directory))
+        listener = try sockets.listen(SupervisorFiles.socketName)
         setStatus("created")
         report(.started(detail: kernel))
     }
@@ -94,7 +104,7 @@ public final class VMSupervisor {
     private func connect(_ port: String, until deadline: Double) throws -> Int32 {
         let path = GuestPorts.socket(port, in: directory)
         while true {
-            if let fd = try? UnixSocket.connect(path) { return fd }
+            if let fd = try? sockets.connect(port: port) { return fd }
             try checkQemu()
             if SystemClock.now() > deadline { throw VesselError.guest("QEMU did not open \(path)") }
             usleep(2000)

@@ -35,7 +35,17 @@ struct VMBackend: ContainerBackend {
 
     func kill(_ record: ContainerRecord, signal: Int32, all: Bool, status: ContainerStatus) throws {
         guard status.isLive else { throw VesselError.notRunning(id: record.id, status: status.rawValue) }
-        _ = try send(.kill(signal: signal, all: all), for: record)
+        do {
+            _ = try send(.kill(signal: signal, all: all), for: record)
+        } catch {
+            // The container exited since its status was read: as for a
+            // stopped one, --all succeeds (engines record the exit after
+            // it) and a plain kill is runc's "container not running".
+            let now = liveStatus(of: record)
+            guard now == .stopped || !ProcessStat.isAlive(pid: record.pid, startTime: record.pidStartTime) else { throw error }
+            if all { return }
+            throw VesselError.notRunning(id: record.id, status: ContainerStatus.stopped.rawValue)
+        }
     }
 
     func setPaused(_ record: ContainerRecord, _ paused: Bool) throws {

@@ -136,6 +136,41 @@ final class VMTests: XCTestCase {
         harness.assertNoTrace("vm-states")
     }
 
+    /// containerd's runc root with a 64-hex id makes socket paths over
+    /// sockaddr_un's 108 bytes: create, exec, the exit and `kill --all` of
+    /// the stopped container (which containerd sends before it records the
+    /// exit) must all work there.
+    func testUnderALongRootAStoppedContainerTakesKillAll() throws {
+        let root = harness.scratch + "/run/containerd/runc/k8s.io"
+        let id = String(repeating: "c0ffee", count: 11).prefix(64)
+        XCTAssertGreaterThan((root + "/" + id + "/supervisor.sock").utf8.count, 108)
+        func vessel(_ args: [String]) throws -> Outcome {
+            try Harness.execute(Harness.vesselBinary, ["--root", root] + args)
+        }
+        let bundle = try harness.shellBundle("read line; echo got $line; exit 3")
+        let created = try vessel(["--vm", "create", "--bundle", bundle, String(id)])
+        XCTAssertEqual(created.code, 0, created.stderr)
+        let exec = try vessel(["exec", String(id), "sh", "-c", "echo exec-ok"])
+        XCTAssertEqual(exec.stdout, "exec-ok\n", exec.stderr)
+        XCTAssertEqual(try vessel(["start", String(id)]).code, 0)
+        // stdin is /dev/null here: `read` fails and the process exits 3.
+        var status = ""
+        for _ in 0..<300 where status != "stopped" {
+            usleep(50_000)
+            let state = try vessel(["state", String(id)])
+            status = ((try? JSONSerialization.jsonObject(with: Data(state.stdout.utf8))) as? [String: Any])?["status"] as? String ?? ""
+        }
+        XCTAssertEqual(status, "stopped")
+        let killAll = try vessel(["kill", "--all", String(id), "KILL"])
+        XCTAssertEqual(killAll.code, 0, killAll.stderr)
+        let kill = try vessel(["kill", String(id), "KILL"])
+        XCTAssertEqual(kill.code, 1)
+        XCTAssertTrue(kill.stderr.contains("container not running"), kill.stderr)
+        XCTAssertEqual(try vessel(["delete", String(id)]).code, 0)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/" + id))
+        XCTAssertEqual(Harness.processes(mentioning: String(id)), [])
+    }
+
     /// With no pid namespace of its own, the container sees the guest's
     /// processes: the agent and itself, none of the host's.
     func testHostProcessesAreInvisible() throws {
