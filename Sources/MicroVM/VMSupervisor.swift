@@ -25,7 +25,7 @@ public final class VMSupervisor {
     var lastClient: ClientID = 0
     /// Who waits for each answer the agent owes, by request id.
     var router = ReplyRouter()
-    var slotOwners: [Int: ClientID] = [:]
+    var slots = ExecSlots(count: GuestPorts.execSlots)
     var exitCode: Int32?
     var signals: Int32 = -1
 
@@ -203,12 +203,17 @@ public final class VMSupervisor {
                 try? FileIO.writeAtomically(SupervisorFiles.exitCode(in: directory), Data("\(status)".utf8))
                 setStatus("stopped")
             case let .event(.execExit(slot, status)):
-                if let owner = slotOwners[slot] { clients[owner]?.send(SupervisorReport.event(.execExit(slot: slot, status: status))) }
+                slots.exited(slot)
+                if let owner = slots.owner(of: slot) { clients[owner]?.send(SupervisorReport.event(.execExit(slot: slot, status: status))) }
             case .event(.ready):
                 break
             case let .reply(reply):
                 guard let pending = router.route(reply) else { continue }
-                if reply.answer.failure == nil { settle(pending.command) }
+                if reply.answer.failure == nil {
+                    settle(pending.command)
+                } else if case let .exec(slot, _) = pending.command {
+                    slots.exited(slot) // never started: the agent closed the ports
+                }
                 if let client = pending.client {
                     clients[client]?.send(SupervisorReport.reply(Reply(id: pending.requestID, answer: reply.answer)))
                 }
@@ -252,16 +257,17 @@ public final class VMSupervisor {
     private func answer(_ request: SupervisorRequest, from client: ClientID) -> Answer? {
         switch request.command {
         case .reserveSlot:
-            guard let slot = (1...GuestPorts.execSlots).first(where: { slotOwners[$0] == nil }) else {
+            guard let slot = slots.reserve(for: client) else {
                 return .failed(reason: "vm: all \(GuestPorts.execSlots) exec slots are in use")
             }
-            slotOwners[slot] = client
             return .slot(slot)
         case let .container(command):
-            if exitCode != nil { return .failed(reason: "the container has exited") }
-            if let slot = command.slot, slotOwners[slot] != client {
+            // Engines match runc's words ("container not running").
+            if exitCode != nil { return .failed(reason: "container not running (it has exited)") }
+            if let slot = command.slot, slots.owner(of: slot) != client {
                 return .failed(reason: "vm supervisor: exec slot \(slot) is not reserved by this connection")
             }
+            if case let .exec(slot, _) = command { slots.started(slot) }
             sendToAgent(command, from: client, requestID: request.id)
             return nil
         }
@@ -269,8 +275,12 @@ public final class VMSupervisor {
 
     private func disconnect(_ client: ClientID) {
         clients.removeValue(forKey: client)?.close()
-        for (slot, owner) in slotOwners where owner == client { slotOwners[slot] = nil }
         router.disconnect(client)
+        // Its relay is gone (an engine's exec timeout kills it): so is the
+        // process, as in linux mode, where the relay's pid is the process.
+        for slot in slots.disconnect(client) where exitCode == nil {
+            sendToAgent(.signalExec(slot: slot, signal: SIGKILL), from: nil, requestID: 0)
+        }
     }
 
     private func sendToAgent(_ command: ContainerCommand, from client: ClientID?, requestID: UInt64) {

@@ -171,6 +171,35 @@ final class VMTests: XCTestCase {
         XCTAssertEqual(Harness.processes(mentioning: String(id)), [])
     }
 
+    /// An engine's exec timeout SIGKILLs the exec relay: the process in the
+    /// guest goes too, and its slot is not handed out until the guest has
+    /// released the slot's ports. A process an exec leaves behind keeps
+    /// none of them: the next exec in the slot works.
+    func testKilledExecRelayAndLeftoverChildrenDoNotBlockTheNextExec() throws {
+        let bundle = try harness.shellBundle("while true; do sleep 1; done")
+        XCTAssertEqual(try vm(["run", "-d", "--bundle", bundle, "vm-slots"]).code, 0)
+        let pidFile = harness.scratch + "/exec.pid"
+        let detached = try harness.vessel(["exec", "-d", "--pid-file", pidFile, "vm-slots", "sh", "-c", "exec sleep 997"])
+        XCTAssertEqual(detached.code, 0, detached.stderr)
+        let relay = try XCTUnwrap(Int32(try String(contentsOfFile: pidFile, encoding: .utf8)))
+        XCTAssertEqual(kill(relay, SIGKILL), 0)
+        // At once, before the guest process is gone: another slot, stdin works.
+        let next = try harness.vessel(["exec", "vm-slots", "cat"], stdin: "after the timeout\n")
+        XCTAssertEqual(next.code, 0, next.stderr)
+        XCTAssertEqual(next.stdout, "after the timeout\n")
+        let orphan = try harness.vessel(["exec", "vm-slots", "sh", "-c", "sleep 998 & echo left"])
+        XCTAssertEqual(orphan.stdout, "left\n", orphan.stderr)
+        for round in 0..<3 {
+            let again = try harness.vessel(["exec", "vm-slots", "cat"], stdin: "round \(round)\n")
+            XCTAssertEqual(again.stdout, "round \(round)\n", again.stderr)
+        }
+        let processes = try harness.vessel(["exec", "vm-slots", "ps", "-o", "args"]).stdout
+        XCTAssertFalse(processes.contains("sleep 997"), "the killed exec's process still runs: \(processes)")
+        XCTAssertTrue(processes.contains("sleep 998"), processes)
+        XCTAssertEqual(try harness.vessel(["delete", "--force", "vm-slots"]).code, 0)
+        harness.assertNoTrace("vm-slots")
+    }
+
     /// With no pid namespace of its own, the container sees the guest's
     /// processes: the agent and itself, none of the host's.
     func testHostProcessesAreInvisible() throws {
