@@ -110,6 +110,8 @@ public final class GuestAgent {
             try lifecycle.setPaused(id, false)
         case .ps:
             return .pids(try lifecycle.processes(id))
+        case let .update(resources):
+            try lifecycle.update(id, resources: resources)
         case let .exec(slot, process):
             return .pid(try exec(process, slot: slot, id: id))
         case let .signalExec(slot, signal):

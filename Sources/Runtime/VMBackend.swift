@@ -62,8 +62,11 @@ struct VMBackend: ContainerBackend {
         throw VesselError.unsupported("vm: events: container \(record.id) runs in a VM; its cgroup is in the guest, whose stats vessel does not collect yet")
     }
 
+    /// The limits apply to the container's cgroup in the guest, which has
+    /// every controller; they cannot grow the VM past the size it booted with.
     func update(_ record: ContainerRecord, resources: Resources, status: ContainerStatus) throws {
-        throw VesselError.unsupported("vm: update: container \(record.id) runs in a VM whose size is fixed at boot")
+        guard status.isLive else { throw VesselError.wrongState(id: record.id, operation: "update", status: status.rawValue) }
+        _ = try send(.update(resources), for: record)
     }
 
     /// Starts the relay that runs the process in the guest; returns its pid
