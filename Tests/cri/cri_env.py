@@ -59,8 +59,10 @@ class Isolation:
     def _private_var_lib(self):
         """CNI caches results in /var/lib/cni (not configurable through
         containerd 1.6): /var/lib becomes a tmpfs here, with each of the
-        host's entries bound back."""
-        original = self.path("var-lib")
+        host's entries bound back. The host's /var/lib is reached through
+        the new /run (a tmpfs), never through the scratch directory, which
+        callers remove."""
+        original = "/run/host-var-lib"
         os.makedirs(original, exist_ok=True)
         run("mount", "--rbind", "/var/lib", original)
         run("mount", "-t", "tmpfs", "-o", "mode=0755", "tmpfs", "/var/lib")
@@ -222,3 +224,31 @@ class CRI:
 
     def call(self, method, request, timeout=180):
         return getattr(self.runtime, method)(request, timeout=timeout)
+
+
+def sweep():
+    """What outlived containerd in this run's namespaces (shims, VMs,
+    runtime state), killed here: all of it was started by this run."""
+    found = []
+    own = namespace_id("net")
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        if int(pid) == os.getpid():
+            continue
+        try:
+            if namespace_id("net", pid) == own:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    found.append(f"process {pid}: " + f.read().replace(b"\0", b" ").decode(errors="replace")[:120])
+                os.kill(int(pid), 9)
+        except OSError:
+            pass
+    for directory in ("/run/containerd/runc/k8s.io", "/run/containerd/s"):
+        if os.path.isdir(directory):
+            found += [f"{directory}/{name}" for name in os.listdir(directory)]
+    return found
+
+
+def mounts_under(directory):
+    """Mount points at or below `directory` in this mount namespace."""
+    with open("/proc/self/mountinfo") as f:
+        points = [line.split()[4] for line in f]
+    return [point for point in points if point == directory or point.startswith(directory.rstrip("/") + "/")]

@@ -430,34 +430,8 @@ def main():
         after = results.data["after"]
         after["containerd_log_errors"] = [
             line[:300] for line in open(containerd.path("containerd.log")).read().splitlines() if "level=error" in line]
-        after["leftovers"] = sweep(containerd)
+        after["leftovers"] = cri_env.sweep()
         results.save()
-
-
-def sweep(containerd):
-    """What outlived containerd in this run's namespaces (shims, VMs,
-    runtime state), killed here: all of it was started by this run."""
-    found = []
-    own = namespace_of(os.getpid())
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        if int(pid) != os.getpid() and namespace_of(pid) == own:
-            try:
-                with open(f"/proc/{pid}/cmdline", "rb") as f:
-                    found.append(f"process {pid}: " + f.read().replace(b"\0", b" ").decode(errors="replace")[:120])
-                os.kill(int(pid), 9)
-            except OSError:
-                pass
-    for directory in ("/run/containerd/runc/k8s.io", "/run/containerd/s"):
-        if os.path.isdir(directory):
-            found += [f"{directory}/{name}" for name in os.listdir(directory)]
-    return found
-
-
-def namespace_of(pid):
-    try:
-        return os.readlink(f"/proc/{pid}/ns/net")
-    except OSError:
-        return None
 
 
 if __name__ == "__main__":
