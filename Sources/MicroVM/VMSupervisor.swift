@@ -60,22 +60,7 @@ public final class VMSupervisor {
     private func boot() throws {
         signal(SIGPIPE, SIG_IGN)
         signals = try SignalFD.block([SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2])
-        let log = open(SupervisorFiles.qemuLog(in: directory), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        let null = open("/dev/null", O_RDWR | O_CLOEXEC)
-        // QEMU binds its sockets through a descriptor of the directory too.
-        let inherited = try sockets.inheritable()
-        var command = plan.qemu
-        command.socketDirectory = inherited.path
-        let arguments = command.arguments
-        var request = SpawnRequest(path: try Self.resolve(arguments[0]), arguments: arguments, environment: ["PATH=/usr/bin:/bin"])
-        request.stdio = (null, null, log)
-        request.parentDeathSignal = SIGKILL
-        defer {
-            close(inherited.fd)
-            close(log)
-            close(null)
-        }
-        qemuPID = try Spawner.spawn(request)
+        qemuPID = try spawnQemu()
         try FileIO.write(directory + "/qemu.pid", "\(qemuPID)", flags: O_WRONLY | O_CREAT | O_TRUNC)
 
         let deadline = SystemClock.now() + Double(plan.bootTimeoutSeconds)
@@ -98,6 +83,26 @@ public final class VMSupervisor {
         listener = try sockets.listen(SupervisorFiles.socketName)
         setStatus("created")
         report(.started(detail: kernel))
+    }
+
+    /// QEMU, its console and log in the directory; it binds its sockets
+    /// through a descriptor of the directory it inherits (SocketDirectory).
+    private func spawnQemu() throws -> pid_t {
+        let log = open(SupervisorFiles.qemuLog(in: directory), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        let null = open("/dev/null", O_RDWR | O_CLOEXEC)
+        let inherited = try sockets.inheritable()
+        defer {
+            close(inherited.fd)
+            close(log)
+            close(null)
+        }
+        var command = plan.qemu
+        command.socketDirectory = inherited.path
+        let arguments = command.arguments
+        var request = SpawnRequest(path: try Self.resolve(arguments[0]), arguments: arguments, environment: ["PATH=/usr/bin:/bin"])
+        request.stdio = (null, null, log)
+        request.parentDeathSignal = SIGKILL
+        return try Spawner.spawn(request)
     }
 
     /// QEMU makes its sockets at start-up; connect once they exist.
