@@ -1,8 +1,10 @@
 #!/bin/bash
 # Installs the Debian packages vessel builds and tests with (root, Debian 12).
-# chromium renders vessel compare's HTML report in CompareTests.
+# chromium renders vessel compare's HTML report in CompareTests; CRITests
+# runs containerd's CRI with Debian's CNI plugins (containernetworking-plugins,
+# iptables, iproute2) and a gRPC client from grpcio-tools (PyPI).
 set -euo pipefail
-packages=(libseccomp-dev libcap-dev busybox-static jq util-linux procps python3 gcc podman containerd qemu-system-x86 xz-utils runc crun chromium)
+packages=(libseccomp-dev libcap-dev busybox-static jq util-linux procps python3 python3-pip gcc podman containerd containernetworking-plugins iptables iproute2 qemu-system-x86 xz-utils runc crun chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -17,4 +19,10 @@ fi
 if ! python3 -c 'import jsonschema, referencing' 2>/dev/null; then
   echo "install-deps: installing jsonschema from PyPI"
   python3 -m pip install -q 'jsonschema>=4.18' 2>/dev/null || python3 -m pip install -q --break-system-packages 'jsonschema>=4.18'
+fi
+# CRITests generates its CRI client with grpcio-tools, run by Debian's
+# python3 (/usr/bin/python3, which the tests call).
+if ! /usr/bin/python3 -c 'import grpc, grpc_tools' 2>/dev/null; then
+  echo "install-deps: installing grpcio-tools from PyPI"
+  /usr/bin/python3 -m pip install -q grpcio-tools 2>/dev/null || /usr/bin/python3 -m pip install -q --break-system-packages grpcio-tools
 fi

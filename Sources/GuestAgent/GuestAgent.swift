@@ -21,8 +21,8 @@ public final class GuestAgent {
     var ports: [String: String] = [:]
     var containerPID: pid_t = 0
     var execSlots: [pid_t: Int] = [:]
-    /// Terminal slots: the guest pty's master relayed to the slot's ports.
-    var terminals: [Int: (relay: StdioRelay, ports: [Int32], master: Int32)] = [:]
+    /// Relayed slots: every exec slot, and slot 0 with a terminal.
+    var relays: [Int: SlotStreams] = [:]
     var console: Int32 = 2
 
     public init() {}
@@ -55,14 +55,14 @@ public final class GuestAgent {
     private func serve() throws {
         let signals = try SignalFD.block([SIGCHLD])
         while true {
-            let slots = Array(terminals.keys)
+            let slots = Array(relays.keys)
             var fds = [pollfd(fd: control.fd, events: Int16(POLLIN), revents: 0),
                        pollfd(fd: signals, events: Int16(POLLIN), revents: 0)]
-            for slot in slots { fds += terminals[slot]?.relay.pollFDs ?? [] }
+            for slot in slots { fds += relays[slot]?.relay.pollFDs ?? [] }
             if poll(&fds, nfds_t(fds.count), -1) < 0 { continue }
             var offset = 2
             for slot in slots {
-                guard let relay = terminals[slot]?.relay else { continue }
+                guard let relay = relays[slot]?.relay else { continue }
                 let count = relay.pollFDs.count
                 relay.handle(fds[offset..<(offset + count)])
                 offset += count
@@ -110,6 +110,8 @@ public final class GuestAgent {
             try lifecycle.setPaused(id, false)
         case .ps:
             return .pids(try lifecycle.processes(id))
+        case let .update(resources):
+            try lifecycle.update(id, resources: resources)
         case let .exec(slot, process):
             return .pid(try exec(process, slot: slot, id: id))
         case let .signalExec(slot, signal):
@@ -119,7 +121,7 @@ public final class GuestAgent {
             try sys("kill \(pid)", Glibc.kill(pid, signal))
         case let .resize(slot, rows, columns):
             // The process gets SIGWINCH from its pty.
-            guard let master = terminals[slot]?.master else { throw VesselError.setup("agent: no terminal in slot \(slot)") }
+            guard let master = relays[slot]?.master, master >= 0 else { throw VesselError.setup("agent: no terminal in slot \(slot)") }
             PseudoTerminal.setSize(master, rows: rows, columns: columns)
         }
         return .done
@@ -157,10 +159,12 @@ public final class GuestAgent {
         return pid
     }
 
-    /// Runs `body` with the slot's ports as fds 0-2, which the process it
-    /// spawns inherits, and the agent's own stdio back afterwards. For a
-    /// terminal, `body` gets a console socket instead; the pty master that
-    /// arrives there is relayed to the slot's ports.
+    /// Runs `body` with the slot's stdio as fds 0-2, which the process it
+    /// spawns inherits, and the agent's own stdio back afterwards: slot 0's
+    /// ports themselves (the container's end powers the VM off), an exec
+    /// slot's through pipes (SlotStreams). For a terminal, `body` gets a
+    /// console socket instead; the pty master that arrives there is relayed
+    /// to the slot's ports.
     private func withStdio<T>(slot: Int, terminal: Bool, _ body: (String?) throws -> T) throws -> T {
         var opened: [Int32] = []
         var listener: Int32 = -1
@@ -178,12 +182,19 @@ public final class GuestAgent {
             return fd
         }
         guard terminal else {
-            for (target, stream) in GuestPorts.Stream.allCases.enumerated() {
-                let fd = try openPort(stream)
-                opened.append(fd)
-                dup2(fd, Int32(target))
+            for stream in GuestPorts.Stream.allCases { opened.append(try openPort(stream)) }
+            if slot > 0 {
+                let (streams, child) = try SlotStreams.pipes(ports: (opened[0], opened[1], opened[2]))
+                relays[slot] = streams // the ports are the relay's now
+                opened = child
             }
-            return try body(nil)
+            for (target, fd) in opened.enumerated() { dup2(fd, Int32(target)) }
+            do {
+                return try body(nil)
+            } catch {
+                relays.removeValue(forKey: slot)?.finish()
+                throw error
+            }
         }
         let socketPath = "/run/console-\(slot).sock"
         listener = try UnixSocket.listen(socketPath)
@@ -195,7 +206,7 @@ public final class GuestAgent {
         close(connection)
         guard master >= 0 else { throw VesselError.system("receive the pty master") }
         let input = try openPort(.stdin), output = try openPort(.stdout)
-        terminals[slot] = (StdioRelay(input: (input, master), outputs: [(master, output)]), [input, output], master)
+        relays[slot] = SlotStreams.terminal(master: master, stdinPort: input, stdoutPort: output)
         return result
     }
 
@@ -205,10 +216,10 @@ public final class GuestAgent {
             let pid = waitpid(-1, &status, WNOHANG)
             if pid <= 0 { return }
             let code = Spawner.exitCode(fromWaitStatus: status)
-            if let slot = execSlots[pid] ?? (pid == containerPID ? 0 : nil), let terminal = terminals.removeValue(forKey: slot) {
-                // What the process wrote to its terminal goes out first.
-                while terminal.relay.drain() {}
-                (terminal.ports + terminal.relay.ownedFDs).forEach { close($0) }
+            if let slot = execSlots[pid] ?? (pid == containerPID ? 0 : nil) {
+                // What the process wrote goes out first; then its slot's
+                // ports are free for the next exec.
+                relays.removeValue(forKey: slot)?.finish()
             }
             if let slot = execSlots.removeValue(forKey: pid) {
                 control.send(AgentReport.event(.execExit(slot: slot, status: code)))

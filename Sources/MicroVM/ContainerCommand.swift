@@ -13,12 +13,15 @@ public enum ContainerCommand: Codable, Sendable, Equatable {
     case signalExec(slot: Int, signal: Int32)
     /// A terminal slot's new size; the process gets SIGWINCH from its pty.
     case resize(slot: Int, rows: UInt16, columns: UInt16)
+    /// New limits for the container's cgroup in the guest (`update`); the
+    /// VM keeps the vCPUs and memory it booted with.
+    case update(Resources)
 
     /// The exec slot a command is about, if any.
     public var slot: Int? {
         switch self {
         case let .exec(slot, _), let .signalExec(slot, _), let .resize(slot, _, _): return slot
-        case .start, .kill, .pause, .resume, .ps: return nil
+        case .start, .kill, .pause, .resume, .ps, .update: return nil
         }
     }
 }

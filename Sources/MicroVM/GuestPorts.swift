@@ -16,8 +16,13 @@ public enum GuestPorts {
         [control] + (0...execSlots).flatMap { slot in Stream.allCases.map { name(slot: slot, $0) } }
     }
 
+    /// The name of a port's host socket in the VM directory.
+    public static func fileName(_ port: String) -> String {
+        port.replacing("vessel.", with: "") + ".sock"
+    }
+
     /// The host socket of a port inside the VM directory.
     public static func socket(_ port: String, in directory: String) -> String {
-        directory + "/" + port.replacing("vessel.", with: "") + ".sock"
+        directory + "/" + fileName(port)
     }
 }

@@ -51,6 +51,9 @@ public struct GuestSpec: Sendable {
                 }
                 shares.append(QemuCommand.Share(tag: tag, hostPath: directory, readOnly: options.contains("ro")))
             }
+            if options.contains("rshared") || options.contains("shared") {
+                warnings.append("mounts[\(index)]: \(mount.destination): bidirectional propagation stops at the VM: mounts made in the container stay in the guest")
+            }
             var guestMount = mount
             guestMount.source = Self.sharesRoot + "/" + tag + name
             mounts.append(guestMount)

@@ -2,7 +2,7 @@
 // default devices, Debian's kernel and vessel's initramfs, the guest
 // console in a log file, the bundle's directories shared over virtio-9p and
 // every port of GuestPorts on one virtio-serial device.
-public struct QemuCommand: Sendable {
+public struct QemuCommand: Codable, Sendable {
     public struct Share: Codable, Sendable, Equatable {
         public var tag: String
         public var hostPath: String
@@ -21,6 +21,10 @@ public struct QemuCommand: Sendable {
     public var size: GuestSize
     /// The container's VM directory: sockets and the console log.
     public var directory: String
+    /// How QEMU reaches `directory` for its sockets, when the path is too
+    /// long for sockaddr_un: /proc/self/fd/<n> of a descriptor it inherits
+    /// (SocketDirectory.inheritable). nil: the directory's own path.
+    public var socketDirectory: String?
     public var shares: [Share]
     /// The host's TSC rate, given to a TCG guest (whose TSC runs at it).
     public var tscKHz: Int?
@@ -81,7 +85,7 @@ public struct QemuCommand: Sendable {
         }
         arguments += ["-device", "virtio-serial-device"]
         for (index, port) in GuestPorts.all.enumerated() {
-            let socket = GuestPorts.socket(port, in: directory)
+            let socket = GuestPorts.socket(port, in: socketDirectory ?? directory)
             arguments += ["-chardev", "socket,id=p\(index),path=\(Self.escaped(socket)),server=on,wait=off",
                           "-device", "virtserialport,chardev=p\(index),name=\(port)"]
         }

@@ -4,7 +4,8 @@ import OCI
 
 // What `create` hands the supervisor, in <state dir>/plan.json.
 public struct SupervisorPlan: Codable, Sendable {
-    public var qemu: [String]
+    /// QEMU's command, completed by the supervisor (socketDirectory).
+    public var qemu: QemuCommand
     public var spec: Spec
     public var shares: [QemuCommand.Share]
     public var bootTimeoutSeconds: Int
@@ -12,7 +13,7 @@ public struct SupervisorPlan: Codable, Sendable {
     public var consoleSocket: String?
     public var network: Bool
 
-    public init(qemu: [String], spec: Spec, shares: [QemuCommand.Share], bootTimeoutSeconds: Int, consoleSocket: String?, network: Bool) {
+    public init(qemu: QemuCommand, spec: Spec, shares: [QemuCommand.Share], bootTimeoutSeconds: Int, consoleSocket: String?, network: Bool) {
         self.network = network
         self.qemu = qemu
         self.spec = spec
@@ -35,7 +36,8 @@ public struct SupervisorPlan: Codable, Sendable {
 /// Files the supervisor keeps in the state directory for the runtime's
 /// other commands: the container's status and, once it exits, its status code.
 public enum SupervisorFiles {
-    public static func socket(in directory: String) -> String { directory + "/supervisor.sock" }
+    public static let socketName = "supervisor.sock"
+    public static func socket(in directory: String) -> String { directory + "/" + socketName }
     public static func status(in directory: String) -> String { directory + "/vm-status" }
     public static func exitCode(in directory: String) -> String { directory + "/exit-code" }
     public static func qemuLog(in directory: String) -> String { directory + "/qemu.log" }

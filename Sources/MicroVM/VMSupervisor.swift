@@ -13,6 +13,7 @@ import OSKit
 // see the right code: this process is the container's pid on the host.
 public final class VMSupervisor {
     let directory: String
+    let sockets: SocketDirectory
     let plan: SupervisorPlan
     var reportFD: Int32
     var qemuPID: pid_t = 0
@@ -24,12 +25,13 @@ public final class VMSupervisor {
     var lastClient: ClientID = 0
     /// Who waits for each answer the agent owes, by request id.
     var router = ReplyRouter()
-    var slotOwners: [Int: ClientID] = [:]
+    var slots = ExecSlots(count: GuestPorts.execSlots)
     var exitCode: Int32?
     var signals: Int32 = -1
 
     public init(directory: String, reportFD: Int32) throws {
         self.directory = directory
+        sockets = try SocketDirectory(directory)
         self.reportFD = reportFD
         plan = try SupervisorPlan.load(from: directory)
     }
@@ -58,14 +60,7 @@ public final class VMSupervisor {
     private func boot() throws {
         signal(SIGPIPE, SIG_IGN)
         signals = try SignalFD.block([SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2])
-        let log = open(SupervisorFiles.qemuLog(in: directory), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        let null = open("/dev/null", O_RDWR | O_CLOEXEC)
-        var request = SpawnRequest(path: try Self.resolve(plan.qemu[0]), arguments: plan.qemu, environment: ["PATH=/usr/bin:/bin"])
-        request.stdio = (null, null, log)
-        request.parentDeathSignal = SIGKILL
-        qemuPID = try Spawner.spawn(request)
-        close(log)
-        close(null)
+        qemuPID = try spawnQemu()
         try FileIO.write(directory + "/qemu.pid", "\(qemuPID)", flags: O_WRONLY | O_CREAT | O_TRUNC)
 
         let deadline = SystemClock.now() + Double(plan.bootTimeoutSeconds)
@@ -85,16 +80,36 @@ public final class VMSupervisor {
             if let reason = reply.answer.failure { throw VesselError.guest("in the guest: " + reason) }
             break
         }
-        listener = try UnixSocket.listen(SupervisorFiles.socket(in: directory))
+        listener = try sockets.listen(SupervisorFiles.socketName)
         setStatus("created")
         report(.started(detail: kernel))
+    }
+
+    /// QEMU, its console and log in the directory; it binds its sockets
+    /// through a descriptor of the directory it inherits (SocketDirectory).
+    private func spawnQemu() throws -> pid_t {
+        let log = open(SupervisorFiles.qemuLog(in: directory), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        let null = open("/dev/null", O_RDWR | O_CLOEXEC)
+        let inherited = try sockets.inheritable()
+        defer {
+            close(inherited.fd)
+            close(log)
+            close(null)
+        }
+        var command = plan.qemu
+        command.socketDirectory = inherited.path
+        let arguments = command.arguments
+        var request = SpawnRequest(path: try Self.resolve(arguments[0]), arguments: arguments, environment: ["PATH=/usr/bin:/bin"])
+        request.stdio = (null, null, log)
+        request.parentDeathSignal = SIGKILL
+        return try Spawner.spawn(request)
     }
 
     /// QEMU makes its sockets at start-up; connect once they exist.
     private func connect(_ port: String, until deadline: Double) throws -> Int32 {
         let path = GuestPorts.socket(port, in: directory)
         while true {
-            if let fd = try? UnixSocket.connect(path) { return fd }
+            if let fd = try? sockets.connect(port: port) { return fd }
             try checkQemu()
             if SystemClock.now() > deadline { throw VesselError.guest("QEMU did not open \(path)") }
             usleep(2000)
@@ -193,12 +208,17 @@ public final class VMSupervisor {
                 try? FileIO.writeAtomically(SupervisorFiles.exitCode(in: directory), Data("\(status)".utf8))
                 setStatus("stopped")
             case let .event(.execExit(slot, status)):
-                if let owner = slotOwners[slot] { clients[owner]?.send(SupervisorReport.event(.execExit(slot: slot, status: status))) }
+                slots.exited(slot)
+                if let owner = slots.owner(of: slot) { clients[owner]?.send(SupervisorReport.event(.execExit(slot: slot, status: status))) }
             case .event(.ready):
                 break
             case let .reply(reply):
                 guard let pending = router.route(reply) else { continue }
-                if reply.answer.failure == nil { settle(pending.command) }
+                if reply.answer.failure == nil {
+                    settle(pending.command)
+                } else if case let .exec(slot, _) = pending.command {
+                    slots.exited(slot) // never started: the agent closed the ports
+                }
                 if let client = pending.client {
                     clients[client]?.send(SupervisorReport.reply(Reply(id: pending.requestID, answer: reply.answer)))
                 }
@@ -242,16 +262,17 @@ public final class VMSupervisor {
     private func answer(_ request: SupervisorRequest, from client: ClientID) -> Answer? {
         switch request.command {
         case .reserveSlot:
-            guard let slot = (1...GuestPorts.execSlots).first(where: { slotOwners[$0] == nil }) else {
+            guard let slot = slots.reserve(for: client) else {
                 return .failed(reason: "vm: all \(GuestPorts.execSlots) exec slots are in use")
             }
-            slotOwners[slot] = client
             return .slot(slot)
         case let .container(command):
-            if exitCode != nil { return .failed(reason: "the container has exited") }
-            if let slot = command.slot, slotOwners[slot] != client {
+            // Engines match runc's words ("container not running").
+            if exitCode != nil { return .failed(reason: "container not running (it has exited)") }
+            if let slot = command.slot, slots.owner(of: slot) != client {
                 return .failed(reason: "vm supervisor: exec slot \(slot) is not reserved by this connection")
             }
+            if case let .exec(slot, _) = command { slots.started(slot) }
             sendToAgent(command, from: client, requestID: request.id)
             return nil
         }
@@ -259,8 +280,12 @@ public final class VMSupervisor {
 
     private func disconnect(_ client: ClientID) {
         clients.removeValue(forKey: client)?.close()
-        for (slot, owner) in slotOwners where owner == client { slotOwners[slot] = nil }
         router.disconnect(client)
+        // Its relay is gone (an engine's exec timeout kills it): so is the
+        // process, as in linux mode, where the relay's pid is the process.
+        for slot in slots.disconnect(client) where exitCode == nil {
+            sendToAgent(.signalExec(slot: slot, signal: SIGKILL), from: nil, requestID: 0)
+        }
     }
 
     private func sendToAgent(_ command: ContainerCommand, from client: ClientID?, requestID: UInt64) {

@@ -16,7 +16,7 @@ final class SupervisorClient {
     init(directory: String, id: String) throws {
         let path = SupervisorFiles.socket(in: directory)
         do {
-            channel = MessageChannel(fd: try UnixSocket.connect(path))
+            channel = MessageChannel(fd: try SocketDirectory(directory).connect(SupervisorFiles.socketName))
         } catch {
             throw VesselError.initFailed("vm: the supervisor of container \(id) does not answer on \(path): \(error.reason)")
         }

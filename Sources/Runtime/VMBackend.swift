@@ -35,7 +35,17 @@ struct VMBackend: ContainerBackend {
 
     func kill(_ record: ContainerRecord, signal: Int32, all: Bool, status: ContainerStatus) throws {
         guard status.isLive else { throw VesselError.notRunning(id: record.id, status: status.rawValue) }
-        _ = try send(.kill(signal: signal, all: all), for: record)
+        do {
+            _ = try send(.kill(signal: signal, all: all), for: record)
+        } catch {
+            // The container exited since its status was read: as for a
+            // stopped one, --all succeeds (engines record the exit after
+            // it) and a plain kill is runc's "container not running".
+            let now = liveStatus(of: record)
+            guard now == .stopped || !ProcessStat.isAlive(pid: record.pid, startTime: record.pidStartTime) else { throw error }
+            if all { return }
+            throw VesselError.notRunning(id: record.id, status: ContainerStatus.stopped.rawValue)
+        }
     }
 
     func setPaused(_ record: ContainerRecord, _ paused: Bool) throws {
@@ -52,8 +62,11 @@ struct VMBackend: ContainerBackend {
         throw VesselError.unsupported("vm: events: container \(record.id) runs in a VM; its cgroup is in the guest, whose stats vessel does not collect yet")
     }
 
+    /// The limits apply to the container's cgroup in the guest, which has
+    /// every controller; they cannot grow the VM past the size it booted with.
     func update(_ record: ContainerRecord, resources: Resources, status: ContainerStatus) throws {
-        throw VesselError.unsupported("vm: update: container \(record.id) runs in a VM whose size is fixed at boot")
+        guard status.isLive else { throw VesselError.wrongState(id: record.id, operation: "update", status: status.rawValue) }
+        _ = try send(.update(resources), for: record)
     }
 
     /// Starts the relay that runs the process in the guest; returns its pid

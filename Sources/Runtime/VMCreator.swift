@@ -54,16 +54,13 @@ public struct VMCreator {
         let directory = try store.claim(id)
         var cleanup = Cleanup(store: store, id: id)
         defer { cleanup.run() }
-        for port in GuestPorts.all where !UnixSocket.fits(GuestPorts.socket(port, in: directory)) {
-            throw VesselError.invalidArgument("vm: --root \(store.root) is too long for the VM's unix sockets")
-        }
         let binary = try FileIO.realPath("/proc/self/exe")
         let initramfs = try Initramfs(settings: settings, binary: binary).ensure()
         var command = QemuCommand(qemu: qemu, kernel: settings.kernel, initramfs: initramfs,
                                   accelerator: decision.accelerator, size: size, directory: directory, shares: guest.shares,
                                   tscKHz: decision.accelerator == .tcg ? QemuCommand.hostTSCKHz(cpuinfo: (try? FileIO.read("/proc/cpuinfo")) ?? "") : nil)
         command.network = guest.network
-        try SupervisorPlan(qemu: command.arguments, spec: guest.spec, shares: guest.shares,
+        try SupervisorPlan(qemu: command, spec: guest.spec, shares: guest.shares,
                            bootTimeoutSeconds: settings.bootTimeoutSeconds,
                            consoleSocket: spec.process?.terminal == true ? options.consoleSocket : nil,
                            network: guest.network).save(in: directory)

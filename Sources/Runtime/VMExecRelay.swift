@@ -43,8 +43,9 @@ public struct VMExecRelay {
                 throw VesselError.initFailed("vm: no exec slot")
             }
             slot = reserved
+            let sockets = try SocketDirectory(directory)
             relay = try StdioRelay.forSlot(slot, consoleSocket: process.terminal == true ? consoleSocket : nil) {
-                try UnixSocket.connect(GuestPorts.socket($0, in: directory))
+                try sockets.connect(port: $0)
             }
             _ = try client.request(.container(.exec(slot: slot, process: process)))
             StartReport.started(detail: "").send(on: reportFD)

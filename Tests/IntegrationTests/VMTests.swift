@@ -89,9 +89,11 @@ final class VMTests: XCTestCase {
         let events = try harness.vessel(["events", "--stats", "vm-life"])
         XCTAssertEqual(events.code, 1)
         XCTAssertTrue(events.stderr.contains("runs in a VM"), events.stderr)
+        // Limits apply to the container's cgroup in the guest.
         let update = try harness.vessel(["update", "--pids-limit", "10", "vm-life"])
-        XCTAssertEqual(update.code, 1)
-        XCTAssertTrue(update.stderr.contains("fixed at boot"), update.stderr)
+        XCTAssertEqual(update.code, 0, update.stderr)
+        let pidsMax = try harness.vessel(["exec", "vm-life", "sh", "-c", "cat /sys/fs/cgroup$(cut -d: -f3 /proc/self/cgroup)/pids.max"])
+        XCTAssertEqual(pidsMax.stdout, "10\n", pidsMax.stderr)
 
         XCTAssertEqual(try harness.vessel(["kill", "vm-life", "TERM"]).code, 0)
         XCTAssertEqual(try harness.waitForStatus("vm-life", "stopped"), "stopped")
@@ -134,6 +136,70 @@ final class VMTests: XCTestCase {
         }
         XCTAssertEqual(try harness.vessel(["delete", "vm-states"]).code, 0)
         harness.assertNoTrace("vm-states")
+    }
+
+    /// containerd's runc root with a 64-hex id makes socket paths over
+    /// sockaddr_un's 108 bytes: create, exec, the exit and `kill --all` of
+    /// the stopped container (which containerd sends before it records the
+    /// exit) must all work there.
+    func testUnderALongRootAStoppedContainerTakesKillAll() throws {
+        let root = harness.scratch + "/run/containerd/runc/k8s.io"
+        let id = String(repeating: "c0ffee", count: 11).prefix(64)
+        XCTAssertGreaterThan((root + "/" + id + "/supervisor.sock").utf8.count, 108)
+        func vessel(_ args: [String]) throws -> Outcome {
+            try Harness.execute(Harness.vesselBinary, ["--root", root] + args)
+        }
+        let bundle = try harness.shellBundle("read line; echo got $line; exit 3")
+        let created = try vessel(["--vm", "create", "--bundle", bundle, String(id)])
+        XCTAssertEqual(created.code, 0, created.stderr)
+        let exec = try vessel(["exec", String(id), "sh", "-c", "echo exec-ok"])
+        XCTAssertEqual(exec.stdout, "exec-ok\n", exec.stderr)
+        XCTAssertEqual(try vessel(["start", String(id)]).code, 0)
+        // stdin is /dev/null here: `read` fails and the process exits 3.
+        var status = ""
+        for _ in 0..<300 where status != "stopped" {
+            usleep(50_000)
+            let state = try vessel(["state", String(id)])
+            status = ((try? JSONSerialization.jsonObject(with: Data(state.stdout.utf8))) as? [String: Any])?["status"] as? String ?? ""
+        }
+        XCTAssertEqual(status, "stopped")
+        let killAll = try vessel(["kill", "--all", String(id), "KILL"])
+        XCTAssertEqual(killAll.code, 0, killAll.stderr)
+        let kill = try vessel(["kill", String(id), "KILL"])
+        XCTAssertEqual(kill.code, 1)
+        XCTAssertTrue(kill.stderr.contains("container not running"), kill.stderr)
+        XCTAssertEqual(try vessel(["delete", String(id)]).code, 0)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/" + id))
+        XCTAssertEqual(Harness.processes(mentioning: String(id)), [])
+    }
+
+    /// An engine's exec timeout SIGKILLs the exec relay: the process in the
+    /// guest goes too, and its slot is not handed out until the guest has
+    /// released the slot's ports. A process an exec leaves behind keeps
+    /// none of them: the next exec in the slot works.
+    func testKilledExecRelayAndLeftoverChildrenDoNotBlockTheNextExec() throws {
+        let bundle = try harness.shellBundle("while true; do sleep 1; done")
+        XCTAssertEqual(try vm(["run", "-d", "--bundle", bundle, "vm-slots"]).code, 0)
+        let pidFile = harness.scratch + "/exec.pid"
+        let detached = try harness.vessel(["exec", "-d", "--pid-file", pidFile, "vm-slots", "sh", "-c", "exec sleep 997"])
+        XCTAssertEqual(detached.code, 0, detached.stderr)
+        let relay = try XCTUnwrap(Int32(try String(contentsOfFile: pidFile, encoding: .utf8)))
+        XCTAssertEqual(kill(relay, SIGKILL), 0)
+        // At once, before the guest process is gone: another slot, stdin works.
+        let next = try harness.vessel(["exec", "vm-slots", "cat"], stdin: "after the timeout\n")
+        XCTAssertEqual(next.code, 0, next.stderr)
+        XCTAssertEqual(next.stdout, "after the timeout\n")
+        let orphan = try harness.vessel(["exec", "vm-slots", "sh", "-c", "sleep 998 & echo left"])
+        XCTAssertEqual(orphan.stdout, "left\n", orphan.stderr)
+        for round in 0..<3 {
+            let again = try harness.vessel(["exec", "vm-slots", "cat"], stdin: "round \(round)\n")
+            XCTAssertEqual(again.stdout, "round \(round)\n", again.stderr)
+        }
+        let processes = try harness.vessel(["exec", "vm-slots", "ps", "-o", "args"]).stdout
+        XCTAssertFalse(processes.contains("sleep 997"), "the killed exec's process still runs: \(processes)")
+        XCTAssertTrue(processes.contains("sleep 998"), processes)
+        XCTAssertEqual(try harness.vessel(["delete", "--force", "vm-slots"]).code, 0)
+        harness.assertNoTrace("vm-slots")
     }
 
     /// With no pid namespace of its own, the container sees the guest's

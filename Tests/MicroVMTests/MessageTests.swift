@@ -18,6 +18,7 @@ final class MessageTests: XCTestCase {
         .start, .kill(signal: 15, all: true), .pause, .resume, .ps,
         .exec(slot: 2, process: Process(terminal: true, args: ["sh"], env: ["TERM=xterm"])),
         .signalExec(slot: 3, signal: 2), .resize(slot: 1, rows: 33, columns: 99),
+        .update(Resources.pidsLimit(10)),
     ]
 
     func testAgentRequests() throws {
@@ -64,6 +65,14 @@ final class MessageTests: XCTestCase {
     }
 
     func testSlotsOfCommands() {
-        XCTAssertEqual(Self.commands.map(\.slot), [nil, nil, nil, nil, nil, 2, 3, 1])
+        XCTAssertEqual(Self.commands.map(\.slot), [nil, nil, nil, nil, nil, 2, 3, 1, nil])
+    }
+}
+
+extension Resources {
+    static func pidsLimit(_ limit: Int64) -> Resources {
+        var resources = Resources()
+        resources.pids = Pids(limit: limit)
+        return resources
     }
 }

@@ -35,6 +35,18 @@ final class QemuCommandTests: XCTestCase {
         XCTAssertEqual(GuestPorts.socket(GuestPorts.name(slot: 2, .stderr), in: "/d"), "/d/2.err.sock")
     }
 
+    /// A state directory too long for sockaddr_un is reached through the
+    /// descriptor QEMU inherits; the console log keeps the real path.
+    func testSocketsThroughTheInheritedDirectory() {
+        var long = command(.tcg)
+        long.directory = "/run/containerd/runc/k8s.io/" + String(repeating: "a", count: 64)
+        long.socketDirectory = "/proc/self/fd/7"
+        let arguments = long.arguments
+        XCTAssertTrue(arguments.contains("socket,id=p0,path=/proc/self/fd/7/ctl.sock,server=on,wait=off"))
+        XCTAssertTrue(arguments.contains("file:\(long.directory)/console.log"))
+        XCTAssertFalse(arguments.contains { $0.hasPrefix("socket,") && $0.contains(long.directory) })
+    }
+
     func testTCGGuestsGetTheHostTSCRate() {
         XCTAssertEqual(QemuCommand.hostTSCKHz(cpuinfo: "processor\t: 0\ncpu MHz\t\t: 2596.132\n"), 2_596_132)
         XCTAssertNil(QemuCommand.hostTSCKHz(cpuinfo: "processor\t: 0\n"))

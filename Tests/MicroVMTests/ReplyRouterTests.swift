@@ -35,4 +35,21 @@ final class ReplyRouterTests: XCTestCase {
         XCTAssertNotNil(router.route(Reply(id: id, answer: .done)))
         XCTAssertNil(router.route(Reply(id: id, answer: .done)), "one reply per request")
     }
+
+    /// A slot stays taken until its client has gone and the guest reported
+    /// its process's exit; a client that dies first gets its running slots
+    /// back to kill.
+    func testExecSlotsAreFreeOnlyOnceTheGuestReleasedThem() {
+        var slots = ExecSlots(count: 2)
+        XCTAssertEqual(slots.reserve(for: 1), 1)
+        slots.started(1)
+        XCTAssertEqual(slots.disconnect(1), [1], "the process still runs: kill it")
+        XCTAssertEqual(slots.reserve(for: 2), 2, "slot 1's ports are still the guest's")
+        XCTAssertNil(slots.reserve(for: 3))
+        slots.exited(1)
+        XCTAssertEqual(slots.reserve(for: 3), 1)
+        XCTAssertEqual(slots.owner(of: 1), 3)
+        XCTAssertEqual(slots.disconnect(3), [], "nothing was started in it")
+        XCTAssertEqual(slots.reserve(for: 4), 1)
+    }
 }

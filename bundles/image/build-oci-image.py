@@ -2,7 +2,9 @@
 """Packs a root filesystem directory as an OCI image archive (image layout
 in a tar), so engines can import it without a registry:
 
-    bundles/image/build-oci-image.py ROOTFS OUT.tar NAME:TAG
+    bundles/image/build-oci-image.py ROOTFS OUT.tar NAME:TAG [ENTRYPOINT...]
+
+Without an entrypoint the image runs `sh`.
 """
 import hashlib
 import io
@@ -19,9 +21,10 @@ def blob(files, data):
 
 
 def main():
-    if len(sys.argv) != 4:
+    if len(sys.argv) < 4:
         sys.exit(__doc__)
-    rootfs, out, ref = sys.argv[1:]
+    rootfs, out, ref = sys.argv[1:4]
+    entrypoint = sys.argv[4:]
     layer = io.BytesIO()
     with tarfile.open(fileobj=layer, mode="w") as tar:
         for name in sorted(os.listdir(rootfs)):
@@ -29,8 +32,9 @@ def main():
     files = {}
     layer_desc = blob(files, layer.getvalue())
     config = {"architecture": "amd64", "os": "linux",
-              "config": {"Cmd": ["sh"], "Env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]},
+              "config": {"Entrypoint": entrypoint} if entrypoint else {"Cmd": ["sh"]},
               "rootfs": {"type": "layers", "diff_ids": [layer_desc["digest"]]}}
+    config["config"]["Env"] = ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]
     config_desc = blob(files, json.dumps(config).encode())
     manifest = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
                 "config": {"mediaType": "application/vnd.oci.image.config.v1+json", **config_desc},
