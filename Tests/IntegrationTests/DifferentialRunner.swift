@@ -8,6 +8,9 @@ import XCTest
 // step, plus the files the container wrote and what was left on the host;
 // the two transcripts must match, or the scenario must be listed in
 // DifferentialKnownDifferences with vessel's lines.
+//
+// DIFF_SCENARIO=<name> runs one scenario; DIFF_VERBOSE=1 prints both
+// transcripts; DIFF_RAW=1 prints each runtime command's raw output.
 
 /// One runtime under comparison.
 struct DiffRuntime {
@@ -33,6 +36,10 @@ enum DiffCheck {
     case exact
     /// `state`: keys, value types, and the values a script branches on.
     case state
+    /// `list --format json`: each element as `state` is observed.
+    case listJSON
+    /// One field of a JSON object, as JSON.
+    case field(String)
     /// Tables (`list`, `ps`): whitespace-separated tokens, digits as `#`.
     case table
     /// A JSON document's keys and value types (arrays by their elements).
@@ -60,8 +67,10 @@ struct DiffStep {
         case background([String])
         case join
         /// The runtime command with a console socket at {sock}; observes
-        /// the exit code and what came out of the pty master.
+        /// its exit code and output and whether a pty master came.
         case console([String])
+        /// Reads the pty master that came (until the container closes it).
+        case tty
     }
 
     let label: String
@@ -88,12 +97,15 @@ struct DiffStep {
     }
     static func join(_ check: DiffCheck = .exact) -> DiffStep { DiffStep(label: "join", action: .join, check: check) }
     static func console(_ line: String) -> DiffStep { DiffStep(label: "console " + line, action: .console(shellWords(line)), check: .exact) }
+    static let tty = DiffStep(label: "tty", action: .tty, check: .exact)
 
     /// Common sequences.
     static let runDetached = cmd("run -d -b {bundle} {id}")
     static let createIt = cmd("create -b {bundle} {id}")
     static let stateIt = cmd("state {id}", .state)
     static let forceDelete = cmd("delete --force {id}")
+    /// Shell: the pid `state` reports, whatever the JSON's layout.
+    static let statePid = #"$({rt} state {id} | tr -d ' \n' | sed 's/.*"pid":\([0-9]*\).*/\1/')"#
 
     /// Splits a command line on blanks; '...' and "..." group (no escapes).
     static func shellWords(_ line: String) -> [String] {
@@ -132,6 +144,15 @@ struct DiffScenario {
     /// creates something in it (a missing cwd or mount target).
     var ownRootfs: Bool
     var steps: [DiffStep]
+    /// How long one command may take before it counts as hung (and is killed).
+    var timeout: TimeInterval = 10
+
+    /// The same scenario with a shorter limit, for one known to hang.
+    func hangingAfter(_ seconds: TimeInterval) -> DiffScenario {
+        var copy = self
+        copy.timeout = seconds
+        return copy
+    }
 
     init(_ name: String, files: [String: String] = [:], ownRootfs: Bool = false,
          config: @escaping (inout [String: Any], DiffSandbox) -> Void = { _, _ in }, steps: [DiffStep]) {
@@ -195,6 +216,8 @@ struct DiffSandbox {
 
 enum DifferentialRunner {
     static let runtimeErrorLine = #"^(time="[^"]*" level=(error|fatal|panic) msg=|(runc|vessel): (?!warning:|info:|debug:|notice:))"#
+    /// swift-argument-parser's usage errors (runc prints its help to stdout instead).
+    static let usageErrorLine = #"^(Error: |Usage: |  See '|Help: )"#
     static let runtimeNoiseLine = #"^(time="[^"]*" level=(warning|info|debug) msg=|(runc|vessel): (warning|info|debug|notice): )"#
 
     /// runc's `spec` output, made once: the base both runtimes' bundles start from.
@@ -214,6 +237,8 @@ enum DifferentialRunner {
         guard let runc = DiffRuntime.runc else { throw XCTSkip("runc is not installed (scripts/install-deps.sh installs it)") }
         guard let base = baseSpec else { throw XCTSkip("`runc spec` did not give a config.json") }
         let only = ProcessInfo.processInfo.environment["DIFF_SCENARIO"]
+        // Both runtimes inherit it: a hook without `env` shows whether it got the runtime's environment.
+        setenv("DIFF_MARKER", "set by the caller", 1)
         let scratch = NSTemporaryDirectory() + "vessel-diff-" + UUID().uuidString.prefix(8)
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         for (index, scenario) in scenarios.enumerated() where only == nil || only == scenario.name {
@@ -255,13 +280,15 @@ enum DifferentialRunner {
         let sandbox = DiffSandbox(runtime: runtime, dir: dir, ids: ["dx\(tag)a", "dx\(tag)b"])
         defer { cleanUp(sandbox) }
         try prepare(scenario, sandbox, base: base)
-        var session = Session(sandbox: sandbox)
+        var session = Session(sandbox: sandbox, timeout: scenario.timeout)
         var lines: [String] = []
         for (index, step) in scenario.steps.enumerated() {
             let seen = try session.perform(step)
             lines.append("#\(index + 1) \(step.label): " + seen)
         }
+        if let master = session.console { close(master) }
         lines.append("files in /tmp: " + describeFiles(sandbox))
+        if session.killedHung { settle(sandbox, pids: session.pids) }
         lines.append("left on the host: " + leftovers(sandbox, pids: session.pids))
         return lines
     }
@@ -301,8 +328,17 @@ enum DifferentialRunner {
         var backgroundStart = Date()
         /// Every container pid seen, to look for survivors at the end.
         var pids: Set<Int> = []
+        /// The pty master a console step received, until a tty step reads it.
+        var console: Int32?
+        /// A runtime command hung and was killed.
+        var killedHung = false
 
-        init(sandbox: DiffSandbox) { self.sandbox = sandbox }
+        let timeout: TimeInterval
+
+        init(sandbox: DiffSandbox, timeout: TimeInterval) {
+            self.sandbox = sandbox
+            self.timeout = timeout
+        }
 
         mutating func perform(_ step: DiffStep) throws -> String {
             switch step.action {
@@ -310,7 +346,7 @@ enum DifferentialRunner {
                 let outcome = try runtime(args, stdin: step.stdin)
                 return observe(outcome, step.check)
             case .host(let script):
-                let outcome = try Harness.execute("/bin/sh", ["-c", sandbox.expand(script)], stdin: step.stdin)
+                let outcome = DifferentialRunner.finish(try Harness.start("/bin/sh", ["-c", sandbox.expand(script)], stdin: step.stdin), timeout: timeout)
                 return observe(outcome, step.check)
             case .wait(let wanted):
                 return waitFor(wanted)
@@ -318,27 +354,36 @@ enum DifferentialRunner {
                 usleep(UInt32(seconds * 1_000_000))
                 return ""
             case .background(let args):
-                background = try Harness.start(sandbox.runtime.binary, ["--root", sandbox.root] + args.map(sandbox.expand), stdin: step.stdin)
+                background = try Harness.start(sandbox.runtime.binary, ["--root", sandbox.root] + args.map(sandbox.expand),
+                                               stdin: step.stdin, newSession: true)
                 return ""
             case .join:
                 guard let running = background else { return "nothing in the background" }
                 background = nil
-                return observe(running.outcome(), step.check)
+                return observe(DifferentialRunner.finish(running, timeout: timeout), step.check)
             case .console(let args):
                 let pending = try HooksAndTerminalTests.ConsoleReceiver(path: sandbox.socket).receiveInBackground()
                 let outcome = try runtime(args, stdin: step.stdin)
                 let master = pending(outcome.code == 0 ? 10 : 0.2)
-                var tty = "no pty master"
-                if master >= 0 {
-                    tty = HooksAndTerminalTests.drain(master, deadline: 5)
-                    close(master)
-                }
-                return observe(outcome, .exact) + " | tty: " + String(reflecting: sandbox.normalise(tty))
+                if master >= 0 { console = master }
+                return observe(outcome, .exact) + (master >= 0 ? " | pty master received" : " | no pty master")
+            case .tty:
+                guard let master = console else { return "no pty master" }
+                console = nil
+                defer { close(master) }
+                return String(reflecting: sandbox.normalise(HooksAndTerminalTests.drain(master, deadline: 5)))
             }
         }
 
-        func runtime(_ args: [String], stdin: String?) throws -> Outcome {
-            try Harness.execute(sandbox.runtime.binary, ["--root", sandbox.root] + args.map(sandbox.expand), stdin: stdin)
+        mutating func runtime(_ args: [String], stdin: String?) throws -> Outcome {
+            let running = try Harness.start(sandbox.runtime.binary, ["--root", sandbox.root] + args.map(sandbox.expand),
+                                            stdin: stdin, newSession: true)
+            let outcome = DifferentialRunner.finish(running, timeout: timeout)
+            if outcome.code == DifferentialRunner.hungCode { killedHung = true }
+            if ProcessInfo.processInfo.environment["DIFF_RAW"] != nil {
+                print("\(sandbox.runtime.name) \(args.joined(separator: " ")) -> \(outcome.code)\n\(outcome.stdout)\(outcome.stderr)")
+            }
+            return outcome
         }
 
         mutating func waitFor(_ wanted: String) -> String {
@@ -369,6 +414,21 @@ enum DifferentialRunner {
                 guard !failed, let object = try? JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) else { return summary }
                 if let pid = (object as? [String: Any])?["pid"] as? Int, pid > 0 { pids.insert(pid) }
                 return summary + " | " + DifferentialRunner.stateShape(object, sandbox)
+            case .field(let key):
+                guard let object = try? JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [String: Any] else {
+                    return summary + " | not a JSON object"
+                }
+                guard let value = object[key],
+                      let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .fragmentsAllowed]) else {
+                    return summary + " | no \(key)"
+                }
+                return summary + " | \(key)=" + sandbox.normalise(String(decoding: data, as: UTF8.self))
+            case .listJSON:
+                guard let object = try? JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8), options: [.fragmentsAllowed]) else {
+                    return summary + " | not JSON: " + String(reflecting: out)
+                }
+                guard let array = object as? [Any] else { return summary + " | " + DifferentialRunner.shape(object) }
+                return summary + " | [" + array.map { DifferentialRunner.stateShape($0, sandbox, alsoKeeping: ["owner"]) }.joined(separator: "; ") + "]"
             case .table:
                 return summary + " | " + DifferentialRunner.tableShape(out)
             case .jsonShape:
@@ -377,9 +437,17 @@ enum DifferentialRunner {
                 }
                 return summary + " | " + DifferentialRunner.shape(object)
             case .json:
-                guard let object = try? JSONSerialization.jsonObject(with: Data(out.utf8), options: [.fragmentsAllowed]),
-                      let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .fragmentsAllowed]) else {
+                guard let parsed = try? JSONSerialization.jsonObject(with: Data(out.utf8), options: [.fragmentsAllowed]) else {
                     return summary + " | not JSON: " + String(reflecting: out)
+                }
+                var object = parsed
+                // The spec version each runtime was built against (runc's "1.0.2-dev"), not behaviour.
+                if var document = object as? [String: Any], document["ociVersion"] is String {
+                    document["ociVersion"] = "<ociVersion>"
+                    object = document
+                }
+                guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .fragmentsAllowed]) else {
+                    return summary + " | not serialisable"
                 }
                 return summary + " | " + String(decoding: data, as: UTF8.self)
             case .version:
@@ -388,6 +456,22 @@ enum DifferentialRunner {
                 return summary + " | " + DifferentialRunner.helpCommands(outcome.stdout + outcome.stderr)
             }
         }
+    }
+
+    /// The exit code a hung command is reported with (timeout(1)'s).
+    static let hungCode: Int32 = 124
+
+    /// The command's outcome; one still running after `timeout` seconds is
+    /// killed (its container goes with the clean-up) and reported as hung,
+    /// so a hang is a difference, not a stuck suite.
+    static func finish(_ running: Harness.Running, timeout: TimeInterval) -> Outcome {
+        let deadline = Date().addingTimeInterval(timeout)
+        // Until reaped, an exited child is a zombie: alive() says false without reaping it.
+        while alive(Int(running.pid)), Date() < deadline { usleep(5_000) }
+        guard alive(Int(running.pid)) else { return running.outcome() }
+        kill(running.pid, SIGKILL)
+        let killed = running.outcome()
+        return Outcome(code: hungCode, stdout: killed.stdout, stderr: "hung: killed after \(Int(timeout)) s\n" + killed.stderr)
     }
 
     // MARK: normalisers
@@ -399,7 +483,8 @@ enum DifferentialRunner {
         var lines: [String] = []
         for line in text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
             if line.range(of: runtimeNoiseLine, options: .regularExpression) != nil { continue }
-            if line.range(of: runtimeErrorLine, options: .regularExpression) != nil {
+            if line.range(of: runtimeErrorLine, options: .regularExpression) != nil
+                || line.range(of: usageErrorLine, options: .regularExpression) != nil {
                 if lines.last != "<error>" { lines.append("<error>") }
                 continue
             }
@@ -409,14 +494,18 @@ enum DifferentialRunner {
     }
 
     /// state: every key with its value's type, and the values that matter:
-    /// status, id, bundle, rootfs, owner, created (as a time); pid as zero or not.
-    static func stateShape(_ object: Any, _ sandbox: DiffSandbox) -> String {
+    /// status, id, bundle, rootfs, created (as a time), annotations; pid as
+    /// zero or not. (`state`'s owner has a scenario of its own.)
+    static func stateShape(_ object: Any, _ sandbox: DiffSandbox, alsoKeeping extra: Set<String> = []) -> String {
         guard let state = object as? [String: Any] else { return "not an object: " + shape(object) }
-        let kept: Set<String> = ["status", "id", "bundle", "rootfs", "owner", "created"]
+        let kept = extra.union(["status", "id", "bundle", "rootfs", "created"])
         let parts = state.keys.sorted().map { key -> String in
             let value = state[key] ?? NSNull()
             if kept.contains(key), let text = value as? String { return "\(key)=\(sandbox.normalise(text))" }
             if key == "pid", let pid = value as? Int { return "pid=" + (pid > 0 ? "positive" : String(pid)) }
+            if key == "annotations", let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys]) {
+                return "annotations=" + String(decoding: data, as: UTF8.self)
+            }
             return "\(key):\(shape(value))"
         }
         return parts.joined(separator: " ")
@@ -435,7 +524,10 @@ enum DifferentialRunner {
     static func shape(_ value: Any) -> String {
         switch value {
         case let object as [String: Any]:
-            return "{" + object.keys.sorted().map { "\($0):" + shape(object[$0] ?? NSNull()) }.joined(separator: ",") + "}"
+            return "{" + object.keys.sorted().map { key in
+                // Annotation keys are each runtime's own (org.opencontainers.runc.*, org.vessel.*).
+                key == "annotations" ? "annotations:{*:string}" : "\(key):" + shape(object[key] ?? NSNull())
+            }.joined(separator: ",") + "}"
         case let array as [Any]:
             let elements = Set(array.map(shape)).sorted()
             return "[" + elements.joined(separator: "|") + "]"
@@ -451,13 +543,15 @@ enum DifferentialRunner {
         }
     }
 
-    /// `X version V` then `key: value` lines, as engines parse them
-    /// (Docker reads the version, `commit:` and `spec:`).
+    /// `X version V` and the `commit:` and `spec:` lines: what engines
+    /// parse (Docker's runtime version). runc's `go:` and `libseccomp:` are
+    /// for people.
     static func versionShape(_ text: String) -> String {
         let lines = text.split(separator: "\n").map(String.init)
         guard let first = lines.first else { return "empty" }
         let head = first.range(of: #"^<runtime> version \S+$"#, options: .regularExpression) != nil ? "<runtime> version V" : first
-        let keys = lines.dropFirst().map { $0.split(separator: ":").first.map(String.init) ?? $0 }
+        let keys = lines.dropFirst().compactMap { $0.split(separator: ":").first.map(String.init) }
+            .filter { ["commit", "spec"].contains($0) }
         return ([head] + keys.map { $0 + ": V" }).joined(separator: " / ")
     }
 
@@ -518,14 +612,26 @@ enum DifferentialRunner {
     static func leftovers(_ sandbox: DiffSandbox, pids: Set<Int>) -> String {
         let states = ((try? FileManager.default.contentsOfDirectory(atPath: sandbox.root)) ?? []).map(sandbox.normalise).sorted()
         let groups = cgroups(sandbox)
-        var living = Set(pids.filter { alive($0) })
-        for group in groups {
-            let procs = (try? String(contentsOfFile: group + "/cgroup.procs", encoding: .utf8)) ?? ""
-            living.formUnion(procs.split(separator: "\n").compactMap { Int($0) })
-        }
+        let living = survivors(sandbox, pids: pids)
         let mountinfo = (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? ""
         let mounts = mountinfo.split(separator: "\n").filter { $0.contains(sandbox.dir) }.count
         return "state dirs [\(states.joined(separator: ", "))], cgroup \(groups.isEmpty ? "none" : "kept"), processes \(living.count), mounts \(mounts)"
+    }
+
+    /// The container's processes still alive: those seen and those in its cgroups.
+    static func survivors(_ sandbox: DiffSandbox, pids: Set<Int>) -> Set<Int> {
+        var living = Set(pids.filter { alive($0) })
+        for group in cgroups(sandbox) {
+            let procs = (try? String(contentsOfFile: group + "/cgroup.procs", encoding: .utf8)) ?? ""
+            living.formUnion(procs.split(separator: "\n").compactMap { Int($0) })
+        }
+        return living
+    }
+
+    /// After a hung runtime was killed, its children die of that in their
+    /// own time: wait (1 s at most) so that the count does not race them.
+    static func settle(_ sandbox: DiffSandbox, pids: Set<Int>) {
+        for _ in 0..<100 where !survivors(sandbox, pids: pids).isEmpty { usleep(10_000) }
     }
 
     /// A live process (a zombie has exited: it only waits to be reaped).
@@ -539,7 +645,9 @@ enum DifferentialRunner {
     /// Whatever the run left: containers force-deleted, their cgroups
     /// killed and removed, mounts under the sandbox detached, files removed.
     static func cleanUp(_ sandbox: DiffSandbox) {
-        for id in sandbox.ids {
+        // The ids a scenario used, and any other it made (a bad-id scenario may have).
+        let made = (try? FileManager.default.contentsOfDirectory(atPath: sandbox.root)) ?? []
+        for id in Set(sandbox.ids + made) {
             _ = try? Harness.execute(sandbox.runtime.binary, ["--root", sandbox.root, "delete", "--force", id])
         }
         for group in cgroups(sandbox).sorted(by: { $0.count > $1.count }) {
@@ -557,4 +665,24 @@ enum DifferentialRunner {
         }
         try? FileManager.default.removeItem(atPath: sandbox.dir)
     }
+}
+
+extension DiffStep {
+    /// Waits (5 s at most) for the container to write /tmp/<name>: a
+    /// handshake for scripts that must be ready (a trap set) before a step.
+    static func waitFile(_ name: String) -> DiffStep {
+        host("i=0; while [ ! -e {out}/\(name) ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done", .ignore)
+    }
+}
+
+extension Dictionary where Key == String, Value == Any {
+    mutating func addMount(_ destination: String, type: String, source: String, options: [String]? = nil) {
+        var mounts = self["mounts"] as? [[String: Any]] ?? []
+        var mount: [String: Any] = ["destination": destination, "type": type, "source": source]
+        if let options { mount["options"] = options }
+        mounts.append(mount)
+        self["mounts"] = mounts
+    }
+
+    mutating func setHooks(_ hooks: [String: [[String: Any]]]) { self["hooks"] = hooks }
 }
