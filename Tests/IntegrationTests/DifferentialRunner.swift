@@ -242,10 +242,13 @@ enum DifferentialRunner {
         let scratch = NSTemporaryDirectory() + "vessel-diff-" + UUID().uuidString.prefix(8)
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         for (index, scenario) in scenarios.enumerated() where only == nil || only == scenario.name {
+            let began = Date()
             let reference = try transcript(scenario, runtime: runc, base: base, dir: scratch + "/\(index)-runc")
+            let middle = Date()
             let ours = try transcript(scenario, runtime: .vessel, base: base, dir: scratch + "/\(index)-vessel")
             if ProcessInfo.processInfo.environment["DIFF_VERBOSE"] != nil {
-                print("== \(scenario.name)\nrunc:\n\(reference.joined(separator: "\n"))\nvessel:\n\(ours.joined(separator: "\n"))")
+                let times = String(format: "runc %.2f s, vessel %.2f s", middle.timeIntervalSince(began), Date().timeIntervalSince(middle))
+                print("== \(scenario.name) (\(times))\nrunc:\n\(reference.joined(separator: "\n"))\nvessel:\n\(ours.joined(separator: "\n"))")
             }
             judge(scenario.name, runc: reference, vessel: ours, file: file, line: line)
         }
@@ -364,7 +367,8 @@ enum DifferentialRunner {
             case .console(let args):
                 let pending = try HooksAndTerminalTests.ConsoleReceiver(path: sandbox.socket).receiveInBackground()
                 let outcome = try runtime(args, stdin: step.stdin)
-                let master = pending(outcome.code == 0 ? 10 : 0.2)
+                // A runtime sends the master before the command returns; a short grace is enough.
+                let master = pending(0.5)
                 if master >= 0 { console = master }
                 return observe(outcome, .exact) + (master >= 0 ? " | pty master received" : " | no pty master")
             case .tty:
@@ -376,23 +380,28 @@ enum DifferentialRunner {
         }
 
         mutating func runtime(_ args: [String], stdin: String?) throws -> Outcome {
+            let began = Date()
             let running = try Harness.start(sandbox.runtime.binary, ["--root", sandbox.root] + args.map(sandbox.expand),
                                             stdin: stdin, newSession: true)
             let outcome = DifferentialRunner.finish(running, timeout: timeout)
             if outcome.code == DifferentialRunner.hungCode { killedHung = true }
             if ProcessInfo.processInfo.environment["DIFF_RAW"] != nil {
-                print("\(sandbox.runtime.name) \(args.joined(separator: " ")) -> \(outcome.code)\n\(outcome.stdout)\(outcome.stderr)")
+                let took = String(format: "%.3f s", Date().timeIntervalSince(began))
+                print("\(sandbox.runtime.name) \(args.joined(separator: " ")) -> \(outcome.code) in \(took)\n\(outcome.stdout)\(outcome.stderr)")
             }
             return outcome
         }
 
+        /// Gives up after 5 s, or after 1 s without any state (the container is gone or never came).
         mutating func waitFor(_ wanted: String) -> String {
             var current = "no state"
-            for _ in 0..<250 {
+            var absent = 0
+            for _ in 0..<250 where absent < 50 {
                 guard let outcome = try? runtime(["state", sandbox.id], stdin: nil) else { break }
                 let state = (try? JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8))) as? [String: Any]
                 if let pid = state?["pid"] as? Int, pid > 0 { pids.insert(pid) }
                 current = outcome.code == 0 ? (state?["status"] as? String ?? "unparsable state") : "no state"
+                absent = outcome.code == 0 ? 0 : absent + 1
                 if current == wanted { break }
                 usleep(20_000)
             }
