@@ -44,9 +44,9 @@ enum DiffCheck {
     case table
     /// A JSON document's keys and value types (arrays by their elements).
     case jsonShape
-    /// A JSON document's values, with runtime names and paths normalised.
+    /// A JSON document's values, with runtime names, paths and ociVersion normalised.
     case json
-    /// `--version`: the first line's form and the keys of the other lines.
+    /// `--version`: the first line's form and which of `commit:`/`spec:` follow.
     case version
     /// `--help`: which of runc's commands the help lists.
     case helpCommands
@@ -84,9 +84,6 @@ struct DiffStep {
     }
 
     static func exact(_ line: String, stdin: String? = nil) -> DiffStep { cmd(line, .exact, stdin: stdin) }
-    static func args(_ args: [String], _ check: DiffCheck = .outcome) -> DiffStep {
-        DiffStep(label: args.joined(separator: " "), action: .runtime(args), check: check)
-    }
     static func host(_ script: String, _ check: DiffCheck = .exact) -> DiffStep {
         DiffStep(label: "host: " + script, action: .host(script), check: check)
     }
@@ -175,7 +172,7 @@ struct DiffScenario {
 
 /// Where one runtime runs one scenario. Placeholders in commands, host
 /// scripts and host files: {id} {id2} {bundle} {root} {host} {out} {sock}
-/// {rootfs} {rt} (the binary with --root).
+/// {rt} (the binary with --root, for host scripts).
 struct DiffSandbox {
     let runtime: DiffRuntime
     let dir: String
@@ -197,7 +194,6 @@ struct DiffSandbox {
             .replacingOccurrences(of: "{host}", with: host)
             .replacingOccurrences(of: "{out}", with: out)
             .replacingOccurrences(of: "{sock}", with: socket)
-            .replacingOccurrences(of: "{rootfs}", with: Harness.rootfs)
             .replacingOccurrences(of: "{rt}", with: runtime.binary + " --root " + root)
     }
 
@@ -412,6 +408,8 @@ enum DifferentialRunner {
             let failed = outcome.code != 0
             let summary = "exit \(outcome.code)" + (failed && outcome.stderr.isEmpty && outcome.stdout.isEmpty ? " silently" : "")
             let out = sandbox.normalise(outcome.stdout)
+            let json = try? JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8), options: [.fragmentsAllowed])
+            if let pid = (json as? [String: Any])?["pid"] as? Int, pid > 0 { pids.insert(pid) }
             switch check {
             case .ignore:
                 return ""
@@ -419,52 +417,45 @@ enum DifferentialRunner {
                 return summary
             case .exact:
                 return summary + " | out: " + String(reflecting: out) + " | err: " + String(reflecting: DifferentialRunner.containerStderr(outcome.stderr, sandbox))
-            case .state:
-                guard !failed, let object = try? JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) else { return summary }
-                if let pid = (object as? [String: Any])?["pid"] as? Int, pid > 0 { pids.insert(pid) }
-                return summary + " | " + DifferentialRunner.stateShape(object, sandbox)
-            case .field(let key):
-                guard let object = try? JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [String: Any] else {
-                    return summary + " | not a JSON object"
-                }
-                guard let value = object[key],
-                      let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .fragmentsAllowed]) else {
-                    return summary + " | no \(key)"
-                }
-                return summary + " | \(key)=" + sandbox.normalise(String(decoding: data, as: UTF8.self))
-            case .listJSON:
-                guard let object = try? JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8), options: [.fragmentsAllowed]) else {
-                    return summary + " | not JSON: " + String(reflecting: out)
-                }
-                guard let array = object as? [Any] else { return summary + " | " + DifferentialRunner.shape(object) }
-                return summary + " | [" + array.map { DifferentialRunner.stateShape($0, sandbox, alsoKeeping: ["owner"]) }.joined(separator: "; ") + "]"
             case .table:
                 return summary + " | " + DifferentialRunner.tableShape(out)
-            case .jsonShape:
-                guard let object = try? JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8), options: [.fragmentsAllowed]) else {
-                    return summary + " | not JSON: " + String(reflecting: out)
-                }
-                return summary + " | " + DifferentialRunner.shape(object)
-            case .json:
-                guard let parsed = try? JSONSerialization.jsonObject(with: Data(out.utf8), options: [.fragmentsAllowed]) else {
-                    return summary + " | not JSON: " + String(reflecting: out)
-                }
-                var object = parsed
-                // The spec version each runtime was built against (runc's "1.0.2-dev"), not behaviour.
-                if var document = object as? [String: Any], document["ociVersion"] is String {
-                    document["ociVersion"] = "<ociVersion>"
-                    object = document
-                }
-                guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .fragmentsAllowed]) else {
-                    return summary + " | not serialisable"
-                }
-                return summary + " | " + String(decoding: data, as: UTF8.self)
             case .version:
                 return summary + " | " + DifferentialRunner.versionShape(out)
             case .helpCommands:
                 return summary + " | " + DifferentialRunner.helpCommands(outcome.stdout + outcome.stderr)
+            case .state where failed:
+                return summary
+            case .state, .field, .listJSON, .jsonShape, .json:
+                guard let json else { return summary + " | not JSON: " + String(reflecting: out) }
+                return summary + " | " + DifferentialRunner.describeJSON(json, check, sandbox)
             }
         }
+    }
+
+    /// A JSON document as a JSON-reading check keeps it.
+    static func describeJSON(_ json: Any, _ check: DiffCheck, _ sandbox: DiffSandbox) -> String {
+        switch check {
+        case .state:
+            return stateShape(json, sandbox)
+        case .field(let key):
+            guard let value = (json as? [String: Any])?[key] else { return "no \(key)" }
+            return "\(key)=" + sandbox.normalise(serialised(value))
+        case .listJSON:
+            guard let array = json as? [Any] else { return shape(json) }
+            return "[" + array.map { stateShape($0, sandbox, alsoKeeping: ["owner"]) }.joined(separator: "; ") + "]"
+        case .json:
+            // The spec version each runtime was built against (runc's "1.0.2-dev") is not behaviour.
+            guard var document = json as? [String: Any], document["ociVersion"] is String else { return sandbox.normalise(serialised(json)) }
+            document["ociVersion"] = "<ociVersion>"
+            return sandbox.normalise(serialised(document))
+        default:
+            return shape(json)
+        }
+    }
+
+    static func serialised(_ value: Any) -> String {
+        let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .fragmentsAllowed, .withoutEscapingSlashes])
+        return data.map { String(decoding: $0, as: UTF8.self) } ?? "not serialisable"
     }
 
     /// The exit code a hung command is reported with (timeout(1)'s).
@@ -512,9 +503,7 @@ enum DifferentialRunner {
             let value = state[key] ?? NSNull()
             if kept.contains(key), let text = value as? String { return "\(key)=\(sandbox.normalise(text))" }
             if key == "pid", let pid = value as? Int { return "pid=" + (pid > 0 ? "positive" : String(pid)) }
-            if key == "annotations", let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys]) {
-                return "annotations=" + String(decoding: data, as: UTF8.self)
-            }
+            if key == "annotations" { return "annotations=" + serialised(value) }
             return "\(key):\(shape(value))"
         }
         return parts.joined(separator: " ")
