@@ -132,7 +132,9 @@ final class Harness {
         }
     }
 
-    static func start(_ path: String, _ args: [String], stdin: String? = nil) throws -> Running {
+    /// `newSession`: in a session of its own, without a controlling terminal,
+    /// so that what it does does not depend on where the tests were started.
+    static func start(_ path: String, _ args: [String], stdin: String? = nil, newSession: Bool = false) throws -> Running {
         let base = NSTemporaryDirectory() + "vessel-out-" + UUID().uuidString
         try Data((stdin ?? "").utf8).write(to: URL(fileURLWithPath: base + ".in"))
         var actions = posix_spawn_file_actions_t()
@@ -143,8 +145,12 @@ final class Harness {
         posix_spawn_file_actions_addopen(&actions, 2, base + ".err", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         let argv = ([path] + args).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        if newSession { posix_spawnattr_setflags(&attributes, 0x80) } // POSIX_SPAWN_SETSID (glibc), not imported
         var pid: pid_t = 0
-        let rc = posix_spawn(&pid, path, &actions, nil, argv, environ)
+        let rc = posix_spawn(&pid, path, &actions, &attributes, argv, environ)
         guard rc == 0 else { throw XCTSkip("cannot spawn \(path): \(rc)") }
         return Running(pid: pid, base: base)
     }

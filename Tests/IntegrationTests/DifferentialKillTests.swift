@@ -1,0 +1,42 @@
+import XCTest
+
+/// kill: signal forms, 0, --all, and containers in each state.
+final class DifferentialKillTests: XCTestCase {
+    /// Appends a line per signal it catches; /tmp/ready once the traps are set.
+    static let trapper = """
+        trap 'echo TERM >> /tmp/got; exit 7' TERM; trap 'echo USR1 >> /tmp/got' USR1; trap 'echo HUP >> /tmp/got' HUP
+        touch /tmp/ready; while :; do sleep 0.05; done
+        """
+
+    static func withTrapper(_ name: String, _ steps: [DiffStep]) -> DiffScenario {
+        DiffScenario(name, script: trapper, steps: [.runDetached, .waitFile("ready")] + steps + [.forceDelete])
+    }
+
+    static let scenarios: [DiffScenario] = [
+        withTrapper("kill: the default signal is TERM", [.cmd("kill {id}"), .wait("stopped")]),
+        withTrapper("kill: a signal by name, SIG name, number and in lower case", [
+            .cmd("kill {id} USR1"), .sleep(0.3), .cmd("kill {id} SIGUSR1"), .sleep(0.3),
+            .cmd("kill {id} 10"), .sleep(0.3), .cmd("kill {id} usr1"), .sleep(0.3), .cmd("kill {id} sighup"), .sleep(0.3),
+        ]),
+        withTrapper("kill: signal 0 checks the container", [.cmd("kill {id} 0"), .stateIt, .cmd("kill {id} KILL"), .wait("stopped"), .cmd("kill {id} 0")]),
+        withTrapper("kill: an unknown signal name", [.cmd("kill {id} NOSUCHSIG"), .stateIt]),
+        withTrapper("kill: a signal number out of range", [.cmd("kill {id} 99"), .stateIt]),
+        withTrapper("kill: a negative signal number", [.cmd("kill {id} -9"), .stateIt]),
+        withTrapper("kill: too many arguments", [.cmd("kill {id} TERM HUP"), .stateIt]),
+        DiffScenario("kill --all: every process of the container", script: "sleep 30 & sleep 30 & touch /tmp/ready; wait",
+                     steps: [.runDetached, .waitFile("ready"), .cmd("kill --all {id} KILL"), .wait("stopped"), .cmd("delete {id}")]),
+        DiffScenario("kill -a: a created container", script: "sleep 30",
+                     steps: [.createIt, .cmd("kill -a {id} KILL"), .wait("stopped"), .cmd("delete {id}")]),
+        DiffScenario("kill: a created container", script: "sleep 30",
+                     steps: [.createIt, .cmd("kill {id} KILL"), .wait("stopped"), .stateIt, .cmd("delete {id}")]),
+        DiffScenario("kill: a stopped container", script: "true",
+                     steps: [.runDetached, .wait("stopped"), .cmd("kill {id} KILL"), .cmd("delete {id}")]),
+        DiffScenario("kill: a paused container", script: "sleep 30",
+                     steps: [.runDetached, .cmd("pause {id}"), .cmd("kill {id} KILL"), .wait("stopped"), .stateIt, .cmd("delete {id}")]),
+        // The handshake makes sure TERM reaches sleep, not the runtime's init before exec.
+        DiffScenario("kill: TERM to an init without a handler", script: "touch /tmp/ready; exec sleep 30",
+                     steps: [.runDetached, .waitFile("ready"), .sleep(0.1), .cmd("kill {id} TERM"), .sleep(0.3), .stateIt, .forceDelete]),
+    ]
+
+    func testScenarios() throws { try DifferentialRunner.run(Self.scenarios) }
+}

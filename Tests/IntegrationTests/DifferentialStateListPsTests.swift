@@ -1,0 +1,59 @@
+import XCTest
+
+/// state, list, ps, events and pause/resume as a script reads them.
+final class DifferentialStateListPsTests: XCTestCase {
+    /// Two containers: {id} created, {id2} running.
+    static let twoContainers: [DiffStep] = [.createIt, .cmd("run -d -b {bundle} {id2}")]
+    static let deleteBoth: [DiffStep] = [.forceDelete, .cmd("delete --force {id2}")]
+
+    static let scenarios: [DiffScenario] = [
+        DiffScenario("list: no containers", steps: [.cmd("list", .table), .exact("list -q")]),
+        DiffScenario("list --format json: no containers", steps: [.cmd("list --format json", .json)]),
+        DiffScenario("list: a created and a running container", script: "sleep 30",
+                     steps: twoContainers + [.cmd("list", .table), .exact("list -q"), .exact("list --quiet")] + deleteBoth),
+        DiffScenario("list -f json: a created and a running container", script: "sleep 30",
+                     steps: twoContainers + [.cmd("list -f json", .listJSON)] + deleteBoth),
+        DiffScenario("list: a stopped container", script: "true",
+                     steps: [.runDetached, .wait("stopped"), .cmd("list", .table), .cmd("list --format json", .listJSON), .cmd("delete {id}")]),
+        DiffScenario("list: an unknown format", steps: [.cmd("list --format yaml")]),
+        DiffScenario("state: annotations of the config", script: "sleep 30", config: { spec, _ in
+            spec["annotations"] = ["org.example.key": "value", "org.example.other": "2"]
+        }, steps: [.createIt, .stateIt, .forceDelete]),
+        DiffScenario("state and list: owner", script: "sleep 30",
+                     steps: [.createIt, .cmd("state {id}", .field("owner")), .cmd("list --format json", .listJSON), .forceDelete]),
+        DiffScenario("state: too many arguments", script: "sleep 30", steps: [.createIt, .cmd("state {id} {id2}"), .forceDelete]),
+        DiffScenario("ps: a running container", script: "sleep 30 & exec sleep 31",
+                     steps: [.runDetached, .sleep(0.2), .cmd("ps {id}", .table), .forceDelete]),
+        DiffScenario("ps --format json", script: "sleep 30 & exec sleep 31",
+                     steps: [.runDetached, .sleep(0.2), .cmd("ps --format json {id}", .jsonShape), .cmd("ps -f json {id}", .jsonShape), .forceDelete]),
+        DiffScenario("ps: ps options after the id", script: "exec sleep 30",
+                     steps: [.runDetached, .cmd("ps {id} -o pid,comm", .table), .forceDelete]),
+        DiffScenario("ps: a created container", script: "sleep 30",
+                     steps: [.createIt, .cmd("ps {id}", .table), .forceDelete]),
+        DiffScenario("ps: a stopped container", script: "true",
+                     steps: [.runDetached, .wait("stopped"), .cmd("ps {id}", .table), .cmd("delete {id}")]),
+        DiffScenario("ps: an unknown format", script: "sleep 30",
+                     steps: [.runDetached, .cmd("ps --format yaml {id}"), .forceDelete]),
+        DiffScenario("events --stats: a running container", script: "sleep 30",
+                     steps: [.runDetached, .cmd("events --stats {id}", .jsonShape), .forceDelete]),
+        DiffScenario("events --stats: a stopped container", script: "true",
+                     steps: [.runDetached, .wait("stopped"), .cmd("events --stats {id}"), .cmd("delete {id}")]),
+        DiffScenario("pause and resume", script: "i=0; while :; do i=$((i+1)); echo $i > /tmp/t; mv /tmp/t /tmp/tick; sleep 0.05; done",
+                     steps: [.runDetached, .waitFile("tick"), .cmd("pause {id}"), .stateIt, .cmd("list", .table),
+                             .host("a=$(cat {out}/tick); sleep 0.3; [ \"$a\" = \"$(cat {out}/tick)\" ] && echo frozen", .outcome),
+                             .cmd("resume {id}"), .stateIt, .host("a=$(cat {out}/tick); sleep 0.3; [ \"$a\" != \"$(cat {out}/tick)\" ] && echo thawed", .outcome),
+                             .forceDelete, .host("rm {out}/tick", .ignore)]),
+        DiffScenario("pause: twice, then resume twice", script: "sleep 30",
+                     steps: [.runDetached, .cmd("pause {id}"), .cmd("pause {id}"), .cmd("resume {id}"), .cmd("resume {id}"), .stateIt, .forceDelete]),
+        DiffScenario("pause: a created container", script: "sleep 30",
+                     steps: [.createIt, .cmd("pause {id}"), .stateIt, .cmd("resume {id}"), .stateIt, .forceDelete]),
+        DiffScenario("pause: a stopped container", script: "true",
+                     steps: [.runDetached, .wait("stopped"), .cmd("pause {id}"), .cmd("resume {id}"), .cmd("delete {id}")]),
+        DiffScenario("delete --force: a paused container", script: "sleep 30",
+                     steps: [.runDetached, .cmd("pause {id}"), .cmd("delete {id}"), .cmd("delete --force {id}"), .stateIt]),
+        DiffScenario("ps: a paused container", script: "exec sleep 30",
+                     steps: [.runDetached, .cmd("pause {id}"), .cmd("ps {id}", .table), .forceDelete]),
+    ]
+
+    func testScenarios() throws { try DifferentialRunner.run(Self.scenarios) }
+}
