@@ -1,8 +1,10 @@
 #!/bin/bash
 # Installs the Debian packages vessel builds and tests with (root, Debian 12).
-# chromium renders vessel compare's HTML report in CompareTests.
+# chromium renders vessel compare's HTML report in CompareTests; uidmap
+# (setuid newuidmap/newgidmap) maps subordinate ids for rootless vessel and
+# rootless podman, whose network is slirp4netns.
 set -euo pipefail
-packages=(libseccomp-dev libcap-dev busybox-static jq util-linux procps python3 gcc podman containerd qemu-system-x86 xz-utils runc crun chromium)
+packages=(libseccomp-dev libcap-dev busybox-static jq util-linux procps python3 gcc podman containerd qemu-system-x86 xz-utils runc crun chromium uidmap slirp4netns)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
