@@ -58,7 +58,7 @@ let package = Package(
         .testTarget(name: "OCITests", dependencies: ["Errors", "OCI"]),
         .testTarget(name: "LinuxTests", dependencies: ["Errors", "OSKit", "Linux", "OCI", "CVessel"]),
         // The lifecycle's logic, without root: a scratch state store.
-        .testTarget(name: "RuntimeTests", dependencies: ["Errors", "OCI", "Runtime"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Errors", "OCI", "Linux", "Runtime"]),
         .testTarget(name: "MicroVMTests", dependencies: ["Errors", "OSKit", "MicroVM", "Linux", "OCI"]),
         // Linux and MicroVM for their message types, to speak to a supervisor.
         .testTarget(name: "IntegrationTests", dependencies: ["Errors", "OSKit", "OCI", "Linux", "MicroVM"]),

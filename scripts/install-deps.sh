@@ -2,9 +2,11 @@
 # Installs the Debian packages vessel builds and tests with (root, Debian 12).
 # chromium renders vessel compare's HTML report in CompareTests; CRITests
 # runs containerd's CRI with Debian's CNI plugins (containernetworking-plugins,
-# iptables, iproute2) and a gRPC client from grpcio-tools (PyPI).
+# iptables, iproute2) and a gRPC client from grpcio-tools (PyPI); uidmap
+# (setuid newuidmap/newgidmap) maps subordinate ids for rootless vessel and
+# rootless podman, whose network is slirp4netns.
 set -euo pipefail
-packages=(libseccomp-dev libcap-dev busybox-static jq util-linux procps python3 python3-pip gcc podman containerd containernetworking-plugins iptables iproute2 qemu-system-x86 xz-utils runc crun chromium)
+packages=(libseccomp-dev libcap-dev busybox-static jq util-linux procps python3 python3-pip gcc podman containerd containernetworking-plugins iptables iproute2 qemu-system-x86 xz-utils runc crun chromium uidmap slirp4netns)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -22,6 +22,9 @@ mkdir "$spec_dir/rootless"
 python3 config-schema/check.py "$spec_dir/config.json" "$spec_dir/rootless/config.json"
 rm -rf "$spec_dir"
 echo "== unit and integration tests"
+# Rootless vessel and rootless podman run in this XCTest run too
+# (RootlessTests, PodmanRootlessTests): each makes a user of its own, with
+# subordinate ids, and removes it afterwards.
 log=$(mktemp)
 status=0
 scripts/cgroup2-ns swift test --skip-build --disable-swift-testing >"$log" 2>&1 || status=$?

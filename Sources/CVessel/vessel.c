@@ -19,7 +19,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/wait.h>
 #include <sys/prctl.h>
 #include <sys/reboot.h>
 #include <arpa/inet.h>
@@ -87,15 +89,42 @@ static void protect_binary(const char *path, int sync) {
     if (mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) != 0) child_fail(sync, VESSEL_STEP_PROTECT_BINARY);
 }
 
-// Runs in the child of clone3: async-signal-safe system calls only.
-static void spawn_child(const struct vessel_spawn_args *a, const sigset_t *old_mask) {
+static void set_death_signals(const struct vessel_spawn_args *a) {
     // Die with the runtime until set-up is done; the init clears this once
     // it reports ready, so a crashed `create` leaves no half-made container.
     if (a->sync_fd >= 0) prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     if (a->parent_death_signal > 0) prctl(PR_SET_PDEATHSIG, a->parent_death_signal, 0, 0, 0);
+}
+
+// join_pid_in_child: enter the pid namespace, then fork the process as a
+// sibling (CLONE_PARENT), its pid stored in the caller's shared page; this
+// child exits and the caller reaps it.
+static void fork_into_pid_namespace(const struct vessel_spawn_args *a, pid_t *shared_pid) {
+    if (setns(a->join_pid_fd, CLONE_NEWPID) != 0) child_fail(a->sync_fd, VESSEL_STEP_SETNS);
+    struct clone_args ca;
+    memset(&ca, 0, sizeof ca);
+    ca.flags = CLONE_PARENT | CLONE_PARENT_SETTID;
+    ca.parent_tid = (uint64_t)(uintptr_t)shared_pid;
+    long pid = syscall(SYS_clone3, &ca, sizeof ca);
+    if (pid < 0) child_fail(a->sync_fd, VESSEL_STEP_SETNS);
+    if (pid > 0) syscall(SYS_exit_group, 0);
+    // The death signal is not inherited across a fork.
+    set_death_signals(a);
+}
+
+// Runs in the child of clone3: async-signal-safe system calls only.
+static void spawn_child(const struct vessel_spawn_args *a, const sigset_t *old_mask, pid_t *shared_pid) {
+    set_death_signals(a);
     const int sync = a->sync_fd;
     int exe_fd = -1;
+    int joined = 0;
     if (a->protect_then_join) {
+        // A user namespace given first is joined first: a user may unshare
+        // a mount namespace only inside one where they are root.
+        if (a->join_count > 0 && a->join_types[0] == CLONE_NEWUSER) {
+            if (setns(a->join_fds[0], CLONE_NEWUSER) != 0) child_fail(sync, VESSEL_STEP_SETNS);
+            joined = 1;
+        }
         // The container's mount namespace does not hold our binary: open it
         // from a read-only bind in a private copy of ours, then join.
         if (unshare(CLONE_NEWNS) != 0) child_fail(sync, VESSEL_STEP_UNSHARE_MOUNT);
@@ -103,11 +132,12 @@ static void spawn_child(const struct vessel_spawn_args *a, const sigset_t *old_m
         exe_fd = open(a->path, O_PATH | O_CLOEXEC);
         if (exe_fd < 0) child_fail(sync, VESSEL_STEP_OPEN_BINARY);
     }
-    for (int i = 0; i < a->join_count; i++) {
+    for (int i = joined; i < a->join_count; i++) {
         // The type is checked by the kernel too: a namespace file of another
         // type than the config named must never be joined.
         if (setns(a->join_fds[i], a->join_types[i]) != 0) child_fail(sync, VESSEL_STEP_SETNS);
     }
+    if (shared_pid != NULL) fork_into_pid_namespace(a, shared_pid);
     for (int i = 0; i < 3; i++) {
         int fd = a->stdio_fds[i];
         if (fd < 0) continue;
@@ -171,6 +201,13 @@ static void spawn_child(const struct vessel_spawn_args *a, const sigset_t *old_m
 }
 
 pid_t vessel_spawn(const struct vessel_spawn_args *a) {
+    // join_pid_in_child: where the child writes the pid of the process it forks.
+    pid_t *shared_pid = NULL;
+    if (a->join_pid_fd >= 0 && a->join_pid_in_child) {
+        shared_pid = mmap(NULL, sizeof *shared_pid, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        if (shared_pid == MAP_FAILED) return -errno;
+        *shared_pid = 0;
+    }
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -179,7 +216,7 @@ pid_t vessel_spawn(const struct vessel_spawn_args *a) {
     // later child of a long-lived caller (the guest agent) would be born in
     // the container's pid namespace.
     int own_pid_ns = -1;
-    if (a->join_pid_fd >= 0) {
+    if (a->join_pid_fd >= 0 && shared_pid == NULL) {
         own_pid_ns = open("/proc/thread-self/ns/pid_for_children", O_RDONLY | O_CLOEXEC);
         if (own_pid_ns < 0 || setns(a->join_pid_fd, CLONE_NEWPID) != 0) {
             int err = errno;
@@ -203,7 +240,7 @@ pid_t vessel_spawn(const struct vessel_spawn_args *a) {
         pid = syscall(SYS_clone, (unsigned long)(a->clone_flags | SIGCHLD), NULL, NULL, NULL, 0);
     }
     if (pid == 0) {
-        spawn_child(a, &old);
+        spawn_child(a, &old, shared_pid);
     }
     int err = errno;
     if (own_pid_ns >= 0) {
@@ -211,6 +248,15 @@ pid_t vessel_spawn(const struct vessel_spawn_args *a) {
         setns(own_pid_ns, CLONE_NEWPID);
         close(own_pid_ns);
     }
+    if (shared_pid != NULL && pid > 0) {
+        // The child in between exits at once; a failure it had is on sync_fd.
+        int status = 0;
+        while (waitpid((pid_t)pid, &status, 0) < 0 && errno == EINTR) {}
+        pid_t forked = *shared_pid;
+        pid = WIFEXITED(status) && WEXITSTATUS(status) == 0 && forked > 0 ? forked : -1;
+        err = ECHILD;
+    }
+    if (shared_pid != NULL) munmap(shared_pid, sizeof *shared_pid);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     return pid < 0 ? -err : (pid_t)pid;
 }
@@ -315,6 +361,11 @@ int vessel_setns(int fd, int nstype) { return setns(fd, nstype); }
 int vessel_namespace_type(int fd) {
     int type = ioctl(fd, NS_GET_NSTYPE);
     return type < 0 ? -errno : type;
+}
+
+int vessel_namespace_owner(int fd) {
+    int owner = ioctl(fd, NS_GET_USERNS);
+    return owner < 0 ? -errno : owner;
 }
 
 int vessel_openat2(int dirfd, const char *path, int flags, uint64_t resolve) {

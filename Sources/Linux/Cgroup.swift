@@ -134,6 +134,22 @@ public struct Cgroup: Sendable {
 
     public var exists: Bool { FileIO.isDirectory(directory) }
 
+    /// Whether this caller (by its effective ids) may make the cgroup and
+    /// move processes into it: its directory's cgroup.procs, or before it
+    /// exists, the nearest existing ancestor, is writable. Delegation.
+    public var isWritableByCaller: Bool {
+        if exists { return faccessat(AT_FDCWD, directory + "/cgroup.procs", W_OK, AT_EACCESS) == 0 }
+        var current = directory
+        while current.count > mountPoint.count {
+            current = String(current[..<(current.lastIndex(of: "/") ?? current.startIndex)])
+            if FileIO.isDirectory(current) {
+                return faccessat(AT_FDCWD, current, W_OK | X_OK, AT_EACCESS) == 0
+                    && faccessat(AT_FDCWD, current + "/cgroup.procs", W_OK, AT_EACCESS) == 0
+            }
+        }
+        return false
+    }
+
     public var isFrozen: Bool {
         ((try? FileIO.read(directory + "/cgroup.freeze")) ?? "0").hasPrefix("1")
     }

@@ -206,7 +206,10 @@ struct Rootfs {
     func createDevices(in root: InRoot) throws {
         let old = umask(0)
         defer { umask(old) }
-        for device in Self.defaultDevices + (linux.devices ?? []) {
+        // A default the config names again is the config's (as runc): made
+        // twice, a bind in a user namespace could not be replaced.
+        let configured = Set((linux.devices ?? []).map(\.path))
+        for device in Self.defaultDevices.filter({ !configured.contains($0.path) }) + (linux.devices ?? []) {
             try createDevice(device, in: root)
         }
         let links = [("/proc/self/fd", "fd"), ("/proc/self/fd/0", "stdin"), ("/proc/self/fd/1", "stdout"),

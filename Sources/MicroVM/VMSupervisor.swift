@@ -303,10 +303,7 @@ public final class VMSupervisor {
             guard access(program, X_OK) == 0 else { throw VesselError.unusable("QEMU \(program) is not an executable file") }
             return program
         }
-        let path = getenv("PATH").map { String(cString: $0) } ?? "/usr/bin:/bin"
-        for directory in (path + ":/usr/bin:/usr/local/bin").split(separator: ":") where access("\(directory)/\(program)", X_OK) == 0 {
-            return "\(directory)/\(program)"
-        }
+        if let found = Command.find(program) { return found }
         throw VesselError.unusable("\(program) not found on PATH (install Debian's qemu-system-x86, or give --vm-qemu)")
     }
 }

@@ -16,6 +16,9 @@ public struct SpawnRequest {
     /// container's own /proc/<pid>/ns and is right by construction.
     public var joinNamespaces: [(fd: Int32, type: Int32)] = []
     public var joinPIDNamespaceFD: Int32 = -1
+    /// The child joins the pid namespace and forks the process (a user
+    /// cannot enter it from outside the container's user namespace).
+    public var joinPIDNamespaceInChild = false
     public var stdio: (Int32, Int32, Int32) = (-1, -1, -1)
     public var syncFD: Int32 = -1
     public var newSession = false
@@ -58,6 +61,7 @@ public enum Spawner {
         }
         args.join_count = Int32(joins.count)
         args.join_pid_fd = request.joinPIDNamespaceFD
+        args.join_pid_in_child = request.joinPIDNamespaceInChild ? 1 : 0
         args.stdio_fds = request.stdio
         args.sync_fd = request.syncFD
         args.new_session = request.newSession ? 1 : 0

@@ -85,20 +85,21 @@ public struct ContainerCreator {
         if options.consoleSocket == nil && spec.process?.terminal == true {
             throw VesselError.invalidArgument("config.json: process.terminal is true: --console-socket is required when the container is detached (create, run -d)")
         }
-        guard let mountPoint = Cgroup.findMountPoint() else {
-            throw VesselError.unsupported("no cgroup v2 hierarchy is mounted (looked at /sys/fs/cgroup and /sys/fs/cgroup/unified)")
-        }
-        let cgroup = try containerCgroup(mountPoint: mountPoint, cgroupsPath: linux.cgroupsPath, id: id)
+        // Rootless without a delegated cgroup: none. Rootless never has a
+        // device filter (loading it needs CAP_SYS_ADMIN on the host, as in
+        // runc); its user namespace already refuses mknod.
+        let placement = CgroupPlacement.current
+        let cgroup = try placement.cgroup(for: linux, id: id, settings: settings)
 
         _ = try store.claim(id)
         var cleanup = Cleanup(store: store, id: id)
         defer { cleanup.run() }
-        try checkBeforeJoining(cgroup)
+        if let cgroup { try checkBeforeJoining(cgroup) }
 
         var record = ContainerRecord(
             id: id.value, bundle: bundle.path, rootfs: bundle.rootfs, pid: 0, pidStartTime: 0,
             created: Timestamp.now(), owner: "", annotations: spec.annotations,
-            cgroupMountPoint: mountPoint, cgroupPath: cgroup.path, hooks: spec.hooks, ociVersion: spec.ociVersion,
+            cgroupMountPoint: cgroup?.mountPoint, cgroupPath: cgroup?.path, hooks: spec.hooks, ociVersion: spec.ociVersion,
             devices: linux.devices)
         record.process = spec.process
         record.seccomp = linux.seccomp
@@ -116,16 +117,18 @@ public struct ContainerCreator {
         if let root = Self.hostRoot(linux) {
             try sys("chown \(fifoPath)", chown(fifoPath, root.uid, root.gid))
         }
-        let made = try cgroup.create(settings: settings)
-        // Joining a cgroup that a container in the store made shares in
-        // owning it: the last of them to go removes it.
-        let owned = made || store.containers(using: cgroup, except: id).contains {
-            $0.cgroupPath == cgroup.path && $0.ownsCgroup ?? true
+        if let cgroup {
+            let made = try cgroup.create(settings: settings)
+            // Joining a cgroup that a container in the store made shares in
+            // owning it: the last of them to go removes it.
+            let owned = made || store.containers(using: cgroup, except: id).contains {
+                $0.cgroupPath == cgroup.path && $0.ownsCgroup ?? true
+            }
+            record.ownsCgroup = owned
+            cleanup.cgroup = owned ? cgroup : nil
+            // Before the init is cloned into the cgroup: no moment without it.
+            if !placement.rootless { cleanup.deviceProgram = (cgroup, try cgroup.setDeviceFilter(deviceFilter)) }
         }
-        record.ownsCgroup = owned
-        cleanup.cgroup = owned ? cgroup : nil
-        // Before the init is cloned into the cgroup: no moment without it.
-        cleanup.deviceProgram = (cgroup, try cgroup.setDeviceFilter(deviceFilter))
 
         let pid = try spawnInit(bundle: bundle, cgroup: cgroup, fifoPath: fifoPath, options: options,
                                 record: &record, cleanup: &cleanup)
@@ -134,17 +137,6 @@ public struct ContainerCreator {
         }
         cleanup.succeeded()
         return pid
-    }
-
-    /// The container's cgroup, refused when it cannot be a container's own
-    /// (the root, the runtime's own cgroup or an ancestor: `delete` would
-    /// never empty it).
-    func containerCgroup(mountPoint: String, cgroupsPath: String?, id: ContainerID) throws -> Cgroup {
-        let path = Cgroup.path(cgroupsPath: cgroupsPath, containerID: id.value)
-        guard let cgroup = Cgroup(validatingMountPoint: mountPoint, path: path) else {
-            throw VesselError.invalidValue(field: "linux.cgroupsPath", reason: "\(path.debugDescription) is the cgroup2 root or vessel's own cgroup (or one above it), not a cgroup of the container's own")
-        }
-        return cgroup
     }
 
     /// A frozen cgroup (or ancestor) is refused, as runc does: the init
@@ -161,7 +153,7 @@ public struct ContainerCreator {
         }
     }
 
-    private func spawnInit(bundle: Bundle, cgroup: Cgroup, fifoPath: String, options: CreateOptions,
+    private func spawnInit(bundle: Bundle, cgroup: Cgroup?, fifoPath: String, options: CreateOptions,
                            record: inout ContainerRecord, cleanup: inout Cleanup) throws -> pid_t {
         let spec = bundle.spec
         let namespaces = spec.linux?.namespaces ?? []
@@ -196,7 +188,7 @@ public struct ContainerCreator {
 
         var context = InitContext(spec: spec, fifoFD: fifoFD, rootfs: bundle.rootfs)
         context.consoleFD = consoleFD
-        context.cgroupDirectory = cgroup.directory
+        context.cgroupDirectory = cgroup?.directory
         context.noPivot = options.noPivot
         context.preserveFDs = options.preserveFDs
         if !options.noNewKeyring { context.newKeyring = "_ses." + record.id }
@@ -216,21 +208,24 @@ public struct ContainerCreator {
         }
         request.joinNamespaces = namespaceFDs.ordered
         request.joinPIDNamespaceFD = namespaceFDs.pid
+        // Only root enters a pid namespace from outside its user namespace.
+        request.joinPIDNamespaceInChild = geteuid() != 0
         request.syncFD = childEnd
         request.becomeRoot = newUser
         request.protectExecutable = namespaces.contains { $0.type == .mount && $0.path == nil }
 
-        let (pid, inCgroup) = try Spawner.spawn(request, intoCgroup: cgroup.directory)
+        let (pid, inCgroup) = try Spawner.spawn(request, intoCgroup: cgroup?.directory)
         closeChildCopies()
         cleanup.pid = pid
         record.pid = pid
         record.pidStartTime = ProcessStat(pid: pid)?.startTime ?? 0
+        if cgroup == nil { record.initNamespace = InitNamespace.mark(of: pid, namespaces: namespaces) }
         var peer = InitPeer(channel: channel, subject: "container init")
         try peer.beforeHandoff {
             try store.save(record)
-            if newUser { try writeIDMappings(pid: pid, linux: spec.linux ?? LinuxConfig()) }
+            if newUser { try IDMapWriter.current.write(pid: pid, linux: spec.linux ?? LinuxConfig()) }
             try moveNetDevices(spec.linux?.netDevices ?? [:], into: pid)
-            if !inCgroup { try cgroup.addProcess(pid) }
+            if let cgroup, !inCgroup { try cgroup.addProcess(pid) }
         }
         if agentFD >= 0, let seccomp = spec.linux?.seccomp {
             let state = try SeccompAgent.processState(ociVersion: spec.ociVersion, pid: pid, metadata: seccomp.listenerMetadata,
@@ -281,22 +276,6 @@ public struct ContainerCreator {
             } catch {
                 throw VesselError(error).wrapped("config.json: linux.netDevices.\(name)", field: "linux.netDevices.\(name)")
             }
-        }
-    }
-
-    func writeIDMappings(pid: pid_t, linux: LinuxConfig) throws {
-        func lines(_ maps: [IDMapping]) -> String {
-            maps.map { "\($0.containerID) \($0.hostID) \($0.size)\n" }.joined()
-        }
-        do {
-            try FileIO.write("/proc/\(pid)/uid_map", lines(linux.uidMappings ?? []))
-        } catch {
-            throw VesselError(error).wrapped("config.json: linux.uidMappings", field: "linux.uidMappings")
-        }
-        do {
-            try FileIO.write("/proc/\(pid)/gid_map", lines(linux.gidMappings ?? []))
-        } catch {
-            throw VesselError(error).wrapped("config.json: linux.gidMappings", field: "linux.gidMappings")
         }
     }
 

@@ -35,6 +35,10 @@ public struct ContainerRecord: Codable, Sendable {
     /// since (nil in records of older versions: exec reads config.json).
     public var process: Process? = nil
     public var seccomp: Seccomp? = nil
+    /// For a container without a cgroup (rootless): a namespace its init
+    /// was made in ("pid:[4026532201]"), which proves a live pid is still
+    /// the container's (InitNamespace).
+    public var initNamespace: String? = nil
 }
 
 extension ContainerRecord {
@@ -51,6 +55,7 @@ extension ContainerRecord {
             hooks: nil, ociVersion: fields.ociVersion ?? "")
         record.vm = fields.vm
         record.ownsCgroup = fields.ownsCgroup
+        record.initNamespace = fields.initNamespace
         return record
     }
 }
@@ -60,12 +65,13 @@ extension ContainerRecord {
 private struct SalvagedFields: Decodable {
     var bundle: String?, rootfs: String?, created: String?, owner: String?, ociVersion: String?
     var pid: Int32?, pidStartTime: UInt64?
-    var cgroupMountPoint: String?, cgroupPath: String?, ownsCgroup: Bool?
+    var cgroupMountPoint: String?, cgroupPath: String?, ownsCgroup: Bool?, initNamespace: String?
     var vm: VMInfo?
 
     /// ContainerRecord's keys (its own CodingKeys are private to it).
     enum Key: String, CodingKey {
-        case bundle, rootfs, created, owner, ociVersion, pid, pidStartTime, cgroupMountPoint, cgroupPath, ownsCgroup, vm
+        case bundle, rootfs, created, owner, ociVersion, pid, pidStartTime, cgroupMountPoint, cgroupPath, ownsCgroup,
+             initNamespace, vm
     }
 
     init() {}
@@ -83,6 +89,7 @@ private struct SalvagedFields: Decodable {
         cgroupMountPoint = field(.cgroupMountPoint)
         cgroupPath = field(.cgroupPath)
         ownsCgroup = field(.ownsCgroup)
+        initNamespace = field(.initNamespace)
         vm = field(.vm)
     }
 }

@@ -13,6 +13,7 @@ enum HostPreflight {
         try checkCapabilities(spec.process?.capabilities)
         try checkSysctlNamespaces(spec.linux ?? LinuxConfig())
         try checkHostnameNamespace(spec)
+        try RootlessPreflight.check(spec)
         if let refusal = SecurityModules.unsupported(in: spec) { throw VesselError.setup(refusal) }
         if spec.linux?.intelRdt != nil {
             let reason = FileIO.isDirectory("/sys/fs/resctrl/info")

@@ -64,6 +64,15 @@ struct NamespaceBackend: ContainerBackend {
             cgroup.killAll(signal: signal)
             return
         }
+        // Without a cgroup, its own pid namespace lists the container.
+        if all, record.cgroupPath == nil, let mark = record.initNamespace, status.isLive,
+           ProcessStat.isAlive(pid: record.pid, startTime: record.pidStartTime) {
+            let members = InitNamespace.members(of: mark, initPID: record.pid)
+            if !members.isEmpty {
+                members.forEach { _ = Glibc.kill($0, signal) }
+                return
+            }
+        }
         guard status.isLive else { throw VesselError.notRunning(id: record.id, status: status.rawValue) }
         guard let initProcess = try VerifiedInit.open(record, directory: store.directory(try ContainerID(record.id)), backend: self) else {
             throw VesselError.notRunning(id: record.id, status: "stopped")
@@ -72,18 +81,30 @@ struct NamespaceBackend: ContainerBackend {
     }
 
     func setPaused(_ record: ContainerRecord, _ paused: Bool) throws {
+        try cgroup(of: record, for: paused ? "pause" : "resume").setFrozen(paused)
+    }
+
+    /// The container's cgroup, for what only a cgroup can do; a rootless
+    /// container may have none.
+    func cgroup(of record: ContainerRecord, for operation: String) throws -> Cgroup {
         guard let cgroup = record.cgroup else {
-            throw VesselError.wrongState(id: record.id, operation: paused ? "pause" : "resume", status: "without a cgroup")
+            let why = record.cgroupPath == nil ? "rootless, with no cgroup v2 subtree delegated to its user" : "its cgroup is not a container's"
+            throw VesselError.unsupported("cannot \(operation) container \(record.id): it has no cgroup (\(why))")
         }
-        try cgroup.setFrozen(paused)
+        return cgroup
     }
 
     func processes(_ record: ContainerRecord, status: ContainerStatus) throws -> [Int32] {
-        record.cgroup?.processes() ?? []
+        if let cgroup = record.cgroup { return cgroup.processes() }
+        guard status.isLive, let mark = record.initNamespace,
+              ProcessStat.isAlive(pid: record.pid, startTime: record.pidStartTime) else { return [] }
+        let members = InitNamespace.members(of: mark, initPID: record.pid)
+        return members.isEmpty && InitNamespace.holds(mark, pid: record.pid) ? [record.pid] : members
     }
 
     /// runc-shaped stats from the cgroup v2 files.
     func stats(_ record: ContainerRecord, status: ContainerStatus) throws -> StatsEvent {
+        if status != .stopped { _ = try cgroup(of: record, for: "read stats of") }
         guard status != .stopped, let cgroup = record.cgroup, cgroup.exists else {
             throw VesselError.wrongState(id: record.id, operation: "read stats of", status: status.rawValue)
         }
@@ -107,6 +128,7 @@ struct NamespaceBackend: ContainerBackend {
     /// New limits into the cgroup; new device rules replace the device
     /// filter (with linux.devices and the defaults still allowed).
     func update(_ record: ContainerRecord, resources: Resources, status: ContainerStatus) throws {
+        if status != .stopped { _ = try cgroup(of: record, for: "update") }
         guard status != .stopped, let cgroup = record.cgroup, cgroup.exists else {
             throw VesselError.wrongState(id: record.id, operation: "update", status: status.rawValue)
         }
@@ -115,7 +137,8 @@ struct NamespaceBackend: ContainerBackend {
             try DeviceFilter(resources: rules, devices: record.devices ?? [])
         }
         _ = try cgroup.create(settings: settings)
-        if let deviceFilter { try cgroup.setDeviceFilter(deviceFilter, replacing: true) }
+        // Rootless has no device filter to replace (see ContainerCreator).
+        if let deviceFilter, !Privileges.isRootless { try cgroup.setDeviceFilter(deviceFilter, replacing: true) }
     }
 
     /// Every namespace of the init, its cgroup, and the container's
@@ -152,21 +175,28 @@ struct NamespaceBackend: ContainerBackend {
             if name == "pid" { pidNamespace = fd } else { joined.append(fd) }
             if name == "user" { joinsUser = true }
         }
+        // Typed, so the shim joins it before the rest.
+        let userType = joinsUser ? NamespaceType.user.cloneFlag : 0
         plan.consoleFD = consoleFD
         plan.mountNamespaceFD = mountNamespace
         let executable = try FileIO.realPath("/proc/self/exe")
         var request = SpawnRequest(path: executable, arguments: ["vessel", "init"], environment: [InitSocket.environment(childEnd)])
-        request.joinNamespaces = joined.map { (fd: $0, type: 0) }
+        request.joinNamespaces = joined.enumerated().map { (fd: $1, type: $0 == 0 ? userType : 0) }
         request.joinPIDNamespaceFD = pidNamespace
+        // Only root enters the pid namespace from outside its user namespace.
+        request.joinPIDNamespaceInChild = geteuid() != 0
         request.syncFD = childEnd
         request.becomeRoot = joinsUser
         request.protectThenJoin = true
         let cgroup = record.cgroup.flatMap { $0.exists ? $0 : nil }
-        let (pid, inCgroup) = try Spawner.spawn(request, intoCgroup: cgroup?.directory)
+        var peer = InitPeer(channel: channel, subject: "exec'd process")
+        var spawned: (pid: pid_t, joined: Bool)?
+        // A child that forks into the pid namespace reports its failure itself.
+        try peer.beforeHandoff { spawned = try Spawner.spawn(request, intoCgroup: cgroup?.directory) }
+        guard let (pid, inCgroup) = spawned else { throw VesselError.initFailed("exec: no process was spawned") }
         // Only the child holds its end now: EOF means it exec'd (or died).
         close(childEnd)
         childEndOpen = false
-        var peer = InitPeer(channel: channel, subject: "exec'd process")
         do {
             try peer.beforeHandoff {
                 if let cgroup, !inCgroup { try cgroup.addProcess(pid) }
@@ -194,6 +224,10 @@ struct NamespaceBackend: ContainerBackend {
     /// The live init must be a member of the container's cgroup.
     func identityProblem(_ record: ContainerRecord) -> String? {
         let stateFile = store.root + "/" + record.id + "/state.json"
+        if record.cgroupPath == nil, let mark = record.initNamespace {
+            return InitNamespace.holds(mark, pid: record.pid) ? nil
+                : "pid \(record.pid) in \(stateFile) is not in the container's namespace \(mark)"
+        }
         guard let cgroup = record.cgroup else {
             let named = record.cgroupPath.map { "cgroup \($0.debugDescription) in \(record.cgroupMountPoint ?? "(no mount)")" }
             return "\(stateFile) names \(named ?? "no cgroup"), which cannot be a container's"

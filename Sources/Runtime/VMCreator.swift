@@ -35,6 +35,10 @@ public struct VMCreator {
     /// bundle is ContainerCreator.loadBundle(options.bundle)'s.
     public func create(id: ContainerID, options: CreateOptions, bundle: ContainerCreator.Bundle) throws -> pid_t {
         let spec = bundle.spec
+        // The initramfs cache and QEMU's set-up are root's (/var/lib/vessel).
+        if Privileges.isRootless {
+            throw VesselError.unsupported("vm: rootless (uid \(geteuid())): VM mode needs root; run the bundle without --vm")
+        }
         if options.preserveFDs > 0 {
             throw VesselError.vmConfig("--preserve-fds: open files cannot be passed into a VM")
         }

@@ -14,7 +14,8 @@ import Runtime
 
 /// The global flags, however they were parsed.
 struct GlobalSettings {
-    var root = "/run/vessel"
+    /// --root; nil: StateRoot's default (a user's own directory when rootless).
+    var root: String?
     var log: String?
     var logFormat: LogFormat = .text
     var debug = false
@@ -22,6 +23,11 @@ struct GlobalSettings {
     /// --vm or the name vessel-vm.
     var vm = false
     var vmSettings = VMSettings()
+
+    /// The state store under --root or the default root.
+    func store() throws -> StateStore {
+        StateStore(root: try root ?? StateRoot.resolve())
+    }
 }
 
 /// A parsed command.
@@ -59,10 +65,11 @@ func perform(_ global: GlobalSettings, failure: Int32 = 1, _ body: () throws -> 
 }
 
 private func body(of invocation: Invocation, _ global: GlobalSettings) throws -> Int32 {
-    let lifecycle = Lifecycle(store: StateStore(root: global.root)) { Log.logger.warning("\($0)") }
+    let store = try global.store()
+    let lifecycle = Lifecycle(store: store) { Log.logger.warning("\($0)") }
     switch invocation {
     case let .create(id, options):
-        _ = try createContainer(global, containerID(id), options)
+        _ = try createContainer(global, containerID(id), options, store: store)
     case let .start(id):
         try lifecycle.start(containerID(id))
     case let .state(id):
@@ -86,7 +93,7 @@ private func body(of invocation: Invocation, _ global: GlobalSettings) throws ->
         // A terminal without --console-socket: vessel holds the pty itself.
         let session = !detach && options.consoleSocket == nil && bundle.spec.process?.terminal == true ? try TerminalSession() : nil
         if let session { options.consoleSocket = session.socketPath }
-        let pid = try createContainer(global, id, options, bundle: bundle)
+        let pid = try createContainer(global, id, options, store: store, bundle: bundle)
         let master: Int32?
         do {
             master = try session?.receiveMaster()
@@ -105,7 +112,7 @@ private func body(of invocation: Invocation, _ global: GlobalSettings) throws ->
         var options = options
         let session = !detach && options.consoleSocket == nil && ProcessExecutor.wantsTerminal(options) ? try TerminalSession() : nil
         if let session { options.consoleSocket = session.socketPath }
-        let executor = ProcessExecutor(store: StateStore(root: global.root))
+        let executor = ProcessExecutor(store: store)
         let pid = try executor.exec(containerID(id), options: options)
         if detach { return 0 }
         forwardSignals(to: pid)
@@ -134,11 +141,10 @@ func containerID(_ text: String) throws -> ContainerID {
 /// `create`, in namespaces or (--vm, vessel-vm, or the bundle's
 /// org.vessel.isolation=vm annotation) in a microVM; returns the host pid.
 /// config.json is decoded once, for the choice of backend and the backend.
-func createContainer(_ global: GlobalSettings, _ id: ContainerID, _ options: CreateOptions,
+func createContainer(_ global: GlobalSettings, _ id: ContainerID, _ options: CreateOptions, store: StateStore,
                      bundle loaded: ContainerCreator.Bundle? = nil) throws -> pid_t {
     var options = options
     options.vm = options.vm || global.vm
-    let store = StateStore(root: global.root)
     let bundle = try loaded ?? ContainerCreator.loadBundle(options.bundle)
     guard VMCreator.wanted(options, spec: bundle.spec) else {
         return try ContainerCreator(store: store) { Log.logger.warning("\($0)") }

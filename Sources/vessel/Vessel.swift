@@ -28,8 +28,8 @@ struct Vessel: ParsableCommand {
 /// Global flags, runc's names; engines put them before the subcommand, and
 /// ArgumentParser accepts them there when every subcommand includes them.
 struct GlobalOptions: ParsableArguments {
-    @Option(help: "Root directory for container state.")
-    var root: String = "/run/vessel"
+    @Option(help: "Root directory for container state (default /run/vessel; rootless, $XDG_RUNTIME_DIR/vessel).")
+    var root: String?
 
     @Option(help: "Also write log messages to this file.")
     var log: String?

@@ -25,20 +25,26 @@
 // with status 127.
 // clone_flags are namespace flags for clone3; join_pid_fd (or -1) is a pid
 // namespace joined by the calling thread before the clone, since a process
-// can only enter a pid namespace through its children.
+// can only enter a pid namespace through its children. With
+// join_pid_in_child the child joins it instead, after the other joins (a
+// user may enter it only from inside the container's user namespace), and
+// forks the process with CLONE_PARENT: the pid returned is that process's,
+// a child of the caller, and the child in between has exited.
 struct vessel_spawn_args {
     uint64_t clone_flags;
     int join_fds[VESSEL_MAX_JOIN];
     int join_types[VESSEL_MAX_JOIN]; // CLONE_NEW* of each join_fds[i]: setns checks it
     int join_count;
     int join_pid_fd;
+    int join_pid_in_child;
     int stdio_fds[3];        // -1: inherit
     int sync_fd;             // -1: none
     int new_session;         // setsid() in the child
     int protect_exe;
     int become_root;         // after sync: setresuid/gid(0) in a new user namespace
     int protect_then_join;   // for exec: protect the executable in a private mount
-                             // namespace first, then join, then execveat it
+                             // namespace first (after joining a user namespace
+                             // given first), then join, then execveat it
     int parent_death_signal; // 0, or a signal the child gets when its parent dies
     int into_cgroup;         // clone3 with CLONE_INTO_CGROUP into cgroup_fd (a cgroup v2
     int cgroup_fd;           // directory): no migration, which waits for an RCU grace period
@@ -98,6 +104,9 @@ int vessel_is_cgroup2(const char *path);
 dev_t vessel_makedev(unsigned int major, unsigned int minor);
 // The CLONE_NEW* type of a namespace file (NS_GET_NSTYPE), or -errno.
 int vessel_namespace_type(int fd);
+// The user namespace that owns a namespace (NS_GET_USERNS), as a new
+// close-on-exec fd, or -errno.
+int vessel_namespace_owner(int fd);
 // openat2(2): `resolve` is a mask of RESOLVE_* flags. Returns an fd or -errno.
 int vessel_openat2(int dirfd, const char *path, int flags, uint64_t resolve);
 #define VESSEL_RESOLVE_NO_XDEV 0x01

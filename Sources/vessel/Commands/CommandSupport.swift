@@ -19,8 +19,8 @@ func exitUnlessZero(_ code: Int32) throws {
     if code != 0 { throw ExitCode(code) }
 }
 
-func lifecycle(_ global: GlobalOptions) -> Lifecycle {
-    Lifecycle(store: StateStore(root: global.root)) { Log.logger.warning("\($0)") }
+func lifecycle(_ global: GlobalOptions) throws -> Lifecycle {
+    Lifecycle(store: try global.settings.store()) { Log.logger.warning("\($0)") }
 }
 
 /// The flags `create` and `run` share, runc's names.

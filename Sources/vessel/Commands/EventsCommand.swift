@@ -15,7 +15,7 @@ struct EventsCommand: ParsableCommand {
     func run() throws {
         try perform(global) {
             let id = try containerID(id)
-            let lifecycle = lifecycle(global)
+            let lifecycle = try lifecycle(global)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             let seconds = Double(interval.hasSuffix("s") ? String(interval.dropLast()) : interval)

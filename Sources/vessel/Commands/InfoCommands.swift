@@ -18,7 +18,7 @@ struct ListCommand: ParsableCommand {
 
     func run() throws {
         try perform(global) {
-            let states = lifecycle(global).list()
+            let states = try lifecycle(global).list()
             if quiet {
                 states.forEach { print($0.id) }
             } else if format == .json {
