@@ -92,8 +92,6 @@ enum DifferentialKnownDifferences {
                              vessel: ["#3 kill {id} -9: exit 64"]),
         "kill: too many arguments": Entry(reason: usageExit,
                              vessel: ["#3 kill {id} TERM HUP: exit 64"]),
-        "bind: a source relative to the bundle": Entry(reason: "GAP: runc takes a relative bind source from the bundle directory; vessel fails create",
-                             vessel: ["#2 run -b {bundle} {id}: exit 1 | out: \"\" | err: \"<error>\\n\""]),
         "tmpfs: size and mode": Entry(reason: "GAP: runc gives a tmpfs the mode of the directory it covers (755 here, over mode=700); vessel keeps mode=700",
                              vessel: ["#1 run -b {bundle} {id}: exit 0 | out: \"/run tmpfs rw,nosuid,relatime,size=1024k,mode=700 0 0\\n700\\n\" | err: \"\""]),
         "mounts: a relative destination": Entry(reason: "GAP: runc takes a relative mount destination from /; vessel refuses the config",
