@@ -77,6 +77,8 @@ public struct Lifecycle {
     }
 
     public func kill(_ id: ContainerID, signal: Int32, all: Bool) throws {
+        let lock = try store.lock(id)
+        defer { close(lock) }
         let record = try store.load(id)
         let status = store.status(of: record)
         // As runc: signalling every process of a container that has none
@@ -153,6 +155,8 @@ public struct Lifecycle {
 
 extension Lifecycle {
     public func setPaused(_ id: ContainerID, _ paused: Bool) throws {
+        let lock = try store.lock(id)
+        defer { close(lock) }
         let record = try store.load(id)
         let status = store.status(of: record)
         let expected: ContainerStatus = paused ? .running : .paused

@@ -26,8 +26,10 @@ final class DifferentialStateListPsTests: XCTestCase {
                      steps: [.runDetached, .sleep(0.2), .cmd("ps {id}", .table), .forceDelete]),
         DiffScenario("ps --format json", script: "sleep 30 & exec sleep 31",
                      steps: [.runDetached, .sleep(0.2), .cmd("ps --format json {id}", .jsonShape), .cmd("ps -f json {id}", .jsonShape), .forceDelete]),
-        DiffScenario("ps: ps options after the id", script: "exec sleep 30",
-                     steps: [.runDetached, .cmd("ps {id} -o pid,comm", .table), .forceDelete]),
+        // runc's `start` returns before its init has exec'd: wait until the
+        // process runs the command, or ps sees runc's init in runc's case.
+        DiffScenario("ps: ps options after the id", script: "echo up > /tmp/up; exec sleep 30",
+                     steps: [.runDetached, .waitFile("up"), .sleep(0.3), .cmd("ps {id} -o pid,comm", .table), .forceDelete]),
         DiffScenario("ps: a created container", script: "sleep 30",
                      steps: [.createIt, .cmd("ps {id}", .table), .forceDelete]),
         DiffScenario("ps: a stopped container", script: "true",
@@ -51,8 +53,8 @@ final class DifferentialStateListPsTests: XCTestCase {
                      steps: [.runDetached, .wait("stopped"), .cmd("pause {id}"), .cmd("resume {id}"), .cmd("delete {id}")]),
         DiffScenario("delete --force: a paused container", script: "sleep 30",
                      steps: [.runDetached, .cmd("pause {id}"), .cmd("delete {id}"), .cmd("delete --force {id}"), .stateIt]),
-        DiffScenario("ps: a paused container", script: "exec sleep 30",
-                     steps: [.runDetached, .cmd("pause {id}"), .cmd("ps {id}", .table), .forceDelete]),
+        DiffScenario("ps: a paused container", script: "echo up > /tmp/up; exec sleep 30",
+                     steps: [.runDetached, .waitFile("up"), .sleep(0.3), .cmd("pause {id}"), .cmd("ps {id}", .table), .forceDelete]),
     ]
 
     func testScenarios() throws { try DifferentialRunner.run(Self.scenarios) }
