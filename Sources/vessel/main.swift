@@ -1,3 +1,4 @@
+import ArgumentParser
 import Glibc
 import GuestAgent
 import Linux
@@ -30,9 +31,23 @@ if CommandLine.arguments.count >= 3, CommandLine.arguments[1].hasPrefix("vm-"),
     }
     exit(1)
 }
-// runc's -v, which ArgumentParser (only --version) does not know.
-if CommandLine.arguments.count == 2, CommandLine.arguments[1] == "-v" {
+let arguments = GlobalArguments.movedAfterSubcommand(GlobalArguments.forProgramName(Array(CommandLine.arguments.dropFirst())))
+// runc's -v (ArgumentParser knows only --version), wherever the global flags are.
+if arguments.first == "-v" {
     print(Vessel.versionText)
     exit(0)
 }
-Vessel.main(GlobalArguments.movedAfterSubcommand(GlobalArguments.forProgramName(Array(CommandLine.arguments.dropFirst()))))
+// runc exits 1 on a command-line error; ArgumentParser's usage errors are
+// 64 (EX_USAGE): the same message, runc's status. Help and version stay 0.
+do {
+    var command = try Vessel.parseAsRoot(arguments)
+    try command.run()
+} catch let status as ExitCode {
+    // A command's own status (a container's exit code may well be 64).
+    Vessel.exit(withError: status)
+} catch {
+    let code = Vessel.exitCode(for: error)
+    guard code.rawValue == 64 else { Vessel.exit(withError: error) }
+    fputs(Vessel.fullMessage(for: error) + "\n", stderr)
+    exit(1)
+}

@@ -283,7 +283,7 @@ final class FastPathTests: XCTestCase {
                 try harness.vessel(["run", "--bundle", echo, "-x-"]),
             ]
         }
-        XCTAssertEqual(outcomes.map(\.code), [0, 3, 0, 0, 1, 0, 1, 1, 3, 0, 64])
+        XCTAssertEqual(outcomes.map(\.code), [0, 3, 0, 0, 1, 0, 1, 1, 3, 0, 1])
         XCTAssertEqual(outcomes[0].stdout, "hello from run\n")
         for id in ["r1", "r2", "r3", "r4", "r5"] { harness.assertNoTrace(id) }
     }
@@ -366,7 +366,7 @@ final class FastPathTests: XCTestCase {
         XCTAssertEqual(outcomes[0].code, 0)
         XCTAssertTrue(outcomes[0].stdout.contains("USAGE: vessel state"), outcomes[0].stdout)
         for index in [2, 3, 4, 5, 6, 7, 8] {
-            XCTAssertEqual(outcomes[index].code, 64, "\(index): \(outcomes[index].stderr)")
+            XCTAssertEqual(outcomes[index].code, 1, "\(index): \(outcomes[index].stderr)")
         }
     }
 }

@@ -12,7 +12,7 @@ struct ExecCommand: ParsableCommand {
     @Option(help: "Working directory inside the container.") var cwd: String?
     @Option(name: [.short, .customLong("env")], help: "KEY=value to add to the environment.") var env: [String] = []
     @Option(name: [.short, .customLong("user")], help: "uid[:gid]") var user: String?
-    @Option(name: [.short, .customLong("additional-gids")], help: "An additional group id.") var additionalGids: [UInt32] = []
+    @Option(name: [.customShort("g"), .customLong("additional-gids")], help: "An additional group id.") var additionalGids: [UInt32] = []
     @Option(name: [.short, .customLong("cap")], help: "A capability to add.") var cap: [String] = []
     @Flag(name: .customLong("no-new-privs"), help: "Set no_new_privs.") var noNewPrivs = false
     @Option(name: .customLong("preserve-fds"), help: "Pass this many extra file descriptors (from fd 3).") var preserveFDs: Int = 0

@@ -22,7 +22,8 @@ struct ListCommand: ParsableCommand {
             if quiet {
                 states.forEach { print($0.id) }
             } else if format == .json {
-                print("[" + states.map(\.runcJSON).joined(separator: ",") + "]")
+                // runc marshals an empty list as null.
+                print(states.isEmpty ? "null" : "[" + states.map(\.runcJSON).joined(separator: ",") + "]")
             } else {
                 let rows = [["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"]]
                     + states.map { [$0.id, "\($0.pid)", $0.status.rawValue, $0.bundle, $0.created, $0.owner.isEmpty ? "root" : $0.owner] }
