@@ -108,7 +108,11 @@ def peak_rss_kib(helper, cmd):
 
 def bench(args):
     scratch = tempfile.mkdtemp(prefix="vessel-bench-")
-    rts = [Runtime(n, p, scratch) for n, p in runtimes(args).items()]
+    # The state roots on tmpfs under /run, where engines keep them
+    # (/run/runc, /run/crun, /run/vessel): not on the disk of /tmp.
+    states = tempfile.mkdtemp(prefix="vessel-bench-", dir="/run")
+    mounted = on_disk(states) and subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=0700", "tmpfs", states]).returncode == 0
+    rts = [Runtime(n, p, states) for n, p in runtimes(args).items()]
     try:
         return measure(args, scratch, rts)
     finally:
@@ -118,6 +122,15 @@ def bench(args):
             for cid in listed:
                 subprocess.run(rt.cmd("delete", "--force", cid), capture_output=True)
         shutil.rmtree(scratch, ignore_errors=True)
+        if mounted:
+            subprocess.run(["umount", states])
+        shutil.rmtree(states, ignore_errors=True)
+
+
+def on_disk(path):
+    """Whether `path` is not on tmpfs (some hosts have /run on the root disk)."""
+    out = subprocess.run(["stat", "-f", "-c", "%T", path], capture_output=True, text=True).stdout.strip()
+    return out != "tmpfs"
 
 
 def lifecycle_round(rt, bundle, sleeper):
