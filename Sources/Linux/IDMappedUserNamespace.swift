@@ -25,9 +25,8 @@ enum IDMappedUserNamespace {
         // The init may be in a pid namespace of its own while /proc is still
         // the host's: find the child there through a pidfd, never by number.
         let procPID = try pidInProcfs(pid)
-        func lines(_ maps: [IDMapping]) -> String { maps.map { "\($0.containerID) \($0.hostID) \($0.size)\n" }.joined() }
-        try FileIO.write("/proc/\(procPID)/uid_map", lines(uidMappings))
-        try FileIO.write("/proc/\(procPID)/gid_map", lines(gidMappings))
+        try FileIO.write("/proc/\(procPID)/uid_map", uidMappings.procMapText)
+        try FileIO.write("/proc/\(procPID)/gid_map", gidMappings.procMapText)
         return try sys("open the idmap user namespace", open("/proc/\(procPID)/ns/user", O_RDONLY | O_CLOEXEC))
     }
 

@@ -31,3 +31,9 @@ extension NamespaceType {
         self = type
     }
 }
+
+extension Array where Element == IDMapping {
+    /// The text a /proc/<pid>/uid_map or gid_map takes: one
+    /// "inside outside count" line per mapping.
+    public var procMapText: String { map { "\($0.containerID) \($0.hostID) \($0.size)\n" }.joined() }
+}

@@ -58,7 +58,7 @@ public struct SeccompFilter {
     }
 
     /// Whether any rule hands its syscall to a user-space agent.
-    public var notifies: Bool { (profile.syscalls ?? []).contains { $0.action == "SCMP_ACT_NOTIFY" } }
+    public var notifies: Bool { profile.notifies }
 
     /// Builds the filter and loads it into the calling process. libseccomp's
     /// own no_new_privs default is turned off: the config decides that.

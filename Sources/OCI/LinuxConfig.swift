@@ -139,3 +139,8 @@ public struct NetDevice: Codable, Sendable, Equatable {
     public var name: String?
     public init(name: String? = nil) { self.name = name }
 }
+
+extension Seccomp {
+    /// Whether any rule hands its syscall to a user-space agent (SCMP_ACT_NOTIFY).
+    public var notifies: Bool { (syscalls ?? []).contains { $0.action == "SCMP_ACT_NOTIFY" } }
+}

@@ -317,8 +317,7 @@ public enum SpecValidator {
         if seccomp.defaultAction == "SCMP_ACT_NOTIFY" {
             throw .invalidValue(field: "linux.seccomp.defaultAction", reason: "SCMP_ACT_NOTIFY cannot be the default action")
         }
-        let notifies = (seccomp.syscalls ?? []).contains { $0.action == "SCMP_ACT_NOTIFY" }
-        if notifies && (seccomp.listenerPath ?? "").isEmpty {
+        if seccomp.notifies && (seccomp.listenerPath ?? "").isEmpty {
             throw .invalidValue(field: "linux.seccomp.listenerPath", reason: "SCMP_ACT_NOTIFY needs a listenerPath for the agent")
         }
         if let path = seccomp.listenerPath, !path.isEmpty, !path.hasPrefix("/") {

@@ -167,7 +167,7 @@ public struct ContainerCreator {
         }
         var namespaceFDs = try NamespaceFDs(namespaces)
         var agentFD: Int32 = -1
-        if let seccomp = spec.linux?.seccomp, SeccompFilter(seccomp).notifies, let path = seccomp.listenerPath {
+        if let seccomp = spec.linux?.seccomp, seccomp.notifies, let path = seccomp.listenerPath {
             agentFD = try SeccompAgent.connect(path)
         }
         // The init gets its own copies of these; ours close as soon as it is

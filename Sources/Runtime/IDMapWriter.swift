@@ -40,7 +40,7 @@ struct IDMapWriter {
         do {
             switch method {
             case .write:
-                try FileIO.write("/proc/\(pid)/\(file)", maps.map { "\($0.containerID) \($0.hostID) \($0.size)\n" }.joined())
+                try FileIO.write("/proc/\(pid)/\(file)", maps.procMapText)
             case .denySetgroupsThenWrite:
                 try FileIO.write("/proc/\(pid)/setgroups", "deny")
                 try write(maps, pid: pid, file: file, field: field, method: .write)
