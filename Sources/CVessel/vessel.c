@@ -179,12 +179,14 @@ static void spawn_child(const struct vessel_spawn_args *a, const sigset_t *old_m
         if (setns(home, CLONE_NEWNS) != 0) child_fail(sync, VESSEL_STEP_SETNS);
         close(home);
     }
-    // Handlers are reset by execve; ignored signals are not, so reset those too.
+    if (a->directory != NULL && chdir(a->directory) != 0) child_fail(sync, VESSEL_STEP_CHDIR);
+    // Handlers are reset by execve; ignored signals are not, so reset those
+    // too. The raw system call: glibc's sigaction refuses its own signals 32
+    // and 33, which a caller may have left ignored.
     for (int sig = 1; sig < NSIG; sig++) {
-        struct sigaction sa;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = SIG_DFL;
-        sigaction(sig, &sa, NULL);
+        if (sig == SIGKILL || sig == SIGSTOP) continue;
+        struct { void *handler; unsigned long flags; void *restorer; uint64_t mask; } action = { SIG_DFL, 0, NULL, 0 };
+        syscall(SYS_rt_sigaction, sig, &action, NULL, sizeof action.mask);
     }
     // A clean mask too: the VM supervisor and agent block signals to read
     // them from a signalfd, which their children must not inherit.

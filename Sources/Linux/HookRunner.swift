@@ -5,23 +5,38 @@ import Glibc
 import OCI
 
 // Runs runtime-spec hooks: each gets the container state on stdin, its own
-// args and env (the runtime's when it has none), and is killed at its timeout.
+// args and env (the runtime's when it has none), runs in the bundle where
+// runc's do, and is killed at its timeout. Its stdout and stderr are kept,
+// as runc keeps them, and named in the one error line when it fails.
 public enum HookRunner {
-    public static func run(_ hooks: [Hook], kind: String, state: String) throws(VesselError) {
+    /// `directory`: the hooks' working directory (the bundle), or nil for ours.
+    public static func run(_ hooks: [Hook], kind: String, state: String, directory: String? = nil) throws(VesselError) {
         for (index, hook) in hooks.enumerated() {
-            try run(hook, name: "hooks.\(kind)[\(index)] (\(hook.path))", state: state)
+            try run(hook, name: "hooks.\(kind)[\(index)] (\(hook.path))", state: state, directory: directory)
         }
     }
 
-    static func run(_ hook: Hook, name: String, state: String) throws(VesselError) {
+    static func run(_ hook: Hook, name: String, state: String, directory: String?) throws(VesselError) {
         // Without `env`, a hook inherits the runtime's environment, as runc's do.
-        let request = SpawnRequest(path: hook.path, arguments: hook.args ?? [hook.path], environment: hook.env ?? inheritedEnvironment())
+        var request = SpawnRequest(path: hook.path, arguments: hook.args ?? [hook.path], environment: hook.env ?? inheritedEnvironment())
+        request.directory = directory
+        var outPipe: [Int32] = [-1, -1], errPipe: [Int32] = [-1, -1]
+        try sys("pipe", vessel_pipe(&outPipe))
+        do { try sys("pipe", vessel_pipe(&errPipe)) } catch {
+            outPipe.forEach { close($0) }
+            throw error
+        }
         let pid: pid_t, stdin: Int32
         do {
-            (pid, stdin) = try Spawner.spawn(request, pipe: .toChild) { $0.stdio = ($1, -1, -1) }
+            (pid, stdin) = try Spawner.spawn(request, pipe: .toChild) { $0.stdio = ($1, outPipe[1], errPipe[1]) }
         } catch {
+            (outPipe + errPipe).forEach { close($0) }
             throw VesselError(error).wrapped(name)
         }
+        close(outPipe[1])
+        close(errPipe[1])
+        let output = HookOutput(stdout: outPipe[0], stderr: errPipe[0])
+        defer { output.close() }
         let bytes = Array(state.utf8)
         // A hook that does not read its stdin must not kill us with SIGPIPE;
         // the old disposition comes back, or the container's process (the
@@ -30,12 +45,12 @@ public enum HookRunner {
         _ = bytes.withUnsafeBytes { write(stdin, $0.baseAddress, $0.count) }
         signal(SIGPIPE, previous)
         close(stdin)
-        let status = try wait(pid, timeoutSeconds: hook.timeout, name: name)
+        let status = try wait(pid, timeoutSeconds: hook.timeout, name: name, output: output)
         if status & 0x7f != 0 {
-            throw VesselError.setup("\(name) was killed by signal \(status & 0x7f)")
+            throw VesselError.setup("\(name) was killed by signal \(status & 0x7f)\(output.described)")
         }
         let code = (status >> 8) & 0xff
-        if code != 0 { throw VesselError.setup("\(name) exited with status \(code)") }
+        if code != 0 { throw VesselError.setup("\(name) exited with status \(code)\(output.described)") }
     }
 
     static func inheritedEnvironment() -> [String] {
@@ -48,23 +63,34 @@ public enum HookRunner {
         return entries
     }
 
-    /// Waits for the hook, bounded by its timeout, through a pidfd.
-    static func wait(_ pid: pid_t, timeoutSeconds: Int?, name: String) throws(VesselError) -> Int32 {
-        if let timeoutSeconds {
-            let pidfd = vessel_pidfd_open(pid)
-            if pidfd >= 0 {
-                defer { close(pidfd) }
-                var poller = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
-                var ready: Int32
-                let milliseconds = pollTimeout(seconds: timeoutSeconds)
-                repeat { ready = poll(&poller, 1, milliseconds) } while ready < 0 && errno == EINTR
-                if ready == 0 {
-                    kill(pid, SIGKILL)
-                    _ = Spawner.wait(pid)
-                    throw VesselError.setup("\(name) timed out after \(timeoutSeconds) s")
-                }
-            }
+    /// Waits for the hook, bounded by its timeout, through a pidfd, reading
+    /// its output meanwhile (a full pipe would stall it). What a process it
+    /// left behind writes after it exits is not waited for.
+    static func wait(_ pid: pid_t, timeoutSeconds: Int?, name: String, output: HookOutput) throws(VesselError) -> Int32 {
+        let pidfd = vessel_pidfd_open(pid)
+        guard pidfd >= 0 else {
+            output.readToEnd()
+            return Spawner.wait(pid)
         }
+        defer { close(pidfd) }
+        // pollTimeout's -1 (past what poll can wait) means no deadline.
+        let limit = timeoutSeconds.map { pollTimeout(seconds: $0) } ?? -1
+        let deadline = SystemClock.now() + Double(limit) / 1000
+        while true {
+            var fds = [pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)]
+                + output.openFDs.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+            let left = limit < 0 ? -1 : Int32(max(0, (deadline - SystemClock.now()) * 1000))
+            let ready = poll(&fds, nfds_t(fds.count), left)
+            if ready < 0 && errno == EINTR { continue }
+            if ready == 0, let timeoutSeconds {
+                kill(pid, SIGKILL)
+                _ = Spawner.wait(pid)
+                throw VesselError.setup("\(name) timed out after \(timeoutSeconds) s\(output.described)")
+            }
+            for entry in fds.dropFirst() where entry.revents != 0 { output.read(entry.fd) }
+            if fds[0].revents != 0 { break }
+        }
+        output.drainWithoutWaiting()
         return Spawner.wait(pid)
     }
 

@@ -80,14 +80,39 @@ struct Rootfs {
         }
         let deferReadOnly = isDev(entry) && options.flags & UInt(MS_RDONLY) != 0
         if deferReadOnly { options.flags &= ~UInt(MS_RDONLY) }
+        let coveredMode = entry.type == "tmpfs" ? try modeOfExisting(entry.destination, in: root) : nil
+        // A read-only tmpfs gets the mode first, then its read-only flag.
+        let readOnlyAfterMode = coveredMode != nil && options.flags & UInt(MS_RDONLY) != 0
+        if readOnlyAfterMode { options.flags &= ~UInt(MS_RDONLY) }
         let target = try root.mountPoint(entry.destination, directory: true)
         defer { close(target) }
         let data = options.data.joined(separator: ",")
         try sys("mount \(entry.type ?? "none") on \(entry.destination)",
                 mount(entry.source ?? entry.type ?? "none", descriptorPath(target), entry.type, options.flags,
                       data.isEmpty ? nil : data))
+        if let coveredMode {
+            // runc gives a tmpfs the mode of the directory it covers, over
+            // its `mode=` option; scripts written for runc see that mode.
+            let mounted = try root.open(entry.destination, extraFlags: O_DIRECTORY)
+            defer { close(mounted) }
+            try sys("chmod \(entry.destination)", chmod(descriptorPath(mounted), coveredMode))
+            if readOnlyAfterMode {
+                try sys("remount \(entry.destination) read-only",
+                        mount(nil, descriptorPath(mounted), nil, options.flags | UInt(MS_RDONLY | MS_REMOUNT | MS_BIND), nil))
+            }
+        }
         try applyPropagation(options.propagation, at: entry.destination, in: root)
         return deferReadOnly
+    }
+
+    /// The permission bits (with setuid, setgid and sticky) of what is at
+    /// `path` in the container before a mount covers it; nil if nothing is.
+    func modeOfExisting(_ path: String, in root: InRoot) throws -> mode_t? {
+        guard let fd = try root.openIfPresent(path) else { return nil }
+        defer { close(fd) }
+        var info = stat()
+        try sys("stat \(path)", fstat(fd, &info))
+        return info.st_mode & 0o7777
     }
 
     /// A bind mount made with the new mount API: the source is cloned,

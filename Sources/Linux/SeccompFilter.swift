@@ -112,6 +112,12 @@ public struct SeccompFilter {
                 }
             }
         }
+        // A filter that refuses exit_group must not leave this process
+        // alive: glibc's _exit then faults, and the Swift runtime's crash
+        // handlers, every system call of theirs refused too, would never
+        // end it. Default handlers let the fault kill it, so create fails
+        // at once. (execve resets handlers anyway.)
+        for crash in [SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS] { signal(crash, SIG_DFL) }
         let rc = seccomp_load(context)
         if rc != 0 { throw VesselError.setup("seccomp: loading the filter: \(String(cString: strerror(-rc)))") }
         guard notifies else { return nil }

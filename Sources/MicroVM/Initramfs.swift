@@ -29,7 +29,6 @@ public struct Initramfs {
 
     /// The cached image's path, building it when missing.
     public func ensure() throws -> String {
-        let key = try cacheKey()
         let path = try cachedPath()
         if FileIO.exists(path) { return path }
         try FileIO.makeDirectories(settings.initramfsCache, mode: 0o700)

@@ -25,6 +25,21 @@ public struct Spec: Codable, Sendable, Equatable {
         self.annotations = annotations
         self.linux = linux
     }
+
+    /// As synthesized, except that a config without `ociVersion` reads as
+    /// "": runc runs it, so engines and scripts may rely on that.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        ociVersion = try container.decodeIfPresent(String.self, forKey: .ociVersion) ?? ""
+        root = try container.decodeIfPresent(Root.self, forKey: .root)
+        mounts = try container.decodeIfPresent([Mount].self, forKey: .mounts)
+        process = try container.decodeIfPresent(Process.self, forKey: .process)
+        hostname = try container.decodeIfPresent(String.self, forKey: .hostname)
+        domainname = try container.decodeIfPresent(String.self, forKey: .domainname)
+        hooks = try container.decodeIfPresent(Hooks.self, forKey: .hooks)
+        annotations = try container.decodeIfPresent([String: String].self, forKey: .annotations)
+        linux = try container.decodeIfPresent(LinuxConfig.self, forKey: .linux)
+    }
 }
 
 public struct Root: Codable, Sendable, Equatable {

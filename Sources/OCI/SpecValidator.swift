@@ -22,7 +22,6 @@ public enum SpecValidator {
     ]
 
     public static func validate(_ spec: Spec) throws(VesselError) {
-        guard !spec.ociVersion.isEmpty else { throw .missingField("ociVersion") }
         guard let root = spec.root else { throw .missingField("root") }
         guard !root.path.isEmpty else { throw .invalidValue(field: "root.path", reason: "must not be empty") }
         guard let process = spec.process else { throw .missingField("process") }

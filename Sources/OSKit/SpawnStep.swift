@@ -6,7 +6,7 @@ import SystemPackage
 // reads as `InitEvent.spawnFailed`. The numbers are the C shim's
 // VESSEL_STEP_* (a unit test keeps the two in step).
 public enum SpawnStep: Int32, Codable, Sendable, CaseIterable {
-    case unshareMount = 1, protectBinary, openBinary, joinNamespace, dupStdio, awaitHandoff, setGroupID, setUserID, execute
+    case unshareMount = 1, protectBinary, openBinary, joinNamespace, dupStdio, awaitHandoff, setGroupID, setUserID, execute, changeDirectory
 
     /// What could not be done, and the system call that refused.
     var action: (what: String, call: String) {
@@ -20,6 +20,7 @@ public enum SpawnStep: Int32, Codable, Sendable, CaseIterable {
         case .setGroupID: return ("become root in its user namespace", "setresgid")
         case .setUserID: return ("become root in its user namespace", "setresuid")
         case .execute: return ("execute the vessel binary", "execve")
+        case .changeDirectory: return ("enter its working directory", "chdir")
         }
     }
 

@@ -32,6 +32,8 @@ public struct SpawnRequest {
     /// cgroup_threadgroup_rwsem for writing, which waits for an RCU grace
     /// period: 5 to 10 ms on an idle-ish machine.
     public var cgroupFD: Int32 = -1
+    /// The child's working directory, or nil for the caller's.
+    public var directory: String?
 
     public init(path: String, arguments: [String], environment: [String]) {
         self.path = path
@@ -74,10 +76,13 @@ public enum Spawner {
             args.cgroup_fd = request.cgroupFD
         }
         let pid = request.path.withCString { path in
-            args.path = path
-            args.argv = UnsafePointer(argv.pointer)
-            args.envp = UnsafePointer(envp.pointer)
-            return vessel_spawn(&args)
+            withOptionalCString(request.directory) { directory in
+                args.directory = directory
+                args.path = path
+                args.argv = UnsafePointer(argv.pointer)
+                args.envp = UnsafePointer(envp.pointer)
+                return vessel_spawn(&args)
+            }
         }
         if pid < 0 { throw VesselError.system("spawn \(request.path)", errno: Errno(rawValue: -pid)) }
         return pid
@@ -157,4 +162,10 @@ public struct CStringArray {
         for index in 0..<count { Glibc.free(pointer[index]) }
         pointer.deallocate()
     }
+}
+
+/// `body` with the C string of `string`, or with NULL when there is none.
+private func withOptionalCString<Result>(_ string: String?, _ body: (UnsafePointer<CChar>?) -> Result) -> Result {
+    guard let string else { return body(nil) }
+    return string.withCString { body($0) }
 }

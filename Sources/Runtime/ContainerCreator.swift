@@ -35,6 +35,7 @@ public struct ContainerCreator {
             throw VesselError.unreadable(path: bundle + "/config.json", reason: "\(error.reason)")
         }
         var spec = try SpecLoader.decode(data, path: bundle + "/config.json")
+        spec.mounts = spec.mounts.map(destinationsFromRoot)
         try SpecValidator.validate(spec)
         try HostPreflight.checkMountOptions(spec.mounts ?? [])
         spec.mounts = spec.mounts.map { bindSourcesResolved($0, bundle: bundle) }
@@ -44,6 +45,17 @@ public struct ContainerCreator {
             throw VesselError.invalidValue(field: "root.path", reason: "\(rootfs) is not a directory")
         }
         return Bundle(path: bundle, spec: spec, rootfs: try FileIO.realPath(rootfs))
+    }
+
+    /// A relative mount destination is taken from the container's `/`, as
+    /// runc takes it (the runtime-spec asks for absolute ones).
+    static func destinationsFromRoot(_ mounts: [Mount]) -> [Mount] {
+        mounts.map { mount in
+            guard !mount.destination.hasPrefix("/") else { return mount }
+            var resolved = mount
+            resolved.destination = "/" + mount.destination
+            return resolved
+        }
     }
 
     /// The runtime-spec: a relative bind source is relative to the bundle,
@@ -238,8 +250,8 @@ public struct ContainerCreator {
             switch try peer.next() {
             case .mounted?:
                 let state = try record.stateJSON(status: .creating)
-                try HookRunner.run(hooks?.prestart ?? [], kind: "prestart", state: state)
-                try HookRunner.run(hooks?.createRuntime ?? [], kind: "createRuntime", state: state)
+                try HookRunner.run(hooks?.prestart ?? [], kind: "prestart", state: state, directory: record.bundle)
+                try HookRunner.run(hooks?.createRuntime ?? [], kind: "createRuntime", state: state, directory: record.bundle)
                 channel.send(InitCommand.proceed(state: state))
             case .ready?:
                 return pid

@@ -29,7 +29,9 @@ public struct Lifecycle {
         public var annotations: [String: String]?
     }
 
-    public func report(_ id: ContainerID) throws -> StateReport {
+    /// `withOwner`: as runc, `list` names the state directory's owner and
+    /// `state` leaves the field empty.
+    public func report(_ id: ContainerID, withOwner: Bool = false) throws -> StateReport {
         let record = try store.load(id)
         let status = store.status(of: record)
         var annotations = record.annotations
@@ -37,7 +39,7 @@ public struct Lifecycle {
         if !added.isEmpty { annotations = (annotations ?? [:]).merging(added) { _, ours in ours } }
         return StateReport(ociVersion: record.ociVersion, id: record.id, pid: status == .stopped ? 0 : record.pid,
                            status: status, bundle: record.bundle, rootfs: record.rootfs, created: record.created,
-                           owner: record.owner.isEmpty ? Self.owner(of: store.directory(id)) : record.owner,
+                           owner: record.owner.isEmpty && withOwner ? Self.owner(of: store.directory(id)) : record.owner,
                            annotations: annotations)
     }
 
@@ -55,7 +57,7 @@ public struct Lifecycle {
         store.ids().compactMap { name in
             guard let id = try? ContainerID(name) else { return nil }
             do {
-                return try report(id)
+                return try report(id, withOwner: true)
             } catch let error as VesselError where error.kind == .notFound {
                 return nil  // deleted since the directory was listed
             } catch {
@@ -73,7 +75,7 @@ public struct Lifecycle {
         let status = store.status(of: record)
         guard status == .created else { throw VesselError.wrongState(id: id.value, operation: "start", status: status.rawValue) }
         try record.backend(in: store).start(record)
-        try runLoggingFailures(record.hooks?.poststart, kind: "poststart", record: record, status: .running)
+        try runLoggingFailures(record.hooks?.poststart, kind: "poststart", record: record, status: .running, directory: record.bundle)
     }
 
     public func kill(_ id: ContainerID, signal: Int32, all: Bool) throws {
@@ -128,16 +130,19 @@ public struct Lifecycle {
         if !foreign { waitUntilGone(record) }
         if !foreign { record.backend(in: store).awaitTeardown(record) }
         store.remove(id)
-        try runLoggingFailures(record.hooks?.poststop, kind: "poststop", record: record, status: .stopped)
+        // In the caller's directory: runc's `delete` has no bundle to enter,
+        // and the bundle may be gone by now.
+        try runLoggingFailures(record.hooks?.poststop, kind: "poststop", record: record, status: .stopped, directory: nil)
     }
 
     /// poststart and poststop hooks: the spec says a failure is logged and
     /// the operation goes on.
-    func runLoggingFailures(_ hooks: [Hook]?, kind: String, record: ContainerRecord, status: ContainerStatus) throws {
+    func runLoggingFailures(_ hooks: [Hook]?, kind: String, record: ContainerRecord, status: ContainerStatus,
+                            directory: String?) throws {
         guard let hooks, !hooks.isEmpty else { return }
         let state = try record.stateJSON(status: status)
         do {
-            try HookRunner.run(hooks, kind: kind, state: state)
+            try HookRunner.run(hooks, kind: kind, state: state, directory: directory)
         } catch {
             warn("\(error)")
         }
@@ -159,8 +164,9 @@ extension Lifecycle {
         defer { close(lock) }
         let record = try store.load(id)
         let status = store.status(of: record)
-        let expected: ContainerStatus = paused ? .running : .paused
-        guard status == expected else {
+        // As runc: a created container pauses too, and resumes to created.
+        let allowed: Set<ContainerStatus> = paused ? [.running, .created] : [.paused]
+        guard allowed.contains(status) else {
             throw VesselError.wrongState(id: id.value, operation: paused ? "pause" : "resume", status: status.rawValue)
         }
         try record.backend(in: store).setPaused(record, paused)

@@ -19,8 +19,9 @@ struct NamespaceBackend: ContainerBackend {
 
     func liveStatus(of record: ContainerRecord) -> ContainerStatus {
         guard let id = try? ContainerID(record.id) else { return .stopped }
-        if FileIO.exists(store.fifo(id)) { return .created }
+        // Frozen first, as runc: a created container can be paused too.
         if let cgroup = record.cgroup, cgroup.isFrozen { return .paused }
+        if FileIO.exists(store.fifo(id)) { return .created }
         return .running
     }
 

@@ -81,7 +81,11 @@ public struct ProcessExecutor {
         process.args = options.arguments
         process.terminal = options.terminal
         process.consoleSize = nil
-        if let cwd = options.cwd { process.cwd = cwd }
+        if let cwd = options.cwd {
+            // runc refuses a relative one too: relative to what would be a guess.
+            guard cwd.hasPrefix("/") else { throw VesselError.invalidArgument("--cwd \(cwd.debugDescription) is not an absolute path") }
+            process.cwd = cwd
+        }
         process.env = (process.env ?? []) + options.env
         if let user = options.user {
             let parts = user.split(separator: ":", maxSplits: 1)

@@ -93,8 +93,8 @@ public struct VMCreator {
                            guestKernel: guestKernel)
         try store.save(record)
         let state = try record.stateJSON(status: .created)
-        try HookRunner.run(spec.hooks?.prestart ?? [], kind: "prestart", state: state)
-        try HookRunner.run(spec.hooks?.createRuntime ?? [], kind: "createRuntime", state: state)
+        try HookRunner.run(spec.hooks?.prestart ?? [], kind: "prestart", state: state, directory: record.bundle)
+        try HookRunner.run(spec.hooks?.createRuntime ?? [], kind: "createRuntime", state: state, directory: record.bundle)
         if let pidFile = options.pidFile {
             try FileIO.writeAtomically(pidFile, Data("\(pid)".utf8))
         }

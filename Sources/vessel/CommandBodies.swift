@@ -69,7 +69,10 @@ private func body(of invocation: Invocation, _ global: GlobalSettings) throws ->
     let lifecycle = Lifecycle(store: store) { Log.logger.warning("\($0)") }
     switch invocation {
     case let .create(id, options):
-        _ = try createContainer(global, containerID(id), options, store: store)
+        let id = try containerID(id)
+        let bundle = try ContainerCreator.loadBundle(options.bundle)
+        try ConsoleSocketRule.check(detached: true, terminal: bundle.spec.process?.terminal == true, consoleSocket: options.consoleSocket)
+        _ = try createContainer(global, id, options, store: store, bundle: bundle)
     case let .start(id):
         try lifecycle.start(containerID(id))
     case let .state(id):
@@ -90,6 +93,7 @@ private func body(of invocation: Invocation, _ global: GlobalSettings) throws ->
         let id = try containerID(id)
         var options = options
         let bundle = try ContainerCreator.loadBundle(options.bundle)
+        try ConsoleSocketRule.check(detached: detach, terminal: bundle.spec.process?.terminal == true, consoleSocket: options.consoleSocket)
         // A terminal without --console-socket: vessel holds the pty itself.
         let session = !detach && options.consoleSocket == nil && bundle.spec.process?.terminal == true ? try TerminalSession() : nil
         if let session { options.consoleSocket = session.socketPath }
@@ -110,7 +114,9 @@ private func body(of invocation: Invocation, _ global: GlobalSettings) throws ->
         return exitCode
     case let .exec(id, options, detach):
         var options = options
-        let session = !detach && options.consoleSocket == nil && ProcessExecutor.wantsTerminal(options) ? try TerminalSession() : nil
+        let terminal = ProcessExecutor.wantsTerminal(options)
+        try ConsoleSocketRule.check(detached: detach, terminal: terminal, consoleSocket: options.consoleSocket)
+        let session = !detach && options.consoleSocket == nil && terminal ? try TerminalSession() : nil
         if let session { options.consoleSocket = session.socketPath }
         let executor = ProcessExecutor(store: store)
         let pid = try executor.exec(containerID(id), options: options)

@@ -88,6 +88,41 @@ final class HooksAndTerminalTests: XCTestCase {
         harness.assertNoTrace(id)
     }
 
+    /// As runc: a hook's output is kept, not passed through, and a failing
+    /// hook's stdout and stderr are in the one error line.
+    func testFailingHookOutputIsInTheOneErrorLine() throws {
+        let id = "hooksays"
+        let failing = try script("says.sh", "cat > /dev/null; echo to-stdout; printf 'first\\nsecond\\n' >&2; exit 4")
+        let bundle = try harness.shellBundle("true") { config in
+            config["hooks"] = ["prestart": [["path": failing]]]
+        }
+        let created = try harness.vessel(["create", "--bundle", bundle, id])
+        XCTAssertEqual(created.code, 1)
+        XCTAssertEqual(created.stdout, "")
+        let lines = created.stderr.split(separator: "\n")
+        XCTAssertEqual(lines.count, 1, created.stderr)
+        XCTAssertTrue(created.stderr.contains(#"status 4, stdout: "to-stdout\n", stderr: "first\nsecond\n""#), created.stderr)
+        harness.assertNoTrace(id)
+    }
+
+    /// Hooks run in the bundle directory, as runc's; a hook that leaves a
+    /// process holding its stdout open does not hold up create.
+    func testHooksRunInTheBundleAndDoNotWaitForWhatTheyLeaveBehind() throws {
+        let id = "hookcwd"
+        let seen = harness.scratch + "/hook-cwd"
+        let hook = try script("cwd.sh", "cat > /dev/null; pwd > \(seen); sleep 5 &")
+        let bundle = try harness.shellBundle("true") { config in
+            config["hooks"] = ["prestart": [["path": hook]]]
+        }
+        let begin = Date()
+        let created = try harness.vessel(["create", "--bundle", bundle, id])
+        XCTAssertEqual(created.code, 0, created.stderr)
+        XCTAssertLessThan(Date().timeIntervalSince(begin), 4, "create waited for the hook's background process")
+        XCTAssertEqual(try String(contentsOfFile: seen, encoding: .utf8), URL(fileURLWithPath: bundle).resolvingSymlinksInPath().path + "\n")
+        XCTAssertEqual(try harness.vessel(["delete", "--force", id]).code, 0)
+        harness.assertNoTrace(id)
+    }
+
     func testHookTimeoutFailsCreate() throws {
         let id = "hookslow"
         let slow = try script("slow.sh", "sleep 5")

@@ -78,7 +78,7 @@ final class InitMessagesTests: XCTestCase {
             .unshareMount: VESSEL_STEP_UNSHARE_MOUNT, .protectBinary: VESSEL_STEP_PROTECT_BINARY,
             .openBinary: VESSEL_STEP_OPEN_BINARY, .joinNamespace: VESSEL_STEP_SETNS, .dupStdio: VESSEL_STEP_DUP2,
             .awaitHandoff: VESSEL_STEP_WAIT, .setGroupID: VESSEL_STEP_SETRESGID, .setUserID: VESSEL_STEP_SETRESUID,
-            .execute: VESSEL_STEP_EXEC,
+            .execute: VESSEL_STEP_EXEC, .changeDirectory: VESSEL_STEP_CHDIR,
         ]
         XCTAssertEqual(shim.count, SpawnStep.allCases.count)
         for (step, number) in shim { XCTAssertEqual(step.rawValue, number, "\(step)") }

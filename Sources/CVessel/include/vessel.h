@@ -48,6 +48,7 @@ struct vessel_spawn_args {
     int parent_death_signal; // 0, or a signal the child gets when its parent dies
     int into_cgroup;         // clone3 with CLONE_INTO_CGROUP into cgroup_fd (a cgroup v2
     int cgroup_fd;           // directory): no migration, which waits for an RCU grace period
+    const char *directory;   // NULL: the caller's working directory
     const char *path;
     char *const *argv;
     char *const *envp;
@@ -67,6 +68,7 @@ pid_t vessel_spawn(const struct vessel_spawn_args *args);
 #define VESSEL_STEP_SETRESGID 7
 #define VESSEL_STEP_SETRESUID 8
 #define VESSEL_STEP_EXEC 9
+#define VESSEL_STEP_CHDIR 10
 #define VESSEL_STEP_RECORD_MAX 64
 // Writes the failure record into buffer (at least VESSEL_STEP_RECORD_MAX
 // bytes): one frame of vessel's message layer, a 4-byte big-endian length
