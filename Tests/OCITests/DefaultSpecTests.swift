@@ -32,10 +32,15 @@ final class DefaultSpecTests: XCTestCase {
         let devpts = spec.mounts?.first { $0.destination == "/dev/pts" }
         XCTAssertNotNil(devpts)
         XCTAssertFalse(devpts?.options?.contains("gid=5") ?? true)
-        // /sys is bind-mounted, and there is no cgroup mount.
+        // As runc's: /sys is bind-mounted, the read-only cgroup mount stays,
+        // there is no cgroup namespace, and the hostname stays.
         let sys = spec.mounts?.first { $0.destination == "/sys" }
         XCTAssertEqual(sys?.options?.first, "rbind")
-        XCTAssertFalse(spec.mounts?.contains { $0.destination == "/sys/fs/cgroup" } ?? true)
+        XCTAssertEqual(spec.mounts?.last?.destination, "/sys/fs/cgroup")
+        XCTAssertTrue(spec.mounts?.last?.options?.contains("ro") ?? false)
+        XCTAssertTrue(namespaces.contains { $0.type == .cgroup })
+        XCTAssertFalse((DefaultSpec.make(rootless: true, cgroupNamespace: false).linux?.namespaces ?? []).contains { $0.type == .cgroup })
+        XCTAssertEqual(spec.hostname, "vessel")
     }
 
     func testRoundTripsThroughJSON() throws {

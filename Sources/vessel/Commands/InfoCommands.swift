@@ -71,7 +71,8 @@ struct SpecCommand: ParsableCommand {
         try perform(global) {
             let path = bundle + "/config.json"
             if FileIO.exists(path) { throw VesselError.invalidArgument("\(path) already exists; remove it first") }
-            let spec = DefaultSpec.make(rootless: rootless, uid: getuid(), gid: getgid())
+            let spec = DefaultSpec.make(rootless: rootless, uid: getuid(), gid: getgid(),
+                                        cgroupNamespace: vessel_is_cgroup2("/sys/fs/cgroup") != 0)
             let encoder = JSONEncoder()
             let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
             guard fd >= 0 else { throw VesselError.system("create \(path)") }
