@@ -109,21 +109,7 @@ struct NamespaceBackend: ContainerBackend {
         guard status != .stopped, let cgroup = record.cgroup, cgroup.exists else {
             throw VesselError.wrongState(id: record.id, operation: "read stats of", status: status.rawValue)
         }
-        func number(_ file: String) -> UInt64? {
-            (try? FileIO.read(cgroup.directory + "/" + file)).flatMap { UInt64($0.split(separator: "\n").first ?? "") }
-        }
-        var cpuStat: [String: UInt64] = [:]
-        for line in ((try? FileIO.read(cgroup.directory + "/cpu.stat")) ?? "").split(separator: "\n") {
-            let parts = line.split(separator: " ")
-            if parts.count == 2, let value = UInt64(parts[1]) { cpuStat[String(parts[0])] = value }
-        }
-        // cgroup v2 counts microseconds; runc reports nanoseconds.
-        let cpu = StatsData.CPU(usage: .init(total: (cpuStat["usage_usec"] ?? 0) * 1000,
-                                             user: (cpuStat["user_usec"] ?? 0) * 1000,
-                                             kernel: (cpuStat["system_usec"] ?? 0) * 1000))
-        let memory = number("memory.current").map { StatsData.Memory(usage: .init(usage: $0, max: number("memory.peak"))) }
-        let pids = number("pids.current").map { StatsData.Pids(current: $0, limit: number("pids.max")) }
-        return StatsEvent(id: record.id, data: StatsData(cpu: cpu, memory: memory, pids: pids))
+        return StatsEvent(id: record.id, data: StatsData(cgroup: cgroup.directory))
     }
 
     /// New limits into the cgroup; new device rules replace the device

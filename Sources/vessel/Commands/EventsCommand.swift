@@ -16,8 +16,6 @@ struct EventsCommand: ParsableCommand {
         try perform(global) {
             let id = try containerID(id)
             let lifecycle = try lifecycle(global)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
             let seconds = Double(interval.hasSuffix("s") ? String(interval.dropLast()) : interval)
             guard let seconds, seconds > 0 else { throw VesselError.invalidArgument("--interval \(interval.debugDescription): expected seconds such as 5s") }
             repeat {
@@ -27,7 +25,7 @@ struct EventsCommand: ParsableCommand {
                 } catch let error as VesselError where error.kind == .wrongState && !stats {
                     return // the stream ends when the container stops
                 }
-                print(String(decoding: try encoder.encode(event), as: UTF8.self))
+                print(event.runcJSON)
                 fflush(stdout)
                 if !stats { usleep(UInt32(seconds * 1_000_000)) }
             } while !stats
