@@ -70,11 +70,13 @@ public enum FileIO {
     /// mkdir -p; existing directories are fine.
     public static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws(VesselError) {
         if isDirectory(path) { return }
-        var current = ""
+        var current = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/") {
             current += "/" + component
             if mkdir(current, mode) != 0 && errno != EEXIST { throw VesselError.system("mkdir \(current)") }
         }
+        // Something else in the way (a file) gives EEXIST too.
+        guard isDirectory(path) else { throw VesselError.system("mkdir \(path)", errno: .notDirectory) }
     }
 
     /// rm -rf for the runtime's own state directories.

@@ -25,8 +25,12 @@ struct GlobalSettings {
     var vmSettings = VMSettings()
 
     /// The state store under --root or the default root.
+    /// The state root, made (0700) when missing, as runc makes it for
+    /// every command; one that is not a directory is an error.
     func store() throws -> StateStore {
-        StateStore(root: try root ?? StateRoot.resolve())
+        let path = try root ?? StateRoot.resolve()
+        try FileIO.makeDirectories(path, mode: 0o700)
+        return StateStore(root: path)
     }
 }
 

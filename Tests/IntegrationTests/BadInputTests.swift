@@ -132,7 +132,12 @@ final class BadInputTests: XCTestCase {
         let bundle = try harness.shellBundle("sleep 100")
         XCTAssertEqual(try harness.vessel(["create", "--bundle", bundle, "w1"]).code, 0)
         assertOneLineFailure(try harness.vessel(["create", "--bundle", bundle, "w1"]), mentions: ["w1", "already exists"])
-        assertOneLineFailure(try harness.vessel(["pause", "w1"]), mentions: ["pause", "created"])
+        // As runc: a created container pauses, and resumes to created.
+        XCTAssertEqual(try harness.vessel(["pause", "w1"]).code, 0)
+        XCTAssertEqual(try harness.state("w1")?["status"] as? String, "paused")
+        assertOneLineFailure(try harness.vessel(["start", "w1"]), mentions: ["start", "paused"])
+        XCTAssertEqual(try harness.vessel(["resume", "w1"]).code, 0)
+        XCTAssertEqual(try harness.state("w1")?["status"] as? String, "created")
         XCTAssertEqual(try harness.vessel(["start", "w1"]).code, 0)
         assertOneLineFailure(try harness.vessel(["start", "w1"]), mentions: ["start", "running"])
         assertOneLineFailure(try harness.vessel(["delete", "w1"]), mentions: ["delete", "running"])

@@ -48,10 +48,6 @@ enum DifferentialKnownDifferences {
         // Gaps.
         "command line: an unknown command": Entry(reason: "GAP: runc exits 3 on an unknown command; vessel exits 1, as on every other command-line error",
                              vessel: ["#1 frobnicate {id}: exit 1"]),
-        "root: a --root that is a file": Entry(reason: "GAP: runc fails (exit 1) when --root is a file; vessel lists nothing and exits 0",
-                             vessel: ["#2 --root {host}/file list: exit 0"]),
-        "root: a --root that does not exist yet": Entry(reason: "GAP: runc list creates a missing --root directory; vessel does not",
-                             vessel: ["#2 host: test -d {host}/new/root && echo made: exit 1 silently | out: \"\" | err: \"\""]),
         "exec -t: without a console socket": Entry(reason: ttyOfItsOwn,
                              vessel: ["#2 exec -t {id} tty: exit 0"]),
         "--version": Entry(reason: "GAP: runc --version has a `commit:` line, which Docker reads; vessel's has none",
