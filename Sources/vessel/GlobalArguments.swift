@@ -34,4 +34,21 @@ enum GlobalArguments {
         guard index < arguments.count else { return arguments }
         return [arguments[index]] + globals + arguments[(index + 1)...]
     }
+
+    /// `arguments` with the global flags (and their values) taken out.
+    static func withoutGlobals(_ arguments: [String]) -> [String] {
+        var rest: [String] = []
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            let name = String(argument.prefix { $0 != "=" })
+            if withValue.contains(name) {
+                if !argument.contains("=") { index += 1 }
+            } else if !flags.contains(argument) {
+                rest.append(argument)
+            }
+            index += 1
+        }
+        return rest
+    }
 }

@@ -9,7 +9,8 @@ struct Vessel: ParsableCommand {
     static var versionText: String {
         let lib = seccomp_version()
         let seccomp = lib.map { "\($0.pointee.major).\($0.pointee.minor).\($0.pointee.micro)" } ?? "unknown"
-        return "vessel version \(version)\nspec: \(SpecVersion.current)\nlibseccomp: \(seccomp)"
+        // runc's shape; Docker reads the `commit:` line (vessel's release).
+        return "vessel version \(version)\ncommit: \(version)\nspec: \(SpecVersion.current)\nlibseccomp: \(seccomp)"
     }
 
     static let configuration = CommandConfiguration(

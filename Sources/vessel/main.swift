@@ -37,6 +37,27 @@ if arguments.first == "-v" {
     print(Vessel.versionText)
     exit(0)
 }
+// runc's `help [command]`, and its status 3 for a command it does not know.
+if let first = arguments.first, !first.hasPrefix("-") {
+    let commands = Vessel.configuration.subcommands
+    func command(named name: String) -> ParsableCommand.Type? { commands.first { $0.configuration.commandName == name } }
+    if first == "help" {
+        guard let topic = GlobalArguments.withoutGlobals(Array(arguments.dropFirst())).first else {
+            print(Vessel.helpMessage())
+            exit(0)
+        }
+        guard let type = command(named: topic) else {
+            fputs("vessel: no help topic for \(topic.debugDescription)\n", stderr)
+            exit(3)
+        }
+        print(Vessel.helpMessage(for: type))
+        exit(0)
+    }
+    if command(named: first) == nil {
+        fputs("vessel: unknown command \(first.debugDescription) (see vessel help)\n", stderr)
+        exit(3)
+    }
+}
 // runc exits 1 on a command-line error; ArgumentParser's usage errors are
 // 64 (EX_USAGE): the same message, runc's status. Help and version stay 0.
 do {

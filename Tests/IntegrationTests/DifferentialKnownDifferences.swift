@@ -46,16 +46,8 @@ enum DifferentialKnownDifferences {
         "signals: the init's own mask and ignored set": Entry(reason: defaultSignals,
                              vessel: ["#1 run -b {bundle} {id}: exit 0 | out: \"SigBlk:\\t0000000000000000\\nSigIgn:\\t0000000000000000\\n\" | err: \"\""]),
         // Gaps.
-        "command line: an unknown command": Entry(reason: "GAP: runc exits 3 on an unknown command; vessel exits 1, as on every other command-line error",
-                             vessel: ["#1 frobnicate {id}: exit 1"]),
         "exec -t: without a console socket": Entry(reason: ttyOfItsOwn,
                              vessel: ["#2 exec -t {id} tty: exit 0"]),
-        "--version": Entry(reason: "GAP: runc --version has a `commit:` line, which Docker reads; vessel's has none",
-                             vessel: ["#1 --version: exit 0 | <runtime> version V / spec: V"]),
-        "-v": Entry(reason: "GAP: runc -v has a `commit:` line; vessel's has none",
-                             vessel: ["#1 -v: exit 0 | <runtime> version V / spec: V"]),
-        "help: the help command": Entry(reason: "GAP: `runc help` lists the commands (exit 0); vessel has no help command (exits 1; `--help` works)",
-                             vessel: ["#1 help: exit 1 | does not list checkpoint, create, delete, events, exec, kill, list, pause, ps, restore, resume, run, spec, start, state, update, features"]),
         "terminal: run in the foreground without a console socket": Entry(reason: ttyOfItsOwn,
                              vessel: ["#1 run -b {bundle} {id}: exit 0 | out: \"/dev/pts/0\\r\\nhi\\r\\n\" | err: \"\""]),
     ]
