@@ -12,7 +12,9 @@ public enum HookRunner {
     /// `directory`: the hooks' working directory (the bundle), or nil for ours.
     public static func run(_ hooks: [Hook], kind: String, state: String, directory: String? = nil) throws(VesselError) {
         for (index, hook) in hooks.enumerated() {
-            try run(hook, name: "hooks.\(kind)[\(index)] (\(hook.path))", state: state, directory: directory)
+            let name = "hooks.\(kind)[\(index)] (\(hook.path))"
+            DebugTrace.step("running \(name)")
+            try run(hook, name: name, state: state, directory: directory)
         }
     }
 

@@ -90,6 +90,7 @@ public struct ContainerCreator {
     public func create(id: ContainerID, options: CreateOptions, bundle: Bundle) throws -> pid_t {
         let spec = bundle.spec
         let linux = spec.linux ?? LinuxConfig()
+        DebugTrace.step("create \(id.value): bundle \(bundle.path), rootfs \(bundle.rootfs), config.json valid")
         reportWarnings(spec)
         try HostPreflight.check(spec)
         let settings = try CgroupResources.settings(for: linux.resources ?? Resources())
@@ -131,6 +132,7 @@ public struct ContainerCreator {
         }
         if let cgroup {
             let made = try cgroup.create(settings: settings)
+            DebugTrace.step("create \(id.value): cgroup \(cgroup.directory) \(made ? "made" : "joined"), \(settings.count) limit file(s) written")
             // Joining a cgroup that a container in the store made shares in
             // owning it: the last of them to go removes it.
             let owned = made || store.containers(using: cgroup, except: id).contains {
@@ -249,13 +251,16 @@ public struct ContainerCreator {
         while true {
             switch try peer.next() {
             case .mounted?:
+                DebugTrace.step("create \(record.id): init pid \(pid) has its mounts and devices; prestart and createRuntime hooks next")
                 let state = try record.stateJSON(status: .creating)
                 try HookRunner.run(hooks?.prestart ?? [], kind: "prestart", state: state, directory: record.bundle)
                 try HookRunner.run(hooks?.createRuntime ?? [], kind: "createRuntime", state: state, directory: record.bundle)
                 channel.send(InitCommand.proceed(state: state))
             case .ready?:
+                DebugTrace.step("create \(record.id): init pid \(pid) is ready and waits on the exec FIFO for start")
                 return pid
             case .lockingDown?:
+                DebugTrace.step("create \(record.id): init pid \(pid) applies seccomp, capabilities and its user")
                 continue
             case .failed?, .spawnFailed?:
                 throw VesselError.initFailed("container init sent an unexpected message")

@@ -74,7 +74,9 @@ public struct Lifecycle {
         let record = try store.load(id)
         let status = store.status(of: record)
         guard status == .created else { throw VesselError.wrongState(id: id.value, operation: "start", status: status.rawValue) }
+        DebugTrace.step("start \(id.value): init pid \(record.pid), status \(status.rawValue)")
         try record.backend(in: store).start(record)
+        DebugTrace.step("start \(id.value): the process runs")
         try runLoggingFailures(record.hooks?.poststart, kind: "poststart", record: record, status: .running, directory: record.bundle)
     }
 
@@ -85,7 +87,11 @@ public struct Lifecycle {
         let status = store.status(of: record)
         // As runc: signalling every process of a container that has none
         // left succeeds (engines send it while stopping a pod).
-        if all && status == .stopped && !(record.cgroup?.isPopulated ?? false) { return }
+        if all && status == .stopped && !(record.cgroup?.isPopulated ?? false) {
+            DebugTrace.step("kill \(id.value): stopped and its cgroup is empty: nothing to signal")
+            return
+        }
+        DebugTrace.step("kill \(id.value): signal \(signal) to \(all ? "every process of the container" : "init pid \(record.pid)"), status \(status.rawValue)")
         try record.backend(in: store).kill(record, signal: signal, all: all, status: status)
     }
 
@@ -106,6 +112,7 @@ public struct Lifecycle {
             record = store.salvage(id)
         }
         let status = store.status(of: record)
+        DebugTrace.step("delete \(id.value): status \(status.rawValue)\(force ? ", forced" : "")")
         switch status {
         case .stopped, .created:
             break
@@ -125,11 +132,13 @@ public struct Lifecycle {
             warn("\(error)")
         }
         if let cgroup = record.cgroup {
+            DebugTrace.step("delete \(id.value): releasing cgroup \(cgroup.directory)")
             store.release(cgroup, of: id, owned: record.ownsCgroup ?? true, warn: warn)
         }
         if !foreign { waitUntilGone(record) }
         if !foreign { record.backend(in: store).awaitTeardown(record) }
         store.remove(id)
+        DebugTrace.step("delete \(id.value): state directory removed")
         // In the caller's directory: runc's `delete` has no bundle to enter,
         // and the bundle may be gone by now.
         try runLoggingFailures(record.hooks?.poststop, kind: "poststop", record: record, status: .stopped, directory: nil)

@@ -54,7 +54,9 @@ public struct ProcessExecutor {
         if process.terminal == true && options.consoleSocket == nil {
             throw VesselError.invalidArgument("exec: a terminal for a detached process needs --console-socket")
         }
+        DebugTrace.step("exec \(id.value): \(process.args ?? []) as uid \(process.user.uid) in the namespaces of init pid \(record.pid)")
         let pid = try record.backend(in: store).exec(record, process: process, seccomp: seccomp, options: options)
+        DebugTrace.step("exec \(id.value): the process runs as pid \(pid)")
         if let pidFile = options.pidFile { try FileIO.writeAtomically(pidFile, Data("\(pid)".utf8)) }
         return pid
     }

@@ -1,6 +1,7 @@
 import FoundationEssentials
 import Glibc
 import Logging
+import OSKit
 
 // Where messages go: one line on stderr for the operator, and the same line
 // in --log (runc's JSON shape with --log-format json) for the engine.
@@ -17,20 +18,30 @@ struct Reporter: LogHandler {
 
     func log(event: LogEvent) {
         let text = "\(event.message)"
+        // --debug without --log: every message on stderr in runc's (logrus's)
+        // shape, as `runc --debug` writes them.
+        if logLevel <= .debug && file == nil {
+            write(level: event.level, text, to: stderr)
+            return
+        }
         // With --log (as engines call it), warnings go to the log only, as
         // runc's do: an engine may have given us the container's stderr.
-        if event.level >= .error || (event.level == .warning && file == nil) || logLevel <= .debug {
+        if event.level >= .error || (event.level == .warning && file == nil) {
             fputs("vessel: \(event.level == .error ? "" : "\(event.level): ")\(Self.oneLine(text))\n", stderr)
         }
         guard let file else { return }
-        let level = event.level == .warning ? "warning" : "\(event.level)"
+        write(level: event.level, text, to: file)
+    }
+
+    private func write(level: Logger.Level, _ text: String, to file: UnsafeMutablePointer<FILE>) {
+        let name = level == .warning ? "warning" : "\(level)"
         let time = Self.timestamp()
         switch format {
         case .json:
-            let line = "{\"level\":\(Self.quote(level)),\"msg\":\(Self.quote(text)),\"time\":\(Self.quote(time))}\n"
+            let line = "{\"level\":\(Self.quote(name)),\"msg\":\(Self.quote(text)),\"time\":\(Self.quote(time))}\n"
             fputs(line, file)
         case .text:
-            fputs("time=\(Self.quote(time)) level=\(level) msg=\(Self.quote(text))\n", file)
+            fputs("time=\(Self.quote(time)) level=\(name) msg=\(Self.quote(text))\n", file)
         }
         fflush(file)
     }
@@ -58,7 +69,10 @@ struct Reporter: LogHandler {
     }
 
     static func quote(_ text: String) -> String {
-        let data = (try? JSONEncoder().encode(text)) ?? Data("\"\"".utf8)
+        // As logrus quotes: "/" stays as it is.
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .withoutEscapingSlashes
+        let data = (try? encoder.encode(text)) ?? Data("\"\"".utf8)
         return String(decoding: data, as: UTF8.self)
     }
 
@@ -81,5 +95,6 @@ enum Log {
         let file = log.flatMap { fopen($0, "a") }
         let level: Logger.Level = debug ? .debug : .info
         logger = Logger(label: "vessel") { _ in Reporter(file: file, format: format, logLevel: level) }
+        DebugTrace.sink = debug ? { Log.logger.debug("\($0)") } : nil
     }
 }

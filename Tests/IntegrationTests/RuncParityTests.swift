@@ -125,6 +125,30 @@ final class RuncParityTests: XCTestCase {
     }
 
     /// runc makes linux.devices anywhere in the rootfs, not only under /dev.
+    /// `--debug` writes runc's (logrus's) `level=debug` lines, one per step,
+    /// to stderr; with `--log` they go to the log and stderr stays quiet.
+    func testDebugWritesRuncStyleStepLines() throws {
+        let bundle = try harness.shellBundle("true")
+        let run = try harness.vessel(["--debug", "run", "--bundle", bundle, "dbg"])
+        XCTAssertEqual(run.code, 0, run.stderr)
+        let lines = run.stderr.split(separator: "\n").map(String.init)
+        let shape = try NSRegularExpression(pattern: #"^time="[0-9-]+T[0-9:]+Z" level=debug msg=".+"$"#)
+        for line in lines {
+            XCTAssertNotNil(shape.firstMatch(in: line, range: NSRange(line.startIndex..., in: line)), "not runc's shape: \(line)")
+        }
+        for step in ["create dbg: bundle ", "is ready and waits on the exec FIFO", "start dbg: the process runs", "delete dbg: state directory removed"] {
+            XCTAssertTrue(lines.contains { $0.contains(step) }, "no step \(step.debugDescription) in\n\(run.stderr)")
+        }
+        XCTAssertFalse(run.stderr.contains("\\/"), "paths are written as they are, as logrus writes them")
+        let log = harness.scratch + "/debug.log"
+        let logged = try harness.vessel(["--debug", "--log", log, "run", "--bundle", bundle, "dbg2"])
+        XCTAssertEqual(logged.code, 0, logged.stderr)
+        XCTAssertEqual(logged.stderr, "")
+        XCTAssertTrue(try String(contentsOfFile: log, encoding: .utf8).contains("level=debug msg=\"start dbg2: the process runs\""))
+        harness.assertNoTrace("dbg")
+        harness.assertNoTrace("dbg2")
+    }
+
     func testDeviceOutsideDev() throws {
         let rootfs = harness.scratch + "/rootfs-dev"
         XCTAssertEqual(try Harness.execute("/bin/cp", ["-a", Harness.rootfs, rootfs]).code, 0)
