@@ -63,5 +63,6 @@ let package = Package(
         // Linux and MicroVM for their message types, to speak to a supervisor.
         .testTarget(name: "IntegrationTests", dependencies: ["Errors", "OSKit", "OCI", "Linux", "MicroVM"]),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )
+

@@ -39,7 +39,7 @@ public struct ContainerInit {
         } catch {
             let text = "\(error)".split(separator: "\n").joined(separator: " ")
             if reportedReady {
-                fputs("vessel init: \(text)\n", stderr)
+                TextOutput.standardError("vessel init: \(text)\n")
             } else {
                 channel.send(InitEvent.failed(reason: text))
             }
