@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.2
 import PackageDescription
 
 let package = Package(
@@ -63,5 +63,13 @@ let package = Package(
         // Linux and MicroVM for their message types, to speak to a supervisor.
         .testTarget(name: "IntegrationTests", dependencies: ["Errors", "OSKit", "OCI", "Linux", "MicroVM"]),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )
+
+// Our own targets fail on any warning (issue 16); dependencies keep their
+// own settings. treatAllWarnings (tools 6.2) rather than unsafeFlags: the
+// package stays usable as a dependency, and SwiftPM knows what it means.
+for target in package.targets {
+    target.swiftSettings = (target.swiftSettings ?? []) + [.treatAllWarnings(as: .error)]
+    if target.name == "CVessel" { target.cSettings = (target.cSettings ?? []) + [.treatAllWarnings(as: .error)] }
+}

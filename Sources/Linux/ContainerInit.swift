@@ -39,7 +39,7 @@ public struct ContainerInit {
         } catch {
             let text = "\(error)".split(separator: "\n").joined(separator: " ")
             if reportedReady {
-                fputs("vessel init: \(text)\n", stderr)
+                TextOutput.standardError("vessel init: \(text)\n")
             } else {
                 channel.send(InitEvent.failed(reason: text))
             }
@@ -123,7 +123,7 @@ public struct ContainerInit {
             guard getcwd(&buffer, buffer.count) != nil else {
                 throw VesselError.system("process.cwd \(process.cwd) is outside the container (getcwd)")
             }
-            let cwd = String(cString: buffer)
+            let cwd = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             guard cwd.hasPrefix("/") else {
                 throw VesselError.setup("process.cwd \(process.cwd) is outside the container: refused")
             }

@@ -6,6 +6,7 @@ import OSKit
 import MicroVM
 import OCI
 import Runtime
+import Synchronization
 
 // One grammar for the commands engines call most: whichever parser read
 // the command line (ArgumentParser in Commands/, or FastPath), it produces
@@ -172,13 +173,14 @@ func printJSON<T: Encodable>(_ value: T, indent: String? = "  ") throws {
     print(try GoStyleJSON.encode(value, indent: indent))
 }
 
-/// The init's pid, for the signal forwarder (a C handler cannot capture).
-nonisolated(unsafe) var forwardedPID: pid_t = 0
+/// The init's pid, for the signal forwarder (a C handler cannot capture);
+/// atomic, as a handler may read it on any thread.
+let forwardedPID = Atomic<pid_t>(0)
 
 /// Signals sent to `vessel run` or `vessel exec` go on to the process, as with runc.
 func forwardSignals(to pid: pid_t) {
-    forwardedPID = pid
+    forwardedPID.store(pid, ordering: .sequentiallyConsistent)
     for signal in [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH] {
-        Glibc.signal(signal) { received in kill(forwardedPID, received) }
+        Glibc.signal(signal) { received in kill(forwardedPID.load(ordering: .sequentiallyConsistent), received) }
     }
 }

@@ -2,11 +2,12 @@ import FoundationEssentials
 import Glibc
 import Logging
 import OSKit
+import Synchronization
 
 // Where messages go: one line on stderr for the operator, and the same line
 // in --log (runc's JSON shape with --log-format json) for the engine.
 struct Reporter: LogHandler {
-    let file: UnsafeMutablePointer<FILE>?
+    let file: Int32? // --log, opened O_APPEND as fopen(path, "a") opens it
     let format: LogFormat
     var logLevel: Logger.Level
     var metadata: Logger.Metadata = [:]
@@ -21,29 +22,28 @@ struct Reporter: LogHandler {
         // --debug without --log: every message on stderr in runc's (logrus's)
         // shape, as `runc --debug` writes them.
         if logLevel <= .debug && file == nil {
-            write(level: event.level, text, to: stderr)
+            write(level: event.level, text, to: STDERR_FILENO)
             return
         }
         // With --log (as engines call it), warnings go to the log only, as
         // runc's do: an engine may have given us the container's stderr.
         if event.level >= .error || (event.level == .warning && file == nil) {
-            fputs("vessel: \(event.level == .error ? "" : "\(event.level): ")\(Self.oneLine(text))\n", stderr)
+            TextOutput.standardError("vessel: \(event.level == .error ? "" : "\(event.level): ")\(Self.oneLine(text))\n")
         }
         guard let file else { return }
         write(level: event.level, text, to: file)
     }
 
-    private func write(level: Logger.Level, _ text: String, to file: UnsafeMutablePointer<FILE>) {
+    private func write(level: Logger.Level, _ text: String, to file: Int32) {
         let name = level == .warning ? "warning" : "\(level)"
         let time = Self.timestamp()
         switch format {
         case .json:
             let line = "{\"level\":\(Self.quote(name)),\"msg\":\(Self.quote(text)),\"time\":\(Self.quote(time))}\n"
-            fputs(line, file)
+            TextOutput.write(line, to: file)
         case .text:
-            fputs("time=\(Self.quote(time)) level=\(name) msg=\(Self.quote(text))\n", file)
+            TextOutput.write("time=\(Self.quote(time)) level=\(name) msg=\(Self.quote(text))\n", to: file)
         }
-        fflush(file)
     }
 
     /// The message on one line whatever it quotes: a config value may hold
@@ -82,19 +82,21 @@ struct Reporter: LogHandler {
         gmtime_r(&now, &parts)
         var buffer = [CChar](repeating: 0, count: 32)
         strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%SZ", &parts)
-        return String(cString: buffer)
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
 
 enum Log {
-    nonisolated(unsafe) static var logger = Logger(label: "vessel") { _ in
+    // Set once by configure, read by every message: a Mutex proves it race-free.
+    private static let current = Mutex(Logger(label: "vessel") { _ in
         Reporter(file: nil, format: .text, logLevel: .info)
-    }
+    })
+    static var logger: Logger { current.withLock { $0 } }
 
     static func configure(log: String?, format: LogFormat, debug: Bool) {
-        let file = log.flatMap { fopen($0, "a") }
+        let file = log.map { open($0, O_WRONLY | O_CREAT | O_APPEND, 0o666) }.flatMap { $0 >= 0 ? $0 : nil }
         let level: Logger.Level = debug ? .debug : .info
-        logger = Logger(label: "vessel") { _ in Reporter(file: file, format: format, logLevel: level) }
-        DebugTrace.sink = debug ? { Log.logger.debug("\($0)") } : nil
+        current.withLock { $0 = Logger(label: "vessel") { _ in Reporter(file: file, format: format, logLevel: level) } }
+        DebugTrace.sink = debug ? { @Sendable message in Log.logger.debug("\(message)") } : nil
     }
 }

@@ -47,14 +47,14 @@ if let first = arguments.first, !first.hasPrefix("-") {
             exit(0)
         }
         guard let type = command(named: topic) else {
-            fputs("vessel: no help topic for \(topic.debugDescription)\n", stderr)
+            TextOutput.standardError("vessel: no help topic for \(topic.debugDescription)\n")
             exit(3)
         }
         print(Vessel.helpMessage(for: type))
         exit(0)
     }
     if command(named: first) == nil {
-        fputs("vessel: unknown command \(first.debugDescription) (see vessel help)\n", stderr)
+        TextOutput.standardError("vessel: unknown command \(first.debugDescription) (see vessel help)\n")
         exit(3)
     }
 }
@@ -69,6 +69,6 @@ do {
 } catch {
     let code = Vessel.exitCode(for: error)
     guard code.rawValue == 64 else { Vessel.exit(withError: error) }
-    fputs(Vessel.fullMessage(for: error) + "\n", stderr)
+    TextOutput.standardError(Vessel.fullMessage(for: error) + "\n")
     exit(1)
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import XCTest
 
 // Kubernetes' Container Runtime Interface through containerd 1.6's CRI
@@ -27,8 +28,15 @@ final class CRITests: XCTestCase {
     }
 
     static let handlers = ["runc", "vessel", "vessel-vm"]
-    nonisolated(unsafe) static var suite: Result<Results, Error>?
-    nonisolated(unsafe) static var scratch: String?
+    static var suite: Result<Results, Error>? {
+        get { state.withLock { $0.suite } }
+        set { state.withLock { $0.suite = newValue } }
+    }
+    static var scratch: String? {
+        get { state.withLock { $0.scratch } }
+        set { state.withLock { $0.scratch = newValue } }
+    }
+    private static let state = Mutex<(suite: Result<Results, Error>?, scratch: String?)>((nil, nil))
 
     override class func tearDown() {
         if let scratch { try? FileManager.default.removeItem(atPath: scratch) }

@@ -27,7 +27,7 @@ final class CompareTests: XCTestCase {
     /// shell, the probe and vessel's init need, and refuse the escape-class
     /// calls in three ways (default EPERM, an ENOSYS rule, a kill action),
     /// so the classifier meets each form seccomp takes.
-    static let hardenedSeccomp: [String: Any] = [
+    static var hardenedSeccomp: [String: Any] { [
         "defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1, "architectures": ["SCMP_ARCH_X86_64"],
         "syscalls": [
             ["names": """
@@ -43,7 +43,7 @@ final class CompareTests: XCTestCase {
             ["names": ["io_uring_setup"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38],
             ["names": ["kexec_load", "init_module"], "action": "SCMP_ACT_KILL_PROCESS"],
         ],
-    ]
+    ] }
 
     /// `vessel compare --runs 1 --format json` of a bundle: the report.
     func compare(_ bundle: String, html: String? = nil) throws -> (linux: [String: Any], vm: [String: Any]) {

@@ -12,7 +12,7 @@ final class DeviceFilterTests: XCTestCase {
     override func setUpWithError() throws { harness = try Harness() }
     override func tearDown() { harness?.cleanUp() }
 
-    static let denyAll: [[String: Any]] = [["allow": false, "access": "rwm"]]
+    static var denyAll: [[String: Any]] { [["allow": false, "access": "rwm"]] }
 
     /// The host's first block device (major, minor), from /proc/partitions.
     static func hostDisk() throws -> (Int, Int) {

@@ -18,7 +18,7 @@ final class DifferentialBadInputTests: XCTestCase {
         "exec {id} true", "events --stats {id}", "update --pids-limit 10 {id}",
     ].map { DiffStep.cmd($0) }
 
-    static let scenarios: [DiffScenario] = [
+    static var scenarios: [DiffScenario] { [
         DiffScenario("ids: path-like ids", script: "true",
                      steps: [.cmd("create -b {bundle} ../escape"), .cmd("create -b {bundle} a/b"), .cmd("create -b {bundle} .."),
                              .cmd("create -b {bundle} ."), .host("ls {root}/.. | grep -c escape", .exact)]),
@@ -86,7 +86,7 @@ final class DifferentialBadInputTests: XCTestCase {
                      steps: [.runDetached, .wait("stopped"), .cmd("delete {id}"), .cmd("delete {id}")]),
         DiffScenario("root: a --root that is a file", steps: [.host("touch {host}/file", .ignore), .cmd("--root {host}/file list")]),
         DiffScenario("root: a --root that does not exist yet", steps: [.cmd("--root {host}/new/root list", .table), .host("test -d {host}/new/root && echo made", .exact)]),
-    ]
+    ] }
 
     func testScenarios() throws { try DifferentialRunner.run(Self.scenarios) }
 }

@@ -15,7 +15,7 @@ final class DifferentialExecTests: XCTestCase {
          "rlimits": [{"type": "RLIMIT_NOFILE", "soft": 77, "hard": 77}]}
         """
 
-    static let scenarios: [DiffScenario] = [
+    static var scenarios: [DiffScenario] { [
         inSleeper("exec: output and exit code", [.exact("exec {id} sh -c 'echo out; echo err >&2; exit 5'")]),
         inSleeper("exec: -e, --cwd and the config's env", [
             .exact("exec -e GREETING=hi -e EXTRA=2 --cwd /etc {id} sh -c 'echo $GREETING $EXTRA; pwd; env | sort'"),
@@ -68,7 +68,7 @@ final class DifferentialExecTests: XCTestCase {
             spec.setLinux("seccomp", ["defaultAction": "SCMP_ACT_ALLOW",
                                       "syscalls": [["names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38]]])
         }, steps: [.runDetached, .exact("exec {id} mkdir /tmp/blocked"), .forceDelete]),
-    ]
+    ] }
 
     func testScenarios() throws { try DifferentialRunner.run(Self.scenarios) }
 }

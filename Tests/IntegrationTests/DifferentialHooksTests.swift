@@ -32,7 +32,7 @@ final class DifferentialHooksTests: XCTestCase {
         DiffScenario(name, script: script, files: hookFiles, config: { spec, box in spec.setHooks(hooks(box)) }, steps: steps)
     }
 
-    static let scenarios: [DiffScenario] = [
+    static var scenarios: [DiffScenario] { [
         hooked("hooks: order and the state each gets", script: "echo container >> /tmp/hooks.log", { box in
             ["prestart": [hook(box, "log.sh", "prestart")], "createRuntime": [hook(box, "log.sh", "createRuntime")],
              "createContainer": [hook(box, "log.sh", "createContainer")],
@@ -62,7 +62,7 @@ final class DifferentialHooksTests: XCTestCase {
         hooked("hooks: a hook past its timeout", { box in ["prestart": [hook(box, "slow.sh", "prestart", extra: ["timeout": 1])]] }),
         hooked("hooks: a hook that does not exist", { box in ["prestart": [["path": box.host + "/absent.sh"]]] }),
         hooked("hooks: a relative hook path", { _ in ["prestart": [["path": "log.sh"]]] }),
-    ]
+    ] }
 
     func testScenarios() throws { try DifferentialRunner.run(Self.scenarios) }
 }

@@ -4,7 +4,7 @@ import XCTest
 final class DifferentialInfoTests: XCTestCase {
     static let resources = #"{"pids": {"limit": 20}}"#
 
-    static let scenarios: [DiffScenario] = [
+    static var scenarios: [DiffScenario] { [
         DiffScenario("spec: the default config.json", steps: [.cmd("spec -b {host}"), .host("cat {host}/config.json", .json)]),
         DiffScenario("spec --rootless", steps: [.cmd("spec --rootless -b {host}"), .host("cat {host}/config.json", .json)]),
         DiffScenario("spec: a config.json already there", steps: [.cmd("spec -b {bundle}")]),
@@ -37,7 +37,7 @@ final class DifferentialInfoTests: XCTestCase {
         ]),
         DiffScenario("--log-format: an unknown format", steps: [.cmd("--log-format yaml list")]),
         DiffScenario("--debug: still succeeds", script: "echo debug run", steps: [.cmd("--debug run -b {bundle} {id}")]),
-    ]
+    ] }
 
     func testScenarios() throws { try DifferentialRunner.run(Self.scenarios) }
 }

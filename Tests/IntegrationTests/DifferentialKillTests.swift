@@ -12,7 +12,7 @@ final class DifferentialKillTests: XCTestCase {
         DiffScenario(name, script: trapper, steps: [.runDetached, .waitFile("ready")] + steps + [.forceDelete])
     }
 
-    static let scenarios: [DiffScenario] = [
+    static var scenarios: [DiffScenario] { [
         withTrapper("kill: the default signal is TERM", [.cmd("kill {id}"), .wait("stopped")]),
         withTrapper("kill: a signal by name, SIG name, number and in lower case", [
             .cmd("kill {id} USR1"), .sleep(0.3), .cmd("kill {id} SIGUSR1"), .sleep(0.3),
@@ -36,7 +36,7 @@ final class DifferentialKillTests: XCTestCase {
         // The handshake makes sure TERM reaches sleep, not the runtime's init before exec.
         DiffScenario("kill: TERM to an init without a handler", script: "touch /tmp/ready; exec sleep 30",
                      steps: [.runDetached, .waitFile("ready"), .sleep(0.1), .cmd("kill {id} TERM"), .sleep(0.3), .stateIt, .forceDelete]),
-    ]
+    ] }
 
     func testScenarios() throws { try DifferentialRunner.run(Self.scenarios) }
 }

@@ -55,10 +55,10 @@ enum DifferentialKnownDifferences {
 
 /// The table's own consistency; needs neither root nor runc.
 final class DifferentialTableTests: XCTestCase {
-    static let allScenarios = DifferentialBadInputTests.scenarios + DifferentialExecTests.scenarios
+    static var allScenarios: [DiffScenario] { DifferentialBadInputTests.scenarios + DifferentialExecTests.scenarios
         + DifferentialHooksTests.scenarios + DifferentialInfoTests.scenarios + DifferentialKillTests.scenarios
         + DifferentialLifecycleTests.scenarios + DifferentialMountsTests.scenarios + DifferentialProcessTests.scenarios
-        + DifferentialSeccompTests.scenarios + DifferentialStateListPsTests.scenarios + DifferentialTerminalTests.scenarios
+        + DifferentialSeccompTests.scenarios + DifferentialStateListPsTests.scenarios + DifferentialTerminalTests.scenarios }
 
     func testScenarioNamesAreUniqueAndEnough() {
         let names = Self.allScenarios.map(\.name)

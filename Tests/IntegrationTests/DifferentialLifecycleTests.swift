@@ -5,7 +5,7 @@ final class DifferentialLifecycleTests: XCTestCase {
     /// The pid file holds the pid `state` reports (and whether it ends in a newline).
     static let pidFileMatchesState = "[ \"$(cat {host}/pid)\" = \"" + DiffStep.statePid + "\" ] && echo matches state; wc -l < {host}/pid"
 
-    static let scenarios: [DiffScenario] = [
+    static var scenarios: [DiffScenario] { [
         DiffScenario("run: output and exit code of the container", script: "echo out; echo err >&2; exit 3",
                      steps: [.exact("run -b {bundle} {id}")]),
         DiffScenario("run: stdin reaches the container", script: "cat; echo end",
@@ -48,7 +48,7 @@ final class DifferentialLifecycleTests: XCTestCase {
         DiffScenario("state: a process killed behind the runtime's back", script: "sleep 30",
                      steps: [.runDetached, .host("kill -9 " + DiffStep.statePid, .outcome),
                              .wait("stopped"), .stateIt, .cmd("delete {id}")]),
-    ]
+    ] }
 
     func testScenarios() throws { try DifferentialRunner.run(Self.scenarios) }
 }

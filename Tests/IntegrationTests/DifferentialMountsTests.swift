@@ -16,7 +16,7 @@ final class DifferentialMountsTests: XCTestCase {
     /// The mount's line in /proc/self/mounts, without the source (a host path).
     static func mountLine(_ target: String) -> String { "grep ' \(target) ' /proc/self/mounts | cut -d' ' -f2-" }
 
-    static let scenarios: [DiffScenario] = [
+    static var scenarios: [DiffScenario] { [
         mounted("bind: read-only", "cat /run/file; echo new > /run/new; echo write $?; " + mountLine("/run")) { spec, box in
             spec.addMount("/run", type: "bind", source: box.host + "/data", options: ["rbind", "ro"])
         },
@@ -87,7 +87,7 @@ final class DifferentialMountsTests: XCTestCase {
             spec.addMount("/run", type: "bind", source: box.host, options: ["rbind", "rw"])
             spec.setLinux("resources", [String: Any]())
         },
-    ]
+    ] }
 
     func testScenarios() throws { try DifferentialRunner.run(Self.scenarios) }
 }

@@ -19,7 +19,7 @@ final class DifferentialProcessTests: XCTestCase {
 
     static let defaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-    static let scenarios: [DiffScenario] = [
+    static var scenarios: [DiffScenario] { [
         seen("env: exactly the config's, plus HOME", "env | sort") { spec, _ in
             spec.setProcess("env", [defaultPath, "TERM=xterm", "EMPTY=", "WITH_EQUALS=a=b"])
         },
@@ -86,7 +86,7 @@ final class DifferentialProcessTests: XCTestCase {
             spec.setLinux("sysctl", ["net.ipv4.ip_forward": hostValue("net/ipv4/ip_forward")])
             spec.setLinux("namespaces", [["type": "pid"], ["type": "ipc"], ["type": "uts"], ["type": "mount"]])
         },
-    ]
+    ] }
 
     func testScenarios() throws { try DifferentialRunner.run(Self.scenarios) }
 }

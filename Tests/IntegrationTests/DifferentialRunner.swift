@@ -217,15 +217,17 @@ enum DifferentialRunner {
     static let runtimeNoiseLine = #"^(time="[^"]*" level=(warning|info|debug) msg=|(runc|vessel): (warning|info|debug|notice): )"#
 
     /// runc's `spec` output, made once: the base both runtimes' bundles start from.
-    static let baseSpec: [String: Any]? = {
+    static let baseSpecJSON: Data? = {
         guard let runc = DiffRuntime.runc else { return nil }
         let dir = NSTemporaryDirectory() + "vessel-diff-spec-" + UUID().uuidString.prefix(8)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         guard (try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)) != nil,
               let outcome = try? Harness.execute(runc.binary, ["spec", "--bundle", dir]), outcome.code == 0,
               let data = FileManager.default.contents(atPath: dir + "/config.json") else { return nil }
-        return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+        return data
     }()
+    /// Decoded at each use: its JSON is Sendable, a `[String: Any]` is not.
+    static var baseSpec: [String: Any]? { baseSpecJSON.flatMap { (try? JSONSerialization.jsonObject(with: $0)) as? [String: Any] } }
 
     /// Runs every scenario through both runtimes and compares; one failure per scenario that differs unexpectedly.
     static func run(_ scenarios: [DiffScenario], file: StaticString = #filePath, line: UInt = #line) throws {

@@ -22,7 +22,7 @@ final class DifferentialSeccompTests: XCTestCase {
 
     static let tryNice = "for n in 3 5 6 7 12; do sh -c 'renice \"$1\" -p $$ > /dev/null 2>&1' renice $n; echo \"renice $n: $?\"; done"
 
-    static let scenarios: [DiffScenario] = [
+    static var scenarios: [DiffScenario] { [
         filtered("seccomp: errno with errnoRet", "mkdir /tmp/blocked",
                  allowing([rule(["mkdir", "mkdirat"], "SCMP_ACT_ERRNO", errno: 38)])),
         filtered("seccomp: errno without errnoRet is EPERM", "mkdir /tmp/blocked",
@@ -65,7 +65,7 @@ final class DifferentialSeccompTests: XCTestCase {
         filtered("seccomp: errno as the default action", "echo before",
                  ["defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1, "syscalls": [rule(["setpriority"], "SCMP_ACT_ALLOW")]])
             .hangingAfter(3),
-    ]
+    ] }
 
     func testScenarios() throws { try DifferentialRunner.run(Self.scenarios) }
 }

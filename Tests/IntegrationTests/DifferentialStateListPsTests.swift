@@ -6,7 +6,7 @@ final class DifferentialStateListPsTests: XCTestCase {
     static let twoContainers: [DiffStep] = [.createIt, .cmd("run -d -b {bundle} {id2}")]
     static let deleteBoth: [DiffStep] = [.forceDelete, .cmd("delete --force {id2}")]
 
-    static let scenarios: [DiffScenario] = [
+    static var scenarios: [DiffScenario] { [
         DiffScenario("list: no containers", steps: [.cmd("list", .table), .exact("list -q")]),
         DiffScenario("list --format json: no containers", steps: [.cmd("list --format json", .json)]),
         DiffScenario("list: a created and a running container", script: "sleep 30",
@@ -55,7 +55,7 @@ final class DifferentialStateListPsTests: XCTestCase {
                      steps: [.runDetached, .cmd("pause {id}"), .cmd("delete {id}"), .cmd("delete --force {id}"), .stateIt]),
         DiffScenario("ps: a paused container", script: "echo up > /tmp/up; exec sleep 30",
                      steps: [.runDetached, .waitFile("up"), .sleep(0.3), .cmd("pause {id}"), .cmd("ps {id}", .table), .forceDelete]),
-    ]
+    ] }
 
     func testScenarios() throws { try DifferentialRunner.run(Self.scenarios) }
 }

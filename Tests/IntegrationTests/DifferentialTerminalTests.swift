@@ -4,7 +4,7 @@ import XCTest
 final class DifferentialTerminalTests: XCTestCase {
     static func terminal(_ spec: inout [String: Any], _ box: DiffSandbox) { spec.setProcess("terminal", true) }
 
-    static let scenarios: [DiffScenario] = [
+    static var scenarios: [DiffScenario] { [
         DiffScenario("terminal: run -d with a console socket", script: "tty; echo on the tty", config: terminal,
                      steps: [.console("run -d --console-socket {sock} -b {bundle} {id}"), .tty, .wait("stopped"), .cmd("delete {id}")]),
         DiffScenario("terminal: consoleSize", script: "stty size", config: { spec, box in
@@ -24,7 +24,7 @@ final class DifferentialTerminalTests: XCTestCase {
                      steps: [.cmd("run -d --console-socket {host}/nobody.sock -b {bundle} {id}"), .stateIt]),
         DiffScenario("terminal: a console socket without a terminal", script: "echo plain > /tmp/plain",
                      steps: [.console("run -d --console-socket {sock} -b {bundle} {id}"), .tty, .wait("stopped"), .cmd("delete {id}")]),
-    ]
+    ] }
 
     func testScenarios() throws { try DifferentialRunner.run(Self.scenarios) }
 }

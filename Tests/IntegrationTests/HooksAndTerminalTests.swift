@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import XCTest
 
 final class HooksAndTerminalTests: XCTestCase {
@@ -141,21 +142,21 @@ final class HooksAndTerminalTests: XCTestCase {
 
     /// Listens on a unix socket; `receive()` accepts one connection and
     /// returns the fd passed with SCM_RIGHTS.
-    final class ConsoleReceiver {
+    final class ConsoleReceiver: Sendable {
         let path: String
         let listener: Int32
 
         /// Receives on a thread; the returned function waits up to the
         /// given seconds for the fd (-1 if none came).
         func receiveInBackground() -> (Double) -> Int32 {
-            final class Box: @unchecked Sendable { var fd: Int32 = -1 }
+            final class Box: Sendable { let fd = Atomic<Int32>(-1) }
             let box = Box()
             let received = DispatchSemaphore(value: 0)
             Thread {
-                box.fd = self.receive()
+                box.fd.store(self.receive(), ordering: .sequentiallyConsistent)
                 received.signal()
             }.start()
-            return { seconds in received.wait(timeout: .now() + seconds) == .success ? box.fd : -1 }
+            return { seconds in received.wait(timeout: .now() + seconds) == .success ? box.fd.load(ordering: .sequentiallyConsistent) : -1 }
         }
 
         init(path: String) throws {

@@ -17,9 +17,9 @@ final class IsolationTests: XCTestCase {
         return outcome.stdout
     }
 
-    static let tmpfsAtTmp: [String: Any] = [
+    static var tmpfsAtTmp: [String: Any] { [
         "destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev", "mode=1777"],
-    ]
+    ] }
 
     static func addMount(_ mount: [String: Any], to config: inout [String: Any]) {
         var mounts = config["mounts"] as? [[String: Any]] ?? []

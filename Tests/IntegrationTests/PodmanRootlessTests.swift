@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import XCTest
 
 // Rootless podman (a regular user, cgroupfs, storage under the user's home)
@@ -7,7 +8,11 @@ import XCTest
 // and its subordinate ids), so vessel is rootless there too: its state
 // under podman's XDG_RUNTIME_DIR, no cgroup. Run, exec, stop and remove.
 final class PodmanRootlessTests: XCTestCase {
-    nonisolated(unsafe) static var shared: RootlessUser?
+    static var shared: RootlessUser? {
+        get { sharedUser.withLock { $0 } }
+        set { sharedUser.withLock { $0 = newValue } }
+    }
+    private static let sharedUser = Mutex<RootlessUser?>(nil)
     var harness: Harness!
     var user: RootlessUser!
     var podmanArgs: [String] = []

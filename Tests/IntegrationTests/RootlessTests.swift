@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import XCTest
 
 // vessel run by a user without root, on bundles from `vessel spec
@@ -8,7 +9,11 @@ import XCTest
 // the container or on the host, never from vessel's own report.
 final class RootlessTests: XCTestCase {
     /// One user (and its copies of vessel and the rootfs) for the class.
-    nonisolated(unsafe) static var shared: RootlessUser?
+    static var shared: RootlessUser? {
+        get { sharedUser.withLock { $0 } }
+        set { sharedUser.withLock { $0 = newValue } }
+    }
+    private static let sharedUser = Mutex<RootlessUser?>(nil)
     var harness: Harness!
     var user: RootlessUser!
     var vessel = ""

@@ -5,7 +5,7 @@ import XCTest
 // (home under /home, no automatic subordinate ids), one range appended to
 // /etc/subuid and /etc/subgid, and /run/user/<uid> as its XDG_RUNTIME_DIR.
 // `remove` kills its processes and takes back everything it added.
-final class RootlessUser {
+final class RootlessUser: Sendable {
     let name: String
     let uid: uid_t
     let gid: gid_t

@@ -165,7 +165,7 @@ final class RuncParityTests: XCTestCase {
     /// in the host's own uts namespace it is refused (it would rename the host).
     func testHostnameInAJoinedUTSNamespace() throws {
         let nsFile = harness.scratch + "/uts"
-        FileManager.default.createFile(atPath: nsFile, contents: nil)
+        _ = FileManager.default.createFile(atPath: nsFile, contents: nil)
         let made = try Harness.execute("/usr/bin/unshare", ["--uts=" + nsFile, "true"])
         XCTAssertEqual(made.code, 0, made.stderr)
         defer { _ = try? Harness.execute("/bin/umount", [nsFile]) }

@@ -75,7 +75,7 @@ final class RuntimeSpec12Tests: XCTestCase {
         try FileManager.default.createDirectory(atPath: volume, withIntermediateDirectories: true)
         XCTAssertEqual(try Harness.execute("/bin/mount", ["-t", "tmpfs", "tmpfs", volume]).code, 0)
         defer { _ = try? Harness.execute("/bin/umount", ["-l", volume]) }
-        FileManager.default.createFile(atPath: volume + "/file", contents: Data("x".utf8))
+        _ = FileManager.default.createFile(atPath: volume + "/file", contents: Data("x".utf8))
         XCTAssertEqual(chown(volume + "/file", 1000, 1000), 0)
         let outcome = try runShell("stat -c %u:%g /plain/file /mapped/file") { config in
             var mounts = config["mounts"] as? [[String: Any]] ?? []

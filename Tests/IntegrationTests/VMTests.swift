@@ -59,14 +59,14 @@ final class VMTests: XCTestCase {
     /// kill reaches it inside the guest; delete leaves no QEMU, socket or state.
     func testCreateStartKillDelete() throws {
         let marker = harness.scratch + "/marker"
-        FileManager.default.createFile(atPath: marker, contents: nil)
+        _ = FileManager.default.createFile(atPath: marker, contents: nil)
         let bundle = try harness.shellBundle("trap 'echo got-term; exit 7' TERM; echo started; while true; do sleep 0.1; done") { config in
             var mounts = config["mounts"] as? [[String: Any]] ?? []
             mounts.append(["destination": "/shared", "type": "bind", "source": self.harness.scratch, "options": ["rbind", "rw"]])
             config["mounts"] = mounts
         }
         let output = harness.scratch + "/out"
-        FileManager.default.createFile(atPath: output, contents: nil)
+        _ = FileManager.default.createFile(atPath: output, contents: nil)
         let outcome = try vm(["create", "--bundle", bundle, "vm-life"])
         XCTAssertEqual(outcome.code, 0, outcome.stderr)
         let state = try XCTUnwrap(try harness.state("vm-life"))

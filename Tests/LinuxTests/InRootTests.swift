@@ -17,7 +17,7 @@ final class InRootTests: XCTestCase {
         rootPath = URL(fileURLWithPath: String(cString: made)).resolvingSymlinksInPath().path
         let fm = FileManager.default
         try fm.createDirectory(atPath: rootPath + "/etc", withIntermediateDirectories: true)
-        fm.createFile(atPath: rootPath + "/etc/passwd", contents: Data())
+        _ = fm.createFile(atPath: rootPath + "/etc/passwd", contents: Data())
         try fm.createSymbolicLink(atPath: rootPath + "/escape", withDestinationPath: "/../../etc")
         try fm.createSymbolicLink(atPath: rootPath + "/rel", withDestinationPath: "../../etc")
         try fm.createDirectory(atPath: rootPath + "/d/e", withIntermediateDirectories: true)

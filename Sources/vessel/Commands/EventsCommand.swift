@@ -26,7 +26,7 @@ struct EventsCommand: ParsableCommand {
                     return // the stream ends when the container stops
                 }
                 print(event.runcJSON)
-                fflush(stdout)
+                fflush(nil) // stdout among all streams: Swift 6 forbids the `stdout` global
                 if !stats { usleep(UInt32(seconds * 1_000_000)) }
             } while !stats
         }

@@ -73,7 +73,6 @@ struct SpecCommand: ParsableCommand {
             if FileIO.exists(path) { throw VesselError.invalidArgument("\(path) already exists; remove it first") }
             let spec = DefaultSpec.make(rootless: rootless, uid: getuid(), gid: getgid(),
                                         cgroupNamespace: vessel_is_cgroup2("/sys/fs/cgroup") != 0)
-            let encoder = JSONEncoder()
             let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
             guard fd >= 0 else { throw VesselError.system("create \(path)") }
             close(fd)
