@@ -131,6 +131,7 @@ public final class GuestAgent {
         let spec = guest.spec
         try GuestSystem.mountShares(guest.shares)
         try GuestSystem.bringUpNetwork(guest.network)
+        try GuestNetwork.configure(guest.interfaces)
         try FileIO.makeDirectories(Self.bundle)
         let encoder = JSONEncoder()
         try FileIO.writeAtomically(Self.bundle + "/config.json", try encoder.encode(spec))

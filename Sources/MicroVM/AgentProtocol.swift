@@ -9,16 +9,19 @@ public enum AgentCommand: Codable, Sendable, Equatable {
 }
 
 /// The container as the guest runs it: the rewritten spec, the 9p shares
-/// to mount first, and whether to bring up eth0 on QEMU's user-mode NAT.
+/// to mount first, whether to bring up eth0 on QEMU's user-mode NAT, and
+/// the engine's interfaces to recreate (on virtio-net devices with their MACs).
 public struct GuestCreate: Codable, Sendable, Equatable {
     public var spec: Spec
     public var shares: [QemuCommand.Share]
     public var network: Bool
+    public var interfaces: [GuestInterface]
 
-    public init(spec: Spec, shares: [QemuCommand.Share], network: Bool) {
+    public init(spec: Spec, shares: [QemuCommand.Share], network: Bool, interfaces: [GuestInterface] = []) {
         self.spec = spec
         self.shares = shares
         self.network = network
+        self.interfaces = interfaces
     }
 }
 

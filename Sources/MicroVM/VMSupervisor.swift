@@ -28,6 +28,8 @@ public final class VMSupervisor {
     var slots = ExecSlots(count: GuestPorts.execSlots)
     var exitCode: Int32?
     var signals: Int32 = -1
+    /// The engine's interfaces carried into the guest, undone at the end.
+    var carried: CarriedNetwork?
 
     public init(directory: String, reportFD: Int32) throws {
         self.directory = directory
@@ -42,10 +44,12 @@ public final class VMSupervisor {
         } catch {
             // QEMU is gone before `create` hears of the failure.
             if qemuPID > 0 { kill(qemuPID, SIGKILL); _ = Spawner.wait(qemuPID) }
+            carried?.release()
             report(.failed(reason: "\(error)"))
             exit(1)
         }
         serve()
+        carried?.release()
         exit(SupervisorExitStatus.code(container: exitCode, qemuWaitStatus: qemuStatus))
     }
 
@@ -60,6 +64,7 @@ public final class VMSupervisor {
     private func boot() throws {
         signal(SIGPIPE, SIG_IGN)
         signals = try SignalFD.block([SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2])
+        carried = try plan.engineNetwork.map { try CarriedNetwork($0, directory: directory) }
         qemuPID = try spawnQemu()
         try FileIO.write(directory + "/qemu.pid", "\(qemuPID)", flags: O_WRONLY | O_CREAT | O_TRUNC)
 
@@ -73,7 +78,8 @@ public final class VMSupervisor {
         }
         // Before any client: the router numbers from 1.
         let createID: UInt64 = 0
-        control.send(AgentRequest(id: createID, command: .create(GuestCreate(spec: plan.spec, shares: plan.shares, network: plan.network))))
+        control.send(AgentRequest(id: createID, command: .create(GuestCreate(spec: plan.spec, shares: plan.shares, network: plan.network,
+                                                                          interfaces: carried?.guestInterfaces ?? []))))
         while true {
             let message = try awaitAgent(until: deadline, what: "the guest agent did not create the container")
             guard case let .reply(reply) = message, reply.id == createID else { continue }
@@ -91,13 +97,16 @@ public final class VMSupervisor {
         let log = open(SupervisorFiles.qemuLog(in: directory), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         let null = open("/dev/null", O_RDWR | O_CLOEXEC)
         let inherited = try sockets.inheritable()
+        let taps = try carried?.inheritableTaps() ?? []
         defer {
             close(inherited.fd)
             close(log)
             close(null)
+            carried?.closeInherited(taps)
         }
         var command = plan.qemu
         command.socketDirectory = inherited.path
+        command.taps = taps
         let arguments = command.arguments
         var request = SpawnRequest(path: try Self.resolve(arguments[0]), arguments: arguments, environment: ["PATH=/usr/bin:/bin"])
         request.stdio = (null, null, log)

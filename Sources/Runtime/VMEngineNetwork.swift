@@ -1,0 +1,48 @@
+import Errors
+import Glibc
+import MicroVM
+import OCI
+import OSKit
+
+// create's part of carrying an engine's network into the VM: the namespace
+// is opened (and checked to be a network namespace), its interfaces read
+// from outside it, and the supervisor is spawned into it with the
+// descriptor. A namespace that is the runtime's own is never carried
+// (GuestSpec gets `isEngineNamespace`): its interfaces are the host's.
+struct VMEngineNetwork {
+    /// The namespace, open; the supervisor joins it.
+    let namespaceFD: Int32
+    let network: EngineNetwork
+    let warnings: [String]
+
+    /// CRI's pod sandbox (pause) holds the pod's namespace for the pod's
+    /// containers; each runs in a VM of its own, and the interface can be in
+    /// one VM only, so the sandbox leaves it to the first of them.
+    static let criContainerType = "io.kubernetes.cri.container-type"
+
+    static func isEngineNamespace(_ path: String) -> Bool {
+        !HostPreflight.sameFile(path, "/proc/self/ns/net")
+    }
+
+    static func open(_ guest: GuestSpec, spec: Spec) throws -> VMEngineNetwork? {
+        guard let path = guest.engineNetworkNamespace else { return nil }
+        let index = spec.linux?.namespaces?.firstIndex { $0.type == .network } ?? 0
+        let field = "linux.namespaces[\(index)].path"
+        let fd = try NamespaceFDs.open(path, as: .network, field: field)
+        do {
+            if spec.annotations?[criContainerType] == "sandbox" {
+                return VMEngineNetwork(namespaceFD: fd, network: EngineNetwork(namespace: path, interfaces: []), warnings: [])
+            }
+            let (network, warnings) = try EngineNetwork.read(namespace: path, socket: NetlinkSocket(namespace: fd, name: path))
+            let free = GuestSpec.mmioSlots - 1 - guest.shares.count
+            guard network.interfaces.count <= free else {
+                throw VesselError.vmConfig("\(field): network namespace \(path) has \(network.interfaces.count) interfaces; "
+                                           + "with \(guest.shares.count) shared directories only \(free) fit the VM's \(GuestSpec.mmioSlots) virtio-mmio slots")
+            }
+            return VMEngineNetwork(namespaceFD: fd, network: network, warnings: warnings)
+        } catch {
+            close(fd)
+            throw error
+        }
+    }
+}
