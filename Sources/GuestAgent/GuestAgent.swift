@@ -128,10 +128,10 @@ public final class GuestAgent {
     }
 
     private func create(_ guest: GuestCreate, id: ContainerID) throws -> pid_t {
-        let spec = guest.spec
+        var spec = guest.spec
         try GuestSystem.mountShares(guest.shares)
         try GuestSystem.bringUpNetwork(guest.network)
-        try GuestNetwork.configure(guest.interfaces)
+        try GuestNetwork.prepare(&spec, for: guest.interfaces)
         try FileIO.makeDirectories(Self.bundle)
         let encoder = JSONEncoder()
         try FileIO.writeAtomically(Self.bundle + "/config.json", try encoder.encode(spec))
@@ -144,6 +144,7 @@ public final class GuestAgent {
             options.consoleSocket = consoleSocket
             return try creator.create(id: id, options: options)
         }
+        try GuestNetwork.configure(guest.interfaces, loopbackUp: guest.loopbackUp, containerPID: containerPID)
         return containerPID
     }
 

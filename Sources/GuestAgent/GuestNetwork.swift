@@ -1,42 +1,78 @@
 import Errors
+import CVessel
 import Glibc
 import MicroVM
+import OCI
 import OSKit
 
-// The engine's interfaces, recreated in the guest: each virtio-net device is
-// found by the MAC the host gave it, renamed to the engine's name, given
-// its MTU, brought up, then its addresses and routes are added (over
-// rtnetlink: the initramfs holds no ip or tc).
+// The engine's interfaces, recreated in the guest as they were in the
+// engine's namespace: each virtio-net device (found by the MAC the host gave
+// it) moves into the container's new network namespace under the engine's
+// name, through linux.netDevices, before the container's sysctls apply;
+// once the container exists, its loopback and interfaces come up there with
+// the MTU, addresses and routes the engine gave them (over rtnetlink: the
+// initramfs holds no ip or tc).
 enum GuestNetwork {
-    static func configure(_ interfaces: [GuestInterface], timeoutSeconds: Int = 10) throws {
+    /// Before create: each device gets its MTU and a name of its own
+    /// ("vessel<N>": the kernel's eth0 may be another engine interface's
+    /// name) and is listed in the spec's linux.netDevices.
+    static func prepare(_ spec: inout Spec, for interfaces: [GuestInterface], timeoutSeconds: Int = 10) throws {
         guard !interfaces.isEmpty else { return }
         let socket = try NetlinkSocket()
         let links = try devices(for: interfaces, socket: socket, timeoutSeconds: timeoutSeconds)
-        // Every device gets a temporary name first: eth0 may be the name the
-        // kernel gave another device that becomes eth1 here.
-        for (number, link) in links.enumerated() {
-            try socket.perform(RouteNetlink.setLink(index: link.index, name: "vessel\(number)", up: false), "rename \(link.name)")
+        var linux = spec.linux ?? LinuxConfig()
+        var moved = linux.netDevices ?? [:]
+        for (number, (interface, link)) in zip(interfaces, links).enumerated() {
+            let name = "vessel\(number)"
+            try socket.perform(RouteNetlink.setLink(index: link.index, name: name, mtu: interface.mtu, up: false),
+                               "rename \(link.name) to \(name) (MTU \(interface.mtu))")
+            moved[name] = NetDevice(name: interface.name)
         }
-        for (interface, link) in zip(interfaces, links) {
-            try socket.perform(RouteNetlink.setLink(index: link.index, name: interface.name, mtu: interface.mtu, up: true),
-                               "set up \(interface.name) (MAC \(interface.mac), MTU \(interface.mtu))")
+        linux.netDevices = moved
+        spec.linux = linux
+    }
+
+    /// After create: in the container's network namespace (its init is `pid`).
+    static func configure(_ interfaces: [GuestInterface], loopbackUp: Bool, containerPID pid: pid_t) throws {
+        guard !interfaces.isEmpty || loopbackUp else { return }
+        let path = "/proc/\(pid)/ns/net"
+        let namespace = try sys("open \(path)", open(path, O_RDONLY | O_CLOEXEC))
+        defer { close(namespace) }
+        let socket = try NetlinkSocket(namespace: namespace, name: path)
+        let links = try socket.links()
+        for link in links where link.isLoopback && loopbackUp {
+            try socket.perform(RouteNetlink.setLink(index: link.index, up: true), "set up lo")
+        }
+        var indexes: [Int32] = []
+        for interface in interfaces {
+            guard let link = links.first(where: { $0.name == interface.name }) else {
+                throw VesselError.setup("\(interface.name) is not in the container's network namespace")
+            }
+            try socket.perform(RouteNetlink.setLink(index: link.index, up: true), "set up \(interface.name)")
             for address in interface.addresses {
-                do {
+                try ignoringExisting {
                     try socket.perform(RouteNetlink.addAddress(index: link.index, address),
                                        "add \(address.address)/\(address.prefixLength) to \(interface.name)")
-                } catch let error as VesselError where error.errno == .fileExists {}
+                }
             }
+            indexes.append(link.index)
         }
         // Routes through a gateway need the gateway's own route first.
-        for (interface, link) in zip(interfaces, links) {
+        for (interface, index) in zip(interfaces, indexes) {
             for route in interface.routes.sorted(by: { ($0.gateway == nil ? 0 : 1) < ($1.gateway == nil ? 0 : 1) }) {
                 let destination = route.destination.map { "\($0)/\(route.prefixLength)" } ?? "default"
-                do {
-                    try socket.perform(RouteNetlink.addRoute(index: link.index, route),
+                try ignoringExisting {
+                    try socket.perform(RouteNetlink.addRoute(index: index, route),
                                        "add the route \(destination)\(route.gateway.map { " via \($0)" } ?? "") dev \(interface.name)")
-                } catch let error as VesselError where error.errno == .fileExists {}
+                }
             }
         }
+    }
+
+    private static func ignoringExisting(_ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch let error as VesselError where error.errno == .fileExists {}
     }
 
     /// The guest's link for each interface, by MAC; the driver makes them

@@ -16,12 +16,15 @@ public struct GuestCreate: Codable, Sendable, Equatable {
     public var shares: [QemuCommand.Share]
     public var network: Bool
     public var interfaces: [GuestInterface]
+    /// The engine's namespace had its loopback up: so has the container's.
+    public var loopbackUp: Bool
 
-    public init(spec: Spec, shares: [QemuCommand.Share], network: Bool, interfaces: [GuestInterface] = []) {
+    public init(spec: Spec, shares: [QemuCommand.Share], network: Bool, interfaces: [GuestInterface] = [], loopbackUp: Bool = false) {
         self.spec = spec
         self.shares = shares
         self.network = network
         self.interfaces = interfaces
+        self.loopbackUp = loopbackUp
     }
 }
 

@@ -79,7 +79,8 @@ public struct GuestSpec: Sendable {
             && (networkNamespace == nil || networkNamespace?.path != nil)
         // Otherwise an engine's namespace (given by path, not the runtime's
         // own) is carried into the VM: its interfaces become the guest's
-        // (TapMirror), and the container shares the guest's network.
+        // (TapMirror), which the agent moves into the container's network
+        // namespace (GuestNetwork).
         let engineNamespace = network ? nil : networkNamespace?.path.flatMap { isEngineNamespace($0) ? $0 : nil }
         if var linux = spec.linux {
             linux.namespaces = linux.namespaces?.compactMap { namespace in
@@ -88,7 +89,13 @@ public struct GuestSpec: Sendable {
                     warnings.append("linux.namespaces: network namespace \(path) is on the host; the container uses the VM's network (QEMU user-mode NAT)")
                     return nil
                 }
-                if namespace.type == .network && engineNamespace != nil { return nil }
+                if namespace.type == .network && engineNamespace != nil {
+                    // A new one in the guest, where the agent moves the
+                    // engine's interfaces (linux.netDevices) and sets them up.
+                    var fresh = namespace
+                    fresh.path = nil
+                    return fresh
+                }
                 warnings.append("linux.namespaces: \(namespace.type.rawValue) namespace \(path) is on the host; the container gets a new one in the VM")
                 var fresh = namespace
                 fresh.path = nil

@@ -79,7 +79,8 @@ public final class VMSupervisor {
         // Before any client: the router numbers from 1.
         let createID: UInt64 = 0
         control.send(AgentRequest(id: createID, command: .create(GuestCreate(spec: plan.spec, shares: plan.shares, network: plan.network,
-                                                                          interfaces: carried?.guestInterfaces ?? []))))
+                                                                          interfaces: carried?.guestInterfaces ?? [],
+                                                                          loopbackUp: plan.engineNetwork?.loopbackUp ?? false))))
         while true {
             let message = try awaitAgent(until: deadline, what: "the guest agent did not create the container")
             guard case let .reply(reply) = message, reply.id == createID else { continue }

@@ -31,7 +31,7 @@ struct VMEngineNetwork {
         let fd = try NamespaceFDs.open(path, as: .network, field: field)
         do {
             if spec.annotations?[criContainerType] == "sandbox" {
-                return VMEngineNetwork(namespaceFD: fd, network: EngineNetwork(namespace: path, interfaces: []), warnings: [])
+                return VMEngineNetwork(namespaceFD: fd, network: EngineNetwork(namespace: path, interfaces: [], loopbackUp: false), warnings: [])
             }
             let (network, warnings) = try EngineNetwork.read(namespace: path, socket: NetlinkSocket(namespace: fd, name: path))
             let free = GuestSpec.mmioSlots - 1 - guest.shares.count

@@ -135,8 +135,8 @@ final class VMNetworkMessageTests: XCTestCase {
         XCTAssertFalse(arguments.contains { $0.hasPrefix("user,") })
     }
 
-    /// An engine's namespace is carried (the container shares the guest's
-    /// network); the runtime's own is not; the NAT annotation still wins.
+    /// An engine's namespace is carried (the container gets a new one in the
+    /// guest, silently); the runtime's own is not; the NAT annotation still wins.
     func testGuestSpecCarriesOnlyAnEngineNamespace() throws {
         var spec = Spec(ociVersion: "1.0.2")
         spec.root = Root(path: "rootfs", readonly: false)
@@ -145,7 +145,7 @@ final class VMNetworkMessageTests: XCTestCase {
         spec.linux = linux
         let engine = try GuestSpec(spec, rootfs: "/r", isDirectory: { _ in true }, isEngineNamespace: { _ in true })
         XCTAssertEqual(engine.engineNetworkNamespace, "/run/netns/ctr")
-        XCTAssertEqual(engine.spec.linux?.namespaces?.map(\.type), [.pid])
+        XCTAssertEqual(engine.spec.linux?.namespaces, [Namespace(type: .pid, path: nil), Namespace(type: .network, path: nil)])
         XCTAssertEqual(engine.warnings, [])
         let own = try GuestSpec(spec, rootfs: "/r", isDirectory: { _ in true }, isEngineNamespace: { _ in false })
         XCTAssertNil(own.engineNetworkNamespace)

@@ -22,10 +22,14 @@ public struct EngineNetwork: Codable, Sendable, Equatable {
     /// The namespace's path, as config.json gives it.
     public var namespace: String
     public var interfaces: [Carried]
+    /// Whether the namespace's loopback is up (engines bring it up); the
+    /// container's in the guest then is too.
+    public var loopbackUp: Bool
 
-    public init(namespace: String, interfaces: [Carried]) {
+    public init(namespace: String, interfaces: [Carried], loopbackUp: Bool) {
         self.namespace = namespace
         self.interfaces = interfaces
+        self.loopbackUp = loopbackUp
     }
 
     public static let tapPrefix = "vtap"
@@ -33,12 +37,13 @@ public struct EngineNetwork: Codable, Sendable, Equatable {
     /// Reads the namespace through `socket` (made in it).
     public static func read(namespace: String, socket: NetlinkSocket) throws -> (network: EngineNetwork, warnings: [String]) {
         let links = try socket.links()
+        let loopbackUp = links.contains { $0.isLoopback && $0.isUp }
         if let tap = links.first(where: isVesselTap) {
-            return (EngineNetwork(namespace: namespace, interfaces: []),
+            return (EngineNetwork(namespace: namespace, interfaces: [], loopbackUp: loopbackUp),
                     ["network namespace \(namespace) is already carried into another VM (\(tap.name) is there): this one gets loopback only"])
         }
         let carried = select(links: links, addresses: try socket.addresses(), routes: try socket.routes())
-        return (EngineNetwork(namespace: namespace, interfaces: carried), [])
+        return (EngineNetwork(namespace: namespace, interfaces: carried, loopbackUp: loopbackUp), [])
     }
 
     static func isVesselTap(_ link: LinkInfo) -> Bool {
