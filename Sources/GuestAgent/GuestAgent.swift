@@ -91,6 +91,9 @@ public final class GuestAgent {
                 return .pid(try create(guest, id: id))
             case let .container(command):
                 return try handle(command, id: id)
+            case let .network(update):
+                try GuestNetwork.carryLate(update, containerPID: containerPID)
+                return .done
             }
         } catch {
             return .failed(reason: "\(error)")

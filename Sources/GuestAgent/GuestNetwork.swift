@@ -32,6 +32,28 @@ enum GuestNetwork {
         spec.linux = linux
     }
 
+    /// At start, for interfaces an engine set up after create: each device
+    /// (found by its placeholder MAC) takes the interface's MAC, MTU and name
+    /// and moves into the container's network namespace, then is set up there.
+    static func carryLate(_ update: LateNetworkUpdate, containerPID pid: pid_t) throws {
+        let socket = try NetlinkSocket()
+        let placeholders = update.placeholderMACs.map {
+            GuestInterface(name: "", mac: $0, mtu: 0, addresses: [], routes: [])
+        }
+        let links = try devices(for: placeholders, socket: socket, timeoutSeconds: 1)
+        let path = "/proc/\(pid)/ns/net"
+        let namespace = try sys("open \(path)", open(path, O_RDONLY | O_CLOEXEC))
+        defer { close(namespace) }
+        for (number, (interface, link)) in zip(update.interfaces, links).enumerated() {
+            let name = "vessel\(number)"
+            guard let mac = GuestInterface.macBytes(interface.mac) else { throw VesselError.setup("\(interface.mac) is not a MAC address") }
+            try socket.perform(RouteNetlink.setLink(index: link.index, name: name, mtu: interface.mtu, mac: mac, up: false),
+                               "give \(link.name) the MAC \(interface.mac) and MTU \(interface.mtu)")
+            try sysNegative("move \(name) into the container as \(interface.name)", vessel_move_link(name, interface.name, namespace))
+        }
+        try configure(update.interfaces, loopbackUp: update.loopbackUp, containerPID: pid)
+    }
+
     /// After create: in the container's network namespace (its init is `pid`).
     static func configure(_ interfaces: [GuestInterface], loopbackUp: Bool, containerPID pid: pid_t) throws {
         guard !interfaces.isEmpty || loopbackUp else { return }

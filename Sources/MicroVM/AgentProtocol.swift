@@ -6,6 +6,8 @@ import OCI
 public enum AgentCommand: Codable, Sendable, Equatable {
     case create(GuestCreate)
     case container(ContainerCommand)
+    /// At start: the interfaces an engine set up after create (CarriedNetwork).
+    case network(LateNetworkUpdate)
 }
 
 /// The container as the guest runs it: the rewritten spec, the 9p shares

@@ -65,6 +65,7 @@ public final class VMSupervisor {
         signal(SIGPIPE, SIG_IGN)
         signals = try SignalFD.block([SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2])
         carried = try plan.engineNetwork.map { try CarriedNetwork($0, directory: directory) }
+            ?? plan.lateNetwork.map { try CarriedNetwork(late: $0, directory: directory) }
         qemuPID = try spawnQemu()
         try FileIO.write(directory + "/qemu.pid", "\(qemuPID)", flags: O_WRONLY | O_CREAT | O_TRUNC)
 
@@ -211,27 +212,30 @@ public final class VMSupervisor {
     }
 
     private func handleAgent() {
-        for message in control.drain(AgentReport.self) {
-            switch message {
-            case let .event(.exit(status)):
-                exitCode = status
-                try? FileIO.writeAtomically(SupervisorFiles.exitCode(in: directory), Data("\(status)".utf8))
-                setStatus("stopped")
-            case let .event(.execExit(slot, status)):
-                slots.exited(slot)
-                if let owner = slots.owner(of: slot) { clients[owner]?.send(SupervisorReport.event(.execExit(slot: slot, status: status))) }
-            case .event(.ready):
-                break
-            case let .reply(reply):
-                guard let pending = router.route(reply) else { continue }
-                if reply.answer.failure == nil {
-                    settle(pending.command)
-                } else if case let .exec(slot, _) = pending.command {
-                    slots.exited(slot) // never started: the agent closed the ports
-                }
-                if let client = pending.client {
-                    clients[client]?.send(SupervisorReport.reply(Reply(id: pending.requestID, answer: reply.answer)))
-                }
+        control.drain(AgentReport.self).forEach(dispatch)
+    }
+
+    /// One message from the agent: an event, or the answer to a request.
+    func dispatch(_ message: AgentReport) {
+        switch message {
+        case let .event(.exit(status)):
+            exitCode = status
+            try? FileIO.writeAtomically(SupervisorFiles.exitCode(in: directory), Data("\(status)".utf8))
+            setStatus("stopped")
+        case let .event(.execExit(slot, status)):
+            slots.exited(slot)
+            if let owner = slots.owner(of: slot) { clients[owner]?.send(SupervisorReport.event(.execExit(slot: slot, status: status))) }
+        case .event(.ready):
+            break
+        case let .reply(reply):
+            guard let pending = router.route(reply) else { return }
+            if reply.answer.failure == nil {
+                settle(pending.command)
+            } else if case let .exec(slot, _) = pending.command {
+                slots.exited(slot) // never started: the agent closed the ports
+            }
+            if let client = pending.client {
+                clients[client]?.send(SupervisorReport.reply(Reply(id: pending.requestID, answer: reply.answer)))
             }
         }
     }
@@ -283,6 +287,7 @@ public final class VMSupervisor {
                 return .failed(reason: "vm supervisor: exec slot \(slot) is not reserved by this connection")
             }
             if case let .exec(slot, _) = command { slots.started(slot) }
+            if case .start = command, let failure = carryLateNetwork() { return .failed(reason: failure) }
             sendToAgent(command, from: client, requestID: request.id)
             return nil
         }

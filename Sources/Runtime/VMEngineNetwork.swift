@@ -24,6 +24,14 @@ struct VMEngineNetwork {
         !HostPreflight.sameFile(path, "/proc/self/ns/net")
     }
 
+    /// A new network namespace: the supervisor's own, which an engine may
+    /// set up before start (buildah); a device waits for it in the guest
+    /// when a virtio-mmio slot is free.
+    static func late(newNamespace: Bool, guest: GuestSpec) -> LateNetwork? {
+        guard newNamespace, guest.shares.count + 2 <= GuestSpec.mmioSlots else { return nil }
+        return LateNetwork(placeholderMAC: LateNetwork.randomMAC())
+    }
+
     static func open(_ guest: GuestSpec, spec: Spec) throws -> VMEngineNetwork? {
         guard let path = guest.engineNetworkNamespace else { return nil }
         let index = spec.linux?.namespaces?.firstIndex { $0.type == .network } ?? 0

@@ -154,6 +154,70 @@ final class VMNetworkTests: XCTestCase {
         XCTAssertEqual(values["AFTER"], "0 taps, 0 ingress qdiscs")
     }
 
+    /// A new network namespace is the supervisor's own, as a linux-mode
+    /// init's would be: what an engine puts in /proc/<pid>/ns/net between
+    /// create and start (buildah does) reaches the container at start.
+    func testAnInterfaceAddedBetweenCreateAndStartIsCarried() throws {
+        let bundle = try harness.shellBundle("""
+            ip -o -4 addr show eth0 | awk '{print "ADDRESS=" $4}'; echo "MAC=$(cat /sys/class/net/eth0/address)"
+            echo ping-late | nc 10.78.0.1 7000
+            """)
+        let (outcome, values) = try inPrivateNetwork("""
+            busybox nc -l -p 7000 > $S/received &
+            $VESSEL --root $ROOT --vm create --bundle \(bundle) vmlate > $S/container.out 2> $S/container.err; echo "CREATE=$?"
+            PID=$($VESSEL --root $ROOT state vmlate | sed -n 's/.*"pid": \\([0-9]*\\).*/\\1/p')
+            echo "OWN_NAMESPACE=$([ "$(readlink /proc/$PID/ns/net)" != "$(readlink /proc/self/ns/net)" ] && echo yes)"
+            ip link add vhost0 type veth peer name eth0 netns /proc/$PID/ns/net
+            ip addr add 10.78.0.1/24 dev vhost0 && ip link set vhost0 up
+            nsenter --net=/proc/$PID/ns/net sh -c 'ip link set lo up && ip addr add 10.78.0.2/24 dev eth0 && ip link set eth0 up'
+            echo "ENGINE_MAC=$(nsenter --net=/proc/$PID/ns/net ip -o link show eth0 | awk '{for (i = 1; i < NF; i++) if ($i == "link/ether") print $(i + 1)}')"
+            $VESSEL --root $ROOT start vmlate; echo "START=$?"
+            for i in $(seq 60); do $VESSEL --root $ROOT state vmlate | grep -q '"stopped"' && break; sleep 0.5; done
+            echo "RECEIVED=$(cat $S/received)"
+            $VESSEL --root $ROOT delete vmlate; echo "DELETE=$?"
+            cat $S/container.out $S/container.err
+            """)
+        XCTAssertEqual(values["CREATE"], "0", outcome.stdout + outcome.stderr)
+        XCTAssertEqual(values["OWN_NAMESPACE"], "yes", "the supervisor is in a namespace of its own, not the caller's")
+        XCTAssertEqual(values["START"], "0", outcome.stdout + outcome.stderr)
+        XCTAssertEqual(values["ADDRESS"], "10.78.0.2/24", outcome.stdout)
+        XCTAssertEqual(values["MAC"], values["ENGINE_MAC"])
+        XCTAssertEqual(values["RECEIVED"], "ping-late")
+        XCTAssertEqual(values["DELETE"], "0")
+        harness.assertNoTrace("vmlate")
+    }
+
+    /// buildah bud with vessel-vm: each RUN step runs in a VM that has the
+    /// address netavark gave it and reaches a server on the bridge.
+    func testBuildahRunStepsGetTheEngineNetwork() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/buildah") else {
+            throw XCTSkip("buildah is not installed (apt-get install buildah)")
+        }
+        let context = harness.scratch + "/context"
+        try FileManager.default.createDirectory(atPath: context, withIntermediateDirectories: true)
+        XCTAssertEqual(try Harness.execute("/bin/cp", ["-a", Harness.rootfs, context + "/rootfs"]).code, 0)
+        try """
+            FROM scratch
+            COPY rootfs /
+            RUN echo "ADDRESS=$(ip -o -4 addr show eth0 | awk '{print $4}')"; echo "KERNEL=$(uname -r)"
+            RUN echo "REPLY=$(nc 10.88.0.1 7000 </dev/null)"
+            """.write(toFile: context + "/Containerfile", atomically: true, encoding: .utf8)
+        let vesselVM = harness.scratch + "/vessel-vm"
+        try FileManager.default.createSymbolicLink(atPath: vesselVM, withDestinationPath: Harness.vesselBinary)
+        let (outcome, values) = try inPrivateNetwork("""
+            B="buildah --root $S/buildah --runroot /run/buildah --storage-driver vfs"
+            # On every address, so on the bridge's once netavark makes it.
+            busybox nc -ll -p 7000 -e echo from-the-bridge &
+            $B bud --runtime \(vesselVM) --isolation oci --ulimit nofile=1024:20000 -t vmnet-build \(context); echo "BUD=$?"
+            $B rmi --all > /dev/null; kill %1 2>/dev/null
+            """)
+        XCTAssertEqual(values["BUD"], "0", outcome.stdout + outcome.stderr)
+        XCTAssertEqual(values["ADDRESS"]?.hasPrefix("10.88."), true, outcome.stdout)
+        XCTAssertEqual(values["KERNEL"], try String(contentsOfFile: "/var/lib/vessel/vm/kernel/release", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines), "the step ran in the VM")
+        XCTAssertEqual(values["REPLY"], "from-the-bridge", outcome.stdout + outcome.stderr)
+    }
+
     /// podman on its default bridge network (netavark, in the private
     /// namespace): two VM-mode containers (vessel-vm) and one linux-mode
     /// container each reach the other two with a TCP echo; the VM container

@@ -37,13 +37,19 @@ public struct EngineNetwork: Codable, Sendable, Equatable {
     /// Reads the namespace through `socket` (made in it).
     public static func read(namespace: String, socket: NetlinkSocket) throws -> (network: EngineNetwork, warnings: [String]) {
         let links = try socket.links()
-        let loopbackUp = links.contains { $0.isLoopback && $0.isUp }
         if let tap = links.first(where: isVesselTap) {
-            return (EngineNetwork(namespace: namespace, interfaces: [], loopbackUp: loopbackUp),
+            return (EngineNetwork(namespace: namespace, interfaces: [], loopbackUp: links.contains { $0.isLoopback && $0.isUp }),
                     ["network namespace \(namespace) is already carried into another VM (\(tap.name) is there): this one gets loopback only"])
         }
-        let carried = select(links: links, addresses: try socket.addresses(), routes: try socket.routes())
-        return (EngineNetwork(namespace: namespace, interfaces: carried, loopbackUp: loopbackUp), [])
+        return (try current(namespace: namespace, socket: socket, links: links), [])
+    }
+
+    /// The namespace's loopback and interfaces, where vessel's own taps may
+    /// be (the supervisor's own namespace: they are not carried).
+    public static func current(namespace: String, socket: NetlinkSocket, links: [LinkInfo]? = nil) throws -> EngineNetwork {
+        let links = try links ?? socket.links()
+        return EngineNetwork(namespace: namespace, interfaces: select(links: links, addresses: try socket.addresses(), routes: try socket.routes()),
+                             loopbackUp: links.contains { $0.isLoopback && $0.isUp })
     }
 
     static func isVesselTap(_ link: LinkInfo) -> Bool {
@@ -54,7 +60,7 @@ public struct EngineNetwork: Codable, Sendable, Equatable {
     /// by itself (IPv6 link-local, scope link) and the routes it derives
     /// from addresses (protocol kernel) are left to the guest's kernel.
     static func select(links: [LinkInfo], addresses: [AddressInfo], routes: [RouteInfo]) -> [Carried] {
-        links.filter { $0.hardwareType == RouteNetlink.ether && !$0.isLoopback && $0.isUp && $0.mac.count == 6 }
+        links.filter { $0.hardwareType == RouteNetlink.ether && !$0.isLoopback && $0.isUp && $0.mac.count == 6 && $0.kind != "tun" }
             .sorted { $0.index < $1.index }
             .map { link in
                 let own = addresses.filter { $0.index == link.index && !($0.address.bytes.count == 16 && $0.address.bytes.starts(with: [0xfe, 0x80])) }

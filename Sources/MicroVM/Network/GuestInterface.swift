@@ -54,6 +54,11 @@ public struct GuestInterface: Codable, Sendable, Equatable {
         self.routes = routes
     }
 
+    public static func macBytes(_ text: String) -> [UInt8]? {
+        let bytes = text.split(separator: ":").compactMap { UInt8($0, radix: 16) }
+        return bytes.count == 6 ? bytes : nil
+    }
+
     public static func macText(_ bytes: some Collection<UInt8>) -> String {
         bytes.map { byte in
             let hex = String(byte, radix: 16)

@@ -34,12 +34,13 @@ public enum RouteNetlink {
     }
 
     /// Sets what is given of the link's name, MTU and up state.
-    public static func setLink(index: Int32, name: String? = nil, mtu: Int? = nil, up: Bool? = nil) -> NetlinkMessage {
+    public static func setLink(index: Int32, name: String? = nil, mtu: Int? = nil, mac: [UInt8]? = nil, up: Bool? = nil) -> NetlinkMessage {
         let upFlag = RouteNetlink.up
         var message = NetlinkMessage(type: newLink, flags: 0,
                                      header: ifinfo(index: index, flags: up == true ? upFlag : 0, change: up == nil ? 0 : upFlag))
         if let name { message.attributes.add(linkName, string: name) }
         if let mtu { message.attributes.add(linkMTU, u32: UInt32(mtu)) }
+        if let mac { message.attributes.add(linkAddress, mac) }
         return message
     }
 

@@ -27,23 +27,9 @@ public enum TapMirror {
         var taps: [Int32] = []
         do {
             for (number, interface) in network.interfaces.enumerated() {
-                let name = EngineNetwork.tapPrefix + "\(number)"
-                let fd = try sysNegative("create tap \(name) in network namespace \(network.namespace)", vessel_tap_open(name, 1, nil))
-                taps.append(fd)
-                guard let tap = try socket.links().first(where: { $0.name == name }) else {
-                    throw VesselError.setup("tap \(name) is missing right after it was made in \(network.namespace)")
-                }
-                let engine = interface.guest.name
-                try socket.perform(RouteNetlink.setLink(index: tap.index, mtu: interface.guest.mtu, up: true), "set \(name) up with MTU \(interface.guest.mtu)")
-                try socket.perform(TrafficControl.addIngress(index: tap.index), "add an ingress qdisc to \(name)")
-                record.pairs.append(MirrorRecord.Pair(engine: engine, engineIndex: interface.index, tap: name, ownsIngress: false))
-                try record.save(in: directory)
-                try socket.perform(TrafficControl.redirect(from: tap.index, to: interface.index, priority: priority), "redirect \(name) to \(engine)")
-                let made = try addIngressIfMissing(index: interface.index, name: engine, socket: socket)
-                record.pairs[record.pairs.count - 1].ownsIngress = made
-                try record.save(in: directory)
-                try? socket.perform(TrafficControl.removeFilters(index: interface.index, priority: priority), "remove stale filters")
-                try socket.perform(TrafficControl.redirect(from: interface.index, to: tap.index, priority: priority), "redirect \(engine) to \(name)")
+                let tap = try makeTap(EngineNetwork.tapPrefix + "\(number)", socket: socket, in: network.namespace)
+                taps.append(tap.fd)
+                try connect(tap: tap.link, to: interface, socket: socket, record: &record, directory: directory)
             }
         } catch {
             taps.forEach { close($0) }
@@ -52,6 +38,33 @@ public enum TapMirror {
             throw VesselError(error).wrapped("vm: carry the engine's network into the VM", field: "linux.namespaces")
         }
         return (taps, record)
+    }
+
+    /// A tap in the caller's namespace (the socket's): its fd and its link.
+    public static func makeTap(_ name: String, socket: NetlinkSocket, in namespace: String) throws -> (fd: Int32, link: LinkInfo) {
+        let fd = try sysNegative("create tap \(name) in network namespace \(namespace)", vessel_tap_open(name, 1, nil))
+        guard let link = try socket.links().first(where: { $0.name == name }) else {
+            close(fd)
+            throw VesselError.setup("tap \(name) is missing right after it was made in \(namespace)")
+        }
+        return (fd, link)
+    }
+
+    /// The tap up with the interface's MTU, and the two redirects, each
+    /// step in `record` (saved in `directory`) before the next.
+    public static func connect(tap: LinkInfo, to interface: EngineNetwork.Carried, socket: NetlinkSocket,
+                               record: inout MirrorRecord, directory: String) throws {
+        let engine = interface.guest.name, name = tap.name
+        try socket.perform(RouteNetlink.setLink(index: tap.index, mtu: interface.guest.mtu, up: true), "set \(name) up with MTU \(interface.guest.mtu)")
+        try socket.perform(TrafficControl.addIngress(index: tap.index), "add an ingress qdisc to \(name)")
+        record.pairs.append(MirrorRecord.Pair(engine: engine, engineIndex: interface.index, tap: name, ownsIngress: false))
+        try record.save(in: directory)
+        try socket.perform(TrafficControl.redirect(from: tap.index, to: interface.index, priority: priority), "redirect \(name) to \(engine)")
+        let made = try addIngressIfMissing(index: interface.index, name: engine, socket: socket)
+        record.pairs[record.pairs.count - 1].ownsIngress = made
+        try record.save(in: directory)
+        try? socket.perform(TrafficControl.removeFilters(index: interface.index, priority: priority), "remove stale filters")
+        try socket.perform(TrafficControl.redirect(from: interface.index, to: tap.index, priority: priority), "redirect \(engine) to \(name)")
     }
 
     /// True when it made the qdisc; false when the interface had one (an
@@ -99,7 +112,7 @@ public struct MirrorRecord: Codable, Sendable, Equatable {
 
     public static func path(in directory: String) -> String { directory + "/network.json" }
 
-    func save(in directory: String) throws {
+    public func save(in directory: String) throws {
         try FileIO.writeAtomically(Self.path(in: directory), try JSONEncoder().encode(self))
     }
 
