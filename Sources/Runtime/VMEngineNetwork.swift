@@ -7,8 +7,9 @@ import OSKit
 // create's part of carrying an engine's network into the VM: the namespace
 // is opened (and checked to be a network namespace), its interfaces read
 // from outside it, and the supervisor is spawned into it with the
-// descriptor. A namespace that is the runtime's own is never carried
-// (GuestSpec gets `isEngineNamespace`): its interfaces are the host's.
+// descriptor. The runtime's own namespace and the machine's (PID 1's) are
+// never carried (GuestSpec gets `isEngineNamespace`): their interfaces are
+// the host's.
 struct VMEngineNetwork {
     /// The namespace, open; the supervisor joins it.
     let namespaceFD: Int32
@@ -21,7 +22,8 @@ struct VMEngineNetwork {
     static let criContainerType = "io.kubernetes.cri.container-type"
 
     static func isEngineNamespace(_ path: String) -> Bool {
-        !HostPreflight.sameFile(path, "/proc/self/ns/net")
+        guard let id = MirrorRecord.identity(ofPath: path) else { return true } // create's open names the field
+        return !MirrorRecord.hostNamespaceIDs().contains(id)
     }
 
     /// A new network namespace: the supervisor's own, which an engine may

@@ -125,6 +125,17 @@ final class VMNetworkMessageTests: XCTestCase {
         XCTAssertEqual(parsed?.outputIndex, 5)
     }
 
+    /// vessel's own network namespace and the machine's (PID 1's, where it
+    /// may be read: not here, where root lacks CAP_SYS_PTRACE over PID 1, and
+    /// then it cannot be joined either) are the host's: never carried,
+    /// never changed by an undo.
+    func testHostNamespacesAreKnown() throws {
+        let ids = MirrorRecord.hostNamespaceIDs()
+        XCTAssertTrue(ids.contains(try XCTUnwrap(MirrorRecord.identity(ofPath: "/proc/self/ns/net"))))
+        if let machine = MirrorRecord.identity(ofPath: "/proc/1/ns/net") { XCTAssertTrue(ids.contains(machine)) }
+        XCTAssertNil(MirrorRecord.identity(ofPath: "/nonexistent/netns"))
+    }
+
     func testTapsBecomeVirtioNetDevicesWithTheEngineMAC() {
         var command = QemuCommand(qemu: "q", kernel: "k", initramfs: "i", accelerator: .tcg, size: GuestSize(vcpus: 1, memoryMiB: 256),
                                   directory: "/d", shares: [])

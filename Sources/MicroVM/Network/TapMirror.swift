@@ -125,6 +125,20 @@ public struct MirrorRecord: Codable, Sendable, Equatable {
         return "\(info.st_dev):\(info.st_ino)"
     }
 
+    public static func identity(ofPath path: String) -> String? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return "\(info.st_dev):\(info.st_ino)"
+    }
+
+    /// The network namespaces never carried into a VM nor changed by
+    /// vessel: its own and the machine's (PID 1's), whose interfaces are
+    /// the host's. A config naming /proc/1/ns/net from a vessel that runs
+    /// in a namespace of its own gets a new, empty one instead.
+    public static func hostNamespaceIDs() -> Set<String> {
+        Set(["/proc/self/ns/net", "/proc/1/ns/net"].compactMap(identity(ofPath:)))
+    }
+
     /// `delete`'s clean-up after a VM whose supervisor did not get to undo
     /// its changes (SIGKILL): the recorded namespace, if it is still the
     /// same one and not the caller's own, loses our filters and qdiscs.
@@ -136,9 +150,7 @@ public struct MirrorRecord: Codable, Sendable, Equatable {
         let fd = open(record.namespace, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return } // the engine removed it, and with it everything
         defer { close(fd) }
-        let own = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC)
-        defer { if own >= 0 { close(own) } }
-        guard let id = identity(of: fd), id == record.namespaceID, id != identity(of: own) else { return }
+        guard let id = identity(of: fd), id == record.namespaceID, !hostNamespaceIDs().contains(id) else { return }
         guard let socket = try? NetlinkSocket(namespace: fd, name: record.namespace) else { return }
         TapMirror.detach(record, socket: socket)
     }
