@@ -4,7 +4,8 @@ import OCI
 // The bundle's config.json as the guest runs it. Host paths mean nothing in
 // the guest: the root filesystem and the directories of bind mounts travel
 // as virtio-9p shares, mounted by the agent under /vm/<tag>; namespaces given
-// by path become new ones (the host's cannot be joined from a VM); hooks
+// by path become new ones (the host's cannot be joined from a VM), an
+// engine's network namespace with its interfaces carried in; hooks
 // stay on the host; the guest's cgroup is vessel's default.
 public struct GuestSpec: Sendable {
     public let spec: Spec

@@ -115,6 +115,40 @@ final class VMNetworkTests: XCTestCase {
         harness.assertNoTrace("vmnet")
     }
 
+    /// Every interface of the namespace is carried, each onto a device of
+    /// its own with its MAC: a second veth with an IPv4 and an IPv6 address
+    /// and a route through it, reached over TCP on IPv6.
+    func testEveryInterfaceIsCarried() throws {
+        let bundle = try vmBundle("""
+            echo "LINKS=$(ls /sys/class/net | tr '\\n' ' ')"; echo "MAC1=$(cat /sys/class/net/net1/address)"
+            echo "NET1=$(ip -o addr show net1 scope global | awk '{print $4}' | tr '\\n' ' ')"
+            echo "ROUTE1=$(ip route show 10.90.0.0/16)"
+            nc -l -p 7002 -e echo over-ipv6
+            """)
+        let (outcome, values) = try inPrivateNetwork(Self.vethNamespace + """
+            ip link add vhost1 type veth peer name net1 netns ctr
+            ip addr add 10.80.0.1/24 dev vhost1 && ip -6 addr add fd80::1/64 dev vhost1 nodad && ip link set vhost1 up
+            ip -n ctr addr add 10.80.0.2/24 dev net1 && ip -n ctr -6 addr add fd80::2/64 dev net1 nodad
+            ip -n ctr link set net1 up && ip -n ctr route add 10.90.0.0/16 via 10.80.0.1
+            echo "ENGINE_MAC1=$(ip netns exec ctr cat /sys/class/net/net1/address)"
+            $VESSEL --root $ROOT --vm run -d --bundle \(bundle) vmtwo > $S/container.out 2> $S/container.err; echo "CREATE=$?"
+            echo "DURING=$(\(Self.leftovers))"
+            for i in $(seq 60); do busybox nc -w 2 fd80::2 7002 < /dev/null > $S/reply 2>/dev/null; [ -s $S/reply ] && break; sleep 1; done
+            echo "REPLY=$(cat $S/reply)"
+            for i in $(seq 30); do $VESSEL --root $ROOT state vmtwo | grep -q '"stopped"' && break; sleep 1; done
+            $VESSEL --root $ROOT delete --force vmtwo; echo "DELETE=$?"
+            cat $S/container.out $S/container.err
+            """)
+        XCTAssertEqual(values["CREATE"], "0", outcome.stdout + outcome.stderr)
+        XCTAssertEqual(values["LINKS"], "eth0 lo net1 ")
+        XCTAssertEqual(values["MAC1"], values["ENGINE_MAC1"])
+        XCTAssertEqual(values["NET1"], "10.80.0.2/24 fd80::2/64 ", outcome.stdout)
+        XCTAssertEqual(values["ROUTE1"]?.hasPrefix("10.90.0.0/16 via 10.80.0.1 dev net1"), true, outcome.stdout)
+        XCTAssertEqual(values["DURING"], "2 taps, 4 ingress qdiscs")
+        XCTAssertEqual(values["REPLY"], "over-ipv6", outcome.stdout + outcome.stderr)
+        XCTAssertEqual(values["DELETE"], "0")
+    }
+
     /// delete --force SIGKILLs the supervisor, which then undoes nothing:
     /// delete does, from network.json. An ingress qdisc the engine had
     /// stays (with its own filter); ours go.
