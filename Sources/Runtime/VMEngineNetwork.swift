@@ -28,9 +28,10 @@ struct VMEngineNetwork {
 
     /// A new network namespace: the supervisor's own, which an engine may
     /// set up before start (buildah); a device waits for it in the guest
-    /// when a virtio-mmio slot is free.
+    /// when a virtio-mmio slot is free and the host has taps (without them
+    /// the VM boots as before, with loopback only).
     static func late(newNamespace: Bool, guest: GuestSpec) -> LateNetwork? {
-        guard newNamespace, guest.shares.count + 2 <= GuestSpec.mmioSlots else { return nil }
+        guard newNamespace, guest.shares.count + 2 <= GuestSpec.mmioSlots, FileIO.exists("/dev/net/tun") else { return nil }
         return LateNetwork(placeholderMAC: LateNetwork.randomMAC())
     }
 
