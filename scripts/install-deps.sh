@@ -4,9 +4,10 @@
 # runs containerd's CRI with Debian's CNI plugins (containernetworking-plugins,
 # iptables, iproute2) and a gRPC client from grpcio-tools (PyPI); uidmap
 # (setuid newuidmap/newgidmap) maps subordinate ids for rootless vessel and
-# rootless podman, whose network is slirp4netns.
+# rootless podman, whose network is slirp4netns. VMNetworkTests builds with
+# buildah; bench/net-bench.py measures TCP with iperf3.
 set -euo pipefail
-packages=(libseccomp-dev libcap-dev busybox-static jq util-linux procps python3 python3-pip gcc podman containerd containernetworking-plugins iptables iproute2 qemu-system-x86 xz-utils runc crun chromium uidmap slirp4netns)
+packages=(libseccomp-dev libcap-dev busybox-static jq util-linux procps python3 python3-pip gcc podman containerd containernetworking-plugins iptables iproute2 qemu-system-x86 xz-utils runc crun chromium uidmap slirp4netns buildah iperf3)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -91,6 +91,9 @@ public final class GuestAgent {
                 return .pid(try create(guest, id: id))
             case let .container(command):
                 return try handle(command, id: id)
+            case let .network(update):
+                try GuestNetwork.carryLate(update, containerPID: containerPID)
+                return .done
             }
         } catch {
             return .failed(reason: "\(error)")
@@ -128,9 +131,10 @@ public final class GuestAgent {
     }
 
     private func create(_ guest: GuestCreate, id: ContainerID) throws -> pid_t {
-        let spec = guest.spec
+        var spec = guest.spec
         try GuestSystem.mountShares(guest.shares)
         try GuestSystem.bringUpNetwork(guest.network)
+        try GuestNetwork.prepare(&spec, for: guest.interfaces)
         try FileIO.makeDirectories(Self.bundle)
         let encoder = JSONEncoder()
         try FileIO.writeAtomically(Self.bundle + "/config.json", try encoder.encode(spec))
@@ -143,6 +147,7 @@ public final class GuestAgent {
             options.consoleSocket = consoleSocket
             return try creator.create(id: id, options: options)
         }
+        try GuestNetwork.configure(guest.interfaces, loopbackUp: guest.loopbackUp, containerPID: containerPID)
         return containerPID
     }
 

@@ -6,19 +6,27 @@ import OCI
 public enum AgentCommand: Codable, Sendable, Equatable {
     case create(GuestCreate)
     case container(ContainerCommand)
+    /// At start: the interfaces an engine set up after create (CarriedNetwork).
+    case network(LateNetworkUpdate)
 }
 
 /// The container as the guest runs it: the rewritten spec, the 9p shares
-/// to mount first, and whether to bring up eth0 on QEMU's user-mode NAT.
+/// to mount first, whether to bring up eth0 on QEMU's user-mode NAT, and
+/// the engine's interfaces to recreate (on virtio-net devices with their MACs).
 public struct GuestCreate: Codable, Sendable, Equatable {
     public var spec: Spec
     public var shares: [QemuCommand.Share]
     public var network: Bool
+    public var interfaces: [GuestInterface]
+    /// The engine's namespace had its loopback up: so has the container's.
+    public var loopbackUp: Bool
 
-    public init(spec: Spec, shares: [QemuCommand.Share], network: Bool) {
+    public init(spec: Spec, shares: [QemuCommand.Share], network: Bool, interfaces: [GuestInterface] = [], loopbackUp: Bool = false) {
         self.spec = spec
         self.shares = shares
         self.network = network
+        self.interfaces = interfaces
+        self.loopbackUp = loopbackUp
     }
 }
 

@@ -4,22 +4,31 @@ import OCI
 // The bundle's config.json as the guest runs it. Host paths mean nothing in
 // the guest: the root filesystem and the directories of bind mounts travel
 // as virtio-9p shares, mounted by the agent under /vm/<tag>; namespaces given
-// by path become new ones (the host's cannot be joined from a VM); hooks
+// by path become new ones (the host's cannot be joined from a VM), an
+// engine's network namespace with its interfaces carried in; hooks
 // stay on the host; the guest's cgroup is vessel's default.
 public struct GuestSpec: Sendable {
     public let spec: Spec
     public let shares: [QemuCommand.Share]
     public let warnings: [String]
-    /// Whether the workload gets the VM's network (see `init`).
+    /// Whether the workload gets the VM's network on QEMU's user-mode NAT (see `init`).
     public let network: Bool
+    /// The engine's network namespace (given by path) whose interfaces the
+    /// VM carries (see `init`); nil when there is none.
+    public let engineNetworkNamespace: String?
 
     /// microvm has eight virtio-mmio slots: the serial device, the network
     /// device and the rootfs take three.
     public static let maxBindShares = 5
+    /// microvm's virtio-mmio transports (QEMU's VIRTIO_NUM_TRANSPORTS).
+    public static let mmioSlots = 8
     public static let sharesRoot = "/vm"
     public static let networkAnnotation = "org.vessel.vm.network"
 
-    public init(_ host: Spec, rootfs: String, isDirectory: (String) -> Bool) throws {
+    /// `isEngineNamespace` says whether a network namespace path is one the
+    /// VM may carry: an engine's, not the runtime's own (the host's).
+    public init(_ host: Spec, rootfs: String, isDirectory: (String) -> Bool,
+                isEngineNamespace: (String) -> Bool = { _ in false }) throws {
         var spec = host
         var warnings: [String] = []
         var shares = [QemuCommand.Share(tag: "rootfs", hostPath: rootfs, readOnly: false)]
@@ -69,12 +78,24 @@ public struct GuestSpec: Sendable {
         let networkNamespace = host.linux?.namespaces?.first { $0.type == .network }
         let network = host.annotations?[Self.networkAnnotation] == "nat"
             && (networkNamespace == nil || networkNamespace?.path != nil)
+        // Otherwise an engine's namespace (given by path, not the runtime's
+        // own) is carried into the VM: its interfaces become the guest's
+        // (TapMirror), which the agent moves into the container's network
+        // namespace (GuestNetwork).
+        let engineNamespace = network ? nil : networkNamespace?.path.flatMap { isEngineNamespace($0) ? $0 : nil }
         if var linux = spec.linux {
             linux.namespaces = linux.namespaces?.compactMap { namespace in
                 guard let path = namespace.path else { return namespace }
                 if namespace.type == .network && network {
                     warnings.append("linux.namespaces: network namespace \(path) is on the host; the container uses the VM's network (QEMU user-mode NAT)")
                     return nil
+                }
+                if namespace.type == .network && engineNamespace != nil {
+                    // A new one in the guest, where the agent moves the
+                    // engine's interfaces (linux.netDevices) and sets them up.
+                    var fresh = namespace
+                    fresh.path = nil
+                    return fresh
                 }
                 warnings.append("linux.namespaces: \(namespace.type.rawValue) namespace \(path) is on the host; the container gets a new one in the VM")
                 var fresh = namespace
@@ -93,6 +114,7 @@ public struct GuestSpec: Sendable {
         self.shares = shares
         self.warnings = warnings
         self.network = network
+        engineNetworkNamespace = engineNamespace
     }
 
     static func parent(_ path: String) -> String {

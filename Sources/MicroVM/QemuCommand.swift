@@ -30,6 +30,17 @@ public struct QemuCommand: Codable, Sendable {
     public var tscKHz: Int?
     /// A virtio-net device on QEMU's user-mode network (NAT, no host setup).
     public var network = false
+    /// virtio-net devices on taps QEMU inherits (fd number, guest MAC).
+    public var taps: [Tap] = []
+
+    public struct Tap: Codable, Sendable, Equatable {
+        public var fd: Int32
+        public var mac: String
+        public init(fd: Int32, mac: String) {
+            self.fd = fd
+            self.mac = mac
+        }
+    }
 
     public init(qemu: String, kernel: String, initramfs: String, accelerator: Accelerator, size: GuestSize,
                 directory: String, shares: [Share], tscKHz: Int? = nil) {
@@ -82,6 +93,9 @@ public struct QemuCommand: Codable, Sendable {
         }
         if network {
             arguments += ["-netdev", "user,id=net0", "-device", "virtio-net-device,netdev=net0"]
+        }
+        for (index, tap) in taps.enumerated() {
+            arguments += ["-netdev", "tap,id=tap\(index),fd=\(tap.fd)", "-device", "virtio-net-device,netdev=tap\(index),mac=\(tap.mac)"]
         }
         arguments += ["-device", "virtio-serial-device"]
         for (index, port) in GuestPorts.all.enumerated() {

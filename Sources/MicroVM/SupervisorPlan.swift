@@ -12,9 +12,18 @@ public struct SupervisorPlan: Codable, Sendable {
     /// Set when process.terminal is: the pty master goes there.
     public var consoleSocket: String?
     public var network: Bool
+    /// The engine's interfaces to carry into the guest (TapMirror); the
+    /// supervisor runs in their namespace.
+    public var engineNetwork: EngineNetwork?
+    /// Or, for a new network namespace, the supervisor's own, which an
+    /// engine may set up before start (CarriedNetwork).
+    public var lateNetwork: LateNetwork?
 
-    public init(qemu: QemuCommand, spec: Spec, shares: [QemuCommand.Share], bootTimeoutSeconds: Int, consoleSocket: String?, network: Bool) {
+    public init(qemu: QemuCommand, spec: Spec, shares: [QemuCommand.Share], bootTimeoutSeconds: Int, consoleSocket: String?, network: Bool,
+                engineNetwork: EngineNetwork? = nil, lateNetwork: LateNetwork? = nil) {
+        self.lateNetwork = lateNetwork
         self.network = network
+        self.engineNetwork = engineNetwork
         self.qemu = qemu
         self.spec = spec
         self.shares = shares

@@ -28,6 +28,8 @@ public final class VMSupervisor {
     var slots = ExecSlots(count: GuestPorts.execSlots)
     var exitCode: Int32?
     var signals: Int32 = -1
+    /// The engine's interfaces carried into the guest, undone at the end.
+    var carried: CarriedNetwork?
 
     public init(directory: String, reportFD: Int32) throws {
         self.directory = directory
@@ -42,10 +44,12 @@ public final class VMSupervisor {
         } catch {
             // QEMU is gone before `create` hears of the failure.
             if qemuPID > 0 { kill(qemuPID, SIGKILL); _ = Spawner.wait(qemuPID) }
+            carried?.release()
             report(.failed(reason: "\(error)"))
             exit(1)
         }
         serve()
+        carried?.release()
         exit(SupervisorExitStatus.code(container: exitCode, qemuWaitStatus: qemuStatus))
     }
 
@@ -60,6 +64,8 @@ public final class VMSupervisor {
     private func boot() throws {
         signal(SIGPIPE, SIG_IGN)
         signals = try SignalFD.block([SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2])
+        carried = try plan.engineNetwork.map { try CarriedNetwork($0, directory: directory) }
+            ?? plan.lateNetwork.map { try CarriedNetwork(late: $0, directory: directory) }
         qemuPID = try spawnQemu()
         try FileIO.write(directory + "/qemu.pid", "\(qemuPID)", flags: O_WRONLY | O_CREAT | O_TRUNC)
 
@@ -73,7 +79,9 @@ public final class VMSupervisor {
         }
         // Before any client: the router numbers from 1.
         let createID: UInt64 = 0
-        control.send(AgentRequest(id: createID, command: .create(GuestCreate(spec: plan.spec, shares: plan.shares, network: plan.network))))
+        control.send(AgentRequest(id: createID, command: .create(GuestCreate(spec: plan.spec, shares: plan.shares, network: plan.network,
+                                                                          interfaces: carried?.guestInterfaces ?? [],
+                                                                          loopbackUp: plan.engineNetwork?.loopbackUp ?? false))))
         while true {
             let message = try awaitAgent(until: deadline, what: "the guest agent did not create the container")
             guard case let .reply(reply) = message, reply.id == createID else { continue }
@@ -91,13 +99,16 @@ public final class VMSupervisor {
         let log = open(SupervisorFiles.qemuLog(in: directory), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         let null = open("/dev/null", O_RDWR | O_CLOEXEC)
         let inherited = try sockets.inheritable()
+        let taps = try carried?.inheritableTaps() ?? []
         defer {
             close(inherited.fd)
             close(log)
             close(null)
+            carried?.closeInherited(taps)
         }
         var command = plan.qemu
         command.socketDirectory = inherited.path
+        command.taps = taps
         let arguments = command.arguments
         var request = SpawnRequest(path: try Self.resolve(arguments[0]), arguments: arguments, environment: ["PATH=/usr/bin:/bin"])
         request.stdio = (null, null, log)
@@ -201,27 +212,30 @@ public final class VMSupervisor {
     }
 
     private func handleAgent() {
-        for message in control.drain(AgentReport.self) {
-            switch message {
-            case let .event(.exit(status)):
-                exitCode = status
-                try? FileIO.writeAtomically(SupervisorFiles.exitCode(in: directory), Data("\(status)".utf8))
-                setStatus("stopped")
-            case let .event(.execExit(slot, status)):
-                slots.exited(slot)
-                if let owner = slots.owner(of: slot) { clients[owner]?.send(SupervisorReport.event(.execExit(slot: slot, status: status))) }
-            case .event(.ready):
-                break
-            case let .reply(reply):
-                guard let pending = router.route(reply) else { continue }
-                if reply.answer.failure == nil {
-                    settle(pending.command)
-                } else if case let .exec(slot, _) = pending.command {
-                    slots.exited(slot) // never started: the agent closed the ports
-                }
-                if let client = pending.client {
-                    clients[client]?.send(SupervisorReport.reply(Reply(id: pending.requestID, answer: reply.answer)))
-                }
+        control.drain(AgentReport.self).forEach(dispatch)
+    }
+
+    /// One message from the agent: an event, or the answer to a request.
+    func dispatch(_ message: AgentReport) {
+        switch message {
+        case let .event(.exit(status)):
+            exitCode = status
+            try? FileIO.writeAtomically(SupervisorFiles.exitCode(in: directory), Data("\(status)".utf8))
+            setStatus("stopped")
+        case let .event(.execExit(slot, status)):
+            slots.exited(slot)
+            if let owner = slots.owner(of: slot) { clients[owner]?.send(SupervisorReport.event(.execExit(slot: slot, status: status))) }
+        case .event(.ready):
+            break
+        case let .reply(reply):
+            guard let pending = router.route(reply) else { return }
+            if reply.answer.failure == nil {
+                settle(pending.command)
+            } else if case let .exec(slot, _) = pending.command {
+                slots.exited(slot) // never started: the agent closed the ports
+            }
+            if let client = pending.client {
+                clients[client]?.send(SupervisorReport.reply(Reply(id: pending.requestID, answer: reply.answer)))
             }
         }
     }
@@ -273,6 +287,7 @@ public final class VMSupervisor {
                 return .failed(reason: "vm supervisor: exec slot \(slot) is not reserved by this connection")
             }
             if case let .exec(slot, _) = command { slots.started(slot) }
+            if case .start = command, let failure = carryLateNetwork() { return .failed(reason: failure) }
             sendToAgent(command, from: client, requestID: request.id)
             return nil
         }

@@ -106,8 +106,10 @@ struct VMBackend: ContainerBackend {
     }
 
     /// The supervisor and QEMU, until their pids are gone (reaped by
-    /// whoever inherited them).
+    /// whoever inherited them); then what the supervisor had no time to
+    /// undo in the engine's network namespace (it was killed).
     func awaitTeardown(_ record: ContainerRecord) {
+        defer { MirrorRecord.undo(in: store.root + "/" + record.id) }
         guard let vm = record.vm else { return }
         for pid in [record.pid, vm.qemuPID] where pid > 0 {
             for _ in 0..<2000 {

@@ -51,8 +51,14 @@ public struct VMCreator {
         let qemu = try VMSupervisor.resolve(settings.qemu)
         let decision = try Accelerator.choose(settings.accel)
         info("vm: accelerator \(decision.accelerator.rawValue): \(decision.reason)")
-        let guest = try GuestSpec(spec, rootfs: bundle.rootfs, isDirectory: FileIO.isDirectory)
+        let guest = try GuestSpec(spec, rootfs: bundle.rootfs, isDirectory: FileIO.isDirectory,
+                                  isEngineNamespace: VMEngineNetwork.isEngineNamespace)
         guest.warnings.forEach { warn("vm: config.json: " + $0) }
+        let engineNetwork = try VMEngineNetwork.open(guest, spec: spec)
+        let newNetwork = spec.linux?.namespaces?.contains(where: { $0.type == .network && $0.path == nil }) == true
+        let lateNetwork = VMEngineNetwork.late(newNamespace: newNetwork, guest: guest)
+        defer { if let engineNetwork { close(engineNetwork.namespaceFD) } }
+        engineNetwork?.warnings.forEach { warn("vm: " + $0) }
         let size = try GuestSize.from(spec.linux?.resources, hostCPUs: Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
 
         let directory = try store.claim(id)
@@ -67,7 +73,8 @@ public struct VMCreator {
         try SupervisorPlan(qemu: command, spec: guest.spec, shares: guest.shares,
                            bootTimeoutSeconds: settings.bootTimeoutSeconds,
                            consoleSocket: spec.process?.terminal == true ? options.consoleSocket : nil,
-                           network: guest.network).save(in: directory)
+                           network: guest.network, engineNetwork: engineNetwork?.network,
+                           lateNetwork: lateNetwork).save(in: directory)
         var record = ContainerRecord(
             id: id.value, bundle: bundle.path, rootfs: bundle.rootfs, pid: 0, pidStartTime: 0,
             created: Timestamp.now(), owner: "", annotations: spec.annotations,
@@ -80,6 +87,15 @@ public struct VMCreator {
         var request = SpawnRequest(path: binary, arguments: ["vessel", "vm-supervise", directory],
                                    environment: ["PATH=/usr/bin:/bin:/usr/sbin:/sbin"])
         request.newSession = true
+        // In the engine's namespace, as a linux-mode init would be: the taps
+        // are made there, and /proc/<pid>/ns/net is the container's.
+        if let engineNetwork { request.joinNamespaces = [(engineNetwork.namespaceFD, NamespaceType.network.cloneFlag)] }
+        // A config asking for a new network namespace gets one for the
+        // supervisor too: engines that set up /proc/<pid>/ns/net after
+        // create (buildah) must find the container's, never the host's.
+        if newNetwork {
+            request.cloneFlags = UInt64(NamespaceType.network.cloneFlag)
+        }
         let (pid, report) = try StartReport.spawn(request, timeoutSeconds: settings.bootTimeoutSeconds + 15)
         cleanup.pid = pid
         record.pid = pid

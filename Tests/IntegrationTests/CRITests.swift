@@ -127,6 +127,10 @@ final class CRITests: XCTestCase {
     func testVesselCreateStartContainer() throws { try check("vessel", "create_start_container") }
     func testVesselVMCreateStartContainer() throws { try check("vessel-vm", "create_start_container") }
 
+    func testRuncPodNetwork() throws { try check("runc", "pod_network") }
+    func testVesselPodNetwork() throws { try check("vessel", "pod_network") }
+    func testVesselVMPodNetwork() throws { try check("vessel-vm", "pod_network") }
+
     func testRuncExecSync() throws { try check("runc", "exec_sync") }
     func testVesselExecSync() throws { try check("vessel", "exec_sync") }
     func testVesselVMExecSync() throws { try check("vessel-vm", "exec_sync") }

@@ -14,6 +14,7 @@ import contextlib
 import json
 import os
 import re
+import socket
 import subprocess
 import time
 import traceback
@@ -22,7 +23,7 @@ import uuid
 import cri_env
 
 SCENARIOS = (
-    "run_pod_sandbox", "create_start_container", "exec_sync", "exec_sync_timeout",
+    "run_pod_sandbox", "create_start_container", "pod_network", "exec_sync", "exec_sync_timeout",
     "update_container_resources", "update_memory_limit", "exit_code", "cri_log_format", "stop_exited_container",
     "volume_private", "volume_host_to_container", "volume_bidirectional",
     "stop_and_remove", "nothing_left",
@@ -80,12 +81,12 @@ def describe(error):
 class Pod:
     """One pod of one handler and the scenarios run in it."""
 
-    def __init__(self, cri, containerd, handler, results):
+    def __init__(self, cri, containerd, handler, results, name=None):
         self.cri, self.api = cri, cri.api
         self.containerd = containerd
         self.handler = handler
         self.results = results
-        self.name = "pod-" + handler
+        self.name = name or "pod-" + handler
         self.logs = containerd.path("logs", self.name)
         self.volumes = containerd.path("volumes", handler)
         self.pod_id = None
@@ -172,7 +173,8 @@ class Pod:
         main = None
         with self.scenario("create_start_container"):
             main = self.create_and_start()
-        for name, body in (("exec_sync", self.exec_sync_scenario), ("exec_sync_timeout", self.exec_timeout),
+        for name, body in (("pod_network", self.pod_network),
+                           ("exec_sync", self.exec_sync_scenario), ("exec_sync_timeout", self.exec_timeout),
                            ("update_container_resources", self.update_resources),
                            ("update_memory_limit", self.update_memory)):
             with self.scenario(name):
@@ -203,10 +205,36 @@ class Pod:
         expect(self.status(container).state == self.api.CONTAINER_RUNNING, "not running after StartContainer")
         lines = self.log_lines("main", until=lambda lines: any(line.endswith(" started") for line in lines))
         expect(any(line.endswith("stdout F started") for line in lines), f"first log line missing: {lines}")
-        if not self.vm:
-            # The pod's network namespace, joined by path: its eth0 has the pod's IP.
-            expect(f"inet {self.pod_ip}/" in self.sh(container, "ip addr show eth0"), "eth0 lacks the pod IP")
         return container
+
+    def pod_network(self, container):
+        """The pod's network namespace, joined by path: its eth0 has the
+        pod's IP (in a VM: carried into it, the pause VM leaving it to the
+        container), and a server there answers the node and, for a VM pod,
+        a container of a linux-mode (vessel) pod."""
+        expect(f"inet {self.pod_ip}/" in self.sh(container, "ip addr show eth0"), "eth0 lacks the pod IP")
+        self.sh(container, "nc -ll -p 7000 -e echo from-the-pod </dev/null >/dev/null 2>&1 &")
+        deadline, reply = time.time() + 20, b""
+        while time.time() < deadline and not reply:
+            with contextlib.suppress(OSError), socket.create_connection((self.pod_ip, 7000), timeout=5) as connection:
+                reply = connection.recv(100)
+            time.sleep(0.2)
+        expect(reply == b"from-the-pod\n", f"the node got {reply!r} from {self.pod_ip}:7000")
+        if not self.vm:
+            return
+        peer = Pod(self.cri, self.containerd, "vessel", self.results, name="pod-peer")
+        peer.run_pod()
+        try:
+            client = peer.create("client", f"nc {self.pod_ip} 7000 </dev/null")
+            peer.start(client)
+            peer.wait_state(client, self.api.CONTAINER_EXITED, seconds=30)
+            lines = peer.log_lines("client", until=lambda lines: lines)
+            expect(any(line.endswith("stdout F from-the-pod") for line in lines), f"the linux-mode pod got {lines}")
+        finally:
+            for container_id in peer.containers.values():
+                self.cri.call("RemoveContainer", self.api.RemoveContainerRequest(container_id=container_id))
+            self.cri.call("StopPodSandbox", self.api.StopPodSandboxRequest(pod_sandbox_id=peer.pod_id))
+            self.cri.call("RemovePodSandbox", self.api.RemovePodSandboxRequest(pod_sandbox_id=peer.pod_id))
 
     def exec_sync_scenario(self, container):
         reply = self.exec_sync(container, ["sh", "-c", "echo out; echo err >&2; exit 5"])

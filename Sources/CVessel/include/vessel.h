@@ -170,4 +170,14 @@ int vessel_bpf_query_device_programs(int cgroup_fd, uint32_t *ids, uint32_t *cou
 int vessel_bpf_program_fd(uint32_t id);
 int vessel_bpf_program_id(int prog_fd, uint32_t *id);
 
+// VM networking (netns.c). A socket made in the network namespace netns_fd
+// (close-on-exec), by a short-lived thread that joins it, so the caller's
+// own threads stay where they are. Returns the fd or -errno.
+int vessel_netns_socket(int netns_fd, int domain, int type, int protocol);
+// A tap device in the caller's network namespace (IFF_TAP | IFF_NO_PI, and
+// IFF_VNET_HDR when vnet_header): the fd, close-on-exec, or -errno. It is
+// not persistent: it goes when the last fd to it closes. actual_name
+// (IFNAMSIZ bytes, or NULL) receives the name the kernel gave it.
+int vessel_tap_open(const char *name, int vnet_header, char *actual_name);
+
 #endif
