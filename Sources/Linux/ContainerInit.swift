@@ -123,7 +123,7 @@ public struct ContainerInit {
             guard getcwd(&buffer, buffer.count) != nil else {
                 throw VesselError.system("process.cwd \(process.cwd) is outside the container (getcwd)")
             }
-            let cwd = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            let cwd = String(nulTerminated: buffer)
             guard cwd.hasPrefix("/") else {
                 throw VesselError.setup("process.cwd \(process.cwd) is outside the container: refused")
             }

@@ -1,4 +1,5 @@
 import Glibc
+import OSKit
 
 /// An IPv4 or IPv6 address: its bytes in network order, written as text
 /// (inet_ntop) in JSON and messages.
@@ -27,7 +28,7 @@ public struct IPAddress: Codable, Sendable, Hashable, CustomStringConvertible {
     public var description: String {
         var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
         _ = bytes.withUnsafeBytes { inet_ntop(isIPv4 ? AF_INET : AF_INET6, $0.baseAddress, &text, socklen_t(text.count)) }
-        return String(cString: text)
+        return String(nulTerminated: text)
     }
 
     public init(from decoder: Decoder) throws {
