@@ -274,6 +274,7 @@ int vessel_capbset_drop(int cap) { return prctl(PR_CAPBSET_DROP, cap, 0, 0, 0); 
 int vessel_ambient_raise(int cap) { return prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0); }
 int vessel_ambient_clear_all(void) { return prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0); }
 int vessel_set_keepcaps(int on) { return prctl(PR_SET_KEEPCAPS, on, 0, 0, 0); }
+int vessel_set_name(const char *name) { return prctl(PR_SET_NAME, name, 0, 0, 0); }
 
 int vessel_last_cap(void) {
     int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);

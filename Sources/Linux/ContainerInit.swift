@@ -21,6 +21,9 @@ public struct ContainerInit {
     /// Never returns on success (execve); on failure before `ready` the
     /// parent gets the error, afterwards it goes to the container's stderr.
     public func run() -> Never {
+        // Named as runc names its init (runc:[2:INIT]), so `ps` tells a
+        // created container's waiting init from the user's process.
+        _ = vessel_set_name("vessel:[2:INIT]")
         var reportedReady = false
         do {
             let prepared = try setUp(context.spec)
@@ -112,7 +115,18 @@ public struct ContainerInit {
             let argv = CStringArray(process.args ?? [])
             let envp = CStringArray(ProcessEnvironment.resolve(process))
             execve(executable, argv.pointer, envp.pointer)
-            throw VesselError.system("exec \(executable)")
+            let failure = errno
+            // As runc's init: the process's own failure, on its stderr, in
+            // Go's words (`exec /x: no such file or directory`), status 1.
+            // The runtime's part went well; whoever waits sees the exit.
+            TextOutput.standardError("exec \(executable): \(Self.goErrorText(failure))\n")
+            exit(1)
+        }
+
+        /// strerror as Go spells it: the same words, lower-case first letter.
+        static func goErrorText(_ code: Int32) -> String {
+            let text = String(cString: strerror(code))
+            return text.prefix(1).lowercased() + text.dropFirst()
         }
 
         /// The working directory must be inside the container's root: a cwd
@@ -267,7 +281,7 @@ public struct ContainerInit {
         defer { proc.close() }
         for (key, value) in sysctls.sorted(by: { $0.key < $1.key }) {
             do {
-                try proc.write("sys/" + key.split(separator: ".").joined(separator: "/"), value)
+                try proc.write("sys/" + (SpecValidator.sysctlComponents(key) ?? []).joined(separator: "/"), value)
             } catch {
                 throw VesselError(error).wrapped("config.json: linux.sysctl.\(key)", field: "linux.sysctl.\(key)")
             }

@@ -12,6 +12,12 @@ enum ExecutableLookup {
             guard access(path, X_OK) == 0 else {
                 throw VesselError.setup("config.json: process.args[0]: \(name) cannot be executed: \(VesselError.system("access").reason)")
             }
+            // A directory passes access(X_OK) (search); execve would refuse it
+            // after `start`. Refused now, as runc's lookup does.
+            var st = stat()
+            guard stat(path, &st) == 0, (st.st_mode & S_IFMT) != S_IFDIR else {
+                throw VesselError.setup("config.json: process.args[0]: \(name) cannot be executed: it is a directory")
+            }
             return path
         }
         let pathVariable = env.last { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) }

@@ -313,11 +313,19 @@ struct Rootfs {
         }
     }
 
-    /// After pivot_root: masked and read-only paths, a read-only root, and
+    /// After pivot_root: read-only and masked paths, a read-only root, and
     /// the requested propagation of "/".
     func finish() throws {
         let root = try InRoot("/")
         defer { root.close() }
+        // Read-only paths first, then masks, in runc's order (mountinfo shows it).
+        for (index, path) in (linux.readonlyPaths ?? []).enumerated() {
+            do {
+                try makeReadOnly(path, in: root)
+            } catch {
+                throw VesselError(error).wrapped("config.json: linux.readonlyPaths[\(index)] (\(path))", field: "linux.readonlyPaths[\(index)]")
+            }
+        }
         let masked = linux.maskedPaths ?? []
         if !masked.isEmpty {
             let null = try verifiedNull(in: root)
@@ -328,13 +336,6 @@ struct Rootfs {
                 } catch {
                     throw VesselError(error).wrapped("config.json: linux.maskedPaths[\(index)] (\(path))", field: "linux.maskedPaths[\(index)]")
                 }
-            }
-        }
-        for (index, path) in (linux.readonlyPaths ?? []).enumerated() {
-            do {
-                try makeReadOnly(path, in: root)
-            } catch {
-                throw VesselError(error).wrapped("config.json: linux.readonlyPaths[\(index)] (\(path))", field: "linux.readonlyPaths[\(index)]")
             }
         }
         if spec.root?.readonly == true {

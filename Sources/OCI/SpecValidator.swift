@@ -255,6 +255,7 @@ public enum SpecValidator {
     /// The namespace a sysctl key belongs to, nil for a key that is the
     /// host's in every container (kernel.core_pattern, vm.*, fs.* but mqueue).
     public static func sysctlNamespace(_ key: String) -> NamespaceType? {
+        guard let key = sysctlComponents(key)?.joined(separator: ".") else { return nil }
         let ipcKeys: Set<String> = [
             "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
             "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced",
@@ -265,15 +266,25 @@ public enum SpecValidator {
         return nil
     }
 
+    /// The key's names under /proc/sys, nil for a key that is not one. As
+    /// sysctl(8) and runc: when the first separator is a '/', slashes
+    /// separate and dots are part of a name (`net/ipv4/conf/eth0.100/forwarding`).
+    public static func sysctlComponents(_ key: String) -> [String]? {
+        let slashed = key.first { $0 == "." || $0 == "/" } == "/"
+        let parts = key.split(separator: slashed ? "/" : ".", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count > 1, parts.allSatisfy({ !$0.isEmpty && $0 != "." && $0 != ".." && !$0.contains("/") && !$0.contains("\0") })
+        else { return nil }
+        return parts
+    }
+
     /// As runc: a sysctl is allowed only where the container has the
     /// namespace it lives in; anything else would be written to the host.
     /// Whether a namespace joined by path is the host's own is checked at
     /// create time, where the files can be opened.
     static func validateSysctl(_ key: String, namespaces: Set<NamespaceType>) throws(VesselError) {
         let field = "linux.sysctl.\(key)"
-        let parts = key.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count > 1, parts.allSatisfy({ !$0.isEmpty && !$0.contains("/") && !$0.contains("\0") }) else {
-            throw .invalidValue(field: field, reason: "\(key.debugDescription) is not a sysctl name (dot-separated, no '/')")
+        guard sysctlComponents(key) != nil else {
+            throw .invalidValue(field: field, reason: "\(key.debugDescription) is not a sysctl name (net.ipv4.ip_forward or net/ipv4/ip_forward)")
         }
         guard let namespace = sysctlNamespace(key) else {
             throw .invalidValue(field: field, reason: "\(key) is not in a namespace the container can own: it would change the host")

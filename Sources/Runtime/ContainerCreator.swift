@@ -93,6 +93,7 @@ public struct ContainerCreator {
         DebugTrace.step("create \(id.value): bundle \(bundle.path), rootfs \(bundle.rootfs), config.json valid")
         reportWarnings(spec)
         try HostPreflight.check(spec)
+        try PreservedFDs.check(options.preserveFDs)
         let settings = try CgroupResources.settings(for: linux.resources ?? Resources())
         let deviceFilter = try DeviceFilter(resources: linux.resources?.devices ?? [], devices: linux.devices ?? [])
         if options.consoleSocket == nil && spec.process?.terminal == true {
@@ -147,7 +148,7 @@ public struct ContainerCreator {
         let pid = try spawnInit(bundle: bundle, cgroup: cgroup, fifoPath: fifoPath, options: options,
                                 record: &record, cleanup: &cleanup)
         if let pidFile = options.pidFile {
-            try FileIO.writeAtomically(pidFile, Data("\(pid)".utf8))
+            try PidFile.write(pidFile, pid: pid)
         }
         cleanup.succeeded()
         return pid

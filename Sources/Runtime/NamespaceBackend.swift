@@ -175,7 +175,7 @@ struct NamespaceBackend: ContainerBackend {
         request.syncFD = childEnd
         request.becomeRoot = joinsUser
         request.protectThenJoin = true
-        let cgroup = record.cgroup.flatMap { $0.exists ? $0 : nil }
+        let cgroup = try ExecCgroup.choose(options.cgroups, container: record.cgroup)
         var peer = InitPeer(channel: channel, subject: "exec'd process")
         var spawned: (pid: pid_t, joined: Bool)?
         // A child that forks into the pid namespace reports its failure itself.

@@ -22,6 +22,8 @@ public struct ExecOptions {
     public var pidFile: String?
     /// --ignore-paused: exec into a paused container (the process starts frozen).
     public var ignorePaused = false
+    /// --cgroup: a sub-cgroup of the container's to run the process in.
+    public var cgroups: [String] = []
     public init() {}
 }
 
@@ -51,13 +53,17 @@ public struct ProcessExecutor {
             (base, seccomp) = (spec.process, spec.linux?.seccomp)
         }
         let process = try makeProcess(base, options)
+        try PreservedFDs.check(options.preserveFDs)
+        if let bad = (process.env ?? []).first(where: { !$0.contains("=") }) {
+            throw VesselError.invalidArgument("exec: invalid environment variable \(bad.debugDescription): not KEY=value")
+        }
         if process.terminal == true && options.consoleSocket == nil {
             throw VesselError.invalidArgument("exec: a terminal for a detached process needs --console-socket")
         }
         DebugTrace.step("exec \(id.value): \(process.args ?? []) as uid \(process.user.uid) in the namespaces of init pid \(record.pid)")
         let pid = try record.backend(in: store).exec(record, process: process, seccomp: seccomp, options: options)
         DebugTrace.step("exec \(id.value): the process runs as pid \(pid)")
-        if let pidFile = options.pidFile { try FileIO.writeAtomically(pidFile, Data("\(pid)".utf8)) }
+        if let pidFile = options.pidFile { try PidFile.write(pidFile, pid: pid) }
         return pid
     }
 
@@ -90,7 +96,8 @@ public struct ProcessExecutor {
         }
         process.env = (process.env ?? []) + options.env
         if let user = options.user {
-            let parts = user.split(separator: ":", maxSplits: 1)
+            // ":1000" has an empty uid: refused, as runc does.
+            let parts = user.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
             guard let uid = parts.first.flatMap({ UInt32($0) }) else {
                 throw VesselError.invalidArgument("--user \(user.debugDescription): expected uid[:gid] as numbers")
             }

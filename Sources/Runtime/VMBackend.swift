@@ -74,6 +74,7 @@ struct VMBackend: ContainerBackend {
     func exec(_ record: ContainerRecord, process: Process, seccomp: Seccomp?, options: ExecOptions) throws -> pid_t {
         let id = try ContainerID(record.id)
         if options.preserveFDs > 0 { throw VesselError.unsupported("vm: --preserve-fds: open files cannot be passed into a VM") }
+        if !options.cgroups.isEmpty { throw VesselError.unsupported("vm: --cgroup: the process runs in the guest's cgroups, not the host's") }
         let directory = store.directory(id)
         let processFile = directory + "/exec-\(getpid()).json"
         try FileIO.writeAtomically(processFile, try JSONEncoder().encode(process))

@@ -112,7 +112,7 @@ public struct VMCreator {
         try HookRunner.run(spec.hooks?.prestart ?? [], kind: "prestart", state: state, directory: record.bundle)
         try HookRunner.run(spec.hooks?.createRuntime ?? [], kind: "createRuntime", state: state, directory: record.bundle)
         if let pidFile = options.pidFile {
-            try FileIO.writeAtomically(pidFile, Data("\(pid)".utf8))
+            try PidFile.write(pidFile, pid: pid)
         }
         cleanup.succeeded()
         return pid

@@ -12,6 +12,8 @@ enum SignalName {
     ]
 
     static func parse(_ text: String) -> Int32? {
+        // runc takes an empty argument (`kill id ''`) for the default.
+        if text.isEmpty { return SIGTERM }
         if let number = Int32(text) { return (0...64).contains(number) ? number : nil }
         var name = text.uppercased()
         if name.hasPrefix("SIG") { name.removeFirst(3) }

@@ -68,6 +68,7 @@ final class DifferentialBadInputTests: XCTestCase {
         badConfig("config: a hostname without a uts namespace") { spec, _ in
             spec.setLinux("namespaces", [["type": "pid"], ["type": "mount"]])
         },
+        badConfig("config: an env entry without =") { spec, _ in spec.setProcess("env", ["PATH=/bin", "JUSTNAME"]) },
         badConfig("config: a negative uid") { spec, _ in spec.setProcess("user", ["uid": -1, "gid": 0]) },
         DiffScenario("command line: an unknown command", steps: [.cmd("frobnicate {id}")]),
         DiffScenario("command line: an unknown flag", steps: [.cmd("state --no-such-flag {id}")]),

@@ -21,6 +21,11 @@ enum DifferentialKnownDifferences {
 
     static let defaultSignals = "vessel starts the container's process with every signal at its default disposition; runc (Go) passes on signal 32 ignored when its own caller had it ignored (the test runner does)"
 
+    static let newerSpecField = "a runtime-spec field added after runc 1.1.5, which ignores it: vessel applies it, and refuses a value it cannot apply"
+    /// Step 1 of a foreground `run`: what it printed, or its refusal.
+    static func ranWith(_ out: String) -> String { "#1 run -b {bundle} {id}: exit 0 | out: " + String(reflecting: out) + " | err: \"\"" }
+    static let refusedRun = "#1 run -b {bundle} {id}: exit 1 | out: \"\" | err: \"<error>\\n\""
+
     static let table: [String: Entry] = [
         // Deliberate.
         "hooks: order and the state each gets": Entry(reason: poststartAfterStart,
@@ -45,7 +50,24 @@ enum DifferentialKnownDifferences {
                              vessel: ["#1 run -b {bundle} {id}: exit 0 | out: \"SigBlk:\\t0000000000000000\\nSigIgn:\\t0000000000000004\\n\" | err: \"\""]),
         "signals: the init's own mask and ignored set": Entry(reason: defaultSignals,
                              vessel: ["#1 run -b {bundle} {id}: exit 0 | out: \"SigBlk:\\t0000000000000000\\nSigIgn:\\t0000000000000000\\n\" | err: \"\""]),
-        // Gaps.
+        "ioPriority: best effort 4": Entry(reason: newerSpecField, vessel: [ranWith("best-effort: prio 4\n")]),
+        "ioPriority: idle": Entry(reason: newerSpecField, vessel: [ranWith("idle\n")]),
+        "ioPriority: an unknown class": Entry(reason: newerSpecField, vessel: [refusedRun]),
+        "scheduler: SCHED_BATCH with a nice value": Entry(reason: newerSpecField, vessel: [ranWith("policy : 3\n5\n")]),
+        "scheduler: an unknown policy": Entry(reason: newerSpecField, vessel: [refusedRun]),
+        "personality: LINUX32": Entry(reason: newerSpecField, vessel: [ranWith("i686\n")]),
+        "personality: an unknown domain": Entry(reason: newerSpecField, vessel: [refusedRun]),
+        "rootfsPropagation: shared": Entry(reason: "runtime-spec: rootfsPropagation is the propagation of the container's root; vessel applies it to / after pivot_root (as later runc does); runc 1.1.5 applies it to the old root before pivot_root, so the container's / stays private",
+                             vessel: [ranWith("shared:N end\n")]),
+        "devices: a relative path": Entry(reason: "runtime-spec: linux.devices[].path is a full path; vessel refuses a relative one, as both refuse a relative mount destination; runc 1.1.5 makes it relative to the rootfs",
+                             vessel: [refusedRun]),
+        "kill: SIGRTMIN+1 by name": Entry(reason: "vessel also takes the real-time signal names kill(1) and crun take (RTMIN+n); runc 1.1.5 knows only the 31 classic names; numbers (34 to 64) work in both",
+                             vessel: ["#3 kill {id} SIGRTMIN+1: exit 0"]),
+        "list: a stray directory in the root": Entry(reason: "runtime-spec's creating status: vessel lists a state directory without a state file (a create still running, or one that died) as creating, so it can be seen and deleted; runc 1.1.5 leaves it out of list",
+                             vessel: ["#3 list: exit 0 | ID PID STATUS BUNDLE CREATED OWNER / <id> # created <sandbox>/bundle <time> root / stray # creating root", "#4 list -q: exit 0 | <id> / stray"]),
+        "run: --preserve-fds of fds the caller did not open": Entry(reason: "vessel refuses --preserve-fds naming descriptors its caller did not open; runc 1.1.5 checks them in its own process, where Go's runtime holds fds 3 and up, and passes those into the container (a directory fd of the host's /sys/fs/cgroup among them: the CVE-2024-21626 class)",
+                             vessel: ["#1 host: exec 3<&- 4<&- 5<&- 6<&- 7<&- 8<&- 9<&-; {rt} run --preserve-fds 3 -b {bundle} {id}: exit 1 | out: \"\" | err: \"<error>\\n\""]),
+
         "exec -t: without a console socket": Entry(reason: ttyOfItsOwn,
                              vessel: ["#2 exec -t {id} tty: exit 0"]),
         "terminal: run in the foreground without a console socket": Entry(reason: ttyOfItsOwn,
@@ -58,7 +80,9 @@ final class DifferentialTableTests: XCTestCase {
     static var allScenarios: [DiffScenario] { DifferentialBadInputTests.scenarios + DifferentialExecTests.scenarios
         + DifferentialHooksTests.scenarios + DifferentialInfoTests.scenarios + DifferentialKillTests.scenarios
         + DifferentialLifecycleTests.scenarios + DifferentialMountsTests.scenarios + DifferentialProcessTests.scenarios
-        + DifferentialSeccompTests.scenarios + DifferentialStateListPsTests.scenarios + DifferentialTerminalTests.scenarios }
+        + DifferentialSeccompTests.scenarios + DifferentialStateListPsTests.scenarios + DifferentialTerminalTests.scenarios
+        + DifferentialPidFileTests.scenarios + DifferentialEntrypointTests.scenarios + DifferentialUpdateTests.scenarios
+        + DifferentialDevicesTests.scenarios + DifferentialProcessAttributesTests.scenarios + DifferentialCommandLineTests.scenarios }
 
     func testScenarioNamesAreUniqueAndEnough() {
         let names = Self.allScenarios.map(\.name)

@@ -16,6 +16,20 @@ final class DifferentialMountsTests: XCTestCase {
     /// The mount's line in /proc/self/mounts, without the source (a host path).
     static func mountLine(_ target: String) -> String { "grep ' \(target) ' /proc/self/mounts | cut -d' ' -f2-" }
 
+    /// The propagation of /run (bound from the host with `options`) as mountinfo's optional fields show it, numbers as N.
+    static func propagation(_ name: String, _ options: [String]) -> DiffScenario {
+        mounted(name, "awk '$5 == \"/run\" { for (i = 7; $i != \"-\"; i++) printf \"%s \", $i; print \"end\" }' /proc/self/mountinfo | sed 's/[0-9][0-9]*/N/g'") { spec, box in
+            spec.addMount("/run", type: "bind", source: box.host + "/data", options: options)
+        }
+    }
+
+    /// linux.rootfsPropagation, seen on the root's mountinfo line.
+    static func rootfsPropagation(_ name: String, _ value: String) -> DiffScenario {
+        mounted(name, "awk '$5 == \"/\" { for (i = 7; $i != \"-\"; i++) printf \"%s \", $i; print \"end\" }' /proc/self/mountinfo | sed 's/[0-9][0-9]*/N/g'") { spec, _ in
+            spec.setLinux("rootfsPropagation", value)
+        }
+    }
+
     static var scenarios: [DiffScenario] { [
         mounted("bind: read-only", "cat /run/file; echo new > /run/new; echo write $?; " + mountLine("/run")) { spec, box in
             spec.addMount("/run", type: "bind", source: box.host + "/data", options: ["rbind", "ro"])
@@ -78,6 +92,28 @@ final class DifferentialMountsTests: XCTestCase {
         },
         mounted("root: the rootfs is read-only", "touch /etc/x; echo touch $?; " + mountLine("/")) { _, _ in },
         mounted("root: a relative root.path", "ls /etc", ownRootfs: true) { _, _ in },
+        propagation("bind: rprivate", ["rbind", "rprivate"]),
+        propagation("bind: private", ["bind", "private"]),
+        propagation("bind: rslave", ["rbind", "rslave"]),
+        propagation("bind: slave", ["bind", "slave"]),
+        propagation("bind: shared", ["bind", "shared"]),
+        propagation("bind: rshared", ["rbind", "rshared"]),
+        propagation("bind: runbindable", ["rbind", "runbindable"]),
+        rootfsPropagation("rootfsPropagation: shared", "shared"),
+        rootfsPropagation("rootfsPropagation: private", "private"),
+        rootfsPropagation("rootfsPropagation: rslave", "rslave"),
+        rootfsPropagation("rootfsPropagation: an unknown value", "sideways"),
+        mounted("bind: a directory over a file", "echo ran") { spec, box in
+            spec.addMount("/etc/hostname", type: "bind", source: box.host + "/data", options: ["rbind"])
+        },
+        mounted("bind: a file over a directory", "echo ran") { spec, box in
+            spec.addMount("/run", type: "bind", source: box.host + "/data/file", options: ["bind"])
+        },
+        mounted("root: readonly false lets the container write", "touch /written; echo touch $?; " + mountLine("/"), ownRootfs: true) { spec, _ in
+            spec["root"] = ["path": "rootfs", "readonly": false]
+        },
+        // Where and in which order (options have scenarios of their own).
+        mounted("mounts: the default mounts and their order", "cut -d' ' -f2,3 /proc/self/mounts | grep -v '^/tmp '") { _, _ in },
         mounted("mounts: /dev/null given as a symlink to a mask", "wc -c < /proc/keys; echo ran",
                 files: ["decoy": "not empty\n"], ownRootfs: true,
                 setUp: [.host("rm -rf {bundle}/rootfs/dev && mkdir {bundle}/rootfs/dev && ln -s /run/decoy {bundle}/rootfs/dev/null", .ignore)],

@@ -50,6 +50,10 @@ enum DiffCheck {
     case version
     /// `--help`: which of runc's commands the help lists.
     case helpCommands
+    /// `.outcome`, and for a failure whether it was refused as a usage
+    /// error (a flag or value the parser did not take) or by the runtime
+    /// after parsing: a flag one runtime lacks shows, even where both fail.
+    case refusal
     /// Run, observe nothing (set-up whose output is not the point).
     case ignore
 }
@@ -172,7 +176,7 @@ struct DiffScenario {
 
 /// Where one runtime runs one scenario. Placeholders in commands, host
 /// scripts and host files: {id} {id2} {bundle} {root} {host} {out} {sock}
-/// {rt} (the binary with --root, for host scripts).
+/// {rt} (the binary with --root, for host scripts) {bin} (the binary alone).
 struct DiffSandbox {
     let runtime: DiffRuntime
     let dir: String
@@ -195,6 +199,7 @@ struct DiffSandbox {
             .replacingOccurrences(of: "{out}", with: out)
             .replacingOccurrences(of: "{sock}", with: socket)
             .replacingOccurrences(of: "{rt}", with: runtime.binary + " --root " + root)
+            .replacingOccurrences(of: "{bin}", with: runtime.binary)
     }
 
     /// What differs between the two runs for reasons that are not the
@@ -417,6 +422,8 @@ enum DifferentialRunner {
                 return ""
             case .outcome:
                 return summary
+            case .refusal:
+                return summary + (failed ? (DifferentialRunner.isUsageError(outcome) ? " as usage" : " by the runtime") : "")
             case .exact:
                 return summary + " | out: " + String(reflecting: out) + " | err: " + String(reflecting: DifferentialRunner.containerStderr(outcome.stderr, sandbox))
             case .table:
@@ -493,6 +500,14 @@ enum DifferentialRunner {
             lines.append(sandbox.normalise(line))
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// A parser's refusal: urfave/cli's "Incorrect Usage" (runc), or swift-argument-parser's lines.
+    static func isUsageError(_ outcome: Outcome) -> Bool {
+        let text = outcome.stdout + outcome.stderr
+        return text.contains("Incorrect Usage") || text.split(separator: "\n").contains {
+            $0.range(of: usageErrorLine, options: .regularExpression) != nil
+        }
     }
 
     /// state: every key with its value's type, and the values that matter:

@@ -274,10 +274,12 @@ final class HostSafetyTests: XCTestCase {
     // MARK: 10. startContainer hooks run inside the container's seccomp filter (runc's order)
 
     func testStartContainerHookRunsUnderTheSeccompFilter() throws {
-        let bundle = try harness.shellBundle("true") { config in
+        // A hook's stdout is kept by the runtime (as runc's): it leaves its verdict in /dev for the container to print.
+        let bundle = try harness.shellBundle("cat /dev/hook-verdict") { config in
             config.setLinux("seccomp", ["defaultAction": "SCMP_ACT_ALLOW",
                                         "syscalls": [["names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1]]])
-            config["hooks"] = ["startContainer": [["path": "/bin/sh", "args": ["sh", "-c", "mkdir /dev/hook-probe 2>/dev/null && echo hook-mkdir-allowed || echo hook-mkdir-denied"]]]]
+            config["hooks"] = ["startContainer": [["path": "/bin/sh", "args": ["sh", "-c",
+                "{ mkdir /dev/hook-probe 2>/dev/null && echo hook-mkdir-allowed || echo hook-mkdir-denied; } > /dev/hook-verdict"]]]]
         }
         let outcome = try harness.run(bundle)
         XCTAssertEqual(outcome.code, 0, outcome.stderr)

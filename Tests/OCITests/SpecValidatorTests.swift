@@ -309,4 +309,16 @@ final class SpecValidatorTests: XCTestCase {
             $0.linux?.netDevices = ["eth1": NetDevice(name: "ctr0")]
         }))
     }
+
+    /// sysctl(8)'s two spellings; nothing that could leave /proc/sys.
+    func testSysctlKeysWithDotsOrSlashes() {
+        XCTAssertEqual(SpecValidator.sysctlComponents("net.ipv4.ip_forward"), ["net", "ipv4", "ip_forward"])
+        XCTAssertEqual(SpecValidator.sysctlComponents("net/ipv4/ip_forward"), ["net", "ipv4", "ip_forward"])
+        XCTAssertEqual(SpecValidator.sysctlComponents("net/ipv4/conf/eth0.100/forwarding"), ["net", "ipv4", "conf", "eth0.100", "forwarding"])
+        XCTAssertEqual(SpecValidator.sysctlNamespace("net/ipv4/ip_forward"), .network)
+        XCTAssertEqual(SpecValidator.sysctlNamespace("kernel/msgmax"), .ipc)
+        for bad in ["net", "net..x", "net/../kernel/core_pattern", "net.a/../../kernel.core_pattern", "/net/ipv4", "net/./x", ""] {
+            XCTAssertNil(SpecValidator.sysctlComponents(bad), bad)
+        }
+    }
 }

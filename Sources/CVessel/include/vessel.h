@@ -85,6 +85,8 @@ int vessel_capbset_drop(int cap);
 int vessel_ambient_raise(int cap);
 int vessel_ambient_clear_all(void);
 int vessel_set_keepcaps(int on);
+/* The calling thread's name (comm, 15 bytes at most), as ps shows it. */
+int vessel_set_name(const char *name);
 int vessel_last_cap(void);
 int vessel_set_ctty(int fd);
 int vessel_set_winsize(int fd, unsigned short rows, unsigned short cols);

@@ -17,6 +17,7 @@ struct ExecCommand: ParsableCommand {
     @Flag(name: .customLong("no-new-privs"), help: "Set no_new_privs.") var noNewPrivs = false
     @Option(name: .customLong("preserve-fds"), help: "Pass this many extra file descriptors (from fd 3).") var preserveFDs: Int = 0
     @Flag(name: .customLong("ignore-paused"), help: "Allow exec in a paused container.") var ignorePaused = false
+    @Option(name: .customLong("cgroup"), help: "Run the process in this existing sub-cgroup of the container's.") var cgroup: [String] = []
     @Argument(help: "Container id.") var id: String
     @Argument(parsing: .captureForPassthrough, help: "The command and its arguments.") var command: [String] = []
 
@@ -35,6 +36,7 @@ struct ExecCommand: ParsableCommand {
         options.preserveFDs = max(0, preserveFDs)
         options.pidFile = pidFile
         options.ignorePaused = ignorePaused
+        options.cgroups = cgroup
         try exitUnlessZero(execute(.exec(id: id, options, detach: detach), global.settings))
     }
 }

@@ -50,7 +50,8 @@ struct PsCommand: ParsableCommand {
             let pids = try lifecycle(global).processes(containerID(id))
             switch format {
             case "json":
-                try printJSON(pids, indent: nil)
+                // As runc (a Go nil slice): no processes is `null`, not `[]`.
+                if pids.isEmpty { print("null") } else { try printJSON(pids, indent: nil) }
             case "table":
                 let options = psOptions.first == "--" ? Array(psOptions.dropFirst()) : psOptions
                 print(try ProcessTable.render(options: options.isEmpty ? ["-ef"] : options, keeping: Set(pids)), terminator: "")
