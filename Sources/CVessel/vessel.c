@@ -89,6 +89,63 @@ static void protect_binary(const char *path, int sync) {
     if (mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) != 0) child_fail(sync, VESSEL_STEP_PROTECT_BINARY);
 }
 
+// Calls `each(number, context)` for every numeric entry of the directory
+// `path` (/proc/self/fd, /proc/self/task), but, with `skip_own_fd`, the
+// descriptor this reads it through; -1 (errno set) when it cannot be read.
+// Raw getdents64, so it is async-signal-safe.
+static int for_each_number(const char *path, int skip_own_fd, void (*each)(int number, void *context), void *context) {
+    int dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir < 0) return -1;
+    char buffer[4096];
+    long count;
+    while ((count = syscall(SYS_getdents64, dir, buffer, sizeof buffer)) > 0) {
+        for (long at = 0; at < count;) {
+            struct { unsigned long long ino; long long off; unsigned short reclen; unsigned char type; char name[]; } *entry = (void *)(buffer + at);
+            int number = 0, digits = 0;
+            for (const char *c = entry->name; *c >= '0' && *c <= '9'; c++, digits++) number = number * 10 + (*c - '0');
+            if (digits > 0 && entry->name[digits] == 0 && !(skip_own_fd && number == dir)) each(number, context);
+            at += entry->reclen;
+        }
+    }
+    int err = errno;
+    close(dir);
+    errno = err;
+    return count < 0 ? -1 : 0;
+}
+
+static void close_if_cloexec(int fd, void *keep) {
+    if (fd == *(int *)keep) return;
+    int flags = fcntl(fd, F_GETFD);
+    if (flags >= 0 && (flags & FD_CLOEXEC)) close(fd);
+}
+
+static void count_one(int number, void *count) {
+    (void)number;
+    (*(int *)count)++;
+}
+
+// The number of threads of this process, or -1 when /proc cannot say.
+static int thread_count(void) {
+    int count = 0;
+    return for_each_number("/proc/self/task", 0, count_one, &count) == 0 ? count : -1;
+}
+
+// Every handler back to the default and an empty mask, as a fresh program
+// starts. (execve resets handlers but not ignored signals; the VM supervisor
+// and agent block signals to read them from a signalfd, which their
+// children must not inherit.) The raw system call: glibc's sigaction
+// refuses its own signals 32 and 33, which a caller may have left ignored.
+static void reset_signals(void) {
+    for (int sig = 1; sig < NSIG; sig++) {
+        if (sig == SIGKILL || sig == SIGSTOP) continue;
+        struct { void *handler; unsigned long flags; void *restorer; uint64_t mask; } action = { SIG_DFL, 0, NULL, 0 };
+        syscall(SYS_rt_sigaction, sig, &action, NULL, sizeof action.mask);
+    }
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
 static void set_death_signals(const struct vessel_spawn_args *a) {
     // Die with the runtime until set-up is done; the init clears this once
     // it reports ready, so a crashed `create` leaves no half-made container.
@@ -116,6 +173,11 @@ static void fork_into_pid_namespace(const struct vessel_spawn_args *a, pid_t *sh
 static void spawn_child(const struct vessel_spawn_args *a, const sigset_t *old_mask, pid_t *shared_pid) {
     set_death_signals(a);
     const int sync = a->sync_fd;
+    if (a->in_place) {
+        // Before anything of the container's can see us: our exe is vessel's
+        // binary, which only a non-dumpable process keeps out of reach.
+        if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) child_fail(sync, VESSEL_STEP_NON_DUMPABLE);
+    }
     int exe_fd = -1;
     int joined = 0;
     if (a->protect_then_join) {
@@ -149,6 +211,13 @@ static void spawn_child(const struct vessel_spawn_args *a, const sigset_t *old_m
         }
     }
     if (a->new_session) setsid();
+    if (a->in_place) {
+        // What an exec would close (the namespace fds are used by now): the
+        // runtime's own descriptors, its end of the init socket above all,
+        // must not live on in the container's init.
+        int keep = a->keep_fd;
+        if (for_each_number("/proc/self/fd", 1, close_if_cloexec, &keep) != 0) child_fail(sync, VESSEL_STEP_CLOSE_FDS);
+    }
     if (sync >= 0) {
         // The go-ahead is the hand-off's arrival: peek, so that the exec'd
         // `vessel init` still reads the whole message.
@@ -165,7 +234,7 @@ static void spawn_child(const struct vessel_spawn_args *a, const sigset_t *old_m
         if (syscall(SYS_setresgid, 0, 0, 0) != 0) child_fail(sync, VESSEL_STEP_SETRESGID);
         if (syscall(SYS_setresuid, 0, 0, 0) != 0) child_fail(sync, VESSEL_STEP_SETRESUID);
     }
-    if (a->protect_exe) {
+    if (a->protect_exe && !a->in_place) {
         // Open our binary through a read-only bind made in a throwaway copy
         // of this mount namespace, then come back: the container's own
         // namespace gets no mount of ours and no propagation change (an
@@ -180,20 +249,9 @@ static void spawn_child(const struct vessel_spawn_args *a, const sigset_t *old_m
         close(home);
     }
     if (a->directory != NULL && chdir(a->directory) != 0) child_fail(sync, VESSEL_STEP_CHDIR);
-    // Handlers are reset by execve; ignored signals are not, so reset those
-    // too. The raw system call: glibc's sigaction refuses its own signals 32
-    // and 33, which a caller may have left ignored.
-    for (int sig = 1; sig < NSIG; sig++) {
-        if (sig == SIGKILL || sig == SIGSTOP) continue;
-        struct { void *handler; unsigned long flags; void *restorer; uint64_t mask; } action = { SIG_DFL, 0, NULL, 0 };
-        syscall(SYS_rt_sigaction, sig, &action, NULL, sizeof action.mask);
-    }
-    // A clean mask too: the VM supervisor and agent block signals to read
-    // them from a signalfd, which their children must not inherit.
     (void)old_mask;
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
+    reset_signals();
+    if (a->in_place) return;
     if (exe_fd >= 0) {
         syscall(SYS_execveat, exe_fd, "", a->argv, a->envp, AT_EMPTY_PATH);
     } else {
@@ -227,6 +285,19 @@ pid_t vessel_spawn(const struct vessel_spawn_args *a) {
             return -err;
         }
     }
+    // Going on in the child is safe only if no other thread could hold a
+    // lock (malloc's, the Swift runtime's) at the moment of the clone. With
+    // every signal blocked and one thread, nothing else runs in this process
+    // until the clone.
+    if (a->in_place && thread_count() != 1) {
+        if (own_pid_ns >= 0) {
+            setns(own_pid_ns, CLONE_NEWPID);
+            close(own_pid_ns);
+        }
+        if (shared_pid != NULL) munmap(shared_pid, sizeof *shared_pid);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        return -EDEADLK;
+    }
     struct clone_args ca;
     memset(&ca, 0, sizeof ca);
     ca.flags = a->clone_flags;
@@ -243,6 +314,9 @@ pid_t vessel_spawn(const struct vessel_spawn_args *a) {
     }
     if (pid == 0) {
         spawn_child(a, &old, shared_pid);
+        // in_place: the caller goes on in the child, which has no use for the page.
+        if (shared_pid != NULL) munmap(shared_pid, sizeof *shared_pid);
+        return 0;
     }
     int err = errno;
     if (own_pid_ns >= 0) {
@@ -647,4 +721,18 @@ int vessel_bpf_program_id(int prog_fd, uint32_t *id) {
     int rc = bpf_call(BPF_OBJ_GET_INFO_BY_FD, &attr);
     if (rc == 0) *id = info.id;
     return rc;
+}
+
+void vessel_set_title(char **argv, int argc, const char *title, int length) {
+    if (argc < 1 || argv[0] == NULL) return;
+    char *start = argv[0];
+    char *end = argv[argc - 1] + strlen(argv[argc - 1]) + 1;
+    // The area is contiguous only as the kernel laid it out; give up otherwise.
+    for (int i = 1; i < argc; i++) {
+        if (argv[i] != argv[i - 1] + strlen(argv[i - 1]) + 1) return;
+    }
+    size_t room = (size_t)(end - start);
+    size_t count = (size_t)length < room ? (size_t)length : room - 1;
+    memcpy(start, title, count);
+    memset(start + count, 0, room - count);
 }

@@ -5,17 +5,21 @@ import FoundationEssentials
 import Glibc
 import OCI
 
-// The container's init: `vessel init`, re-executed by the parent inside the
-// new namespaces. It sets everything up from its hand-off, reports `ready`,
-// blocks on the exec FIFO until `start`, then becomes the user's process
-// with execve.
+// The container's init, inside the new namespaces (cloned in place, or
+// `vessel init` re-executed, see InitEntry). It sets everything up from its
+// hand-off, reports `ready`, blocks on the exec FIFO until `start`, then
+// becomes the user's process with execve.
 public struct ContainerInit {
     let context: InitContext
     let channel: MessageChannel
+    /// In place: the program runs through it. Nil: re-executed from a
+    /// read-only view of vessel's binary, which may exec the program itself.
+    let trampoline: ExecTrampoline?
 
-    public init(context: InitContext, channel: MessageChannel) {
+    public init(context: InitContext, channel: MessageChannel, trampoline: ExecTrampoline? = nil) {
         self.context = context
         self.channel = channel
+        self.trampoline = trampoline
     }
 
     /// Never returns on success (execve); on failure before `ready` the
@@ -46,7 +50,7 @@ public struct ContainerInit {
             } else {
                 channel.send(InitEvent.failed(reason: text))
             }
-            exit(127)
+            _exit(127)
         }
     }
 
@@ -57,6 +61,8 @@ public struct ContainerInit {
         let state: String?
         let caps: CapabilitySet
         let preserveFDs: Int
+        /// See ContainerInit.trampoline.
+        var trampoline: ExecTrampoline?
         /// /proc/self/fd of the host's procfs, opened before pivot_root: the
         /// exec FIFO is reopened through it, whatever the container's /proc is.
         var descriptorDirectory: Int32 = -1
@@ -112,8 +118,12 @@ public struct ContainerInit {
 
         func exec() throws -> Never {
             try ProcessAttributes.applyAffinity(process.execCPUAffinity?.final, field: "process.execCPUAffinity.final")
+            let environment = ProcessEnvironment.resolve(process)
+            if let trampoline {
+                try trampoline.exec(executable, arguments: process.args ?? [], environment: environment)
+            }
             let argv = CStringArray(process.args ?? [])
-            let envp = CStringArray(ProcessEnvironment.resolve(process))
+            let envp = CStringArray(environment)
             execve(executable, argv.pointer, envp.pointer)
             let failure = errno
             // As runc's init: the process's own failure, on its stderr, in
@@ -232,7 +242,8 @@ public struct ContainerInit {
         }
         let executable = try ExecutableLookup.find(process.args?.first ?? "", env: process.env ?? [], cwd: process.cwd)
         var prepared = Prepared(spec: spec, process: process, executable: executable, state: state,
-                                caps: CapabilitySet(process.capabilities), preserveFDs: context.preserveFDs)
+                                caps: CapabilitySet(process.capabilities), preserveFDs: context.preserveFDs,
+                                trampoline: trampoline)
         prepared.descriptorDirectory = descriptorDirectory
         prepared.seccompAgent = context.seccompAgent
         return prepared

@@ -11,10 +11,13 @@ import OCI
 public struct ExecInit {
     let plan: ExecPlan
     let channel: MessageChannel
+    /// See ContainerInit.trampoline.
+    let trampoline: ExecTrampoline?
 
-    public init(plan: ExecPlan, channel: MessageChannel) {
+    public init(plan: ExecPlan, channel: MessageChannel, trampoline: ExecTrampoline? = nil) {
         self.plan = plan
         self.channel = channel
+        self.trampoline = trampoline
     }
 
     public func run() -> Never {
@@ -34,13 +37,14 @@ public struct ExecInit {
             linux.seccomp = plan.seccomp
             let spec = Spec(ociVersion: SpecVersion.current, process: process, linux: linux)
             let prepared = ContainerInit.Prepared(spec: spec, process: process, executable: executable, state: nil,
-                                                  caps: CapabilitySet(process.capabilities), preserveFDs: plan.preserveFDs)
+                                                  caps: CapabilitySet(process.capabilities), preserveFDs: plan.preserveFDs,
+                                                  trampoline: trampoline)
             channel.send(InitEvent.lockingDown)
             try prepared.lockDown()
             try prepared.exec()
         } catch {
             channel.send(InitEvent.failed(reason: "\(error)".split(separator: "\n").joined(separator: " ")))
-            exit(127)
+            _exit(127)
         }
     }
 }

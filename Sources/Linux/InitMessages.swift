@@ -8,13 +8,19 @@ public enum InitCommand: Codable {
     case handoff(InitHandoff)
     /// Carries the state JSON for the init's own hooks.
     case proceed(state: String)
+    /// In place, after the go-ahead: the seccomp agent's process state
+    /// (SeccompAgent.state), which names the init's pid.
+    case agentState(String)
 }
 
 /// Everything the re-executed `vessel init` needs, in place of environment
-/// variables: the container's set-up, or the process to exec into it.
+/// variables: the container's set-up, or the process to exec into it. A child
+/// cloned in place already holds one of those and gets only the go-ahead.
 public enum InitHandoff: Codable {
     case create(InitContext)
     case exec(ExecPlan)
+    /// Go on with the hand-off you were cloned with.
+    case inPlace
 }
 
 /// Init -> parent (and, for its first steps, the clone3 child).

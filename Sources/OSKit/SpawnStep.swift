@@ -7,6 +7,7 @@ import SystemPackage
 // VESSEL_STEP_* (a unit test keeps the two in step).
 public enum SpawnStep: Int32, Codable, Sendable, CaseIterable {
     case unshareMount = 1, protectBinary, openBinary, joinNamespace, dupStdio, awaitHandoff, setGroupID, setUserID, execute, changeDirectory
+    case makeNonDumpable, closeDescriptors
 
     /// What could not be done, and the system call that refused.
     var action: (what: String, call: String) {
@@ -21,6 +22,8 @@ public enum SpawnStep: Int32, Codable, Sendable, CaseIterable {
         case .setUserID: return ("become root in its user namespace", "setresuid")
         case .execute: return ("execute the vessel binary", "execve")
         case .changeDirectory: return ("enter its working directory", "chdir")
+        case .makeNonDumpable: return ("make itself non-dumpable", "prctl")
+        case .closeDescriptors: return ("close the runtime's descriptors", "/proc/self/fd")
         }
     }
 

@@ -34,6 +34,12 @@ public struct SpawnRequest {
     public var cgroupFD: Int32 = -1
     /// The child's working directory, or nil for the caller's.
     public var directory: String?
+    /// The child goes on in the caller instead of exec'ing `path`: `spawn`
+    /// returns 0 in it, as fork does (see vessel_spawn). Refused with EDEADLK,
+    /// and nothing cloned, unless this process has exactly one thread.
+    public var inPlace = false
+    /// With `inPlace`: a close-on-exec descriptor the child keeps open.
+    public var keepFD: Int32 = -1
 
     public init(path: String, arguments: [String], environment: [String]) {
         self.path = path
@@ -43,6 +49,7 @@ public struct SpawnRequest {
 }
 
 public enum Spawner {
+    /// The child's pid; 0 in the child of an `inPlace` request.
     public static func spawn(_ request: SpawnRequest) throws(VesselError) -> pid_t {
         let argv = CStringArray(request.arguments)
         let envp = CStringArray(request.environment)
@@ -75,6 +82,8 @@ public enum Spawner {
             args.into_cgroup = 1
             args.cgroup_fd = request.cgroupFD
         }
+        args.in_place = request.inPlace ? 1 : 0
+        args.keep_fd = request.keepFD
         let pid = request.path.withCString { path in
             withOptionalCString(request.directory) { directory in
                 args.directory = directory
@@ -99,8 +108,13 @@ public enum Spawner {
         defer { close(fd) }
         var into = request
         into.cgroupFD = fd
-        if let pid = try? spawn(into) { return (pid, true) }
-        return (try spawn(request), false)
+        do {
+            return (try spawn(into), true)
+        } catch where error.errno == .deadlock {
+            throw error // an in-place clone refused for threads: no other clone would do
+        } catch {
+            return (try spawn(request), false)
+        }
     }
 
     /// Which way a pipe between parent and child carries bytes.

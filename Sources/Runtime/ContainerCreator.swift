@@ -229,7 +229,11 @@ public struct ContainerCreator {
         request.becomeRoot = newUser
         request.protectExecutable = namespaces.contains { $0.type == .mount && $0.path == nil }
 
-        let (pid, inCgroup) = try Spawner.spawn(request, intoCgroup: cgroup?.directory)
+        // The agent's state names the init's pid, so it is filled in after the clone.
+        if agentFD >= 0 { context.seccompAgent = SeccompAgent(socketFD: agentFD, state: "") }
+        let launcher = InitLauncher(request: request, launch: .forContainer(spec), childEnd: childEnd, cgroup: cgroup?.directory)
+        let started = try launcher.start(handoff: .create(context))
+        let (pid, inCgroup) = (started.pid, started.inCgroup)
         closeChildCopies()
         cleanup.pid = pid
         record.pid = pid
@@ -242,12 +246,18 @@ public struct ContainerCreator {
             try moveNetDevices(spec.linux?.netDevices ?? [:], into: pid)
             if let cgroup, !inCgroup { try cgroup.addProcess(pid) }
         }
+        var agentState: String?
         if agentFD >= 0, let seccomp = spec.linux?.seccomp {
-            let state = try SeccompAgent.processState(ociVersion: spec.ociVersion, pid: pid, metadata: seccomp.listenerMetadata,
-                                                  state: record.state(status: .creating))
-            context.seccompAgent = SeccompAgent(socketFD: agentFD, state: state)
+            agentState = try SeccompAgent.processState(ociVersion: spec.ociVersion, pid: pid, metadata: seccomp.listenerMetadata,
+                                                       state: record.state(status: .creating))
         }
-        peer.handOff(.create(context))
+        if started.inPlace {
+            peer.handOff(.inPlace)
+            if let agentState { channel.send(InitCommand.agentState(agentState)) }
+        } else {
+            if let agentState { context.seccompAgent?.state = agentState }
+            peer.handOff(.create(context))
+        }
 
         while true {
             switch try peer.next() {

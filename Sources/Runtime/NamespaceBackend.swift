@@ -177,10 +177,14 @@ struct NamespaceBackend: ContainerBackend {
         request.protectThenJoin = true
         let cgroup = try ExecCgroup.choose(options.cgroups, container: record.cgroup)
         var peer = InitPeer(channel: channel, subject: "exec'd process")
-        var spawned: (pid: pid_t, joined: Bool)?
+        let launch = InitLaunch.onThisHost(process: process, containerBounding: [record.process?.capabilities],
+                                           hostUserNamespace: !joinsUser, writesOwnProc: false)
+        let launcher = InitLauncher(request: request, launch: launch, childEnd: childEnd, cgroup: cgroup?.directory)
+        var spawned: InitLauncher.Started?
         // A child that forks into the pid namespace reports its failure itself.
-        try peer.beforeHandoff { spawned = try Spawner.spawn(request, intoCgroup: cgroup?.directory) }
-        guard let (pid, inCgroup) = spawned else { throw VesselError.initFailed("exec: no process was spawned") }
+        try peer.beforeHandoff { spawned = try launcher.start(handoff: .exec(plan)) }
+        guard let started = spawned else { throw VesselError.initFailed("exec: no process was spawned") }
+        let (pid, inCgroup) = (started.pid, started.inCgroup)
         // Only the child holds its end now: EOF means it exec'd (or died).
         close(childEnd)
         childEndOpen = false
@@ -188,7 +192,7 @@ struct NamespaceBackend: ContainerBackend {
             try peer.beforeHandoff {
                 if let cgroup, !inCgroup { try cgroup.addProcess(pid) }
             }
-            peer.handOff(.exec(plan))
+            peer.handOff(started.inPlace ? .inPlace : .exec(plan))
             while let event = try peer.next() {
                 guard event == .lockingDown else { throw VesselError.initFailed("exec: unexpected message from the new process") }
             }

@@ -300,7 +300,10 @@ final class HostSafetyTests: XCTestCase {
 
     // MARK: CVE-2019-5736: the container must not be able to rewrite the runtime's binary
 
-    func testInitRunsFromAReadOnlyViewOfTheBinary() throws {
+    /// The fallback, `vessel init` re-executed: from a read-only view of the binary.
+    func testReexecutedInitRunsFromAReadOnlyViewOfTheBinary() throws {
+        setenv("VESSEL_INIT_REEXEC", "1", 1)
+        defer { unsetenv("VESSEL_INIT_REEXEC") }
         let bundle = try harness.shellBundle("true")
         XCTAssertEqual(try harness.vessel(["create", "--bundle", bundle, "exe"]).code, 0)
         let pid = try XCTUnwrap(try harness.state("exe")?["pid"] as? Int)
@@ -310,5 +313,44 @@ final class HostSafetyTests: XCTestCase {
         let mounts = hostFile("/proc/\(pid)/mountinfo")
         XCTAssertFalse(mounts.contains(Harness.vesselBinary), "no bind of the binary in the container's namespace")
         XCTAssertEqual(try harness.vessel(["delete", "--force", "exe"]).code, 0)
+    }
+
+    /// In place, the init's executable is vessel's own binary on its
+    /// writable mount: it is non-dumpable, so no process of the container
+    /// (without CAP_SYS_PTRACE over the host) can open /proc/<init>/exe.
+    func testAnInitInPlaceIsOutOfTheContainersReach() throws {
+        let bundle = try harness.shellBundle("true")
+        XCTAssertEqual(try harness.vessel(["create", "--bundle", bundle, "exe"]).code, 0)
+        defer { _ = try? harness.vessel(["delete", "--force", "exe"]) }
+        let pid = try XCTUnwrap(try harness.state("exe")?["pid"] as? Int)
+        let exe = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe")
+        XCTAssertEqual(exe, URL(fileURLWithPath: Harness.vesselBinary).resolvingSymlinksInPath().path, "the init runs in place")
+        let probe = try harness.vessel(["exec", "exe", "sh", "-c",
+                                        "cat /proc/1/exe >/dev/null 2>&1 && echo opened; readlink /proc/1/exe || echo refused"])
+        XCTAssertEqual(probe.code, 0, probe.stderr)
+        XCTAssertEqual(probe.stdout, "refused\n")
+    }
+
+    /// In place, the container's program is executed through the sealed
+    /// trampoline, so /proc/self/exe there is never vessel's binary: a
+    /// program (or a #! line, or an ELF interpreter) naming it runs nothing
+    /// of the host's.
+    func testTheContainerCannotRunTheRuntimeThroughProcSelfExe() throws {
+        let bundle = try harness.bundle { config in
+            var process = config["process"] as? [String: Any] ?? [:]
+            process["args"] = ["/proc/self/exe", "--version"]
+            config["process"] = process
+        }
+        let outcome = try harness.run(bundle)
+        XCTAssertEqual(outcome.code, 127, outcome.stderr)
+        XCTAssertFalse(outcome.stdout.contains("vessel version"), outcome.stdout)
+        XCTAssertTrue(outcome.stderr.contains("cannot execute the container's program"), outcome.stderr)
+
+        let sleeper = try harness.shellBundle("sleep 100")
+        XCTAssertEqual(try harness.vessel(["run", "-d", "--bundle", sleeper, "exe2"]).code, 0)
+        defer { _ = try? harness.vessel(["delete", "--force", "exe2"]) }
+        let exec = try harness.vessel(["exec", "exe2", "/proc/self/exe", "--version"])
+        XCTAssertEqual(exec.code, 127, exec.stderr)
+        XCTAssertFalse(exec.stdout.contains("vessel version"), exec.stdout)
     }
 }

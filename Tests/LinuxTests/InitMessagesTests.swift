@@ -79,6 +79,7 @@ final class InitMessagesTests: XCTestCase {
             .openBinary: VESSEL_STEP_OPEN_BINARY, .joinNamespace: VESSEL_STEP_SETNS, .dupStdio: VESSEL_STEP_DUP2,
             .awaitHandoff: VESSEL_STEP_WAIT, .setGroupID: VESSEL_STEP_SETRESGID, .setUserID: VESSEL_STEP_SETRESUID,
             .execute: VESSEL_STEP_EXEC, .changeDirectory: VESSEL_STEP_CHDIR,
+            .makeNonDumpable: VESSEL_STEP_NON_DUMPABLE, .closeDescriptors: VESSEL_STEP_CLOSE_FDS,
         ]
         XCTAssertEqual(shim.count, SpawnStep.allCases.count)
         for (step, number) in shim { XCTAssertEqual(step.rawValue, number, "\(step)") }

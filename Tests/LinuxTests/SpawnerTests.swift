@@ -1,3 +1,4 @@
+import Errors
 import Foundation
 import Glibc
 import Linux
@@ -29,5 +30,27 @@ final class SpawnerTests: XCTestCase {
         XCTAssertEqual(link("/proc/\(joiner)/ns/pid"), link("/proc/\(holder)/ns/pid"), "the spawn joined the namespace")
         XCTAssertNotEqual(link("/proc/\(holder)/ns/pid"), before)
         XCTAssertEqual(link("/proc/thread-self/ns/pid_for_children"), before, "the caller's children go where they went before")
+    }
+
+    /// Going on in a clone of a threaded process could meet a lock another
+    /// thread held at the clone: the shim counts /proc/self/task and refuses
+    /// (EDEADLK) without cloning, so the caller re-executes instead.
+    func testAnInPlaceCloneOfAThreadedProcessIsRefused() throws {
+        let started = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            started.signal()
+            release.wait()
+        }
+        started.wait()
+        defer { release.signal() }
+        XCTAssertGreaterThan((try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")).count, 1)
+        var request = SpawnRequest(path: "/bin/true", arguments: ["true"], environment: [])
+        request.inPlace = true
+        let childrenBefore = try String(contentsOfFile: "/proc/thread-self/children", encoding: .utf8)
+        XCTAssertThrowsError(try Spawner.spawn(request)) { error in
+            XCTAssertEqual((error as? VesselError)?.errno, .deadlock)
+        }
+        XCTAssertEqual(try String(contentsOfFile: "/proc/thread-self/children", encoding: .utf8), childrenBefore, "nothing was cloned")
     }
 }

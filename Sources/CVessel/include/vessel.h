@@ -23,6 +23,15 @@
 // A step that fails is reported on sync_fd (when there is one) as a
 // VESSEL_STEP_* and errno record (vessel_step_record), then the child exits
 // with status 127.
+// With in_place, the child does not exec: it makes itself non-dumpable (so
+// no process in the container can open its /proc/<pid>/exe, which is still
+// vessel's binary), closes its close-on-exec descriptors but keep_fd as an
+// exec would, does steps 1-3, become_root and directory, resets its signal handlers and
+// mask, and returns 0 from vessel_spawn, as fork does, to go on with what
+// the caller already has in memory. Only a process with one thread may do
+// that: the count of /proc/self/task is taken just before the clone, and
+// with more than one (or none readable) vessel_spawn returns -EDEADLK
+// without cloning, so the caller re-executes vessel instead.
 // clone_flags are namespace flags for clone3; join_pid_fd (or -1) is a pid
 // namespace joined by the calling thread before the clone, since a process
 // can only enter a pid namespace through its children. With
@@ -49,12 +58,14 @@ struct vessel_spawn_args {
     int into_cgroup;         // clone3 with CLONE_INTO_CGROUP into cgroup_fd (a cgroup v2
     int cgroup_fd;           // directory): no migration, which waits for an RCU grace period
     const char *directory;   // NULL: the caller's working directory
+    int in_place;            // return 0 in the child instead of exec'ing path (see above)
+    int keep_fd;             // with in_place: a close-on-exec fd the child keeps (-1: none)
     const char *path;
     char *const *argv;
     char *const *envp;
 };
 
-// Returns the child's pid, or -errno.
+// Returns the child's pid (0 in an in_place child), or -errno.
 pid_t vessel_spawn(const struct vessel_spawn_args *args);
 
 // The steps of vessel_spawn's child, as its failure record names them
@@ -69,12 +80,29 @@ pid_t vessel_spawn(const struct vessel_spawn_args *args);
 #define VESSEL_STEP_SETRESUID 8
 #define VESSEL_STEP_EXEC 9
 #define VESSEL_STEP_CHDIR 10
+#define VESSEL_STEP_NON_DUMPABLE 11   // in_place: PR_SET_DUMPABLE 0
+#define VESSEL_STEP_CLOSE_FDS 12      // in_place: close the close-on-exec fds
 #define VESSEL_STEP_RECORD_MAX 64
 // Writes the failure record into buffer (at least VESSEL_STEP_RECORD_MAX
 // bytes): one frame of vessel's message layer, a 4-byte big-endian length
 // and the JSON {"spawnFailed":{"step":S,"errno":E}}, built without malloc or
 // printf. Returns its length, or -1 when the buffer is too small.
 int vessel_step_record(char *buffer, int size, int step, int err);
+
+// The sealed exec trampoline: a process that entered a container in place
+// (without re-executing vessel) runs the container's program through it, so
+// its last execve does not start from vessel's binary (CVE-2019-5736; see
+// exec_trampoline.c). vessel_exec_trampoline returns a sealed (no write,
+// grow, shrink), close-on-exec memfd holding it, or -errno (-ENOSYS where
+// there is no trampoline for this architecture). vessel_exec_through
+// execs `path` with `argv` and `envp` through it; it returns -errno only when
+// the trampoline itself could not be executed.
+int vessel_exec_trampoline(void);
+int vessel_exec_through(int trampoline_fd, const char *path, char *const argv[], char *const envp[]);
+// Rewrites the process's argument area (what /proc/<pid>/cmdline and ps
+// show) to `title`, `length` bytes with NULs between words, zero-filled;
+// cut short where the area is smaller.
+void vessel_set_title(char **argv, int argc, const char *title, int length);
 
 int vessel_pivot_root(const char *new_root, const char *put_old);
 int vessel_set_no_new_privs(void);
