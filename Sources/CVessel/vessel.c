@@ -130,6 +130,19 @@ static int thread_count(void) {
     return for_each_number("/proc/self/task", 0, count_one, &count) == 0 ? count : -1;
 }
 
+// Reads `length` bytes; -1 (errno set, EPIPE at EOF) otherwise.
+static int recv_exactly(int fd, unsigned char *buffer, size_t length) {
+    size_t done = 0;
+    while (done < length) {
+        ssize_t n = recv(fd, buffer + done, length - done, 0);
+        if (n < 0 && errno == EINTR) continue;
+        if (n == 0) errno = EPIPE;
+        if (n <= 0) return -1;
+        done += (size_t)n;
+    }
+    return 0;
+}
+
 // Every handler back to the default and an empty mask, as a fresh program
 // starts. (execve resets handlers but not ignored signals; the VM supervisor
 // and agent block signals to read them from a signalfd, which their
@@ -218,7 +231,15 @@ static void spawn_child(const struct vessel_spawn_args *a, const sigset_t *old_m
         int keep = a->keep_fd;
         if (for_each_number("/proc/self/fd", 1, close_if_cloexec, &keep) != 0) child_fail(sync, VESSEL_STEP_CLOSE_FDS);
     }
-    if (sync >= 0) {
+    if (sync >= 0 && a->in_place) {
+        // The go-ahead is one small frame (InitCommand.goAheadFrame): read it
+        // whole, so that the next message the init reads is the next one.
+        unsigned char frame[VESSEL_STEP_RECORD_MAX];
+        if (recv_exactly(sync, frame, 4) != 0) child_fail(sync, VESSEL_STEP_WAIT);
+        uint32_t length = (uint32_t)frame[0] << 24 | (uint32_t)frame[1] << 16 | (uint32_t)frame[2] << 8 | frame[3];
+        if (length > sizeof frame) { errno = EPROTO; child_fail(sync, VESSEL_STEP_WAIT); }
+        if (recv_exactly(sync, frame, length) != 0) child_fail(sync, VESSEL_STEP_WAIT);
+    } else if (sync >= 0) {
         // The go-ahead is the hand-off's arrival: peek, so that the exec'd
         // `vessel init` still reads the whole message.
         char byte;

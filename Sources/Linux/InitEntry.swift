@@ -25,16 +25,14 @@ public enum InitEntry {
         }
     }
 
-    /// The in-place child of vessel_spawn, once the runtime says go (after
-    /// id mappings and cgroup membership).
+    /// The in-place child of vessel_spawn, which the C shim returns from
+    /// once the runtime's go-ahead (InitCommand.goAheadFrame, after id
+    /// mappings and cgroup membership) has arrived.
     public static func continueInPlace(_ handoff: InitHandoff, channel: MessageChannel, trampoline: ExecTrampoline) -> Never {
         // What `ps` showed for the re-executed init, rather than the CLI's command line.
         let title = "vessel\u{0}init"
         vessel_set_title(CommandLine.unsafeArgv, CommandLine.argc, title, Int32(title.utf8.count))
         do {
-            guard case let .handoff(goAhead)? = try channel.receive(InitCommand.self), goAhead.isGoAhead else {
-                fail(channel, "container init: the runtime sent no go-ahead")
-            }
             start(try withAgentState(handoff, channel), channel: channel, trampoline: trampoline)
         } catch {
             fail(channel, "container init: \(error)")

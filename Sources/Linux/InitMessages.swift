@@ -23,6 +23,18 @@ public enum InitHandoff: Codable {
     case inPlace
 }
 
+extension InitCommand {
+    /// `.handoff(.inPlace)` as a frame, written out once by hand: it is all
+    /// the runtime sends a child cloned in place before it goes on, and a
+    /// process's first JSON encoding of a type costs more than the message
+    /// (InitMessagesTests checks that it decodes as that value). The C
+    /// shim's child reads it whole, undecoded.
+    public static let goAheadFrame: [UInt8] = {
+        let payload = Array(#"{"handoff":{"_0":{"inPlace":{}}}}"#.utf8)
+        return [0, 0, 0, UInt8(payload.count)] + payload
+    }()
+}
+
 /// Init -> parent (and, for its first steps, the clone3 child).
 public enum InitEvent: Codable, Equatable, Sendable {
     /// Runtime hooks may run now.

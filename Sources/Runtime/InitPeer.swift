@@ -27,7 +27,11 @@ struct InitPeer {
 
     /// The go-ahead: the child waits for this message's arrival.
     func handOff(_ handoff: InitHandoff) {
-        channel.send(InitCommand.handoff(handoff))
+        if case .inPlace = handoff {
+            FDIO.writeAll(channel.fd, InitCommand.goAheadFrame)
+        } else {
+            channel.send(InitCommand.handoff(handoff))
+        }
     }
 
     /// How long the child may take from `lockingDown` to its next word: the

@@ -98,4 +98,16 @@ final class InitMessagesTests: XCTestCase {
             XCTAssertFalse(step.describe(errno: EINVAL, subject: "container init").contains("\n"))
         }
     }
+
+    /// The go-ahead written out by hand is the frame of `.handoff(.inPlace)`.
+    func testTheInPlaceGoAheadIsTheFrameOfItsValue() throws {
+        var decoder = FrameDecoder()
+        decoder.append(InitCommand.goAheadFrame)
+        let payload = try XCTUnwrap(try decoder.next())
+        XCTAssertEqual(decoder.unfinished, 0)
+        guard case .handoff(.inPlace) = try MessageChannel.decode(InitCommand.self, from: payload) else {
+            return XCTFail("not the in-place go-ahead")
+        }
+        XCTAssertEqual(InitCommand.goAheadFrame, try Framing.frame(MessageChannel.encode(InitCommand.handoff(.inPlace))))
+    }
 }

@@ -26,8 +26,9 @@
 // With in_place, the child does not exec: it makes itself non-dumpable (so
 // no process in the container can open its /proc/<pid>/exe, which is still
 // vessel's binary), closes its close-on-exec descriptors but keep_fd as an
-// exec would, does steps 1-3, become_root and directory, resets its signal handlers and
-// mask, and returns 0 from vessel_spawn, as fork does, to go on with what
+// exec would, does steps 1-3 (reading the go-ahead frame whole rather than
+// peeking), become_root and directory, resets its signal handlers and mask,
+// and returns 0 from vessel_spawn, as fork does, to go on with what
 // the caller already has in memory. Only a process with one thread may do
 // that: the count of /proc/self/task is taken just before the clone, and
 // with more than one (or none readable) vessel_spawn returns -EDEADLK
