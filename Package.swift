@@ -73,3 +73,32 @@ for target in package.targets {
     target.swiftSettings = (target.swiftSettings ?? []) + [.treatAllWarnings(as: .error)]
     if target.name == "CVessel" { target.cSettings = (target.cSettings ?? []) + [.treatAllWarnings(as: .error)] }
 }
+
+// Start-up cost (docs/decisions.md, "Start-up"): concrete generic types
+// (the Codable containers above all) get their metadata through accessors
+// that pass the witness tables, not by mangled name, which makes the runtime
+// check each conformance by scanning every conformance record of the binary
+// (about 4,800) the first time: about 1 ms of CPU per `run`.
+for target in package.targets where [.regular, .executable].contains(target.type) && target.name != "CVessel" {
+    target.swiftSettings = (target.swiftSettings ?? []) + [
+        .unsafeFlags(["-Xfrontend", "-disable-concrete-type-metadata-mangled-name-accessors"]),
+    ]
+}
+
+// The release link (docs/decisions.md, "Start-up and footprint"): lld (it
+// comes with the toolchain) lays out first the functions that the lifecycle
+// commands run, in the order they first run (scripts/function-order), so a
+// command maps fewer pages of the 11 MB of code; relative relocations are
+// packed (DT_RELR, glibc 2.36): 10 KB instead of 1 MB to read at each start;
+// and only the symbols the shared libraries need are exported.
+for target in package.targets where target.type == .executable {
+    target.linkerSettings = (target.linkerSettings ?? []) + [
+        .unsafeFlags([
+            "-use-ld=lld",
+            "-Xlinker", "--symbol-ordering-file=\(Context.packageDirectory)/scripts/function-order/order.txt",
+            "-Xlinker", "--no-warn-symbol-ordering",
+            "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs",
+            "-Xlinker", "--no-export-dynamic",
+        ], .when(platforms: [.linux], configuration: .release)),
+    ]
+}
