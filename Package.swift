@@ -62,6 +62,8 @@ let package = Package(
         .testTarget(name: "MicroVMTests", dependencies: ["Errors", "OSKit", "MicroVM", "Linux", "OCI"]),
         // Linux and MicroVM for their message types, to speak to a supervisor.
         .testTarget(name: "IntegrationTests", dependencies: ["Errors", "OSKit", "OCI", "Linux", "MicroVM"]),
+        // The CLI's two parsers against their shared table, without root.
+        .testTarget(name: "VesselTests", dependencies: ["vessel"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -19,11 +19,12 @@ import Runtime
 // It produces the same GlobalSettings and Invocation values as the
 // ArgumentParser commands and runs them through the same `execute`
 // (CommandBodies.swift): one body per command, so output, log lines and
-// exit codes are the same.
+// exit codes are the same. Both parsers take the options' names from one
+// table (OptionTable.swift), which also lists the forms taken here.
 // VESSEL_NO_FAST_PATH=1 turns the fast path off (tests compare both paths;
 // benchmarks time both).
 enum FastPath {
-    enum Command: String {
+    enum Command: String, CaseIterable {
         case state, start, kill, delete, create, run, exec
     }
 
@@ -35,13 +36,12 @@ enum FastPath {
     }
 
     /// nil unless `arguments` (argv, argv[0] included) is exactly one of the
-    /// fast forms.
+    /// fast forms (OptionTable.fastForms).
     static func parse(_ arguments: [String]) -> (GlobalSettings, Invocation)? {
         guard let argv0 = arguments.first, argv0.split(separator: "/").last != "vessel-vm" else { return nil }
         var command: Command?
-        var root: String?, log: String?, logFormat: LogFormat?
-        var debug = false, flag = false, detach = false
-        var bundle: String?, pidFile: String?, consoleSocket: String?, process: String?
+        var values: [OptionName: String] = [:]
+        var flags: Set<OptionName> = []
         var positionals: [String] = []
         var index = 1
         while index < arguments.count {
@@ -57,7 +57,6 @@ enum FastPath {
                 }
                 continue
             }
-            if argument == "--vm" || argument.hasPrefix("--vm-") || argument.hasPrefix("--vm=") { return nil }
             // After exec's id, ArgumentParser hands everything to the command
             // (captureForPassthrough): leave any such form to it.
             if command == .exec && !positionals.isEmpty { return nil }
@@ -69,16 +68,8 @@ enum FastPath {
                 name = argument[...]
                 inline = nil
             }
-            switch name {
-            case "--root", "--log", "--log-format", "--bundle", "-b", "--pid-file", "--console-socket", "--process", "-p":
-                switch (name, command) {
-                case ("--root", _), ("--log", _), ("--log-format", _): break
-                case ("--bundle", .create?), ("--bundle", .run?), ("-b", .create?), ("-b", .run?): break
-                case ("--console-socket", .create?), ("--console-socket", .run?): break
-                case ("--pid-file", .create?), ("--pid-file", .run?), ("--pid-file", .exec?): break
-                case ("--process", .exec?), ("-p", .exec?): break
-                default: return nil
-                }
+            let accepted = OptionTable.accepted(after: command)
+            if let option = accepted.values.first(where: { $0.spellings.contains(String(name)) }) {
                 let value: String
                 if let inline {
                     value = String(inline)
@@ -87,68 +78,42 @@ enum FastPath {
                     value = arguments[index]
                     index += 1
                 }
-                guard !value.isEmpty, !value.hasPrefix("-") else { return nil }
-                switch name {
-                case "--root":
-                    guard root == nil else { return nil }
-                    root = value
-                case "--log":
-                    guard log == nil else { return nil }
-                    log = value
-                case "--bundle", "-b":
-                    guard bundle == nil else { return nil }
-                    bundle = value
-                case "--pid-file":
-                    guard pidFile == nil else { return nil }
-                    pidFile = value
-                case "--console-socket":
-                    guard consoleSocket == nil else { return nil }
-                    consoleSocket = value
-                case "--process", "-p":
-                    guard process == nil else { return nil }
-                    process = value
-                case "--log-format":
-                    guard logFormat == nil, let format = LogFormat(rawValue: value) else { return nil }
-                    logFormat = format
-                default:
-                    return nil
-                }
-            case "--debug":
-                guard inline == nil, !debug else { return nil }
-                debug = true
-            case "--all", "-a":
-                guard inline == nil, command == .kill, !flag else { return nil }
-                flag = true
-            case "--force", "-f":
-                guard inline == nil, command == .delete, !flag else { return nil }
-                flag = true
-            case "--detach", "-d":
-                guard inline == nil, command == .run || command == .exec, !detach else { return nil }
-                detach = true
-            default:
+                guard !value.isEmpty, !value.hasPrefix("-"), values[option] == nil else { return nil }
+                values[option] = value
+            } else if let flag = accepted.flags.first(where: { $0.spellings.contains(String(name)) }) {
+                guard inline == nil, flags.insert(flag).inserted else { return nil }
+            } else {
                 return nil
             }
         }
         guard let command, let id = positionals.first else { return nil }
-        var global = GlobalSettings(log: log, logFormat: logFormat ?? .text, debug: debug)
-        if let root { global.root = root }
+        var logFormat = LogFormat.text
+        if let text = values[OptionTable.logFormat] {
+            guard let format = LogFormat(rawValue: text) else { return nil }
+            logFormat = format
+        }
+        var global = GlobalSettings(log: values[OptionTable.log], logFormat: logFormat, debug: flags.contains(OptionTable.debug))
+        if let root = values[OptionTable.root] { global.root = root }
         var options = CreateOptions()
-        options.bundle = bundle ?? "."
-        options.pidFile = pidFile
-        options.consoleSocket = consoleSocket
+        options.bundle = values[OptionTable.bundle] ?? "."
+        options.pidFile = values[OptionTable.pidFile]
+        options.consoleSocket = values[OptionTable.consoleSocket]
+        let detach = flags.contains(OptionTable.detach)
         switch (command, positionals.count) {
         case (.exec, _):
+            let process = values[OptionTable.process]
             guard process == nil || positionals.count == 1 else { return nil }
             var exec = ExecOptions()
             exec.processFile = process
             exec.arguments = Array(positionals.dropFirst())
-            exec.pidFile = pidFile
+            exec.pidFile = values[OptionTable.pidFile]
             return (global, .exec(id: id, exec, detach: detach))
         case (.kill, 1), (.kill, 2):
-            return (global, .kill(id: id, signal: positionals.count == 2 ? positionals[1] : "SIGTERM", all: flag))
+            return (global, .kill(id: id, signal: positionals.count == 2 ? positionals[1] : "SIGTERM",
+                                  all: flags.contains(OptionTable.all)))
         case (.state, 1): return (global, .state(id: id))
         case (.start, 1): return (global, .start(id: id))
-        case (.delete, 1): return (global, .delete(id: id, force: flag))
+        case (.delete, 1): return (global, .delete(id: id, force: flags.contains(OptionTable.force)))
         case (.create, 1): return (global, .create(id: id, options))
         case (.run, 1): return (global, .run(id: id, options, detach: detach, keep: false))
         default: return nil

@@ -2,9 +2,9 @@
 // create id`); ArgumentParser reads a subcommand's options after its name,
 // so move them there.
 enum GlobalArguments {
-    static let withValue: Set<String> = ["--root", "--log", "--log-format", "--criu",
-                                         "--vm-accel", "--vm-kernel", "--vm-qemu", "--vm-boot-timeout"]
-    static let flags: Set<String> = ["--debug", "--systemd-cgroup", "--vm"]
+    static let withValue = Set(OptionTable.globals.values.map { "--" + $0.long })
+        .union(["--criu", "--vm-accel", "--vm-kernel", "--vm-qemu", "--vm-boot-timeout"])
+    static let flags = Set(OptionTable.globals.flags.map { "--" + $0.long }).union(["--systemd-cgroup", "--vm"])
 
     /// Invoked as vessel-vm (a symlink), vessel is always in VM mode.
     static func forProgramName(_ arguments: [String]) -> [String] {

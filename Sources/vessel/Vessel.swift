@@ -29,16 +29,16 @@ struct Vessel: ParsableCommand {
 /// Global flags, runc's names; engines put them before the subcommand, and
 /// ArgumentParser accepts them there when every subcommand includes them.
 struct GlobalOptions: ParsableArguments {
-    @Option(help: "Root directory for container state (default /run/vessel; rootless, $XDG_RUNTIME_DIR/vessel).")
+    @Option(name: OptionTable.root.names, help: "Root directory for container state (default /run/vessel; rootless, $XDG_RUNTIME_DIR/vessel).")
     var root: String?
 
-    @Option(help: "Also write log messages to this file.")
+    @Option(name: OptionTable.log.names, help: "Also write log messages to this file.")
     var log: String?
 
-    @Option(name: .customLong("log-format"), help: "Log format: text or json.")
+    @Option(name: OptionTable.logFormat.names, help: "Log format: text or json.")
     var logFormat: LogFormat = .text
 
-    @Flag(help: "Log debug messages.")
+    @Flag(name: OptionTable.debug.names, help: "Log debug messages.")
     var debug = false
 
     @Flag(name: .customLong("systemd-cgroup"), help: "Manage cgroups through systemd (not supported).")

@@ -25,13 +25,13 @@ func lifecycle(_ global: GlobalOptions) throws -> Lifecycle {
 
 /// The flags `create` and `run` share, runc's names.
 struct CreateFlags: ParsableArguments {
-    @Option(name: [.short, .customLong("bundle")], help: "Path to the bundle directory.")
+    @Option(name: OptionTable.bundle.names, help: "Path to the bundle directory.")
     var bundle: String = "."
 
-    @Option(name: .customLong("pid-file"), help: "Write the container's pid to this file.")
+    @Option(name: OptionTable.pidFile.names, help: "Write the container's pid to this file.")
     var pidFile: String?
 
-    @Option(name: .customLong("console-socket"), help: "Unix socket that receives the pty master (process.terminal).")
+    @Option(name: OptionTable.consoleSocket.names, help: "Unix socket that receives the pty master (process.terminal).")
     var consoleSocket: String?
 
     @Flag(name: .customLong("no-pivot"), help: "Use MS_MOVE and chroot instead of pivot_root.")

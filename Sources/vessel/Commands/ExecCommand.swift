@@ -1,14 +1,14 @@
 import ArgumentParser
 import Runtime
 
-struct ExecCommand: ParsableCommand {
+struct ExecCommand: InvocationCommand {
     static let configuration = CommandConfiguration(commandName: "exec", abstract: "Run a process inside a running container.")
     @OptionGroup var global: GlobalOptions
-    @Option(name: [.short, .customLong("process")], help: "A process.json (runtime-spec process object).") var process: String?
+    @Option(name: OptionTable.process.names, help: "A process.json (runtime-spec process object).") var process: String?
     @Flag(name: [.short, .customLong("tty")], help: "Give the process a terminal (vessel relays it, or sends it to --console-socket).") var tty = false
-    @Option(name: .customLong("console-socket"), help: "Unix socket that receives the pty master.") var consoleSocket: String?
-    @Flag(name: [.short, .long], help: "Return once the process has started.") var detach = false
-    @Option(name: .customLong("pid-file"), help: "Write the process's pid to this file.") var pidFile: String?
+    @Option(name: OptionTable.consoleSocket.names, help: "Unix socket that receives the pty master.") var consoleSocket: String?
+    @Flag(name: OptionTable.detach.names, help: "Return once the process has started.") var detach = false
+    @Option(name: OptionTable.pidFile.names, help: "Write the process's pid to this file.") var pidFile: String?
     @Option(help: "Working directory inside the container.") var cwd: String?
     @Option(name: [.short, .customLong("env")], help: "KEY=value to add to the environment.") var env: [String] = []
     @Option(name: [.short, .customLong("user")], help: "uid[:gid]") var user: String?
@@ -21,7 +21,7 @@ struct ExecCommand: ParsableCommand {
     @Argument(help: "Container id.") var id: String
     @Argument(parsing: .captureForPassthrough, help: "The command and its arguments.") var command: [String] = []
 
-    func run() throws {
+    var invocation: Invocation {
         var options = ExecOptions()
         options.processFile = process
         options.arguments = command.first == "--" ? Array(command.dropFirst()) : command
@@ -37,6 +37,6 @@ struct ExecCommand: ParsableCommand {
         options.pidFile = pidFile
         options.ignorePaused = ignorePaused
         options.cgroups = cgroup
-        try exitUnlessZero(execute(.exec(id: id, options, detach: detach), global.settings))
+        return .exec(id: id, options, detach: detach)
     }
 }
