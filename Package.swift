@@ -92,15 +92,20 @@ for target in package.targets where [.regular, .executable].contains(target.type
 // commands run, in the order they first run (scripts/function-order), so a
 // command maps fewer pages of the 11 MB of code; relative relocations are
 // packed (DT_RELR, glibc 2.36): 10 KB instead of 1 MB to read at each start;
-// and only the symbols the shared libraries need are exported.
+// only the symbols the shared libraries need are exported; and libstdc++ is
+// linked statically (scripts/static-libstdc++): no 2 MB library to map,
+// relocate and resolve symbols against at each start.
 for target in package.targets where target.type == .executable {
     target.linkerSettings = (target.linkerSettings ?? []) + [
         .unsafeFlags([
             "-use-ld=lld",
+            "-L\(Context.packageDirectory)/scripts/static-libstdc++",
             "-Xlinker", "--symbol-ordering-file=\(Context.packageDirectory)/scripts/function-order/order.txt",
             "-Xlinker", "--no-warn-symbol-ordering",
             "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs",
             "-Xlinker", "--no-export-dynamic",
+            // DWARF is 8 MB of the file and never loaded; .symtab stays for perf.
+            "-Xlinker", "--strip-debug",
         ], .when(platforms: [.linux], configuration: .release)),
     ]
 }
