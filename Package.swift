@@ -76,7 +76,7 @@ for target in package.targets {
     if target.name == "CVessel" { target.cSettings = (target.cSettings ?? []) + [.treatAllWarnings(as: .error)] }
 }
 
-// Start-up cost (docs/decisions.md, "Start-up"): concrete generic types
+// Start-up cost (docs/decisions.md, "Start-up and footprint"): concrete generic types
 // (the Codable containers above all) get their metadata through accessors
 // that pass the witness tables, not by mangled name, which makes the runtime
 // check each conformance by scanning every conformance record of the binary

@@ -7,7 +7,7 @@ export PATH=/opt/swift/usr/bin:$PATH
 [ "$(id -u)" = 0 ] || { echo "setup.sh: run as root (containers need it)" >&2; exit 1; }
 scripts/install-deps.sh
 echo "setup: building vessel (release, static Swift stdlib)"
-swift build -c release --static-swift-stdlib --scratch-path .build-release 2>&1 | tail -n 1
+scripts/build-release.sh 2>&1 | tail -n 1
 install -m 0755 .build-release/release/vessel /usr/local/bin/vessel
 ln -sf vessel /usr/local/bin/vessel-vm
 echo "setup: installed /usr/local/bin/vessel ($(vessel --version | head -n 1))"

@@ -8,7 +8,7 @@
  * function; a hit records the function, puts the byte back and resumes the
  * process. The list feeds the linker's --symbol-ordering-file: what runs
  * lies together, so a command maps fewer pages (docs/decisions.md,
- * "Start-up"). Used by update.sh; x86-64 only. */
+ * "Start-up and footprint"). Used by update.sh; x86-64 only. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>

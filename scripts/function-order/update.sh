@@ -6,8 +6,7 @@
 # to what those commands do; a stale list only costs a few more pages.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-export PATH=/opt/swift/usr/bin:$PATH
-swift build -c release --static-swift-stdlib --scratch-path .build-release 2>&1 | tail -n 1
+scripts/build-release.sh 2>&1 | tail -n 1
 binary=$PWD/.build-release/release/vessel
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
