@@ -31,8 +31,9 @@ public enum InitLaunch: Equatable, Sendable {
     ///     container may hold (exec: the container's own).
     ///   - hostUserNamespace: the container shares the host's user namespace,
     ///     where CAP_SYS_PTRACE reaches a non-dumpable process of ours.
-    ///   - writesOwnProc: the init writes /proc/self files (oomScoreAdj,
-    ///     timeOffsets), which a non-dumpable process cannot in a user namespace.
+    ///   - writesOwnProc: the init writes /proc files of its own or of its
+    ///     children (oomScoreAdj, timeOffsets, an idmapped mount's maps),
+    ///     which a non-dumpable process cannot in a user namespace.
     ///   - execLabel: an AppArmor profile or SELinux label applies at the next
     ///     execve, which would be the trampoline's, not the program's.
     ///   - nonRootParent: (create) the runtime is not root: it writes the

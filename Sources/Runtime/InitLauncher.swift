@@ -86,8 +86,11 @@ extension InitLaunch {
         let linux = spec.linux ?? LinuxConfig()
         let userNamespace = (linux.namespaces ?? []).first { $0.type == .user }
         let ownUser = userNamespace.map { $0.path.map { !HostPreflight.sameFile($0, "/proc/self/ns/user") } ?? true } ?? false
+        // An idmapped mount's namespace is a child of the init's whose maps
+        // the init writes (IDMappedUserNamespace): /proc files of its own kind.
+        let idmapsMounts = (spec.mounts ?? []).contains { !($0.uidMappings ?? []).isEmpty }
         return onThisHost(process: process, hostUserNamespace: !ownUser,
-                          writesOwnProc: process.oomScoreAdj != nil || linux.timeOffsets != nil,
+                          writesOwnProc: process.oomScoreAdj != nil || linux.timeOffsets != nil || idmapsMounts,
                           nonRootParent: geteuid() != 0)
     }
 }

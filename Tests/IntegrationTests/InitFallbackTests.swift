@@ -67,4 +67,28 @@ final class InitFallbackTests: XCTestCase {
         XCTAssertEqual(outcome.code, 0, outcome.stderr)
         XCTAssertTrue(outcome.stderr.contains("re-executing vessel: a process of the container may hold CAP_SYS_PTRACE"), outcome.stderr)
     }
+
+    /// An init that its own seccomp profile silences (every system call
+    /// refused, exit too) dies at once either way, by default handlers: the
+    /// in-place child's are reset by the shim, the re-executed one's (Swift's
+    /// crash backtracer, which would spin until InitPeer's 10 s deadline)
+    /// by SeccompFilter before the load.
+    func testAnInitSilencedByItsProfileFailsAtOnceEitherWay() throws {
+        let bundle = try harness.shellBundle("echo before") { config in
+            config.setLinux("seccomp", ["defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1,
+                                        "syscalls": [["names": ["setpriority"], "action": "SCMP_ACT_ALLOW"]]])
+        }
+        for (id, forced) in [("silenced", false), ("silenced-reexec", true)] {
+            if forced { setenv("VESSEL_INIT_REEXEC", "1", 1) }
+            let started = Date()
+            let outcome = try harness.vessel(["run", "--bundle", bundle, id])
+            XCTAssertEqual(outcome.code, 1, id)
+            // Its channel closes as it dies: "exited during set-up with
+            // status 139", or, seen a moment before the death, "closed its channel".
+            XCTAssertTrue(outcome.stderr.hasPrefix("vessel: container init "), outcome.stderr)
+            XCTAssertEqual(outcome.stderr.split(separator: "\n").count, 1, outcome.stderr)
+            XCTAssertLessThan(Date().timeIntervalSince(started), 5, "\(id): well before InitPeer's deadline")
+            harness.assertNoTrace(id)
+        }
+    }
 }

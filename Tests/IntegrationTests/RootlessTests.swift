@@ -133,6 +133,31 @@ final class RootlessTests: XCTestCase {
         assertNothingLeft("rl2")
     }
 
+    /// A user's runtime cannot reach a non-dumpable init's /proc files (its
+    /// id maps, its namespaces), so a rootless init re-executes vessel
+    /// (InitLaunch); `exec` still starts in place, and joins the init's
+    /// namespaces both before and after `start`.
+    func testExecIntoACreatedContainerJoinsTheInitsNamespaces() throws {
+        let (bundle, _) = try bundle("sleep 1000")
+        let create = try vessel(["--debug", "create", "--bundle", bundle, "rl7"])
+        XCTAssertEqual(create.code, 0, create.stderr)
+        XCTAssertTrue(create.stderr.contains("re-executing vessel: a runtime that is not root"), create.stderr)
+        let pid = try XCTUnwrap(Int32(try vessel(["state", "rl7"]).stdout
+            .split(separator: "\n").first { $0.contains("\"pid\"") }?.filter(\.isNumber) ?? ""))
+        let names = ["pid", "user", "mnt", "net"]
+        let initNamespaces = try names.map { try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/ns/\($0)") }
+        let script = "id -u; for n in \(names.joined(separator: " ")); do readlink /proc/self/ns/$n; done"
+        for step in ["created", "running"] {
+            if step == "running" { XCTAssertEqual(try vessel(["start", "rl7"]).code, 0) }
+            let exec = try vessel(["--debug", "exec", "rl7", "sh", "-c", script])
+            XCTAssertEqual(exec.code, 0, exec.stderr)
+            XCTAssertTrue(exec.stderr.contains("cloned in place"), exec.stderr)
+            XCTAssertEqual(exec.stdout.split(separator: "\n").map(String.init), ["0"] + initNamespaces, step)
+        }
+        XCTAssertEqual(try vessel(["delete", "--force", "rl7"]).code, 0)
+        assertNothingLeft("rl7")
+    }
+
     func testKillAllAndForcedDeleteWithoutACgroup() throws {
         let (bundle, _) = try bundle("sleep 1000 & sleep 1000 & wait")
         XCTAssertEqual(try vessel(["run", "-d", "--bundle", bundle, "rl3"]).code, 0)

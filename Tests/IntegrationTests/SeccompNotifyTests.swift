@@ -45,8 +45,20 @@ final class SeccompNotifyTests: XCTestCase {
         """
 
     func testTheAgentGetsTheFdAndTheStateAndAnswersTheSyscall() throws {
-        let socketPath = harness.scratch + "/agent.sock"
-        let record = harness.scratch + "/agent.json"
+        try agentScenario("notify", reexec: false)
+    }
+
+    /// The state names the init's pid: in place it follows the go-ahead
+    /// (InitCommand.agentState), re-executed it is in the hand-off.
+    func testTheAgentGetsTheStateFromAReexecutedInitToo() throws {
+        setenv("VESSEL_INIT_REEXEC", "1", 1)
+        defer { unsetenv("VESSEL_INIT_REEXEC") }
+        try agentScenario("notify-reexec", reexec: true)
+    }
+
+    func agentScenario(_ id: String, reexec: Bool) throws {
+        let socketPath = harness.scratch + "/agent-\(id).sock"
+        let record = harness.scratch + "/agent-\(id).json"
         let agent = try Harness.start("/usr/bin/python3", ["-c", Self.agent, socketPath, record])
         defer {
             kill(agent.pid, SIGKILL)
@@ -58,15 +70,16 @@ final class SeccompNotifyTests: XCTestCase {
                                         "listenerMetadata": "from-the-test",
                                         "syscalls": [["names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_NOTIFY"]]])
         }
-        let outcome = try harness.vessel(["run", "--bundle", bundle, "notify"])
+        let outcome = try harness.vessel(["--debug", "run", "--bundle", bundle, id])
         XCTAssertEqual(outcome.code, 0, outcome.stderr)
+        XCTAssertEqual(outcome.stderr.contains("cloned in place"), !reexec, outcome.stderr)
         XCTAssertEqual(outcome.stdout, "mkdir-said-yes\nnot-made\n", "the agent answered for the kernel")
         let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: record))) as? [String: Any])
         let state = try XCTUnwrap(json["state"] as? [String: Any])
         XCTAssertEqual(state["fds"] as? [String], ["seccompFd"])
         XCTAssertEqual(state["metadata"] as? String, "from-the-test")
         XCTAssertGreaterThan(state["pid"] as? Int ?? 0, 0)
-        XCTAssertEqual((state["state"] as? [String: Any])?["id"] as? String, "notify")
+        XCTAssertEqual((state["state"] as? [String: Any])?["id"] as? String, id)
     }
 
     func testNotifyWithoutAListenerIsRefused() throws {
