@@ -119,18 +119,23 @@ public struct ContainerInit {
         func exec() throws -> Never {
             try ProcessAttributes.applyAffinity(process.execCPUAffinity?.final, field: "process.execCPUAffinity.final")
             let environment = ProcessEnvironment.resolve(process)
+            let failure: Int32
             if let trampoline {
-                try trampoline.exec(executable, arguments: process.args ?? [], environment: environment)
+                // Where the program cannot run, the trampoline writes the
+                // line below itself; this is the trampoline's own failure.
+                failure = trampoline.exec(executable, arguments: process.args ?? [], environment: environment)
+            } else {
+                let argv = CStringArray(process.args ?? [])
+                let envp = CStringArray(environment)
+                execve(executable, argv.pointer, envp.pointer)
+                failure = errno
             }
-            let argv = CStringArray(process.args ?? [])
-            let envp = CStringArray(environment)
-            execve(executable, argv.pointer, envp.pointer)
-            let failure = errno
             // As runc's init: the process's own failure, on its stderr, in
             // Go's words (`exec /x: no such file or directory`), status 1.
             // The runtime's part went well; whoever waits sees the exit.
+            // _exit: an in-place child holds the CLI's stdio buffers too.
             TextOutput.standardError("exec \(executable): \(Self.goErrorText(failure))\n")
-            exit(1)
+            _exit(1)
         }
 
         /// strerror as Go spells it: the same words, lower-case first letter.

@@ -22,15 +22,17 @@ public struct ExecTrampoline: Sendable {
         return ExecTrampoline(fd: fd)
     }
 
-    /// Runs `path` with `arguments` and `environment`; returns only by
-    /// throwing, when the trampoline itself could not be executed.
-    public func exec(_ path: String, arguments: [String], environment: [String]) throws(VesselError) -> Never {
+    /// Runs `path` with `arguments` and `environment`. Where `path` cannot
+    /// be executed, the trampoline says so (`exec <path>: <reason>`) and
+    /// exits 1; this returns only when the trampoline itself could not be
+    /// executed, with that errno.
+    public func exec(_ path: String, arguments: [String], environment: [String]) -> Int32 {
         let argv = CStringArray(arguments)
         let envp = CStringArray(environment)
         let result = vessel_exec_through(fd, path, argv.pointer, envp.pointer)
         argv.free()
         envp.free()
-        throw VesselError.system("exec \(path) through the sealed trampoline", errno: Errno(rawValue: -result))
+        return -result
     }
 
     public func close() { _ = Glibc.close(fd) }

@@ -91,4 +91,28 @@ final class InitFallbackTests: XCTestCase {
             harness.assertNoTrace(id)
         }
     }
+
+    /// A program that passes the lookup but fails at execve (not ELF, no
+    /// #!) ends the same either way, as runc's init ends: `exec <path>:
+    /// <reason>` on the container's stderr, status 1 (in place, the sealed
+    /// trampoline writes it).
+    func testAProgramThatFailsAtExecveEndsTheSameEitherWay() throws {
+        let garbage = harness.scratch + "/garbage"
+        XCTAssertTrue(FileManager.default.createFile(atPath: garbage, contents: Data([0, 0, 0, 0]), attributes: [.posixPermissions: 0o755]))
+        let bundle = try harness.bundle { config in
+            var process = config["process"] as? [String: Any] ?? [:]
+            process["args"] = ["/garbage"]
+            config["process"] = process
+            var mounts = config["mounts"] as? [[String: Any]] ?? []
+            mounts.append(["destination": "/garbage", "type": "bind", "source": garbage, "options": ["bind", "ro"]])
+            config["mounts"] = mounts
+        }
+        for (id, forced) in [("noexec", false), ("noexec-reexec", true)] {
+            if forced { setenv("VESSEL_INIT_REEXEC", "1", 1) }
+            let outcome = try harness.vessel(["run", "--bundle", bundle, id])
+            XCTAssertEqual(outcome.code, 1, id)
+            XCTAssertEqual(outcome.stderr, "exec /garbage: exec format error\n", id)
+            harness.assertNoTrace(id)
+        }
+    }
 }

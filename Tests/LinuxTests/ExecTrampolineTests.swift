@@ -1,12 +1,13 @@
 import CVessel
 import Foundation
 import Glibc
+@testable import Linux
 import OSKit
 import XCTest
 
 /// The sealed exec trampoline (see ExecTrampoline): it runs a program with
-/// its arguments and environment, says so and exits 127 when it cannot, and
-/// is a memfd nobody can write to.
+/// its arguments and environment, says why in the init's words and exits 1
+/// when it cannot, and is a memfd nobody can write to.
 final class ExecTrampolineTests: XCTestCase {
     func trampolineOrSkip() throws -> ExecTrampoline {
         do {
@@ -40,13 +41,24 @@ final class ExecTrampolineTests: XCTestCase {
         XCTAssertEqual(result.out, "zero one hello\n")
     }
 
-    func testAProgramThatCannotRunIsOneLineAndStatus127() throws {
+    /// The line and status of a re-executed init whose execve fails
+    /// (ContainerInit.Prepared.exec, as runc's init): `exec <path>: <reason>`, 1.
+    func testAProgramThatCannotRunIsTheInitsLineAndStatus1() throws {
         let trampoline = try trampolineOrSkip()
         defer { trampoline.close() }
-        let result = try run(trampoline, ["vessel-exec", "/nonexistent/program", "program"])
-        XCTAssertEqual(result.code, 127)
-        XCTAssertEqual(result.out, "vessel: cannot execute the container's program\n")
-        XCTAssertEqual(try run(trampoline, ["vessel-exec"]).code, 127, "no program named: refused, not a crash")
+        // Executable, but neither ELF nor #!: ENOEXEC.
+        let garbage = NSTemporaryDirectory() + "vessel-trampoline-\(getpid())"
+        XCTAssertTrue(FileManager.default.createFile(atPath: garbage, contents: Data([0, 0, 0, 0]), attributes: [.posixPermissions: 0o755]))
+        defer { unlink(garbage) }
+        let cases: [(path: String, reason: Int32)] = [("/nonexistent/program", ENOENT), ("/", EACCES), (garbage, ENOEXEC)]
+        for (path, reason) in cases {
+            let result = try run(trampoline, ["vessel-exec", path, "program"])
+            XCTAssertEqual(result.code, 1, path)
+            XCTAssertEqual(result.out, "exec \(path): \(ContainerInit.Prepared.goErrorText(reason))\n")
+        }
+        let bare = try run(trampoline, ["vessel-exec"])
+        XCTAssertEqual(bare.code, 1, "no program named: refused, not a crash")
+        XCTAssertEqual(bare.out, "exec : bad address\n")
     }
 
     func testItIsSealedAgainstWrites() throws {

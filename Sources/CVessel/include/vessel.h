@@ -97,7 +97,9 @@ int vessel_step_record(char *buffer, int size, int step, int err);
 // grow, shrink), close-on-exec memfd holding it, or -errno (-ENOSYS where
 // there is no trampoline for this architecture). vessel_exec_through
 // execs `path` with `argv` and `envp` through it; it returns -errno only when
-// the trampoline itself could not be executed.
+// the trampoline itself could not be executed. Where `path` cannot be
+// executed, the trampoline writes `exec <path>: <reason>` to stderr and
+// exits 1, as ContainerInit does after a failed execve.
 int vessel_exec_trampoline(void);
 int vessel_exec_through(int trampoline_fd, const char *path, char *const argv[], char *const envp[]);
 // Rewrites the process's argument area (what /proc/<pid>/cmdline and ps
