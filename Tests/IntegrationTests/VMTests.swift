@@ -393,7 +393,7 @@ final class VMTests: XCTestCase {
 
     func testConfigsTheVMCannotHonour() throws {
         let terminal = try harness.shellBundle("true") { $0.setProcess("terminal", true) }
-        try assertFails(["create", "--bundle", terminal], id: "f6", containing: "--console-socket is required when the container is detached")
+        try assertFails(["create", "--bundle", terminal], id: "f6", containing: "process.terminal is true but no --console-socket was given")
         try assertFails(["create", "--console-socket", "/nonexistent.sock", "--bundle", terminal], id: "f6b", containing: "/nonexistent.sock")
         let broken = try harness.shellBundle("true") { $0.setProcess("cwd", "relative") }
         try assertFails(["create", "--bundle", broken], id: "f7", containing: "process.cwd")
