@@ -12,9 +12,14 @@ public struct SupervisorPlan: Codable, Sendable {
     /// Set when process.terminal is: the pty master goes there.
     public var consoleSocket: String?
     public var network: Bool
+    /// Restore the guest from this template instead of booting it (nil:
+    /// boot cold; so does a restore that fails).
+    public var template: TemplatePlan?
 
-    public init(qemu: QemuCommand, spec: Spec, shares: [QemuCommand.Share], bootTimeoutSeconds: Int, consoleSocket: String?, network: Bool) {
+    public init(qemu: QemuCommand, spec: Spec, shares: [QemuCommand.Share], bootTimeoutSeconds: Int, consoleSocket: String?, network: Bool,
+                template: TemplatePlan? = nil) {
         self.network = network
+        self.template = template
         self.qemu = qemu
         self.spec = spec
         self.shares = shares

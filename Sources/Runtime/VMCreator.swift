@@ -59,15 +59,16 @@ public struct VMCreator {
         var cleanup = Cleanup(store: store, id: id)
         defer { cleanup.run() }
         let binary = try FileIO.realPath("/proc/self/exe")
-        let initramfs = try Initramfs(settings: settings, binary: binary).ensure()
-        var command = QemuCommand(qemu: qemu, kernel: settings.kernel, initramfs: initramfs,
-                                  accelerator: decision.accelerator, size: size, directory: directory, shares: guest.shares,
-                                  tscKHz: decision.accelerator == .tcg ? QemuCommand.hostTSCKHz(cpuinfo: (try? FileIO.read("/proc/cpuinfo")) ?? "") : nil)
+        var command = try Self.qemuCommand(settings: settings, qemu: qemu, accelerator: decision.accelerator, size: size,
+                                           directory: directory, shares: guest.shares, binary: binary)
         command.network = guest.network
+        let templates = VMTemplates.decide(for: command, annotations: spec.annotations, settings: settings, binary: binary)
+        var template: TemplatePlan?
+        if case let .restore(plan) = templates { template = plan }
         try SupervisorPlan(qemu: command, spec: guest.spec, shares: guest.shares,
                            bootTimeoutSeconds: settings.bootTimeoutSeconds,
                            consoleSocket: spec.process?.terminal == true ? options.consoleSocket : nil,
-                           network: guest.network).save(in: directory)
+                           network: guest.network, template: template).save(in: directory)
         var record = ContainerRecord(
             id: id.value, bundle: bundle.path, rootfs: bundle.rootfs, pid: 0, pidStartTime: 0,
             created: Timestamp.now(), owner: "", annotations: spec.annotations,
@@ -80,7 +81,9 @@ public struct VMCreator {
         var request = SpawnRequest(path: binary, arguments: ["vessel", "vm-supervise", directory],
                                    environment: ["PATH=/usr/bin:/bin:/usr/sbin:/sbin"])
         request.newSession = true
-        let (pid, report) = try StartReport.spawn(request, timeoutSeconds: settings.bootTimeoutSeconds + 15)
+        // With a template: its build, the restore and a cold boot after a
+        // failed restore each have the boot timeout.
+        let (pid, report) = try StartReport.spawn(request, timeoutSeconds: settings.bootTimeoutSeconds * (template == nil ? 1 : 3) + 15)
         cleanup.pid = pid
         record.pid = pid
         record.pidStartTime = ProcessStat(pid: pid)?.startTime ?? 0
@@ -89,8 +92,13 @@ public struct VMCreator {
                 .replacingPrefix("vm: ", with: ""))
         }
         let qemuPID = (try? FileIO.read(directory + "/qemu.pid")).flatMap { Int32($0) } ?? 0
+        let boot = BootRecord.load(from: directory)
+        switch templates {
+        case let .coldBoot(reason): info("vm: cold boot: \(reason)")
+        case .restore: info(boot?.logLine ?? "vm: the supervisor did not say how the guest came up")
+        }
         record.vm = VMInfo(qemuPID: qemuPID, accelerator: decision.accelerator.rawValue,
-                           guestKernel: guestKernel)
+                           guestKernel: guestKernel, boot: boot?.mode ?? "cold")
         try store.save(record)
         let state = try record.stateJSON(status: .created)
         try HookRunner.run(spec.hooks?.prestart ?? [], kind: "prestart", state: state)
@@ -100,5 +108,15 @@ public struct VMCreator {
         }
         cleanup.succeeded()
         return pid
+    }
+
+    /// QEMU's command for a guest of `size` with `shares` in `directory`,
+    /// as `create` and `vessel vm template build` make it.
+    public static func qemuCommand(settings: VMSettings, qemu: String, accelerator: Accelerator, size: GuestSize,
+                                   directory: String, shares: [QemuCommand.Share], binary: String) throws -> QemuCommand {
+        let initramfs = try Initramfs(settings: settings, binary: binary).ensure()
+        let tscKHz = accelerator == .tcg ? QemuCommand.hostTSCKHz(cpuinfo: (try? FileIO.read("/proc/cpuinfo")) ?? "") : nil
+        return QemuCommand(qemu: qemu, kernel: settings.kernel, initramfs: initramfs, accelerator: accelerator, size: size,
+                           directory: directory, shares: shares, tscKHz: tscKHz)
     }
 }
