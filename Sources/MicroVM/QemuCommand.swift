@@ -30,6 +30,9 @@ public struct QemuCommand: Codable, Sendable {
     public var tscKHz: Int?
     /// A virtio-net device on QEMU's user-mode network (NAT, no host setup).
     public var network = false
+    /// TCG's translated-code cache in MiB (tb-size); nil: QEMU's default,
+    /// which grows to about 40 MiB per VM (see VMTemplates).
+    public var tcgCodeCacheMiB: Int?
 
     public init(qemu: String, kernel: String, initramfs: String, accelerator: Accelerator, size: GuestSize,
                 directory: String, shares: [Share], tscKHz: Int? = nil) {
@@ -65,7 +68,7 @@ public struct QemuCommand: Codable, Sendable {
 
     public var arguments: [String] {
         var arguments = [
-            qemu, "-M", "microvm,accel=\(accelerator.rawValue)",
+            qemu, "-M", "microvm", "-accel", accelerator.rawValue + (accelerator == .tcg ? tcgCodeCacheMiB.map { ",tb-size=\($0)" } ?? "" : ""),
             "-cpu", accelerator == .kvm ? "host" : "max",
             "-smp", "\(size.vcpus)", "-m", "\(size.memoryMiB)M",
             "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",

@@ -64,10 +64,8 @@ public final class VMSupervisor {
         let restored = plan.template.map { restore(from: $0) }
         let deadline = SystemClock.now() + Double(plan.bootTimeoutSeconds)
         let kernel = try restored?.kernel ?? bootCold(until: deadline)
-        if let template = plan.template, let restored {
-            BootRecord(template: restored.kernel == nil ? nil : template.key.hash, built: restored.built,
-                       reason: restored.failure, seconds: SystemClock.now() - started).save(in: directory)
-        }
+        BootRecord(template: restored?.kernel == nil ? nil : plan.template?.key.hash, built: restored?.built ?? false,
+                   reason: restored?.failure, seconds: SystemClock.now() - started).save(in: directory)
         let qemu = try running()
         if stdio == nil {
             stdio = try StdioRelay.forSlot(0, consoleSocket: plan.consoleSocket) {

@@ -62,7 +62,7 @@ public struct VMCreator {
         var command = try Self.qemuCommand(settings: settings, qemu: qemu, accelerator: decision.accelerator, size: size,
                                            directory: directory, shares: guest.shares, binary: binary)
         command.network = guest.network
-        let templates = VMTemplates.decide(for: command, annotations: spec.annotations, settings: settings, binary: binary)
+        let templates = VMTemplates.decide(for: &command, annotations: spec.annotations, settings: settings, binary: binary)
         var template: TemplatePlan?
         if case let .restore(plan) = templates { template = plan }
         try SupervisorPlan(qemu: command, spec: guest.spec, shares: guest.shares,

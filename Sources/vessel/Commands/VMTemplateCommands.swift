@@ -42,13 +42,19 @@ struct VMTemplateCommand: ParsableCommand {
                 }
                 let binary = try FileIO.realPath("/proc/self/exe")
                 let decision = try Accelerator.choose(settings.accel)
-                let command = try VMCreator.qemuCommand(
+                var command = try VMCreator.qemuCommand(
                     settings: settings, qemu: try VMSupervisor.resolve(settings.qemu), accelerator: decision.accelerator,
                     size: GuestSize(vcpus: vcpus, memoryMiB: memory), directory: "/",
                     shares: (0..<shares).map { QemuCommand.Share(tag: GuestSpec.shareTag($0), hostPath: "/", readOnly: false) },
                     binary: binary)
-                let key = try TemplateKey(command: command, binary: binary)
-                let store = TemplateStore(directory: settings.templateDirectory)
+                // The key `create` would compute for a container of this shape.
+                let plan: TemplatePlan
+                switch VMTemplates.decide(for: &command, annotations: nil, settings: settings, binary: binary) {
+                case let .restore(made): plan = made
+                case let .coldBoot(reason): throw VesselError.unsupported("vm template build: " + reason)
+                }
+                let key = plan.key
+                let store = TemplateStore(directory: plan.directory)
                 let (template, built) = try store.obtain(key, lockTimeoutSeconds: Double(settings.bootTimeoutSeconds)) {
                     try TemplateBuilder(store: store, key: key, command: command, bootTimeoutSeconds: settings.bootTimeoutSeconds).build()
                 }
