@@ -61,6 +61,7 @@ public struct TemplateBuilder {
         // is remembered (TemplateStore.markFailed), not retried per create.
         do {
             let qmp = try QMPClient(fd: try qemu.connect(QemuCommand.qmpSocketName, until: deadline), until: deadline)
+            unlink(staging + "/" + QemuCommand.qmpSocketName) // no one else reaches QEMU's monitor
             let state = open(staging + "/" + TemplateStore.stateFile, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o400)
             guard state >= 0 else { throw VesselError.system("create \(staging)/\(TemplateStore.stateFile)") }
             defer { close(state) }

@@ -56,6 +56,9 @@ extension VMSupervisor {
         // before the state loads, the guest never sees its host go away.
         control = MessageChannel(fd: try qemu.connect(GuestPorts.fileName(GuestPorts.control), until: deadline))
         let qmp = try QMPClient(fd: try qemu.connect(QemuCommand.qmpSocketName, until: deadline), until: deadline)
+        // QEMU's monitor can make it write files as root: once connected,
+        // its socket's name goes, so no one else ever reaches it.
+        unlink(directory + "/" + QemuCommand.qmpSocketName)
         try qmp.loadState(fromInherited: stateFD, until: deadline)
         try refresh(until: deadline)
     }

@@ -65,6 +65,8 @@ final class VMTemplateTests: XCTestCase {
         XCTAssertEqual(try run(sleeper, "tpl-3", detached: true).outcome.code, 0)
         let annotations = try XCTUnwrap(try harness.state("tpl-3")?["annotations"] as? [String: String])
         XCTAssertEqual(annotations["org.vessel.vm.boot"], "template \(hash)")
+        // QEMU's monitor (QMP) is out of reach once the state is loaded.
+        XCTAssertFalse(FileManager.default.fileExists(atPath: harness.stateRoot + "/tpl-3/qmp.sock"))
         XCTAssertEqual(try harness.vessel(["exec", "tpl-3", "sh", "-c", "echo exec-ok"]).stdout, "exec-ok\n")
         XCTAssertEqual(try harness.vessel(["delete", "--force", "tpl-3"]).code, 0)
         for id in ["tpl-1", "tpl-2", "tpl-3"] { harness.assertNoTrace(id) }
