@@ -133,11 +133,16 @@ public struct TemplateStore {
         let existed = FileIO.exists(path(hash)) || FileIO.exists(failurePath(hash))
         FileIO.removeTree(path(hash))
         unlink(failurePath(hash))
-        if let lock = try? FileLock(directory + "/" + hash + ".lock", timeoutSeconds: 0) {
-            unlink(directory + "/" + hash + ".lock")
+        removeLock(hash)
+        return existed
+    }
+
+    private func removeLock(_ hash: String) {
+        let path = directory + "/" + hash + ".lock"
+        if let lock = try? FileLock(path, timeoutSeconds: 0) {
+            unlink(path)
             withExtendedLifetime(lock) {}
         }
-        return existed
     }
 
     /// After a build: removes templates whose files (vessel, kernel, QEMU,
@@ -153,10 +158,19 @@ public struct TemplateStore {
             usable.append((listed.hash, info.created))
         }
         for (hash, _) in usable.sorted(by: { $0.1 > $1.1 }).dropFirst(Self.kept - 1) { remove(hash) }
-        for name in FileIO.listDirectory(directory) where name.hasPrefix(".build-") || name.hasPrefix(".old-") {
-            // .build-<hash>-<pid>: in progress while its builder lives.
-            if let pid = name.split(separator: "-").last.flatMap({ pid_t($0) }), kill(pid, 0) == 0 { continue }
-            FileIO.removeTree(directory + "/" + name)
+        for name in FileIO.listDirectory(directory) {
+            if name.hasPrefix(".build-") || name.hasPrefix(".old-") {
+                // .build-<hash>-<pid>: in progress while its builder lives.
+                if let pid = name.split(separator: "-").last.flatMap({ pid_t($0) }), kill(pid, 0) == 0 { continue }
+                FileIO.removeTree(directory + "/" + name)
+            } else if name.hasSuffix(".lock"), !FileIO.exists(path(String(name.dropLast(5)))) {
+                removeLock(String(name.dropLast(5))) // a build that failed, or a template removed by hand
+            } else if name.hasSuffix(".failed") {
+                let hash = String(name.dropLast(7))
+                if let data = try? FileIO.readData(failurePath(hash)),
+                   (try? JSONDecoder().decode(FailureRecord.self, from: data))?.hostBootID == Self.hostBootID() { continue }
+                unlink(failurePath(hash))
+            }
         }
     }
 
