@@ -1,12 +1,19 @@
 #!/usr/bin/env python3
-"""What `vessel --vm run` of the busybox bundle costs on this host.
+"""What `vessel --vm run` of the busybox bundle costs on this host, with the
+guest restored from a template and booted cold.
 
-For N runs (after one warm-up that also builds the initramfs cache) it
-reports min, median and max of: the time from starting `vessel --vm run` to
-the container's first byte of output, the time to its exit, and the host
-memory of the VM (QEMU's peak RSS, VmHWM, read while the container runs),
-with the accelerator vessel chose. The same runs in linux mode give the
-baseline. Usage (as root, after scripts/setup.sh):
+Timings: for N interleaved rounds (after warm-ups that build the initramfs
+cache and the template) it reports min, median and max of the time from
+starting `vessel --vm run` to the container's first byte of output and to
+its exit, for linux mode, VM mode with a template (the default) and VM mode
+booted cold (VESSEL_VM_TEMPLATES=off).
+
+Memory: with 4 VM-mode containers running at once (sleeping), each VM's
+host memory as PSS (proportional set size, /proc/PID/smaps_rollup): pages
+shared between VMs (a template's RAM file, QEMU's code) count for each VM
+by its share, so the figures add up to what the VMs take together. RSS is
+beside it for comparison. Same for cold boots, whose VMs share only QEMU's
+code. Usage (as root, after scripts/setup.sh):
 
     scripts/cgroup2-ns python3 bench/vm-bench.py [--runs N] [--vessel PATH]
 """
@@ -20,6 +27,7 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+VMS = 4
 
 
 def make_bundle(scratch, name, args):
@@ -35,34 +43,49 @@ def make_bundle(scratch, name, args):
     return bundle
 
 
-def timed_run(vessel, root, mode, bundle, cid):
+def timed_run(vessel, root, mode, env, bundle, cid):
     """Seconds to the first output byte and to exit."""
     start = time.monotonic()
     proc = subprocess.Popen([vessel, "--root", root] + mode + ["run", "--bundle", bundle, cid],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     proc.stdout.read(1)
     first = time.monotonic() - start
-    proc.communicate()
+    _, err = proc.communicate()
     total = time.monotonic() - start
     if proc.returncode != 0:
-        raise SystemExit(f"{mode} run failed with status {proc.returncode}")
+        raise SystemExit(f"{mode} run failed with status {proc.returncode}: {err.decode()}")
     return first, total
 
 
-def vmm_peak_rss_mib(vessel, root, bundle, cid):
-    """QEMU's VmHWM while a sleeping container runs, and the accelerator."""
-    subprocess.run([vessel, "--root", root, "--vm", "run", "-d", "--bundle", bundle, cid], check=True,
-                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
-    state = json.loads(subprocess.run([vessel, "--root", root, "state", cid], check=True, capture_output=True).stdout)
-    annotations = state.get("annotations") or {}
-    pid = annotations["org.vessel.vm.vmm-pid"]
-    time.sleep(1)
-    with open(f"/proc/{pid}/status") as f:
-        hwm = next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
-    with open(f"/proc/{state['pid']}/status") as f:
-        supervisor = next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
-    subprocess.run([vessel, "--root", root, "delete", "--force", cid], check=True)
-    return hwm / 1024, supervisor / 1024, annotations["org.vessel.vm.accelerator"]
+def rollup(pid):
+    """Pss and Rss of a process, KiB."""
+    values = {}
+    with open(f"/proc/{pid}/smaps_rollup") as f:
+        for line in f:
+            parts = line.split()
+            if parts[0] in ("Pss:", "Rss:"):
+                values[parts[0][:-1]] = int(parts[1])
+    return values
+
+
+def memory_of_running_vms(vessel, root, env, bundle, prefix):
+    """PSS and RSS (MiB) of QEMU and of the supervisor per VM, with VMS VMs up."""
+    ids = [f"{prefix}-{i}" for i in range(VMS)]
+    for cid in ids:
+        subprocess.run([vessel, "--root", root, "--vm", "run", "-d", "--bundle", bundle, cid], check=True,
+                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, env=env)
+    time.sleep(2)
+    qemu, supervisor = [], []
+    for cid in ids:
+        state = json.loads(subprocess.run([vessel, "--root", root, "state", cid], check=True, capture_output=True).stdout)
+        qemu.append(rollup(state["annotations"]["org.vessel.vm.vmm-pid"]))
+        supervisor.append(rollup(state["pid"]))
+        boot = state["annotations"].get("org.vessel.vm.boot", "cold")
+    for cid in ids:
+        subprocess.run([vessel, "--root", root, "delete", "--force", cid], check=True)
+    mib = lambda samples, key: statistics.median(s[key] for s in samples) / 1024
+    return {"qemu_pss": mib(qemu, "Pss"), "qemu_rss": mib(qemu, "Rss"),
+            "supervisor_pss": mib(supervisor, "Pss"), "supervisor_rss": mib(supervisor, "Rss"), "boot": boot}
 
 
 def stats(samples):
@@ -76,27 +99,39 @@ def main():
     args = parser.parse_args()
     scratch = tempfile.mkdtemp(prefix="vessel-vm-bench-")
     root = os.path.join(scratch, "state")
+    # A template directory of the benchmark's own: the first run builds it.
+    template_env = dict(os.environ, VESSEL_VM_TEMPLATE_DIR=os.path.join(scratch, "templates"))
+    template_env.pop("VESSEL_VM_TEMPLATES", None)
+    cold_env = dict(template_env, VESSEL_VM_TEMPLATES="off")
     echo = make_bundle(scratch, "echo", ["echo", "hello"])
     sleeper = make_bundle(scratch, "sleeper", ["sleep", "100"])
-    results = {"vm": ([], []), "linux": ([], [])}
-    timed_run(args.vessel, root, ["--vm"], echo, "warm")
+    modes = {"template": (["--vm"], template_env), "cold": (["--vm"], cold_env), "linux": ([], template_env)}
+    results = {name: ([], []) for name in modes}
+    build_start = time.monotonic()
+    timed_run(args.vessel, root, ["--vm"], template_env, echo, "warm-template")
+    build = time.monotonic() - build_start
+    timed_run(args.vessel, root, ["--vm"], cold_env, echo, "warm-cold")
     for i in range(args.runs):
-        for name, mode in (("vm", ["--vm"]), ("linux", [])):
-            first, total = timed_run(args.vessel, root, mode, echo, f"{name}-{i}")
+        for name, (mode, env) in modes.items():
+            first, total = timed_run(args.vessel, root, mode, env, echo, f"{name}-{i}")
             results[name][0].append(first * 1000)
             results[name][1].append(total * 1000)
-    rss, supervisor, accel = vmm_peak_rss_mib(args.vessel, root, sleeper, "rss")
+    memory = {name: memory_of_running_vms(args.vessel, root, env, sleeper, name)
+              for name, env in (("template", template_env), ("cold", cold_env))}
     shutil.rmtree(scratch, ignore_errors=True)
-    print(f"vessel --vm run of bundles/busybox (echo), {args.runs} runs, accelerator {accel}, {os.cpu_count()} cores, "
-          f"kernel {os.uname().release}")
-    print("| measure | vm min / median / max | linux min / median / max |")
-    print("| --- | --- | --- |")
+    print(f"vessel --vm run of bundles/busybox (echo), {args.runs} interleaved rounds, {os.cpu_count()} cores, "
+          f"kernel {os.uname().release}; the first run built the template in {build:.1f} s; "
+          f"memory with {VMS} VMs running ({memory['template']['boot']} / {memory['cold']['boot']})")
+    print("| measure | VM, template: min / median / max | VM, cold boot | linux mode |")
+    print("| --- | --- | --- | --- |")
     for index, label in ((0, "time to first output (ms)"), (1, "time to exit (ms)")):
-        vm = "%.0f / %.0f / %.0f" % stats(results["vm"][index])
-        linux = "%.1f / %.1f / %.1f" % stats(results["linux"][index])
-        print(f"| {label} | {vm} | {linux} |")
-    print(f"| VMM (QEMU) peak RSS | {rss:.0f} MiB | - |")
-    print(f"| VM supervisor (vessel) peak RSS | {supervisor:.1f} MiB | - |")
+        row = " | ".join(("%.0f / %.0f / %.0f" if name != "linux" else "%.1f / %.1f / %.1f") % stats(results[name][index])
+                         for name in ("template", "cold", "linux"))
+        print(f"| {label} | {row} |")
+    for key, label in (("qemu", "VMM (QEMU) per VM"), ("supervisor", "VM supervisor (vessel) per VM")):
+        row = " | ".join(f"{memory[name][key + '_pss']:.1f} MiB PSS ({memory[name][key + '_rss']:.0f} MiB RSS)"
+                         for name in ("template", "cold"))
+        print(f"| {label}, {VMS} VMs running | {row} | - |")
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@
 #include <linux/mount.h>
 #include <linux/nsfs.h>
 #include <linux/openat2.h>
+#include <linux/random.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/if_link.h>
@@ -617,6 +618,22 @@ int vessel_finit_module(int fd) { return (int)syscall(SYS_finit_module, fd, "", 
 int vessel_power_off(void) {
     sync();
     return reboot(RB_POWER_OFF);
+}
+
+int vessel_reseed_random(const unsigned char *bytes, int length) {
+    // struct rand_pool_info: entropy_count (bits), buf_size (bytes), buf.
+    int pool[2 + 512 / sizeof(int)];
+    if (length < 0 || length > 512) return -EINVAL;
+    pool[0] = length * 8;
+    pool[1] = length;
+    memcpy(&pool[2], bytes, (size_t)length);
+    int fd = open("/dev/urandom", O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return -errno;
+    int rc = ioctl(fd, RNDADDENTROPY, pool);
+    if (rc == 0) rc = ioctl(fd, RNDRESEEDCRNG);
+    int err = rc < 0 ? -errno : 0;
+    close(fd);
+    return err;
 }
 
 int vessel_signalfd(const int *signals, int count) {

@@ -86,11 +86,13 @@ public struct Comparer {
                 disclosures: failure == nil ? Disclosure.all(probe, kernel: owner, host: host, namespaces: namespaces) : [],
                 firstOutputMilliseconds: runs.map { $0.firstOutputMilliseconds ?? $0.exitMilliseconds },
                 exitMilliseconds: runs.map(\.exitMilliseconds), hostMemoryPSSMiB: median(runs.map { Double($0.hostMemoryKiB) / 1024 }),
-                diskWrittenBytes: disk, accelerator: accelerator)
+                diskWrittenBytes: disk, accelerator: accelerator,
+                vmBoot: Dictionary(grouping: runs.compactMap(\.vmBoot), by: { $0 }).max { $0.value.count < $1.value.count }?.key)
         }
         let accelerator = try? Accelerator.choose(settings.accel).accelerator.rawValue
         let linux = result("linux", owner: "host", syscalls: surface.allowed, disk: 0, accelerator: nil)
-        let vm = result("vm", owner: "guest", syscalls: 0, disk: initramfsBytes(binary: vessel), accelerator: accelerator)
+        var vm = result("vm", owner: "guest", syscalls: 0, disk: initramfsBytes(binary: vessel), accelerator: accelerator)
+        vm.diskWrittenBytes += templateBytes(vm.vmBoot)
         return Comparison(bundle: bundlePath, runs: runs, hostKernel: hostKernel, hostCPUs: Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))),
                           knownSyscalls: surface.total, vmmSurface: vmmSurface, host: host, linux: linux, vm: vm,
                           rows: Comparison.rows(linux: linux, vm: vm, hostKernel: hostKernel, knownSyscalls: surface.total, vmmSurface: vmmSurface))
@@ -117,6 +119,13 @@ public struct Comparer {
         var info = stat()
         guard let path = try? Initramfs(settings: settings, binary: binary).cachedPath(), stat(path, &info) == 0 else { return 0 }
         return Int(info.st_size)
+    }
+
+    /// The template the VM runs were restored from, on disk (its RAM file
+    /// holds what the guest touched while it was made).
+    func templateBytes(_ boot: String?) -> Int {
+        guard let hash = boot?.split(separator: " ").last, boot?.hasPrefix("template ") == true else { return 0 }
+        return Int(TemplateStore(directory: settings.templateDirectory).list().first { $0.hash == hash }?.diskBytes ?? 0)
     }
 
     /// A process's command line as the probe prints it (NULs as spaces,

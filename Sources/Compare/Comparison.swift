@@ -27,6 +27,9 @@ public struct Comparison: Codable, Sendable {
         public var hostMemoryPSSMiB: Double
         public var diskWrittenBytes: Int
         public var accelerator: String?
+        /// VM mode: how the timed runs' guests came up ("template <hash>",
+        /// "cold"), the most frequent first.
+        public var vmBoot: String?
     }
 
     public struct Row: Codable, Sendable {

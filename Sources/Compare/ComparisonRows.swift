@@ -40,13 +40,14 @@ extension Comparison {
 
         let firstL = median(linux.firstOutputMilliseconds), firstV = median(vm.firstOutputMilliseconds)
         let exitL = median(linux.exitMilliseconds), exitV = median(vm.exitMilliseconds)
+        let conditions = [vm.accelerator, vm.vmBoot.map { $0 == "cold" ? "guest booted cold" : "guest restored from a template" }].compactMap { $0 }
         add("performance", "time to first output (median)", milliseconds(firstL), milliseconds(firstV),
-            "VM mode takes \(ratio(firstV, firstL)) as long\(vm.accelerator.map { " (\($0))" } ?? "").")
+            "VM mode takes \(ratio(firstV, firstL)) as long" + (conditions.isEmpty ? "" : " (\(conditions.joined(separator: ", ")))") + ".")
         add("performance", "time to exit (median)", milliseconds(exitL), milliseconds(exitV), "VM mode takes \(ratio(exitV, exitL)) as long.")
         add("performance", "host memory (PSS: runtime, container, VMM)", mebibytes(linux.hostMemoryPSSMiB), mebibytes(vm.hostMemoryPSSMiB),
             "VM mode uses \(mebibytes(vm.hostMemoryPSSMiB - linux.hostMemoryPSSMiB)) more host memory.")
-        add("performance", "disk written (initramfs cache)", bytes(linux.diskWrittenBytes), bytes(vm.diskWrittenBytes),
-            "Written once per vessel binary and kernel, then reused.")
+        add("performance", "disk written (initramfs cache, VM template)", bytes(linux.diskWrittenBytes), bytes(vm.diskWrittenBytes),
+            "Written once per vessel binary and kernel (and VM shape, for the template), then reused.")
         return rows
     }
 

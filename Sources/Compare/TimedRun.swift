@@ -1,6 +1,7 @@
 import CVessel
 import Glibc
 import Linux
+import MicroVM
 import OSKit
 import Runtime
 
@@ -18,6 +19,12 @@ struct TimedRun {
     var exitMilliseconds: Double = 0
     /// The peak of the processes' summed PSS.
     var hostMemoryKiB: Int = 0
+    /// VM mode: how the guest came up ("cold" or "template <hash>").
+    var vmBoot: String?
+
+    /// vessel's own VM settings from the environment (templates on or off,
+    /// their directory), which the run must see as the caller does.
+    static let passedEnvironment = ["VESSEL_VM_DIR", "VESSEL_VM_TEMPLATES", "VESSEL_VM_TEMPLATE_DIR"]
 
     static func run(vessel: String, root: String, vm: [String], bundle: String, id: String) throws -> TimedRun {
         var out: [Int32] = [0, 0], err: [Int32] = [0, 0]
@@ -25,7 +32,8 @@ struct TimedRun {
         try sys("pipe", vessel_pipe(&err))
         let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
         var request = SpawnRequest(path: vessel, arguments: ["vessel", "--root", root] + vm + ["run", "--bundle", bundle, id],
-                                   environment: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"])
+                                   environment: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
+                                       + passedEnvironment.compactMap { name in getenv(name).map { "\(name)=\(String(cString: $0))" } })
         request.stdio = (null, out[1], err[1])
         let start = SystemClock.now()
         let pid = try Spawner.spawn(request)
@@ -48,6 +56,7 @@ struct TimedRun {
                 if result.firstOutputMilliseconds == nil { result.firstOutputMilliseconds = (SystemClock.now() - start) * 1000 }
                 if poller.fd == out[0] { outBytes += buffer[0..<count] } else { errBytes += buffer[0..<count] }
             }
+            if !vm.isEmpty && result.vmBoot == nil { result.vmBoot = BootRecord.load(from: root + "/" + id)?.mode }
             let processes = Set(ProcessMemory.tree(pid) + vmProcesses(root: root, id: id))
             peak = max(peak, processes.reduce(0) { $0 + (ProcessMemory.pss($1) ?? 0) })
         }

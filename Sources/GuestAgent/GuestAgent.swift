@@ -24,6 +24,9 @@ public final class GuestAgent {
     /// Relayed slots: every exec slot, and slot 0 with a terminal.
     var relays: [Int: SlotStreams] = [:]
     var console: Int32 = 2
+    /// Whether the host reseeded the RNG and set the clock (GuestRefresh):
+    /// nothing of the container's runs before.
+    var refreshed = false
 
     public init() {}
 
@@ -87,7 +90,12 @@ public final class GuestAgent {
         do { id = try ContainerID(Self.containerID) } catch { return .failed(reason: "\(error)") }
         do {
             switch command {
+            case let .refresh(refresh):
+                try GuestFreshness.apply(refresh)
+                refreshed = true
+                return .done
             case let .create(guest):
+                guard refreshed else { throw VesselError.setup("agent: create before the host refreshed the guest's RNG and clock") }
                 return .pid(try create(guest, id: id))
             case let .container(command):
                 return try handle(command, id: id)

@@ -4,6 +4,9 @@ import OCI
 
 /// Supervisor -> agent.
 public enum AgentCommand: Codable, Sendable, Equatable {
+    /// Reseed the guest's RNG and set its clock (see GuestRefresh): always
+    /// the first command, and the only one before `create`.
+    case refresh(GuestRefresh)
     case create(GuestCreate)
     case container(ContainerCommand)
     /// At start: the interfaces an engine set up after create (CarriedNetwork).

@@ -31,7 +31,7 @@ public struct GuestSpec: Sendable {
                 isEngineNamespace: (String) -> Bool = { _ in false }) throws {
         var spec = host
         var warnings: [String] = []
-        var shares = [QemuCommand.Share(tag: "rootfs", hostPath: rootfs, readOnly: false)]
+        var shares = [QemuCommand.Share(tag: Self.shareTag(0), hostPath: rootfs, readOnly: false)]
         spec.root = Root(path: Self.sharesRoot + "/rootfs", readonly: host.root?.readonly)
 
         var mounts: [Mount] = []
@@ -54,7 +54,7 @@ public struct GuestSpec: Sendable {
             if let existing = shares.first(where: { $0.hostPath == directory }) {
                 tag = existing.tag
             } else {
-                tag = "m\(shares.count)"
+                tag = Self.shareTag(shares.count)
                 guard shares.count <= Self.maxBindShares else {
                     throw VesselError.vmConfig("mounts[\(index)]: at most \(Self.maxBindShares) host directories can be shared into the VM (\(source) would be one more)")
                 }
@@ -116,6 +116,10 @@ public struct GuestSpec: Sendable {
         self.network = network
         engineNetworkNamespace = engineNamespace
     }
+
+    /// The mount tag of the share at `index`: the rootfs, then m1... (a
+    /// template's shares have the same tags: they are part of its key).
+    public static func shareTag(_ index: Int) -> String { index == 0 ? "rootfs" : "m\(index)" }
 
     static func parent(_ path: String) -> String {
         guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { return "/" }

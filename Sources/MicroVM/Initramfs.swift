@@ -78,15 +78,7 @@ public struct Initramfs {
 
     /// Identity of the binary and the kernel: device, inode, size and mtime.
     func cacheKey() throws -> String {
-        var text = ""
-        for path in [binary, settings.kernel] {
-            var info = stat()
-            guard stat(path, &info) == 0 else { throw VesselError.system("stat \(path)") }
-            text += "\(info.st_dev):\(info.st_ino):\(info.st_size):\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec);"
-        }
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        return String(hash, radix: 16)
+        FileIdentity.hash(try [binary, settings.kernel].map { try FileIdentity.of($0) + ";" }.joined())
     }
 
     /// The file without its symbol tables and debug sections when binutils'

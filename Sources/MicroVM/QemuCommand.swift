@@ -41,6 +41,9 @@ public struct QemuCommand: Codable, Sendable {
             self.mac = mac
         }
     }
+    /// TCG's translated-code cache in MiB (tb-size); nil: QEMU's default,
+    /// which grows to about 40 MiB per VM (see VMTemplates).
+    public var tcgCodeCacheMiB: Int?
 
     public init(qemu: String, kernel: String, initramfs: String, accelerator: Accelerator, size: GuestSize,
                 directory: String, shares: [Share], tscKHz: Int? = nil) {
@@ -76,7 +79,7 @@ public struct QemuCommand: Codable, Sendable {
 
     public var arguments: [String] {
         var arguments = [
-            qemu, "-M", "microvm,accel=\(accelerator.rawValue)",
+            qemu, "-M", "microvm", "-accel", accelerator.rawValue + (accelerator == .tcg ? tcgCodeCacheMiB.map { ",tb-size=\($0)" } ?? "" : ""),
             "-cpu", accelerator == .kvm ? "host" : "max",
             "-smp", "\(size.vcpus)", "-m", "\(size.memoryMiB)M",
             "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",

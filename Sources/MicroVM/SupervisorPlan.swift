@@ -18,12 +18,16 @@ public struct SupervisorPlan: Codable, Sendable {
     /// Or, for a new network namespace, the supervisor's own, which an
     /// engine may set up before start (CarriedNetwork).
     public var lateNetwork: LateNetwork?
+    /// Restore the guest from this template instead of booting it (nil:
+    /// boot cold; so does a restore that fails).
+    public var template: TemplatePlan?
 
     public init(qemu: QemuCommand, spec: Spec, shares: [QemuCommand.Share], bootTimeoutSeconds: Int, consoleSocket: String?, network: Bool,
-                engineNetwork: EngineNetwork? = nil, lateNetwork: LateNetwork? = nil) {
+                engineNetwork: EngineNetwork? = nil, lateNetwork: LateNetwork? = nil, template: TemplatePlan? = nil) {
         self.lateNetwork = lateNetwork
         self.network = network
         self.engineNetwork = engineNetwork
+        self.template = template
         self.qemu = qemu
         self.spec = spec
         self.shares = shares

@@ -11,6 +11,11 @@ public struct VMSettings: Codable, Sendable {
     public var qemu: String
     public var accel: AcceleratorChoice
     public var bootTimeoutSeconds: Int
+    /// Saved guests that `create` restores instead of booting (VMTemplate):
+    /// $VESSEL_VM_TEMPLATE_DIR, else <directory>/templates; off with
+    /// VESSEL_VM_TEMPLATES=off (or the annotation org.vessel.vm.template=off).
+    public var templateDirectory: String
+    public var templatesEnabled: Bool
 
     public static let defaultDirectory = "/var/lib/vessel/vm"
 
@@ -26,6 +31,9 @@ public struct VMSettings: Codable, Sendable {
         self.qemu = qemu ?? "qemu-system-x86_64"
         self.accel = accel
         self.bootTimeoutSeconds = bootTimeoutSeconds
+        let environment = { (name: String) in getenv(name).map { String(cString: $0) } }
+        templateDirectory = environment("VESSEL_VM_TEMPLATE_DIR").flatMap { $0.isEmpty ? nil : $0 } ?? directory + "/templates"
+        templatesEnabled = !["off", "0", "no", "false"].contains(environment("VESSEL_VM_TEMPLATES")?.lowercased() ?? "")
     }
 
     public var initramfsCache: String { directory + "/initramfs" }

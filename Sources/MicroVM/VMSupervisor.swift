@@ -16,8 +16,7 @@ public final class VMSupervisor {
     let sockets: SocketDirectory
     let plan: SupervisorPlan
     var reportFD: Int32
-    var qemuPID: pid_t = 0
-    var qemuStatus: Int32?
+    var qemu: QemuProcess?
     var control: MessageChannel!
     var stdio: StdioRelay?
     var listener: Int32 = -1
@@ -43,14 +42,14 @@ public final class VMSupervisor {
             try boot()
         } catch {
             // QEMU is gone before `create` hears of the failure.
-            if qemuPID > 0 { kill(qemuPID, SIGKILL); _ = Spawner.wait(qemuPID) }
+            qemu?.kill()
             carried?.release()
             report(.failed(reason: "\(error)"))
             exit(1)
         }
         serve()
         carried?.release()
-        exit(SupervisorExitStatus.code(container: exitCode, qemuWaitStatus: qemuStatus))
+        exit(SupervisorExitStatus.code(container: exitCode, qemuWaitStatus: qemu?.waitStatus))
     }
 
     private func report(_ outcome: StartReport) {
@@ -66,114 +65,90 @@ public final class VMSupervisor {
         signals = try SignalFD.block([SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2])
         carried = try plan.engineNetwork.map { try CarriedNetwork($0, directory: directory) }
             ?? plan.lateNetwork.map { try CarriedNetwork(late: $0, directory: directory) }
-        qemuPID = try spawnQemu()
-        try FileIO.write(directory + "/qemu.pid", "\(qemuPID)", flags: O_WRONLY | O_CREAT | O_TRUNC)
-
+        let started = SystemClock.now()
+        // A restore that fails for any reason leaves no trace: boot cold.
+        // A guest with the engine's taps boots cold too: a template has no
+        // such devices, and their number is the engine's.
+        let restored = carried == nil ? plan.template.map { restore(from: $0) } : nil
         let deadline = SystemClock.now() + Double(plan.bootTimeoutSeconds)
-        control = MessageChannel(fd: try connect(GuestPorts.control, until: deadline))
-        stdio = try StdioRelay.forSlot(0, consoleSocket: plan.consoleSocket) { try connect($0, until: deadline) }
-
-        let first = try awaitAgent(until: deadline, what: "the guest agent did not start")
-        guard case let .event(.ready(kernel, _)) = first else {
-            throw VesselError.guest("the guest agent sent \(first) before it was ready")
+        let kernel = try restored?.kernel ?? bootCold(until: deadline)
+        BootRecord(template: restored?.kernel == nil ? nil : plan.template?.key.hash, built: restored?.built ?? false,
+                   reason: restored?.failure, seconds: SystemClock.now() - started).save(in: directory)
+        let qemu = try running()
+        if stdio == nil {
+            stdio = try StdioRelay.forSlot(0, consoleSocket: plan.consoleSocket) {
+                try qemu.connect(GuestPorts.fileName($0), until: deadline)
+            }
         }
-        // Before any client: the router numbers from 1.
-        let createID: UInt64 = 0
-        control.send(AgentRequest(id: createID, command: .create(GuestCreate(spec: plan.spec, shares: plan.shares, network: plan.network,
-                                                                          interfaces: carried?.guestInterfaces ?? [],
-                                                                          loopbackUp: plan.engineNetwork?.loopbackUp ?? false))))
-        while true {
-            let message = try awaitAgent(until: deadline, what: "the guest agent did not create the container")
-            guard case let .reply(reply) = message, reply.id == createID else { continue }
-            if let reason = reply.answer.failure { throw VesselError.guest("in the guest: " + reason) }
-            break
-        }
+        let created = try ask(.create(GuestCreate(spec: plan.spec, shares: plan.shares, network: plan.network,
+                                                  interfaces: carried?.guestInterfaces ?? [],
+                                                  loopbackUp: plan.engineNetwork?.loopbackUp ?? false)),
+                              until: deadline, what: "the guest agent did not create the container")
+        if let reason = created.failure { throw VesselError.guest("in the guest: " + reason) }
         listener = try sockets.listen(SupervisorFiles.socketName)
         setStatus("created")
         report(.started(detail: kernel))
     }
 
-    /// QEMU, its console and log in the directory; it binds its sockets
-    /// through a descriptor of the directory it inherits (SocketDirectory).
-    private func spawnQemu() throws -> pid_t {
-        let log = open(SupervisorFiles.qemuLog(in: directory), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        let null = open("/dev/null", O_RDWR | O_CLOEXEC)
-        let inherited = try sockets.inheritable()
+    /// Boots the guest from its kernel; returns the kernel's release.
+    func bootCold(until deadline: Double) throws -> String {
         let taps = try carried?.inheritableTaps() ?? []
-        defer {
-            close(inherited.fd)
-            close(log)
-            close(null)
-            carried?.closeInherited(taps)
+        defer { carried?.closeInherited(taps) }
+        let qemu = try QemuProcess.spawn(in: sockets) { socketDirectory, _ in
+            var command = plan.qemu
+            command.socketDirectory = socketDirectory
+            command.taps = taps
+            return command.arguments
         }
-        var command = plan.qemu
-        command.socketDirectory = inherited.path
-        command.taps = taps
-        let arguments = command.arguments
-        var request = SpawnRequest(path: try Self.resolve(arguments[0]), arguments: arguments, environment: ["PATH=/usr/bin:/bin"])
-        request.stdio = (null, null, log)
-        request.parentDeathSignal = SIGKILL
-        return try Spawner.spawn(request)
+        try adopt(qemu)
+        control = MessageChannel(fd: try qemu.connect(GuestPorts.fileName(GuestPorts.control), until: deadline))
+        stdio = try StdioRelay.forSlot(0, consoleSocket: plan.consoleSocket) { try qemu.connect(GuestPorts.fileName($0), until: deadline) }
+        let first = try qemu.awaitAgent(on: control, until: deadline, seconds: plan.bootTimeoutSeconds,
+                                        what: "the guest agent did not start") { _ = stdio?.drain() }
+        guard case let .event(.ready(kernel, _)) = first else {
+            throw VesselError.guest("the guest agent sent \(first) before it was ready")
+        }
+        try refresh(until: deadline)
+        return kernel
     }
 
-    /// QEMU makes its sockets at start-up; connect once they exist.
-    private func connect(_ port: String, until deadline: Double) throws -> Int32 {
-        let path = GuestPorts.socket(port, in: directory)
-        while true {
-            if let fd = try? sockets.connect(port: port) { return fd }
-            try checkQemu()
-            if SystemClock.now() > deadline { throw VesselError.guest("QEMU did not open \(path)") }
-            usleep(2000)
-        }
+    /// The QEMU this supervisor runs the container in from now on.
+    func adopt(_ qemu: QemuProcess) throws {
+        self.qemu = qemu
+        try FileIO.write(directory + "/qemu.pid", "\(qemu.pid)", flags: O_WRONLY | O_CREAT | O_TRUNC)
     }
 
-    /// The next message from the agent, bounded by the boot deadline.
-    private func awaitAgent(until deadline: Double, what: String) throws -> AgentReport {
-        while true {
-            try checkQemu()
-            let remaining = Int32(max(0, (deadline - SystemClock.now()) * 1000))
-            if remaining == 0 {
-                throw VesselError.guest("\(what) within \(plan.bootTimeoutSeconds) s\(consoleTail())")
-            }
-            // Keep relaying output meanwhile: a failing guest may say why.
-            stdio?.drain()
-            let message: AgentReport?
-            do {
-                message = try control.receive(AgentReport.self, timeoutMilliseconds: min(remaining, 50))
-            } catch {
-                continue // not a message of this protocol: skipped
-            }
-            if let message { return message }
-            if control.closed {
-                // QEMU closes the port as it exits: report its exit instead.
-                for _ in 0..<200 { try checkQemu(); usleep(5000) }
-                throw VesselError.guest("the control port closed\(consoleTail())")
-            }
-        }
+    private func running() throws -> QemuProcess {
+        guard let qemu else { throw VesselError.guest("no QEMU runs the guest") }
+        return qemu
     }
 
-    private func checkQemu() throws {
-        var status: Int32 = 0
-        if waitpid(qemuPID, &status, WNOHANG) == qemuPID {
-            qemuPID = 0
-            let log = (try? FileIO.read(SupervisorFiles.qemuLog(in: directory)))?.split(separator: "\n").last.map(String.init)
-            throw VesselError.guest("QEMU exited with status \(Spawner.exitCode(fromWaitStatus: status))"
-                                + (log.map { ": " + $0 } ?? "") + consoleTail())
-        }
+    /// Reseeds the guest's RNG and sets its clock before anything runs there.
+    func refresh(until deadline: Double) throws {
+        let answer = try ask(.refresh(GuestRefresh.now()), until: deadline,
+                             what: "the guest agent did not take the host's entropy and time")
+        if let reason = answer.failure { throw VesselError.guest("in the guest: " + reason) }
     }
 
-    /// The guest console's last line, which says why a boot failed.
-    private func consoleTail() -> String {
-        let bytes = (try? FileIO.readBytes(directory + "/console.log")) ?? []
-        let lines = bytes.split(separator: UInt8(ascii: "\n")).map { String(decoding: $0.filter { $0 != 13 }, as: UTF8.self) }
-        guard let last = lines.last(where: { !$0.allSatisfy { $0 == " " } }) else { return "" }
-        return " (guest console: \(last))"
+    /// The agent's answer to `command`, bounded by the boot's deadline.
+    private func ask(_ command: AgentCommand, until deadline: Double, what: String) throws -> Answer {
+        try running().ask(command, on: control, until: deadline, seconds: plan.bootTimeoutSeconds, what: what) { _ = stdio?.drain() }
+    }
+
+    /// A program name found on PATH, as execve needs a path.
+    public static func resolve(_ program: String) throws -> String {
+        if program.contains("/") {
+            guard access(program, X_OK) == 0 else { throw VesselError.unusable("QEMU \(program) is not an executable file") }
+            return program
+        }
+        if let found = Command.find(program) { return found }
+        throw VesselError.unusable("\(program) not found on PATH (install Debian's qemu-system-x86, or give --vm-qemu)")
     }
 
     // MARK: serving
 
     private func serve() {
-        while qemuStatus == nil {
+        while qemu?.waitStatus == nil {
             let relayFDs = stdio?.pollFDs ?? []
             var fds = [pollfd(fd: signals, events: Int16(POLLIN), revents: 0),
                        pollfd(fd: control.closed ? -1 : control.fd, events: Int16(POLLIN), revents: 0),
@@ -202,8 +177,7 @@ public final class VMSupervisor {
     private func handleSignals() {
         for number in SignalFD.drain(signals) {
             if number == SIGCHLD {
-                var status: Int32 = 0
-                if qemuPID > 0, waitpid(qemuPID, &status, WNOHANG) == qemuPID { qemuStatus = status }
+                qemu?.reap()
             } else {
                 // Signals sent to the container's host pid go to its process.
                 sendToAgent(.kill(signal: number, all: false), from: nil, requestID: 0)
@@ -310,15 +284,5 @@ public final class VMSupervisor {
 
     private func setStatus(_ status: String) {
         try? FileIO.writeAtomically(SupervisorFiles.status(in: directory), Data(status.utf8))
-    }
-
-    /// A program name found on PATH, as execve needs a path.
-    public static func resolve(_ program: String) throws -> String {
-        if program.contains("/") {
-            guard access(program, X_OK) == 0 else { throw VesselError.unusable("QEMU \(program) is not an executable file") }
-            return program
-        }
-        if let found = Command.find(program) { return found }
-        throw VesselError.unusable("\(program) not found on PATH (install Debian's qemu-system-x86, or give --vm-qemu)")
     }
 }

@@ -99,4 +99,13 @@ public struct VMInfo: Codable, Sendable {
     public var qemuPID: Int32
     public var accelerator: String
     public var guestKernel: String
+    /// How the guest came up: "cold" or "template <hash>" (BootRecord.mode).
+    public var boot: String?
+
+    public init(qemuPID: Int32, accelerator: String, guestKernel: String, boot: String? = nil) {
+        self.qemuPID = qemuPID
+        self.accelerator = accelerator
+        self.guestKernel = guestKernel
+        self.boot = boot
+    }
 }

@@ -12,5 +12,8 @@ public struct CreateOptions: Sendable {
     /// org.vessel.isolation=vm in config.json.
     public var vm = false
     public var vmSettings = VMSettings()
+    /// `run`: start follows create at once, so nothing (an engine, an
+    /// operator) can set the container's network up in between.
+    public var startsAtOnce = false
     public init() {}
 }

@@ -25,8 +25,10 @@ struct VMBackend: ContainerBackend {
     /// The pid is the VM supervisor's; say which VMM and kernel run it.
     func stateAnnotations(of record: ContainerRecord) -> [String: String] {
         guard let vm = record.vm else { return [:] }
-        return ["org.vessel.vm.vmm-pid": "\(vm.qemuPID)", "org.vessel.vm.accelerator": vm.accelerator,
-                "org.vessel.vm.guest-kernel": vm.guestKernel]
+        var annotations = ["org.vessel.vm.vmm-pid": "\(vm.qemuPID)", "org.vessel.vm.accelerator": vm.accelerator,
+                           "org.vessel.vm.guest-kernel": vm.guestKernel]
+        annotations["org.vessel.vm.boot"] = vm.boot
+        return annotations
     }
 
     func start(_ record: ContainerRecord) throws {

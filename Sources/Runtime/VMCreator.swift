@@ -56,7 +56,8 @@ public struct VMCreator {
         guest.warnings.forEach { warn("vm: config.json: " + $0) }
         let engineNetwork = try VMEngineNetwork.open(guest, spec: spec)
         let newNetwork = spec.linux?.namespaces?.contains(where: { $0.type == .network && $0.path == nil }) == true
-        let lateNetwork = VMEngineNetwork.late(newNamespace: newNetwork, guest: guest)
+        // Only where something can be set up between create and start.
+        let lateNetwork = options.startsAtOnce ? nil : VMEngineNetwork.late(newNamespace: newNetwork, guest: guest)
         defer { if let engineNetwork { close(engineNetwork.namespaceFD) } }
         engineNetwork?.warnings.forEach { warn("vm: " + $0) }
         let size = try GuestSize.from(spec.linux?.resources, hostCPUs: Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
@@ -65,16 +66,21 @@ public struct VMCreator {
         var cleanup = Cleanup(store: store, id: id)
         defer { cleanup.run() }
         let binary = try FileIO.realPath("/proc/self/exe")
-        let initramfs = try Initramfs(settings: settings, binary: binary).ensure()
-        var command = QemuCommand(qemu: qemu, kernel: settings.kernel, initramfs: initramfs,
-                                  accelerator: decision.accelerator, size: size, directory: directory, shares: guest.shares,
-                                  tscKHz: decision.accelerator == .tcg ? QemuCommand.hostTSCKHz(cpuinfo: (try? FileIO.read("/proc/cpuinfo")) ?? "") : nil)
+        var command = try Self.qemuCommand(settings: settings, qemu: qemu, accelerator: decision.accelerator, size: size,
+                                           directory: directory, shares: guest.shares, binary: binary)
         command.network = guest.network
+        // A template holds no network device: a guest that carries the
+        // engine's interfaces (or waits for them) boots cold.
+        let templates = engineNetwork != nil || lateNetwork != nil
+            ? VMTemplates.Decision.coldBoot(reason: "the container's network namespace is carried into the guest, which a template does not hold")
+            : VMTemplates.decide(for: &command, annotations: spec.annotations, settings: settings, binary: binary)
+        var template: TemplatePlan?
+        if case let .restore(plan) = templates { template = plan }
         try SupervisorPlan(qemu: command, spec: guest.spec, shares: guest.shares,
                            bootTimeoutSeconds: settings.bootTimeoutSeconds,
                            consoleSocket: spec.process?.terminal == true ? options.consoleSocket : nil,
                            network: guest.network, engineNetwork: engineNetwork?.network,
-                           lateNetwork: lateNetwork).save(in: directory)
+                           lateNetwork: lateNetwork, template: template).save(in: directory)
         var record = ContainerRecord(
             id: id.value, bundle: bundle.path, rootfs: bundle.rootfs, pid: 0, pidStartTime: 0,
             created: Timestamp.now(), owner: "", annotations: spec.annotations,
@@ -96,7 +102,9 @@ public struct VMCreator {
         if newNetwork {
             request.cloneFlags = UInt64(NamespaceType.network.cloneFlag)
         }
-        let (pid, report) = try StartReport.spawn(request, timeoutSeconds: settings.bootTimeoutSeconds + 15)
+        // With a template: its build, the restore and a cold boot after a
+        // failed restore each have the boot timeout.
+        let (pid, report) = try StartReport.spawn(request, timeoutSeconds: settings.bootTimeoutSeconds * (template == nil ? 1 : 3) + 15)
         cleanup.pid = pid
         record.pid = pid
         record.pidStartTime = ProcessStat(pid: pid)?.startTime ?? 0
@@ -105,8 +113,13 @@ public struct VMCreator {
                 .replacingPrefix("vm: ", with: ""))
         }
         let qemuPID = (try? FileIO.read(directory + "/qemu.pid")).flatMap { Int32($0) } ?? 0
+        let boot = BootRecord.load(from: directory)
+        switch templates {
+        case let .coldBoot(reason): info("vm: cold boot: \(reason)")
+        case .restore: info(boot?.logLine ?? "vm: the supervisor did not say how the guest came up")
+        }
         record.vm = VMInfo(qemuPID: qemuPID, accelerator: decision.accelerator.rawValue,
-                           guestKernel: guestKernel)
+                           guestKernel: guestKernel, boot: boot?.mode ?? "cold")
         try store.save(record)
         let state = try record.stateJSON(status: .created)
         try HookRunner.run(spec.hooks?.prestart ?? [], kind: "prestart", state: state, directory: record.bundle)
@@ -116,5 +129,15 @@ public struct VMCreator {
         }
         cleanup.succeeded()
         return pid
+    }
+
+    /// QEMU's command for a guest of `size` with `shares` in `directory`,
+    /// as `create` and `vessel vm template build` make it.
+    public static func qemuCommand(settings: VMSettings, qemu: String, accelerator: Accelerator, size: GuestSize,
+                                   directory: String, shares: [QemuCommand.Share], binary: String) throws -> QemuCommand {
+        let initramfs = try Initramfs(settings: settings, binary: binary).ensure()
+        let tscKHz = accelerator == .tcg ? QemuCommand.hostTSCKHz(cpuinfo: (try? FileIO.read("/proc/cpuinfo")) ?? "") : nil
+        return QemuCommand(qemu: qemu, kernel: settings.kernel, initramfs: initramfs, accelerator: accelerator, size: size,
+                           directory: directory, shares: shares, tscKHz: tscKHz)
     }
 }

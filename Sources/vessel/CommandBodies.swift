@@ -99,6 +99,7 @@ private func body(of invocation: Invocation, _ global: GlobalSettings) throws ->
         var options = options
         let bundle = try ContainerCreator.loadBundle(options.bundle)
         try ConsoleSocketRule.check(detached: detach, terminal: bundle.spec.process?.terminal == true, consoleSocket: options.consoleSocket)
+        options.startsAtOnce = true
         // A terminal without --console-socket: vessel holds the pty itself.
         let session = !detach && options.consoleSocket == nil && bundle.spec.process?.terminal == true ? try TerminalSession() : nil
         if let session { options.consoleSocket = session.socketPath }

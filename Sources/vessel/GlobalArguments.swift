@@ -5,6 +5,8 @@ enum GlobalArguments {
     static let withValue = Set(OptionTable.globals.values.map { "--" + $0.long })
         .union(["--criu", "--vm-accel", "--vm-kernel", "--vm-qemu", "--vm-boot-timeout"])
     static let flags = Set(OptionTable.globals.flags.map { "--" + $0.long }).union(["--systemd-cgroup", "--vm"])
+    /// Commands with subcommands, and the length of a full command path.
+    static let groups: [String: Int] = ["vm": 3]
 
     /// Invoked as vessel-vm (a symlink), vessel is always in VM mode.
     static func forProgramName(_ arguments: [String]) -> [String] {
@@ -32,7 +34,12 @@ enum GlobalArguments {
             index += 1
         }
         guard index < arguments.count else { return arguments }
-        return [arguments[index]] + globals + arguments[(index + 1)...]
+        // A command group's flags go after its whole path (vm template build).
+        var end = index + 1
+        if let depth = groups[arguments[index]] {
+            while end < min(arguments.count, index + depth), !arguments[end].hasPrefix("-") { end += 1 }
+        }
+        return Array(arguments[index..<end]) + globals + arguments[end...]
     }
 
     /// `arguments` with the global flags (and their values) taken out.

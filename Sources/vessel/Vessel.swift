@@ -21,7 +21,7 @@ struct Vessel: ParsableCommand {
             SpecCommand.self, CreateCommand.self, StartCommand.self, RunCommand.self, StateCommand.self,
             ListCommand.self, KillCommand.self, DeleteCommand.self, PauseCommand.self, ResumeCommand.self,
             PsCommand.self, FeaturesCommand.self, ExecCommand.self, UnsupportedCommand.Checkpoint.self,
-            UnsupportedCommand.Restore.self, UpdateCommand.self, EventsCommand.self, CompareCommand.self,
+            UnsupportedCommand.Restore.self, UpdateCommand.self, EventsCommand.self, CompareCommand.self, VMCommand.self,
         ]
     )
 }

@@ -15,9 +15,31 @@ final class PodmanVMTests: XCTestCase {
         let link = podmanTests.harness.scratch + "/vessel-vm"
         try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: Harness.vesselBinary)
         podmanTests.podmanArgs[podmanTests.podmanArgs.firstIndex(of: Harness.vesselBinary)!] = link
+        // podman gives conmon (and so vessel) only containers.conf's
+        // conmon_env_vars: VESSEL_VM_TEMPLATES=off must be passed there.
+        if let templates = ProcessInfo.processInfo.environment["VESSEL_VM_TEMPLATES"] {
+            let conf = podmanTests.harness.scratch + "/containers.conf"
+            try "[engine]\nconmon_env_vars = [\"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\", \"VESSEL_VM_TEMPLATES=\(templates)\"]\n"
+                .write(toFile: conf, atomically: true, encoding: .utf8)
+            setenv("CONTAINERS_CONF", conf, 1)
+        }
     }
 
-    override func tearDown() { podmanTests.tearDown() }
+    override func tearDown() {
+        unsetenv("CONTAINERS_CONF")
+        podmanTests.tearDown()
+    }
+
+    var templatesOn: Bool {
+        !["off", "0", "no", "false"].contains(ProcessInfo.processInfo.environment["VESSEL_VM_TEMPLATES"]?.lowercased() ?? "")
+    }
+
+    /// The command lines of the QEMU processes serving this test's rootfs.
+    func qemuCommandLines() throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: "/proc").filter { Int($0) != nil }.compactMap {
+            (try? Data(contentsOf: URL(fileURLWithPath: "/proc/\($0)/cmdline"))).map { String(decoding: $0.map { $0 == 0 ? 32 : $0 }, as: UTF8.self) }
+        }.filter { $0.contains("qemu-system") && $0.contains(podmanTests.rootfs) }
+    }
 
     func testRunExecStopRm() throws {
         let run = try podmanTests.podman(["run", "--rm"] + podmanTests.limits
@@ -31,6 +53,10 @@ final class PodmanVMTests: XCTestCase {
         let detached = try podmanTests.podman(["run", "-d", "--name", "pvm1"] + podmanTests.limits
                                               + ["--rootfs", podmanTests.rootfs, "sh", "-c", "echo started; sleep 1000"])
         XCTAssertEqual(detached.code, 0, detached.stderr)
+        // Restored from a template (a clone waits for its state: -incoming) or booted cold, as asked.
+        let commandLines = try qemuCommandLines()
+        XCTAssertEqual(commandLines.count, 1)
+        XCTAssertEqual(commandLines.first?.contains("-incoming defer"), templatesOn, "\(commandLines)")
         let exec = try podmanTests.podman(["exec", "pvm1", "sh", "-c", "echo exec-ok; exit 5"])
         XCTAssertEqual(exec.code, 5, exec.stderr)
         XCTAssertEqual(exec.stdout, "exec-ok\n")
@@ -38,10 +64,7 @@ final class PodmanVMTests: XCTestCase {
         XCTAssertEqual(try podmanTests.podman(["stop", "--time", "1", "pvm1"]).code, 0)
         XCTAssertEqual(try podmanTests.podman(["rm", "pvm1"]).code, 0)
         XCTAssertEqual(try podmanTests.podman(["ps", "-aq"]).stdout, "")
-        let qemus = try FileManager.default.contentsOfDirectory(atPath: "/proc").filter { Int($0) != nil }.filter {
-            ((try? String(contentsOfFile: "/proc/\($0)/cmdline", encoding: .utf8)) ?? "").contains(podmanTests.rootfs)
-        }
-        XCTAssertEqual(qemus, [], "QEMU left running")
+        XCTAssertEqual(try qemuCommandLines(), [], "QEMU left running")
     }
 
     func testInteractiveTerminal() throws {

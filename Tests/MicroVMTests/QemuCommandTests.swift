@@ -11,7 +11,13 @@ final class QemuCommandTests: XCTestCase {
     func testMachineSizeAndKernel() {
         let arguments = command(.tcg).arguments
         XCTAssertEqual(arguments.first, "/usr/bin/qemu-system-x86_64")
-        XCTAssertTrue(arguments.contains("microvm,accel=tcg"))
+        XCTAssertEqual(arguments[arguments.firstIndex(of: "-M")! + 1], "microvm")
+        XCTAssertEqual(arguments[arguments.firstIndex(of: "-accel")! + 1], "tcg")
+        var capped = command(.tcg)
+        capped.tcgCodeCacheMiB = 16
+        XCTAssertTrue(capped.arguments.contains("tcg,tb-size=16"))
+        capped.accelerator = .kvm
+        XCTAssertTrue(capped.arguments.contains("kvm"))
         XCTAssertTrue(arguments.contains("max"))
         XCTAssertTrue(arguments.contains("300M"))
         XCTAssertTrue(arguments.contains("-nodefaults"))

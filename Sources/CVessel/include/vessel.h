@@ -182,6 +182,11 @@ int vessel_finit_module(int fd);
 int vessel_signalfd(const int *signals, int count);
 int vessel_signalfd_next(int fd);
 int vessel_power_off(void);
+// The guest agent before it runs anything: credit `length` bytes (at most
+// 512) to the kernel's input pool (RNDADDENTROPY) and reseed the CRNG from
+// it (RNDRESEEDCRNG), so clones of one saved VM stop sharing their random
+// state. Returns 0 or -errno.
+int vessel_reseed_random(const unsigned char *bytes, int length);
 // Brings an interface up with an IPv4 address and prefix length; with a
 // gateway (non-NULL), adds the default route through it. Returns -errno.
 int vessel_configure_interface(const char *name, const char *address, int prefix, const char *gateway);
