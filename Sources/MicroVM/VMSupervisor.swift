@@ -67,9 +67,8 @@ public final class VMSupervisor {
             ?? plan.lateNetwork.map { try CarriedNetwork(late: $0, directory: directory) }
         let started = SystemClock.now()
         // A restore that fails for any reason leaves no trace: boot cold.
-        // A guest with the engine's taps boots cold too: a template has no
-        // such devices, and their number is the engine's.
-        let restored = carried == nil ? plan.template.map { restore(from: $0) } : nil
+        // (create gives no template to a guest with the engine's taps.)
+        let restored = plan.template.map { restore(from: $0) }
         let deadline = SystemClock.now() + Double(plan.bootTimeoutSeconds)
         let kernel = try restored?.kernel ?? bootCold(until: deadline)
         BootRecord(template: restored?.kernel == nil ? nil : plan.template?.key.hash, built: restored?.built ?? false,

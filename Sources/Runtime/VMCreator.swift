@@ -71,7 +71,8 @@ public struct VMCreator {
         command.network = guest.network
         // A template holds no network device: a guest that carries the
         // engine's interfaces (or waits for them) boots cold.
-        let templates = engineNetwork != nil || lateNetwork != nil
+        let carriesDevices = !(engineNetwork?.network.interfaces.isEmpty ?? true) || lateNetwork != nil
+        let templates = carriesDevices
             ? VMTemplates.Decision.coldBoot(reason: "the container's network namespace is carried into the guest, which a template does not hold")
             : VMTemplates.decide(for: &command, annotations: spec.annotations, settings: settings, binary: binary)
         var template: TemplatePlan?

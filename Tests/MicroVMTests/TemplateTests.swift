@@ -149,7 +149,7 @@ final class TemplateTests: XCTestCase {
         for key in keys { try install(key, in: store) }
         try FileManager.default.createDirectory(atPath: store.path("broken"), withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: store.directory + "/.build-x-999999999", withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: store.directory + "/gone.lock", contents: nil)
+        _ = FileManager.default.createFile(atPath: store.directory + "/gone.lock", contents: nil)
         store.markFailed(try key(command(vcpus: 2)), reason: "kept: this boot")
         try Data(#"{"hostBootID":"an-earlier-boot","reason":"old"}"#.utf8).write(to: URL(fileURLWithPath: store.directory + "/old.failed"))
         store.prune(keeping: keys[0].hash)
