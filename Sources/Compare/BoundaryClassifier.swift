@@ -33,8 +33,9 @@ struct BoundaryClassifier {
     let context: Context
 
     func classify(_ probe: BoundaryProbe, steps: [ProbeStep]) -> BoundaryResult {
-        var result = BoundaryResult(probe: probe.id, name: probe.name, title: probe.title, risk: probe.risk, kernel: context.kernel,
-                                    outcome: .skipped, deniedBy: nil, reason: "", steps: steps)
+        var result = BoundaryResult(
+            probe: probe.id, name: probe.name, title: probe.title, risk: probe.risk, kernel: context.kernel,
+            outcome: .skipped, deniedBy: nil, reason: "", steps: steps)
         guard !steps.isEmpty else {
             result.reason = "the probe printed nothing for it"
             return result
@@ -68,8 +69,10 @@ struct BoundaryClassifier {
         }
     }
 
-    func judgeErrno(_ errno: Int32, name: String, step: ProbeStep, probe: BoundaryProbe, seccomp: SeccompVerdict,
-                    earlier: ArraySlice<ProbeStep>) -> (BoundaryResult.Outcome, BoundaryResult.Stopper?, String) {
+    func judgeErrno(
+        _ errno: Int32, name: String, step: ProbeStep, probe: BoundaryProbe, seccomp: SeccompVerdict,
+        earlier: ArraySlice<ProbeStep>
+    ) -> (BoundaryResult.Outcome, BoundaryResult.Stopper?, String) {
         let call = step.syscall
         let what = "\(call) failed with \(name)"
         if probe.passedCheck[step.step]?.contains(errno) == true && !seccomp.returns(errno: errno) {
@@ -86,7 +89,8 @@ struct BoundaryClassifier {
             return (.denied, .kernelPolicy, "\(what): \(blocking.1.text) refuses it to everyone")
         }
         if errno == EPERM && step.step == "open", let made = earlier.last(where: { $0.step == "mknod" }),
-           let verdict = deviceVerdict(made, block: probe.id == "device-block", what: what) {
+            let verdict = deviceVerdict(made, block: probe.id == "device-block", what: what)
+        {
             return verdict
         }
         guard errno == EPERM || errno == EACCES else { return (.denied, .unexplained, "\(what), which these rules do not explain") }
@@ -111,8 +115,10 @@ struct BoundaryClassifier {
     /// bundle's device rules deny reading it; nil where they allow it.
     func deviceVerdict(_ made: ProbeStep, block: Bool, what: String) -> (BoundaryResult.Outcome, BoundaryResult.Stopper?, String)? {
         guard let device = DeviceRuleCheck.numbers(in: made.detail),
-              !DeviceRuleCheck.allows(context.deviceRules, type: block ? .block : .char, major: device.major,
-                                      minor: device.minor, access: .read) else { return nil }
+            !DeviceRuleCheck.allows(
+                context.deviceRules, type: block ? .block : .char, major: device.major,
+                minor: device.minor, access: .read)
+        else { return nil }
         return (.denied, .deviceCgroup, "mknod made \(made.detail), then \(what): the device rules (linux.resources.devices) do not allow reading it")
     }
 
@@ -131,10 +137,11 @@ extension BoundaryClassifier.Context {
         let linux = spec.linux
         let configured = CapabilitySet(spec.process?.capabilities).effective
         let rules = try? DeviceFilter(resources: linux?.resources?.devices ?? [], devices: linux?.devices ?? []).rules
-        self.init(kernel: kernel, seccomp: linux?.seccomp,
-                  effective: UInt64(probe.effectiveCapabilities, radix: 16) ?? configured,
-                  userNamespace: (linux?.namespaces ?? []).contains { $0.type == .user },
-                  deviceRules: rules ?? DeviceFilter.defaultAllowed, sysctls: probe.sysctls)
+        self.init(
+            kernel: kernel, seccomp: linux?.seccomp,
+            effective: UInt64(probe.effectiveCapabilities, radix: 16) ?? configured,
+            userNamespace: (linux?.namespaces ?? []).contains { $0.type == .user },
+            deviceRules: rules ?? DeviceFilter.defaultAllowed, sysctls: probe.sysctls)
     }
 }
 

@@ -63,7 +63,9 @@ public struct Comparer {
         for (mode, flags) in modes {
             progress("compare: probe in \(mode) mode")
             let run = try TimedRun.run(vessel: vessel, root: root, vm: flags, bundle: probeBundle, id: "\(prefix)-probe-\(mode)")
-            let failure = run.status == 0 ? nil
+            let failure =
+                run.status == 0
+                ? nil
                 : "the probe bundle failed in \(mode) mode (status \(run.status)): \(run.stderr.split(separator: "\n").last ?? "")"
             probes[mode] = (ProbeReport(output: run.stdout), failure)
         }
@@ -71,7 +73,8 @@ public struct Comparer {
 
         let ownCommand = Self.commandLine(of: "self")
         let surface = SyscallSurface.count(spec.linux?.seccomp)
-        let shares = 1 + Set((spec.mounts ?? []).compactMap { $0.type == "bind" || ($0.options ?? []).contains("bind") || ($0.options ?? []).contains("rbind") ? $0.source : nil }).count
+        let shares =
+            1 + Set((spec.mounts ?? []).compactMap { $0.type == "bind" || ($0.options ?? []).contains("bind") || ($0.options ?? []).contains("rbind") ? $0.source : nil }).count
         let vmmSurface = "one QEMU process (microvm, -sandbox on) with a virtio-serial device and \(shares) virtio-9p share\(shares == 1 ? "" : "s")"
         let namespaces = Set((spec.linux?.namespaces ?? []).map(\.type))
         func result(_ mode: String, owner: String, syscalls: Int, disk: Int, accelerator: String?) -> Comparison.ModeResult {
@@ -93,9 +96,10 @@ public struct Comparer {
         let linux = result("linux", owner: "host", syscalls: surface.allowed, disk: 0, accelerator: nil)
         var vm = result("vm", owner: "guest", syscalls: 0, disk: initramfsBytes(binary: vessel), accelerator: accelerator)
         vm.diskWrittenBytes += templateBytes(vm.vmBoot)
-        return Comparison(bundle: bundlePath, runs: runs, hostKernel: hostKernel, hostCPUs: Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))),
-                          knownSyscalls: surface.total, vmmSurface: vmmSurface, host: host, linux: linux, vm: vm,
-                          rows: Comparison.rows(linux: linux, vm: vm, hostKernel: hostKernel, knownSyscalls: surface.total, vmmSurface: vmmSurface))
+        return Comparison(
+            bundle: bundlePath, runs: runs, hostKernel: hostKernel, hostCPUs: Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))),
+            knownSyscalls: surface.total, vmmSurface: vmmSurface, host: host, linux: linux, vm: vm,
+            rows: Comparison.rows(linux: linux, vm: vm, hostKernel: hostKernel, knownSyscalls: surface.total, vmmSurface: vmmSurface))
     }
 
     /// The compared bundle's settings with the probe's rootfs and process.

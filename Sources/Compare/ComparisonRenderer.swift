@@ -10,7 +10,9 @@ public enum ComparisonRenderer {
             max(headers[index].count, comparison.rows.map { $0[keyPath: path].count }.max() ?? 0)
         }
         func pad(_ text: String, _ width: Int) -> String { text + String(repeating: " ", count: max(0, width - text.count)) }
-        var lines = ["vessel compare \(comparison.bundle): \(comparison.runs) run(s) per mode, host kernel \(comparison.hostKernel), \(comparison.hostCPUs) CPUs, VM accelerator \(comparison.vm.accelerator ?? "unknown")"]
+        var lines = [
+            "vessel compare \(comparison.bundle): \(comparison.runs) run(s) per mode, host kernel \(comparison.hostKernel), \(comparison.hostCPUs) CPUs, VM accelerator \(comparison.vm.accelerator ?? "unknown")"
+        ]
         var section = ""
         for row in comparison.rows {
             if row.section != section {

@@ -8,26 +8,35 @@ extension Comparison {
             rows.append(Row(section: section, measure: measure, linux: l, vm: v, verdict: verdict))
         }
         let sameOutput = linux.stdout == vm.stdout && linux.stderr == vm.stderr
-        add("equivalence", "output (stdout, stderr)", "\(linux.stdout.utf8.count) + \(linux.stderr.utf8.count) bytes",
+        add(
+            "equivalence", "output (stdout, stderr)", "\(linux.stdout.utf8.count) + \(linux.stderr.utf8.count) bytes",
             "\(vm.stdout.utf8.count) + \(vm.stderr.utf8.count) bytes",
             sameOutput ? "The same bytes in both modes." : "The output differs: \(firstDifference(linux.stdout + linux.stderr, vm.stdout + vm.stderr)).")
-        add("equivalence", "exit status", "\(linux.exitStatus)", "\(vm.exitStatus)",
+        add(
+            "equivalence", "exit status", "\(linux.exitStatus)", "\(vm.exitStatus)",
             linux.exitStatus == vm.exitStatus ? "The same exit status." : "The exit status differs.")
-        add("equivalence", "kernel version seen", linux.probe.kernel, vm.probe.kernel,
+        add(
+            "equivalence", "kernel version seen", linux.probe.kernel, vm.probe.kernel,
             linux.probe.kernel == vm.probe.kernel ? "Both see the same kernel version." : "Expected to differ: each mode reports the kernel that runs it.")
 
-        add("safety", "kernel the workload talks to", "host's (\(linux.probe.kernel))", "guest's (\(vm.probe.kernel))",
+        add(
+            "safety", "kernel the workload talks to", "host's (\(linux.probe.kernel))", "guest's (\(vm.probe.kernel))",
             "In VM mode a kernel exploit reaches the guest kernel, not the host's \(hostKernel).")
-        add("safety", "host system calls reachable", "\(linux.hostSyscalls) of \(knownSyscalls)", "0",
+        add(
+            "safety", "host system calls reachable", "\(linux.hostSyscalls) of \(knownSyscalls)", "0",
             "Linux mode's boundary is its seccomp profile; in VM mode the host sees only the VMM: \(vmmSurface).")
-        add("safety", "host processes visible", visibility(linux), visibility(vm),
-            linux.hostProcessesVisible && !vm.hostProcessesVisible ? "Shared with the host in linux mode (no pid namespace); the VM has its own."
+        add(
+            "safety", "host processes visible", visibility(linux), visibility(vm),
+            linux.hostProcessesVisible && !vm.hostProcessesVisible
+                ? "Shared with the host in linux mode (no pid namespace); the VM has its own."
                 : (vm.hostProcessesVisible ? "The VM shows host processes: that should not happen." : "Neither mode shows the host's processes."))
         add("safety", "mounts visible", "\(linux.probe.mounts)", "\(vm.probe.mounts)", "In VM mode the mounts are the guest's.")
-        add("safety", "/dev and /sys entries", "\(linux.probe.devEntries), \(linux.probe.sysEntries)",
+        add(
+            "safety", "/dev and /sys entries", "\(linux.probe.devEntries), \(linux.probe.sysEntries)",
             "\(vm.probe.devEntries), \(vm.probe.sysEntries)", "In VM mode /sys describes virtual hardware, not the host's.")
         add("safety", "kernel keyring entries", "\(linux.probe.keys)", "\(vm.probe.keys)", "In VM mode the keyring is the guest kernel's.")
-        add("safety", "seccomp mode, CapEff", "\(linux.probe.seccompMode), \(linux.probe.effectiveCapabilities)",
+        add(
+            "safety", "seccomp mode, CapEff", "\(linux.probe.seccompMode), \(linux.probe.effectiveCapabilities)",
             "\(vm.probe.seccompMode), \(vm.probe.effectiveCapabilities)",
             "The same profile and capabilities apply inside the VM as well.")
 
@@ -41,12 +50,15 @@ extension Comparison {
         let firstL = median(linux.firstOutputMilliseconds), firstV = median(vm.firstOutputMilliseconds)
         let exitL = median(linux.exitMilliseconds), exitV = median(vm.exitMilliseconds)
         let conditions = [vm.accelerator, vm.vmBoot.map { $0 == "cold" ? "guest booted cold" : "guest restored from a template" }].compactMap { $0 }
-        add("performance", "time to first output (median)", milliseconds(firstL), milliseconds(firstV),
+        add(
+            "performance", "time to first output (median)", milliseconds(firstL), milliseconds(firstV),
             "VM mode takes \(ratio(firstV, firstL)) as long" + (conditions.isEmpty ? "" : " (\(conditions.joined(separator: ", ")))") + ".")
         add("performance", "time to exit (median)", milliseconds(exitL), milliseconds(exitV), "VM mode takes \(ratio(exitV, exitL)) as long.")
-        add("performance", "host memory (PSS: runtime, container, VMM)", mebibytes(linux.hostMemoryPSSMiB), mebibytes(vm.hostMemoryPSSMiB),
+        add(
+            "performance", "host memory (PSS: runtime, container, VMM)", mebibytes(linux.hostMemoryPSSMiB), mebibytes(vm.hostMemoryPSSMiB),
             "VM mode uses \(mebibytes(vm.hostMemoryPSSMiB - linux.hostMemoryPSSMiB)) more host memory.")
-        add("performance", "disk written (initramfs cache, VM template)", bytes(linux.diskWrittenBytes), bytes(vm.diskWrittenBytes),
+        add(
+            "performance", "disk written (initramfs cache, VM template)", bytes(linux.diskWrittenBytes), bytes(vm.diskWrittenBytes),
             "Written once per vessel binary and kernel (and VM shape, for the template), then reused.")
         return rows
     }

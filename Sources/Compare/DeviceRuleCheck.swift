@@ -6,18 +6,23 @@ import OSKit
 // access a device: the last matching rule wins; an allow rule matches a
 // request within its access, a deny rule one that overlaps it.
 enum DeviceRuleCheck {
-    static func allows(_ rules: [DeviceFilter.Rule], type: DeviceFilter.DeviceType, major: UInt32, minor: UInt32,
-                       access: DeviceFilter.Access) -> Bool {
+    static func allows(
+        _ rules: [DeviceFilter.Rule], type: DeviceFilter.DeviceType, major: UInt32, minor: UInt32,
+        access: DeviceFilter.Access
+    ) -> Bool {
         for rule in rules.reversed() where matches(rule, type: type, major: major, minor: minor, access: access) {
             return rule.allow
         }
         return false
     }
 
-    static func matches(_ rule: DeviceFilter.Rule, type: DeviceFilter.DeviceType, major: UInt32, minor: UInt32,
-                        access: DeviceFilter.Access) -> Bool {
+    static func matches(
+        _ rule: DeviceFilter.Rule, type: DeviceFilter.DeviceType, major: UInt32, minor: UInt32,
+        access: DeviceFilter.Access
+    ) -> Bool {
         guard rule.type == nil || rule.type == type, rule.major == nil || rule.major == major,
-              rule.minor == nil || rule.minor == minor else { return false }
+            rule.minor == nil || rule.minor == minor
+        else { return false }
         return rule.allow ? rule.access.isSuperset(of: access) : !rule.access.isDisjoint(with: access)
     }
 

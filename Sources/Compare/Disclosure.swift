@@ -27,19 +27,27 @@ public struct Disclosure: Codable, Sendable, Equatable {
         let cgroups = probe.otherCgroups
         return [
             fact("kernel version", probe.kernel, sameKernel, sameKernel ? "the host's kernel release" : "the guest kernel's release, not the host's"),
-            fact("CPU model", probe.cpuModel.isEmpty ? "unknown" : probe.cpuModel, sameCPU,
-                 sameCPU ? "the host's CPU model" : (inGuest ? "the VM's virtual CPU, not the host's" : "not the host's CPU model")),
-            fact("uptime", probe.uptimeSeconds.map { Comparison.duration($0) } ?? "unknown", hostUptime,
-                 hostUptime ? "the host's uptime: when it booted"
-                     : (inGuest ? "the guest's uptime, not the host's" : (namespaces.contains(.time) ? "offset by the time namespace" : "not the host's uptime"))),
-            fact("other tenants' cgroups", cgroups == 0 ? "none" : "\(cgroups) (e.g. \(probe.otherCgroupSample.joined(separator: ", ")))",
-                 cgroups > 0 && !inGuest,
-                 cgroups > 0 ? (inGuest ? "the guest's own cgroups, no other tenant's" : "other cgroups of the host's hierarchy are visible")
-                     : (namespaces.contains(.cgroup) ? "the cgroup namespace shows only its own" : "none visible")),
-            fact("network interfaces", interfaces.isEmpty ? "none" : interfaces.joined(separator: ", "), hostInterfaces,
-                 hostInterfaces ? "the host's interfaces"
-                     : (interfaces == ["lo"] ? (inGuest ? "loopback only: the VM has no network device" : "loopback only: the network namespace hides the host's")
-                         : (inGuest ? "the VM's own virtual interfaces" : "its own, not the host's"))),
+            fact(
+                "CPU model", probe.cpuModel.isEmpty ? "unknown" : probe.cpuModel, sameCPU,
+                sameCPU ? "the host's CPU model" : (inGuest ? "the VM's virtual CPU, not the host's" : "not the host's CPU model")),
+            fact(
+                "uptime", probe.uptimeSeconds.map { Comparison.duration($0) } ?? "unknown", hostUptime,
+                hostUptime
+                    ? "the host's uptime: when it booted"
+                    : (inGuest ? "the guest's uptime, not the host's" : (namespaces.contains(.time) ? "offset by the time namespace" : "not the host's uptime"))),
+            fact(
+                "other tenants' cgroups", cgroups == 0 ? "none" : "\(cgroups) (e.g. \(probe.otherCgroupSample.joined(separator: ", ")))",
+                cgroups > 0 && !inGuest,
+                cgroups > 0
+                    ? (inGuest ? "the guest's own cgroups, no other tenant's" : "other cgroups of the host's hierarchy are visible")
+                    : (namespaces.contains(.cgroup) ? "the cgroup namespace shows only its own" : "none visible")),
+            fact(
+                "network interfaces", interfaces.isEmpty ? "none" : interfaces.joined(separator: ", "), hostInterfaces,
+                hostInterfaces
+                    ? "the host's interfaces"
+                    : (interfaces == ["lo"]
+                        ? (inGuest ? "loopback only: the VM has no network device" : "loopback only: the network namespace hides the host's")
+                        : (inGuest ? "the VM's own virtual interfaces" : "its own, not the host's"))),
         ]
     }
 }

@@ -8,35 +8,37 @@ struct HTMLReport {
 
     var page: String {
         let c = comparison
-        var body = "<header><h1>vessel compare</h1><p class=\"meta\">\(e(c.bundle)): \(c.runs) run(s) per mode; host kernel \(e(c.hostKernel)), "
+        var body =
+            "<header><h1>vessel compare</h1><p class=\"meta\">\(e(c.bundle)): \(c.runs) run(s) per mode; host kernel \(e(c.hostKernel)), "
             + "\(c.hostCPUs) CPUs; VM accelerator \(e(c.vm.accelerator ?? "unknown")); guest kernel \(e(c.vm.probe.kernel)).</p></header>\n"
         body += "<section class=\"verdict\"><h2>Verdict</h2><p>\(e(VerdictText.paragraph(c)))</p></section>\n"
         body += boundary + disclosures + costs + details + rawSteps
         return """
-        <!DOCTYPE html>
-        <html lang="en"><head><meta charset="utf-8">
-        <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
-        <title>vessel compare: \(e(c.bundle))</title>
-        <style>\(Self.style)</style></head><body>
-        \(body)</body></html>
+            <!DOCTYPE html>
+            <html lang="en"><head><meta charset="utf-8">
+            <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+            <title>vessel compare: \(e(c.bundle))</title>
+            <style>\(Self.style)</style></head><body>
+            \(body)</body></html>
 
-        """
+            """
     }
 
     static let style = """
-    body{font-family:system-ui,sans-serif;margin:2em auto;max-width:72em;padding:0 1em;color:#222;line-height:1.4}
-    h1{margin-bottom:.2em}.meta{color:#555;margin-top:0}
-    .verdict{background:#f4f6f8;border-left:4px solid #4a7fb0;padding:.2em 1.2em;margin:1em 0 2em}.verdict p{font-size:1.05em}
-    table{border-collapse:collapse;margin-bottom:1.5em;width:100%}td,th{border:1px solid #ccc;padding:.35em .6em;text-align:left;vertical-align:top}
-    th{background:#eef1f4}.risk,.why{color:#555;font-size:.85em}.why{display:block;margin-top:.2em}
-    .host{background:#f8d7da}.guest{background:#fff3cd}.denied{background:#d4edda}.absent{background:#e9ecef}.skipped{background:#fff;font-style:italic}
-    .legend span{display:inline-block;padding:.1em .6em;margin-right:.6em;border:1px solid #ccc}
-    .charts{display:flex;gap:1.5em;flex-wrap:wrap}figure{margin:0}figcaption{font-weight:600;margin-bottom:.3em}.scale{font-weight:normal;color:#666}
-    svg text{font-size:13px;font-family:system-ui,sans-serif}code{font-size:.9em}details{margin-bottom:1.5em}
-    """
+        body{font-family:system-ui,sans-serif;margin:2em auto;max-width:72em;padding:0 1em;color:#222;line-height:1.4}
+        h1{margin-bottom:.2em}.meta{color:#555;margin-top:0}
+        .verdict{background:#f4f6f8;border-left:4px solid #4a7fb0;padding:.2em 1.2em;margin:1em 0 2em}.verdict p{font-size:1.05em}
+        table{border-collapse:collapse;margin-bottom:1.5em;width:100%}td,th{border:1px solid #ccc;padding:.35em .6em;text-align:left;vertical-align:top}
+        th{background:#eef1f4}.risk,.why{color:#555;font-size:.85em}.why{display:block;margin-top:.2em}
+        .host{background:#f8d7da}.guest{background:#fff3cd}.denied{background:#d4edda}.absent{background:#e9ecef}.skipped{background:#fff;font-style:italic}
+        .legend span{display:inline-block;padding:.1em .6em;margin-right:.6em;border:1px solid #ccc}
+        .charts{display:flex;gap:1.5em;flex-wrap:wrap}figure{margin:0}figcaption{font-weight:600;margin-bottom:.3em}.scale{font-weight:normal;color:#666}
+        svg text{font-size:13px;font-family:system-ui,sans-serif}code{font-size:.9em}details{margin-bottom:1.5em}
+        """
 
     var boundary: String {
-        var out = "<h2 id=\"boundary\">What stopped each escape route</h2>\n<p class=\"legend\"><span class=\"host\">allowed: reached the host kernel</span>"
+        var out =
+            "<h2 id=\"boundary\">What stopped each escape route</h2>\n<p class=\"legend\"><span class=\"host\">allowed: reached the host kernel</span>"
             + "<span class=\"guest\">allowed: reached only the guest kernel</span><span class=\"denied\">denied, and by what</span>"
             + "<span class=\"absent\">not in that kernel</span></p>\n"
         out += "<table><tr><th>what the workload tried</th><th>linux mode</th><th>VM mode</th></tr>\n"
@@ -72,12 +74,15 @@ struct HTMLReport {
     var costs: String {
         let l = comparison.linux, v = comparison.vm
         let charts = [
-            LogBarChart(title: "time to first output (median)", linux: median(l.firstOutputMilliseconds), vm: median(v.firstOutputMilliseconds),
-                        format: Comparison.milliseconds, tick: Self.timeTick),
-            LogBarChart(title: "time to exit (median)", linux: median(l.exitMilliseconds), vm: median(v.exitMilliseconds),
-                        format: Comparison.milliseconds, tick: Self.timeTick),
-            LogBarChart(title: "host memory per container (PSS)", linux: l.hostMemoryPSSMiB, vm: v.hostMemoryPSSMiB,
-                        format: Self.memory, tick: Self.memoryTick),
+            LogBarChart(
+                title: "time to first output (median)", linux: median(l.firstOutputMilliseconds), vm: median(v.firstOutputMilliseconds),
+                format: Comparison.milliseconds, tick: Self.timeTick),
+            LogBarChart(
+                title: "time to exit (median)", linux: median(l.exitMilliseconds), vm: median(v.exitMilliseconds),
+                format: Comparison.milliseconds, tick: Self.timeTick),
+            LogBarChart(
+                title: "host memory per container (PSS)", linux: l.hostMemoryPSSMiB, vm: v.hostMemoryPSSMiB,
+                format: Self.memory, tick: Self.memoryTick),
         ]
         return "<h2 id=\"costs\">What it costs</h2>\n<div class=\"charts\">\n" + charts.map(\.svg).joined() + "</div>\n"
     }

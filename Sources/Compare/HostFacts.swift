@@ -14,8 +14,9 @@ public struct HostFacts: Codable, Sendable, Equatable {
     public var uptimeAfter: Double
 
     static func read(kernel: String) -> HostFacts {
-        HostFacts(kernel: kernel, cpuModel: cpuModel(), interfaces: interfaces(),
-                  networkNamespace: (try? FileIO.readLink("/proc/self/ns/net")) ?? "", uptimeBefore: uptime(), uptimeAfter: uptime())
+        HostFacts(
+            kernel: kernel, cpuModel: cpuModel(), interfaces: interfaces(),
+            networkNamespace: (try? FileIO.readLink("/proc/self/ns/net")) ?? "", uptimeBefore: uptime(), uptimeAfter: uptime())
     }
 
     static func cpuModel() -> String {

@@ -45,7 +45,8 @@ struct LogBarChart {
         parts.append(bar(y: 8, label: "linux", value: linux, colour: "#4a7fb0", note: nil))
         parts.append(bar(y: 38, label: "vm", value: vm, colour: "#c0504d", note: linux > 0 ? Comparison.ratio(vm, linux) + " linux" : nil))
         let caption = ComparisonRenderer.escape(title) + " <span class=\"scale\">(log scale)</span>"
-        return "<figure><figcaption>\(caption)</figcaption><svg width=\"\(Int(Self.width))\" height=\"86\" viewBox=\"0 0 \(Int(Self.width)) 86\" role=\"img\" aria-label=\"\(ComparisonRenderer.escape(title))\">"
+        return
+            "<figure><figcaption>\(caption)</figcaption><svg width=\"\(Int(Self.width))\" height=\"86\" viewBox=\"0 0 \(Int(Self.width)) 86\" role=\"img\" aria-label=\"\(ComparisonRenderer.escape(title))\">"
             + parts.joined() + "</svg></figure>\n"
     }
 

@@ -5,8 +5,10 @@ struct PolicyKnob: Sendable {
     let needsCapability: @Sendable (String) -> Bool
     let blocksEveryone: @Sendable (String) -> Bool
 
-    init(_ name: String, needsCapability: @escaping @Sendable (String) -> Bool = { _ in false },
-         blocksEveryone: @escaping @Sendable (String) -> Bool = { _ in false }) {
+    init(
+        _ name: String, needsCapability: @escaping @Sendable (String) -> Bool = { _ in false },
+        blocksEveryone: @escaping @Sendable (String) -> Bool = { _ in false }
+    ) {
         self.name = name
         self.needsCapability = needsCapability
         self.blocksEveryone = blocksEveryone

@@ -35,7 +35,8 @@ public struct ProbeStep: Codable, Sendable, Equatable {
         let token = fields[3]
         if let equals = token.firstIndex(of: "=") {
             guard let kind = Result(rawValue: String(token[..<equals])), kind == .errno || kind == .signal,
-                  let number = Int32(token[token.index(after: equals)...]) else { return nil }
+                let number = Int32(token[token.index(after: equals)...])
+            else { return nil }
             result = kind
             code = number
         } else {

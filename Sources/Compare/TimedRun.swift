@@ -31,9 +31,10 @@ struct TimedRun {
         try sys("pipe", vessel_pipe(&out))
         try sys("pipe", vessel_pipe(&err))
         let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
-        var request = SpawnRequest(path: vessel, arguments: ["vessel", "--root", root] + vm + ["run", "--bundle", bundle, id],
-                                   environment: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
-                                       + passedEnvironment.compactMap { name in getenv(name).map { "\(name)=\(String(cString: $0))" } })
+        var request = SpawnRequest(
+            path: vessel, arguments: ["vessel", "--root", root] + vm + ["run", "--bundle", bundle, id],
+            environment: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
+                + passedEnvironment.compactMap { name in getenv(name).map { "\(name)=\(String(cString: $0))" } })
         request.stdio = (null, out[1], err[1])
         let start = SystemClock.now()
         let pid = try Spawner.spawn(request)

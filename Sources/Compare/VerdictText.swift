@@ -6,19 +6,24 @@ enum VerdictText {
         let linux = comparison.linux, vm = comparison.vm
         var sentences: [String] = []
         let reached = linux.boundary.filter(\.reachedHostKernel)
-        sentences.append("In linux mode, \(reached.count) of the \(linux.boundary.count) escape routes the probe tried reached the host kernel"
-            + (reached.isEmpty ? "" : " (\(list(reached.map(\.name))))")
-            + (stoppers(linux).isEmpty ? "." : "; " + stoppers(linux) + "."))
+        sentences.append(
+            "In linux mode, \(reached.count) of the \(linux.boundary.count) escape routes the probe tried reached the host kernel"
+                + (reached.isEmpty ? "" : " (\(list(reached.map(\.name))))")
+                + (stoppers(linux).isEmpty ? "." : "; " + stoppers(linux) + "."))
         let guestReached = vm.boundary.filter { $0.outcome == .allowed }
-        sentences.append("In VM mode the same settings held inside the guest, and the \(guestReached.count) routes that got through reached only the guest kernel, never the host's.")
+        sentences.append(
+            "In VM mode the same settings held inside the guest, and the \(guestReached.count) routes that got through reached only the guest kernel, never the host's.")
         let learnedL = linux.disclosures.filter(\.revealsHost).map(\.fact)
         let learnedV = vm.disclosures.filter(\.revealsHost).map(\.fact)
-        sentences.append("Linux mode also tells the workload the host's \(learnedL.isEmpty ? "nothing we looked for" : list(learnedL)); VM mode \(learnedV.isEmpty ? "none of it" : "its " + list(learnedV)).")
+        sentences.append(
+            "Linux mode also tells the workload the host's \(learnedL.isEmpty ? "nothing we looked for" : list(learnedL)); VM mode \(learnedV.isEmpty ? "none of it" : "its " + list(learnedV))."
+        )
         let firstL = median(linux.firstOutputMilliseconds), firstV = median(vm.firstOutputMilliseconds)
-        sentences.append("Seccomp, capabilities, mounts and the device cgroup cost nothing measurable, since both modes pay them; "
-            + "the VM costs \(Comparison.milliseconds(firstV)) instead of \(Comparison.milliseconds(firstL)) to first output (\(Comparison.ratio(firstV, firstL)) as long"
-            + (vm.accelerator.map { $0 == "tcg" ? ", under TCG software emulation here" : ", with \($0)" } ?? "")
-            + ") and \(Comparison.mebibytes(max(0, vm.hostMemoryPSSMiB - linux.hostMemoryPSSMiB))) more host memory per container.")
+        sentences.append(
+            "Seccomp, capabilities, mounts and the device cgroup cost nothing measurable, since both modes pay them; "
+                + "the VM costs \(Comparison.milliseconds(firstV)) instead of \(Comparison.milliseconds(firstL)) to first output (\(Comparison.ratio(firstV, firstL)) as long"
+                + (vm.accelerator.map { $0 == "tcg" ? ", under TCG software emulation here" : ", with \($0)" } ?? "")
+                + ") and \(Comparison.mebibytes(max(0, vm.hostMemoryPSSMiB - linux.hostMemoryPSSMiB))) more host memory per container.")
         return sentences.joined(separator: " ")
     }
 

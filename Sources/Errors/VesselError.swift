@@ -128,8 +128,9 @@ extension VesselError {
     }
 
     public static func controllerUnavailable(controller: String, field: String, cgroup: String) -> VesselError {
-        VesselError(.config, "config.json: \(field) needs the cgroup v2 \(controller) controller, which is not available in \(cgroup)",
-                    field: field)
+        VesselError(
+            .config, "config.json: \(field) needs the cgroup v2 \(controller) controller, which is not available in \(cgroup)",
+            field: field)
     }
 
     // MARK: commands and containers

@@ -59,8 +59,10 @@ public final class GuestAgent {
         let signals = try SignalFD.block([SIGCHLD])
         while true {
             let slots = Array(relays.keys)
-            var fds = [pollfd(fd: control.fd, events: Int16(POLLIN), revents: 0),
-                       pollfd(fd: signals, events: Int16(POLLIN), revents: 0)]
+            var fds = [
+                pollfd(fd: control.fd, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: signals, events: Int16(POLLIN), revents: 0),
+            ]
             for slot in slots { fds += relays[slot]?.relay.pollFDs ?? [] }
             if poll(&fds, nfds_t(fds.count), -1) < 0 { continue }
             var offset = 2
@@ -198,7 +200,7 @@ public final class GuestAgent {
             for stream in GuestPorts.Stream.allCases { opened.append(try openPort(stream)) }
             if slot > 0 {
                 let (streams, child) = try SlotStreams.pipes(ports: (opened[0], opened[1], opened[2]))
-                relays[slot] = streams // the ports are the relay's now
+                relays[slot] = streams  // the ports are the relay's now
                 opened = child
             }
             for (target, fd) in opened.enumerated() { dup2(fd, Int32(target)) }

@@ -13,8 +13,9 @@ enum GuestFreshness {
         guard refresh.entropy.count >= GuestRefresh.minimumEntropy else {
             throw VesselError.setup("agent: refresh: \(refresh.entropy.count) bytes of entropy; at least \(GuestRefresh.minimumEntropy) are needed")
         }
-        try sysNegative("reseed the guest's RNG (RNDADDENTROPY, RNDRESEEDCRNG)",
-                        refresh.entropy.withUnsafeBufferPointer { vessel_reseed_random($0.baseAddress, Int32($0.count)) })
+        try sysNegative(
+            "reseed the guest's RNG (RNDADDENTROPY, RNDRESEEDCRNG)",
+            refresh.entropy.withUnsafeBufferPointer { vessel_reseed_random($0.baseAddress, Int32($0.count)) })
         var time = timespec(tv_sec: Int(refresh.seconds), tv_nsec: Int(refresh.nanoseconds))
         try sys("set the guest's clock (clock_settime)", clock_settime(CLOCK_REALTIME, &time))
     }

@@ -24,8 +24,9 @@ enum GuestNetwork {
         var moved = linux.netDevices ?? [:]
         for (number, (interface, link)) in zip(interfaces, links).enumerated() {
             let name = "vessel\(number)"
-            try socket.perform(RouteNetlink.setLink(index: link.index, name: name, mtu: interface.mtu, up: false),
-                               "rename \(link.name) to \(name) (MTU \(interface.mtu))")
+            try socket.perform(
+                RouteNetlink.setLink(index: link.index, name: name, mtu: interface.mtu, up: false),
+                "rename \(link.name) to \(name) (MTU \(interface.mtu))")
             moved[name] = NetDevice(name: interface.name)
         }
         linux.netDevices = moved
@@ -47,8 +48,9 @@ enum GuestNetwork {
         for (number, (interface, link)) in zip(update.interfaces, links).enumerated() {
             let name = "vessel\(number)"
             guard let mac = GuestInterface.macBytes(interface.mac) else { throw VesselError.setup("\(interface.mac) is not a MAC address") }
-            try socket.perform(RouteNetlink.setLink(index: link.index, name: name, mtu: interface.mtu, mac: mac, up: false),
-                               "give \(link.name) the MAC \(interface.mac) and MTU \(interface.mtu)")
+            try socket.perform(
+                RouteNetlink.setLink(index: link.index, name: name, mtu: interface.mtu, mac: mac, up: false),
+                "give \(link.name) the MAC \(interface.mac) and MTU \(interface.mtu)")
             try sysNegative("move \(name) into the container as \(interface.name)", vessel_move_link(name, interface.name, namespace))
         }
         try configure(update.interfaces, loopbackUp: update.loopbackUp, containerPID: pid)
@@ -73,8 +75,9 @@ enum GuestNetwork {
             try socket.perform(RouteNetlink.setLink(index: link.index, up: true), "set up \(interface.name)")
             for address in interface.addresses {
                 try ignoringExisting {
-                    try socket.perform(RouteNetlink.addAddress(index: link.index, address),
-                                       "add \(address.address)/\(address.prefixLength) to \(interface.name)")
+                    try socket.perform(
+                        RouteNetlink.addAddress(index: link.index, address),
+                        "add \(address.address)/\(address.prefixLength) to \(interface.name)")
                 }
             }
             indexes.append(link.index)
@@ -84,8 +87,9 @@ enum GuestNetwork {
             for route in interface.routes.sorted(by: { ($0.gateway == nil ? 0 : 1) < ($1.gateway == nil ? 0 : 1) }) {
                 let destination = route.destination.map { "\($0)/\(route.prefixLength)" } ?? "default"
                 try ignoringExisting {
-                    try socket.perform(RouteNetlink.addRoute(index: index, route),
-                                       "add the route \(destination)\(route.gateway.map { " via \($0)" } ?? "") dev \(interface.name)")
+                    try socket.perform(
+                        RouteNetlink.addRoute(index: index, route),
+                        "add the route \(destination)\(route.gateway.map { " via \($0)" } ?? "") dev \(interface.name)")
                 }
             }
         }

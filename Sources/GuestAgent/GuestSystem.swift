@@ -29,7 +29,7 @@ enum GuestSystem {
         for module in Initramfs.modules {
             let path = "/lib/modules/\(module).ko"
             let fd = open(path, O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else { continue } // built into the kernel
+            guard fd >= 0 else { continue }  // built into the kernel
             defer { close(fd) }
             if vessel_finit_module(fd) != 0 && errno != EEXIST { throw VesselError.system("load module \(module)") }
         }
@@ -59,8 +59,9 @@ enum GuestSystem {
             mkdir(target, 0o755)
             var flags = UInt(0)
             if share.readOnly { flags |= UInt(MS_RDONLY) }
-            try sys("mount the 9p share \(share.tag) (\(share.hostPath)) on \(target)",
-                    mount(share.tag, target, "9p", flags, "trans=virtio,version=9p2000.L,msize=262144,cache=none"))
+            try sys(
+                "mount the 9p share \(share.tag) (\(share.hostPath)) on \(target)",
+                mount(share.tag, target, "9p", flags, "trans=virtio,version=9p2000.L,msize=262144,cache=none"))
         }
     }
 

@@ -31,16 +31,18 @@ final class SlotStreams {
         // A process that does not read its stdin blocks the agent's writes
         // once the pipe is full: give it room.
         _ = fcntl(input.write, Self.setPipeSize, 1 << 20)
-        let relay = StdioRelay(input: (ports.stdin, input.write),
-                               outputs: [(output.read, ports.stdout), (error.read, ports.stderr)])
+        let relay = StdioRelay(
+            input: (ports.stdin, input.write),
+            outputs: [(output.read, ports.stdout), (error.read, ports.stderr)])
         let streams = SlotStreams(relay: relay, master: -1, ports: [ports.stdin, ports.stdout, ports.stderr])
         return (streams, [input.read, output.write, error.write])
     }
 
     /// A terminal: the pty master both ways, the slot's in and out ports.
     static func terminal(master: Int32, stdinPort: Int32, stdoutPort: Int32) -> SlotStreams {
-        SlotStreams(relay: StdioRelay(input: (stdinPort, master), outputs: [(master, stdoutPort)]),
-                    master: master, ports: [stdinPort, stdoutPort])
+        SlotStreams(
+            relay: StdioRelay(input: (stdinPort, master), outputs: [(master, stdoutPort)]),
+            master: master, ports: [stdinPort, stdoutPort])
     }
 
     /// After the process exited: what it wrote goes out first (bounded: a
@@ -52,7 +54,7 @@ final class SlotStreams {
         (Set(ports).union(relay.ownedFDs)).forEach { close($0) }
     }
 
-    private static let setPipeSize: Int32 = 1031 // F_SETPIPE_SZ
+    private static let setPipeSize: Int32 = 1031  // F_SETPIPE_SZ
 
     private static func pipe() throws -> (read: Int32, write: Int32) {
         var ends: [Int32] = [-1, -1]

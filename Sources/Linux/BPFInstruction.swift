@@ -24,14 +24,14 @@ public struct BPFInstruction: Equatable, Sendable {
     // Opcode = class | operation | source (<linux/bpf_common.h>, <linux/bpf.h>).
     enum Opcode {
         static let loadWordFromMemory: UInt8 = 0x01 | 0x00 | 0x60  // BPF_LDX | BPF_W | BPF_MEM
-        static let move32Register: UInt8 = 0x04 | 0xb0 | 0x08      // BPF_ALU | BPF_MOV | BPF_X
-        static let and32Immediate: UInt8 = 0x04 | 0x50 | 0x00      // BPF_ALU | BPF_AND | BPF_K
-        static let shiftRight32Immediate: UInt8 = 0x04 | 0x70      // BPF_ALU | BPF_RSH | BPF_K
-        static let move64Immediate: UInt8 = 0x07 | 0xb0 | 0x00     // BPF_ALU64 | BPF_MOV | BPF_K
-        static let jumpNotEqual32Immediate: UInt8 = 0x06 | 0x50    // BPF_JMP32 | BPF_JNE | BPF_K
+        static let move32Register: UInt8 = 0x04 | 0xb0 | 0x08  // BPF_ALU | BPF_MOV | BPF_X
+        static let and32Immediate: UInt8 = 0x04 | 0x50 | 0x00  // BPF_ALU | BPF_AND | BPF_K
+        static let shiftRight32Immediate: UInt8 = 0x04 | 0x70  // BPF_ALU | BPF_RSH | BPF_K
+        static let move64Immediate: UInt8 = 0x07 | 0xb0 | 0x00  // BPF_ALU64 | BPF_MOV | BPF_K
+        static let jumpNotEqual32Immediate: UInt8 = 0x06 | 0x50  // BPF_JMP32 | BPF_JNE | BPF_K
         static let jumpNotEqual32Register: UInt8 = 0x06 | 0x50 | 0x08  // BPF_JMP32 | BPF_JNE | BPF_X
-        static let jumpEqual32Immediate: UInt8 = 0x06 | 0x10       // BPF_JMP32 | BPF_JEQ | BPF_K
-        static let exit: UInt8 = 0x05 | 0x90                       // BPF_JMP | BPF_EXIT
+        static let jumpEqual32Immediate: UInt8 = 0x06 | 0x10  // BPF_JMP32 | BPF_JEQ | BPF_K
+        static let exit: UInt8 = 0x05 | 0x90  // BPF_JMP | BPF_EXIT
     }
 
     /// dst = *(u32 *)(src + offset)

@@ -28,8 +28,10 @@ public enum CgroupResources {
         }
         if let blockIO = resources.blockIO { out += ioSettings(blockIO) }
         for (index, page) in (resources.hugepageLimits ?? []).enumerated() {
-            out.append(CgroupSetting(file: "hugetlb.\(page.pageSize).max", value: "\(page.limit)",
-                                     field: "linux.resources.hugepageLimits[\(index)]"))
+            out.append(
+                CgroupSetting(
+                    file: "hugetlb.\(page.pageSize).max", value: "\(page.limit)",
+                    field: "linux.resources.hugepageLimits[\(index)]"))
         }
         if let network = resources.network, network.classID != nil || !(network.priorities ?? []).isEmpty {
             throw .unsupported(field: "linux.resources.network", reason: "net_cls and net_prio exist only in cgroup v1; vessel supports cgroup v2 only")
@@ -129,8 +131,10 @@ public enum CgroupResources {
         }
         for device in blockIO.weightDevice ?? [] {
             if let weight = device.weight {
-                out.append(CgroupSetting(file: "io.weight", value: "\(device.major):\(device.minor) \(ioWeight(fromBlkioWeight: weight))",
-                                         field: field + ".weightDevice"))
+                out.append(
+                    CgroupSetting(
+                        file: "io.weight", value: "\(device.major):\(device.minor) \(ioWeight(fromBlkioWeight: weight))",
+                        field: field + ".weightDevice"))
             }
         }
         let throttles: [(String, String, [Resources.ThrottleDevice]?)] = [
@@ -141,8 +145,10 @@ public enum CgroupResources {
         ]
         for (key, name, devices) in throttles {
             for device in devices ?? [] {
-                out.append(CgroupSetting(file: "io.max", value: "\(device.major):\(device.minor) \(key)=\(device.rate)",
-                                         field: "\(field).\(name)"))
+                out.append(
+                    CgroupSetting(
+                        file: "io.max", value: "\(device.major):\(device.minor) \(key)=\(device.rate)",
+                        field: "\(field).\(name)"))
             }
         }
         return out

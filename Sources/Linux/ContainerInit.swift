@@ -205,9 +205,10 @@ public struct ContainerInit {
             throw VesselError.system("create a session keyring")
         }
         let hasMountNamespace = namespaces.contains { $0.type == .mount }
-        let rootfs = Rootfs(spec: spec, rootfs: context.rootfs, cgroupDirectory: context.cgroupDirectory,
-                            newCgroupNamespace: namespaces.contains { $0.type == .cgroup },
-                            inUserNamespace: namespaces.contains { $0.type == .user })
+        let rootfs = Rootfs(
+            spec: spec, rootfs: context.rootfs, cgroupDirectory: context.cgroupDirectory,
+            newCgroupNamespace: namespaces.contains { $0.type == .cgroup },
+            inUserNamespace: namespaces.contains { $0.type == .user })
         if hasMountNamespace { try rootfs.prepare() }
         var state: String?
         if context.pauseForHooks {
@@ -246,9 +247,10 @@ public struct ContainerInit {
             }
         }
         let executable = try ExecutableLookup.find(process.args?.first ?? "", env: process.env ?? [], cwd: process.cwd)
-        var prepared = Prepared(spec: spec, process: process, executable: executable, state: state,
-                                caps: CapabilitySet(process.capabilities), preserveFDs: context.preserveFDs,
-                                trampoline: trampoline)
+        var prepared = Prepared(
+            spec: spec, process: process, executable: executable, state: state,
+            caps: CapabilitySet(process.capabilities), preserveFDs: context.preserveFDs,
+            trampoline: trampoline)
         prepared.descriptorDirectory = descriptorDirectory
         prepared.seccompAgent = context.seccompAgent
         return prepared
@@ -312,7 +314,6 @@ public struct ContainerInit {
             try sys("setdomainname \(domain)", setdomainname(domain, domain.utf8.count))
         }
     }
-
 
     /// Blocks until `start` opens the FIFO's other end.
     func waitForStart(_ descriptorDirectory: Int32) throws -> Int32 {

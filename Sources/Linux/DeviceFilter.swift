@@ -13,14 +13,14 @@ import OCI
 public struct DeviceFilter: Equatable, Sendable {
     public enum DeviceType: UInt32, Sendable {
         case block = 1  // BPF_DEVCG_DEV_BLOCK
-        case char = 2   // BPF_DEVCG_DEV_CHAR
+        case char = 2  // BPF_DEVCG_DEV_CHAR
     }
 
     public struct Access: OptionSet, Sendable {
         public let rawValue: UInt32
         public init(rawValue: UInt32) { self.rawValue = rawValue }
         public static let mknod = Access(rawValue: 1)  // BPF_DEVCG_ACC_MKNOD
-        public static let read = Access(rawValue: 2)   // BPF_DEVCG_ACC_READ
+        public static let read = Access(rawValue: 2)  // BPF_DEVCG_ACC_READ
         public static let write = Access(rawValue: 4)  // BPF_DEVCG_ACC_WRITE
         public static let all: Access = [.mknod, .read, .write]
 
@@ -70,7 +70,8 @@ public struct DeviceFilter: Equatable, Sendable {
             default: return nil
             }
             guard let access = Access(letters: rule.access),
-                  let major = Self.number(rule.major), let minor = Self.number(rule.minor) else { return nil }
+                let major = Self.number(rule.major), let minor = Self.number(rule.minor)
+            else { return nil }
             self.init(allow: rule.allow, type: type, major: major, minor: minor, access: access)
         }
 
@@ -91,7 +92,8 @@ public struct DeviceFilter: Equatable, Sendable {
             default: return nil
             }
             guard let major = device.major.flatMap(UInt32.init(exactly:)),
-                  let minor = device.minor.flatMap(UInt32.init(exactly:)) else { return nil }
+                let minor = device.minor.flatMap(UInt32.init(exactly:))
+            else { return nil }
             self.init(allow: true, type: type, major: major, minor: minor)
         }
 
@@ -102,12 +104,14 @@ public struct DeviceFilter: Equatable, Sendable {
     /// runc's specconv AllowedDevices: mknod of any node, and the devices
     /// every container gets (null, zero, full, random, urandom, tty,
     /// console, ptmx and the pty slaves).
-    public static let defaultAllowed: [Rule] = [
-        Rule(allow: true, type: .char, access: .mknod),
-        Rule(allow: true, type: .block, access: .mknod),
-    ] + [(1, 3), (1, 5), (1, 7), (1, 8), (1, 9), (5, 0), (5, 1), (5, 2)].map {
-        Rule(allow: true, type: .char, major: $0.0, minor: $0.1)
-    } + [Rule(allow: true, type: .char, major: 136)]
+    public static let defaultAllowed: [Rule] =
+        [
+            Rule(allow: true, type: .char, access: .mknod),
+            Rule(allow: true, type: .block, access: .mknod),
+        ]
+        + [(1, 3), (1, 5), (1, 7), (1, 8), (1, 9), (5, 0), (5, 1), (5, 2)].map {
+            Rule(allow: true, type: .char, major: $0.0, minor: $0.1)
+        } + [Rule(allow: true, type: .char, major: 136)]
 
     /// The effective rules, in config order: linux.resources.devices, then
     /// linux.devices, then the defaults (as runc's specconv builds them).
@@ -129,8 +133,8 @@ public struct DeviceFilter: Equatable, Sendable {
         var out: [BPFInstruction] = [
             .loadWord(.r2, from: .r1, offset: 0),  // access_type
             .move32(.r3, .r2),
-            .and32(.r2, 0xffff),                   // r2: type
-            .shiftRight32(.r3, 16),                // r3: requested access
+            .and32(.r2, 0xffff),  // r2: type
+            .shiftRight32(.r3, 16),  // r3: requested access
             .loadWord(.r4, from: .r1, offset: 4),  // r4: major
             .loadWord(.r5, from: .r1, offset: 8),  // r5: minor
         ]

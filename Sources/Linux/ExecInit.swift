@@ -36,9 +36,10 @@ public struct ExecInit {
             var linux = LinuxConfig()
             linux.seccomp = plan.seccomp
             let spec = Spec(ociVersion: SpecVersion.current, process: process, linux: linux)
-            let prepared = ContainerInit.Prepared(spec: spec, process: process, executable: executable, state: nil,
-                                                  caps: CapabilitySet(process.capabilities), preserveFDs: plan.preserveFDs,
-                                                  trampoline: trampoline)
+            let prepared = ContainerInit.Prepared(
+                spec: spec, process: process, executable: executable, state: nil,
+                caps: CapabilitySet(process.capabilities), preserveFDs: plan.preserveFDs,
+                trampoline: trampoline)
             channel.send(InitEvent.lockingDown)
             try prepared.lockDown()
             try prepared.exec()

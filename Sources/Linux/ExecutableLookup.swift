@@ -20,7 +20,8 @@ enum ExecutableLookup {
             }
             return path
         }
-        let pathVariable = env.last { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) }
+        let pathVariable =
+            env.last { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) }
             ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
         for directory in pathVariable.split(separator: ":") {
             let candidate = directory + "/" + name

@@ -79,7 +79,8 @@ public enum HookRunner {
         let limit = timeoutSeconds.map { pollTimeout(seconds: $0) } ?? -1
         let deadline = SystemClock.now() + Double(limit) / 1000
         while true {
-            var fds = [pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)]
+            var fds =
+                [pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)]
                 + output.openFDs.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
             let left = limit < 0 ? -1 : Int32(max(0, (deadline - SystemClock.now()) * 1000))
             let ready = poll(&fds, nfds_t(fds.count), left)

@@ -23,16 +23,18 @@ public struct InRoot {
     /// O_DIRECTORY); `resolve` adds VESSEL_RESOLVE_* restrictions.
     public func open(_ path: String, extraFlags: Int32 = 0, resolve: UInt64 = 0) throws(VesselError) -> Int32 {
         let relative = Self.normalized(path)
-        return try sysNegative("open \(path) in the container",
-                               vessel_openat2(fd, relative.isEmpty ? "." : relative, O_PATH | extraFlags,
-                                              UInt64(VESSEL_RESOLVE_IN_ROOT) | resolve))
+        return try sysNegative(
+            "open \(path) in the container",
+            vessel_openat2(
+                fd, relative.isEmpty ? "." : relative, O_PATH | extraFlags,
+                UInt64(VESSEL_RESOLVE_IN_ROOT) | resolve))
     }
 
     /// Opens `path` if it exists (nil when it does not).
     public func openIfPresent(_ path: String, extraFlags: Int32 = 0) throws(VesselError) -> Int32? {
         do {
             return try open(path, extraFlags: extraFlags)
-        } catch where error.errno == .noSuchFileOrDirectory {
+        } catch  where error.errno == .noSuchFileOrDirectory {
             return nil
         }
     }
@@ -75,7 +77,9 @@ public struct InRoot {
         let (parent, name) = try parent(of: path)
         defer { Glibc.close(parent) }
         let created = openat(parent, name, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0o644)
-        if created >= 0 { Glibc.close(created) } else if errno != EEXIST {
+        if created >= 0 {
+            Glibc.close(created)
+        } else if errno != EEXIST {
             throw VesselError.system("create mount point \(path) in the container")
         }
         return try open(path)

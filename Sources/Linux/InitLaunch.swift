@@ -40,9 +40,11 @@ public enum InitLaunch: Equatable, Sendable {
     ///     init's id maps and reads its namespaces (its own, and `exec`'s
     ///     later) through /proc/<pid>, which a non-dumpable process keeps
     ///     from all but root.
-    public static func choose(process: Process, containerBounding: [Capabilities?] = [], hostUserNamespace: Bool,
-                              writesOwnProc: Bool, execLabel: Bool, nonRootParent: Bool = false,
-                              forced: Bool, lastCap: Int) -> InitLaunch {
+    public static func choose(
+        process: Process, containerBounding: [Capabilities?] = [], hostUserNamespace: Bool,
+        writesOwnProc: Bool, execLabel: Bool, nonRootParent: Bool = false,
+        forced: Bool, lastCap: Int
+    ) -> InitLaunch {
         if forced { return .reexec(because: "\(forceReexecVariable) is set") }
         if execLabel { return .reexec(because: "an exec label applies at the next execve") }
         if nonRootParent {

@@ -19,8 +19,11 @@ public struct ProcFS {
     /// Opens and checks the procfs at `path` (resolved from "/").
     public init(at path: String = "/proc") throws {
         self.path = path
-        fd = try sysNegative("open \(path)", vessel_openat2(AT_FDCWD, path, O_PATH | O_DIRECTORY,
-                                                           UInt64(VESSEL_RESOLVE_NO_SYMLINKS)))
+        fd = try sysNegative(
+            "open \(path)",
+            vessel_openat2(
+                AT_FDCWD, path, O_PATH | O_DIRECTORY,
+                UInt64(VESSEL_RESOLVE_NO_SYMLINKS)))
         var info = stat()
         guard vessel_fs_type(fd) == Self.superMagic, fstat(fd, &info) == 0, info.st_ino == Self.rootInode else {
             Glibc.close(fd)

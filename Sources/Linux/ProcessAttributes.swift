@@ -39,13 +39,16 @@ public enum ProcessAttributes {
         if let scheduler = process.scheduler {
             let policy = schedulerPolicies[scheduler.policy] ?? 0
             let flags = (scheduler.flags ?? []).reduce(UInt64(0)) { $0 | (schedulerFlags[$1] ?? 0) }
-            try sysNegative("process.scheduler: sched_setattr \(scheduler.policy)",
-                            vessel_sched_setattr(policy, flags, scheduler.nice ?? 0, UInt32(max(0, scheduler.priority ?? 0)),
-                                                 scheduler.runtime ?? 0, scheduler.deadline ?? 0, scheduler.period ?? 0))
+            try sysNegative(
+                "process.scheduler: sched_setattr \(scheduler.policy)",
+                vessel_sched_setattr(
+                    policy, flags, scheduler.nice ?? 0, UInt32(max(0, scheduler.priority ?? 0)),
+                    scheduler.runtime ?? 0, scheduler.deadline ?? 0, scheduler.period ?? 0))
         }
         if let io = process.ioPriority {
-            try sysNegative("process.ioPriority: ioprio_set \(io.class)",
-                            vessel_ioprio_set(ioPriorityClasses[io.class] ?? 2, io.priority ?? 0))
+            try sysNegative(
+                "process.ioPriority: ioprio_set \(io.class)",
+                vessel_ioprio_set(ioPriorityClasses[io.class] ?? 2, io.priority ?? 0))
         }
     }
 
@@ -53,9 +56,11 @@ public enum ProcessAttributes {
     static func applyAffinity(_ list: String?, field: String) throws {
         guard let list else { return }
         guard let cpus = cpuList(list) else { throw VesselError.setup("config.json: \(field): \(list.debugDescription) is not a CPU list") }
-        try sysNegative("\(field): sched_setaffinity \(list)", cpus.withUnsafeBufferPointer {
-            vessel_set_affinity($0.baseAddress, Int32($0.count))
-        })
+        try sysNegative(
+            "\(field): sched_setaffinity \(list)",
+            cpus.withUnsafeBufferPointer {
+                vessel_set_affinity($0.baseAddress, Int32($0.count))
+            })
     }
 
     static func applyPersonality(_ personality: Personality?) throws {

@@ -13,7 +13,8 @@ enum Rlimits {
                 let err = VesselError.system("setrlimit").reason
                 var current = rlimit()
                 getrlimit(__rlimit_resource_t(UInt32(resource)), &current)
-                throw VesselError.setup("config.json: process.rlimits: cannot set \(limit.type) to soft \(limit.soft), hard \(limit.hard) (the host's hard limit is \(current.rlim_max)): \(err)")
+                throw VesselError.setup(
+                    "config.json: process.rlimits: cannot set \(limit.type) to soft \(limit.soft), hard \(limit.hard) (the host's hard limit is \(current.rlim_max)): \(err)")
             }
         }
     }

@@ -87,9 +87,11 @@ struct Rootfs {
         let target = try root.mountPoint(entry.destination, directory: true)
         defer { close(target) }
         let data = options.data.joined(separator: ",")
-        try sys("mount \(entry.type ?? "none") on \(entry.destination)",
-                mount(entry.source ?? entry.type ?? "none", descriptorPath(target), entry.type, options.flags,
-                      data.isEmpty ? nil : data))
+        try sys(
+            "mount \(entry.type ?? "none") on \(entry.destination)",
+            mount(
+                entry.source ?? entry.type ?? "none", descriptorPath(target), entry.type, options.flags,
+                data.isEmpty ? nil : data))
         if let coveredMode {
             // runc gives a tmpfs the mode of the directory it covers, over
             // its `mode=` option; scripts written for runc see that mode.
@@ -97,8 +99,9 @@ struct Rootfs {
             defer { close(mounted) }
             try sys("chmod \(entry.destination)", chmod(descriptorPath(mounted), coveredMode))
             if readOnlyAfterMode {
-                try sys("remount \(entry.destination) read-only",
-                        mount(nil, descriptorPath(mounted), nil, options.flags | UInt(MS_RDONLY | MS_REMOUNT | MS_BIND), nil))
+                try sys(
+                    "remount \(entry.destination) read-only",
+                    mount(nil, descriptorPath(mounted), nil, options.flags | UInt(MS_RDONLY | MS_REMOUNT | MS_BIND), nil))
             }
         }
         try applyPropagation(options.propagation, at: entry.destination, in: root)
@@ -118,8 +121,10 @@ struct Rootfs {
     /// A bind mount made with the new mount API: the source is cloned,
     /// given its attributes while still detached, and attached onto the
     /// resolved target by descriptor.
-    func bind(_ source: String, to destination: String, options: MountOptions, idmap entry: Mount? = nil,
-              in root: InRoot) throws {
+    func bind(
+        _ source: String, to destination: String, options: MountOptions, idmap entry: Mount? = nil,
+        in root: InRoot
+    ) throws {
         let sourceFD = open(source, O_PATH | O_CLOEXEC)
         guard sourceFD >= 0 else { throw VesselError.system("bind source \(source)") }
         defer { close(sourceFD) }
@@ -136,15 +141,19 @@ struct Rootfs {
             userNamespace = try IDMappedUserNamespace.make(uidMappings: uids, gidMappings: gids)
             if (entry.options ?? []).contains("ridmap") { tree.set |= MountAttributes.idmap } else { top.set |= MountAttributes.idmap }
         }
-        try attach(sourceFD, onto: target, recursive: options.flags & UInt(MS_REC) != 0,
-                   top: top, tree: tree, userNamespace: userNamespace, what: "bind \(source)")
+        try attach(
+            sourceFD, onto: target, recursive: options.flags & UInt(MS_REC) != 0,
+            top: top, tree: tree, userNamespace: userNamespace, what: "bind \(source)")
         try applyPropagation(options.propagation, at: destination, in: root)
     }
 
-    func attach(_ source: Int32, onto target: Int32, recursive: Bool, top: MountAttributes = MountAttributes(),
-                tree: MountAttributes = MountAttributes(), userNamespace: Int32 = -1, what: String) throws {
-        var attributes = vessel_mount_attributes(top_set: top.set, top_clear: top.clear,
-                                                 tree_set: tree.set, tree_clear: tree.clear, userns_fd: userNamespace)
+    func attach(
+        _ source: Int32, onto target: Int32, recursive: Bool, top: MountAttributes = MountAttributes(),
+        tree: MountAttributes = MountAttributes(), userNamespace: Int32 = -1, what: String
+    ) throws {
+        var attributes = vessel_mount_attributes(
+            top_set: top.set, top_clear: top.clear,
+            tree_set: tree.set, tree_clear: tree.clear, userns_fd: userNamespace)
         try sysNegative(what, vessel_bind_fd(source, target, recursive ? 1 : 0, &attributes))
     }
 
@@ -174,12 +183,14 @@ struct Rootfs {
             }
             let hostSys = try sys("open /sys", open("/sys", O_PATH | O_DIRECTORY | O_CLOEXEC))
             defer { close(hostSys) }
-            let readOnly = MountAttributes(set: MountAttributes.readOnly | MountAttributes.noSUID
-                                           | MountAttributes.noDev | MountAttributes.noExec)
+            let readOnly = MountAttributes(
+                set: MountAttributes.readOnly | MountAttributes.noSUID
+                    | MountAttributes.noDev | MountAttributes.noExec)
             try attach(hostSys, onto: target, recursive: true, top: readOnly, tree: readOnly, what: "bind /sys")
         }
-        let mounted = try root.open(entry.destination, extraFlags: O_DIRECTORY,
-                                    resolve: UInt64(VESSEL_RESOLVE_NO_SYMLINKS))
+        let mounted = try root.open(
+            entry.destination, extraFlags: O_DIRECTORY,
+            resolve: UInt64(VESSEL_RESOLVE_NO_SYMLINKS))
         defer { close(mounted) }
         let magic = type == "proc" ? ProcFS.superMagic : Self.sysfsMagic
         guard vessel_fs_type(mounted) == magic else {
@@ -237,8 +248,11 @@ struct Rootfs {
         for device in Self.defaultDevices.filter({ !configured.contains($0.path) }) + (linux.devices ?? []) {
             try createDevice(device, in: root)
         }
-        let links = [("/proc/self/fd", "fd"), ("/proc/self/fd/0", "stdin"), ("/proc/self/fd/1", "stdout"),
-                     ("/proc/self/fd/2", "stderr"), ("pts/ptmx", "ptmx")]
+        let links =
+            [
+                ("/proc/self/fd", "fd"), ("/proc/self/fd/0", "stdin"), ("/proc/self/fd/1", "stdout"),
+                ("/proc/self/fd/2", "stderr"), ("pts/ptmx", "ptmx"),
+            ]
             + (FileIO.exists("/proc/kcore") ? [("/proc/kcore", "core")] : [])
         let dev = try root.makeDirectories("/dev")
         defer { close(dev) }
@@ -397,8 +411,9 @@ struct Rootfs {
     func makeReadOnly(_ path: String, in root: InRoot) throws {
         guard let target = try root.openIfPresent(path) else { return }
         defer { close(target) }
-        let readOnly = MountAttributes(set: MountAttributes.readOnly | MountAttributes.noSUID
-                                       | MountAttributes.noDev | MountAttributes.noExec)
+        let readOnly = MountAttributes(
+            set: MountAttributes.readOnly | MountAttributes.noSUID
+                | MountAttributes.noDev | MountAttributes.noExec)
         try attach(target, onto: target, recursive: true, top: readOnly, tree: readOnly, what: "make \(path) read-only")
     }
 }

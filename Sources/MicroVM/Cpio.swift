@@ -25,8 +25,10 @@ public struct CpioArchive {
 
     private mutating func append(_ path: String, mode: UInt32, data: [UInt8], links: UInt32? = nil) {
         let name = Array(path.utf8) + [0]
-        let fields: [UInt32] = [inode, mode, 0, 0, links ?? (mode & 0o040000 != 0 ? 2 : 1), 0,
-                                UInt32(data.count), 0, 0, 0, 0, UInt32(name.count), 0]
+        let fields: [UInt32] = [
+            inode, mode, 0, 0, links ?? (mode & 0o040000 != 0 ? 2 : 1), 0,
+            UInt32(data.count), 0, 0, 0, 0, UInt32(name.count), 0,
+        ]
         inode += 1
         bytes += Array("070701".utf8)
         for field in fields { bytes += Self.hex8(field) }

@@ -27,8 +27,10 @@ public struct GuestSpec: Sendable {
 
     /// `isEngineNamespace` says whether a network namespace path is one the
     /// VM may carry: an engine's, not the runtime's own (the host's).
-    public init(_ host: Spec, rootfs: String, isDirectory: (String) -> Bool,
-                isEngineNamespace: (String) -> Bool = { _ in false }) throws {
+    public init(
+        _ host: Spec, rootfs: String, isDirectory: (String) -> Bool,
+        isEngineNamespace: (String) -> Bool = { _ in false }
+    ) throws {
         var spec = host
         var warnings: [String] = []
         var shares = [QemuCommand.Share(tag: Self.shareTag(0), hostPath: rootfs, readOnly: false)]
@@ -38,7 +40,8 @@ public struct GuestSpec: Sendable {
         for (index, mount) in (host.mounts ?? []).enumerated() {
             let options = mount.options ?? []
             guard mount.type == "bind" || options.contains("bind") || options.contains("rbind"),
-                  let source = mount.source, source.hasPrefix("/") else {
+                let source = mount.source, source.hasPrefix("/")
+            else {
                 mounts.append(mount)
                 continue
             }
@@ -76,7 +79,8 @@ public struct GuestSpec: Sendable {
         // user-mode NAT, whose gateway reaches the host's loopback: hence
         // opt-in. A new, empty network namespace stays empty.
         let networkNamespace = host.linux?.namespaces?.first { $0.type == .network }
-        let network = host.annotations?[Self.networkAnnotation] == "nat"
+        let network =
+            host.annotations?[Self.networkAnnotation] == "nat"
             && (networkNamespace == nil || networkNamespace?.path != nil)
         // Otherwise an engine's namespace (given by path, not the runtime's
         // own) is carried into the VM: its interfaces become the guest's

@@ -10,9 +10,11 @@ import OSKit
 // new build of either gets a new image; only the newest few are kept.
 public struct Initramfs {
     /// Load order: each module's dependencies come before it.
-    public static let modules = ["virtio_ring", "virtio", "virtio_mmio", "netfs", "fscache",
-                                 "9pnet", "9pnet_virtio", "9p", "virtio_console",
-                                 "failover", "net_failover", "virtio_net"]
+    public static let modules = [
+        "virtio_ring", "virtio", "virtio_mmio", "netfs", "fscache",
+        "9pnet", "9pnet_virtio", "9p", "virtio_console",
+        "failover", "net_failover", "virtio_net",
+    ]
 
     let settings: VMSettings
     let binary: String

@@ -65,8 +65,10 @@ final class QMPClient {
     }
 
     @discardableResult
-    func execute<Arguments: Encodable>(_ command: String, _ arguments: Arguments? = NoArguments?.none,
-                                       passing passed: Int32 = -1, until deadline: Double) throws(VesselError) -> Message {
+    func execute<Arguments: Encodable>(
+        _ command: String, _ arguments: Arguments? = NoArguments?.none,
+        passing passed: Int32 = -1, until deadline: Double
+    ) throws(VesselError) -> Message {
         let text: String
         do {
             text = String(decoding: try JSONEncoder().encode(Request(execute: command, arguments: arguments)), as: UTF8.self) + "\n"

@@ -12,12 +12,14 @@ extension QemuCommand {
     /// file back. `incoming`: wait for the machine's state on QMP.
     public func arguments(memoryFile: String, shared: Bool, incoming: Bool) -> [String] {
         let qmp = (socketDirectory ?? directory) + "/" + Self.qmpSocketName
-        var arguments = self.arguments + [
-            "-object", "memory-backend-file,id=\(Self.memoryBackendID),size=\(size.memoryMiB)M,"
-                + "mem-path=\(Self.escaped(memoryFile)),share=\(shared ? "on" : "off")",
-            "-M", "memory-backend=\(Self.memoryBackendID)",
-            "-qmp", "unix:\(Self.escaped(qmp)),server=on,wait=off",
-        ]
+        var arguments =
+            self.arguments + [
+                "-object",
+                "memory-backend-file,id=\(Self.memoryBackendID),size=\(size.memoryMiB)M,"
+                    + "mem-path=\(Self.escaped(memoryFile)),share=\(shared ? "on" : "off")",
+                "-M", "memory-backend=\(Self.memoryBackendID)",
+                "-qmp", "unix:\(Self.escaped(qmp)),server=on,wait=off",
+            ]
         if incoming { arguments += ["-incoming", "defer"] }
         return arguments
     }

@@ -45,8 +45,10 @@ public struct QemuCommand: Codable, Sendable {
     /// which grows to about 40 MiB per VM (see VMTemplates).
     public var tcgCodeCacheMiB: Int?
 
-    public init(qemu: String, kernel: String, initramfs: String, accelerator: Accelerator, size: GuestSize,
-                directory: String, shares: [Share], tscKHz: Int? = nil) {
+    public init(
+        qemu: String, kernel: String, initramfs: String, accelerator: Accelerator, size: GuestSize,
+        directory: String, shares: [Share], tscKHz: Int? = nil
+    ) {
         self.tscKHz = tscKHz
         self.qemu = qemu
         self.kernel = kernel
@@ -103,8 +105,10 @@ public struct QemuCommand: Codable, Sendable {
         arguments += ["-device", "virtio-serial-device"]
         for (index, port) in GuestPorts.all.enumerated() {
             let socket = GuestPorts.socket(port, in: socketDirectory ?? directory)
-            arguments += ["-chardev", "socket,id=p\(index),path=\(Self.escaped(socket)),server=on,wait=off",
-                          "-device", "virtserialport,chardev=p\(index),name=\(port)"]
+            arguments += [
+                "-chardev", "socket,id=p\(index),path=\(Self.escaped(socket)),server=on,wait=off",
+                "-device", "virtserialport,chardev=p\(index),name=\(port)",
+            ]
         }
         return arguments
     }

@@ -21,8 +21,10 @@ public final class QemuProcess {
     /// Spawns QEMU with the command line `arguments` makes from the short
     /// path of the VM's directory in QEMU and the numbers there of the
     /// `inheriting` descriptors (for /proc/self/fd/<n> paths or fd: URIs).
-    public static func spawn(in sockets: SocketDirectory, inheriting: [Int32] = [],
-                             arguments: (_ socketDirectory: String, _ inherited: [Int32]) -> [String]) throws -> QemuProcess {
+    public static func spawn(
+        in sockets: SocketDirectory, inheriting: [Int32] = [],
+        arguments: (_ socketDirectory: String, _ inherited: [Int32]) -> [String]
+    ) throws -> QemuProcess {
         let directory = sockets.directory
         let log = open(SupervisorFiles.qemuLog(in: directory), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         let null = open("/dev/null", O_RDWR | O_CLOEXEC)
@@ -54,8 +56,9 @@ public final class QemuProcess {
     public func check() throws(VesselError) {
         guard reap(), let status = waitStatus else { return }
         let log = (try? FileIO.read(SupervisorFiles.qemuLog(in: sockets.directory)))?.split(separator: "\n").last.map(String.init)
-        throw VesselError.guest("QEMU exited with status \(Spawner.exitCode(fromWaitStatus: status))"
-                                + (log.map { ": " + $0 } ?? "") + consoleTail())
+        throw VesselError.guest(
+            "QEMU exited with status \(Spawner.exitCode(fromWaitStatus: status))"
+                + (log.map { ": " + $0 } ?? "") + consoleTail())
     }
 
     /// Ends QEMU now and reaps it.
@@ -78,8 +81,10 @@ public final class QemuProcess {
     /// The next message from the guest agent on `control` before
     /// `deadline` (`seconds` from when it was set, for the message);
     /// `idle` runs between waits (the supervisor relays the guest's output).
-    public func awaitAgent(on control: MessageChannel, until deadline: Double, seconds: Int, what: String,
-                           idle: () -> Void = {}) throws -> AgentReport {
+    public func awaitAgent(
+        on control: MessageChannel, until deadline: Double, seconds: Int, what: String,
+        idle: () -> Void = {}
+    ) throws -> AgentReport {
         while true {
             try check()
             let remaining = Int32(max(0, (deadline - SystemClock.now()) * 1000))
@@ -89,7 +94,7 @@ public final class QemuProcess {
             do {
                 message = try control.receive(AgentReport.self, timeoutMilliseconds: min(remaining, 50))
             } catch {
-                continue // not a message of this protocol: skipped
+                continue  // not a message of this protocol: skipped
             }
             if let message { return message }
             if control.closed {
@@ -103,8 +108,10 @@ public final class QemuProcess {
     /// Sends `command` to the agent and waits for its answer, skipping what
     /// else it sends meanwhile. Id 0: used only before the supervisor's
     /// router numbers requests (from 1).
-    public func ask(_ command: AgentCommand, on control: MessageChannel, until deadline: Double, seconds: Int,
-                    what: String, idle: () -> Void = {}) throws -> Answer {
+    public func ask(
+        _ command: AgentCommand, on control: MessageChannel, until deadline: Double, seconds: Int,
+        what: String, idle: () -> Void = {}
+    ) throws -> Answer {
         control.send(AgentRequest(id: 0, command: command))
         while true {
             let message = try awaitAgent(on: control, until: deadline, seconds: seconds, what: what, idle: idle)

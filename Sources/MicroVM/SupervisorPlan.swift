@@ -22,8 +22,10 @@ public struct SupervisorPlan: Codable, Sendable {
     /// boot cold; so does a restore that fails).
     public var template: TemplatePlan?
 
-    public init(qemu: QemuCommand, spec: Spec, shares: [QemuCommand.Share], bootTimeoutSeconds: Int, consoleSocket: String?, network: Bool,
-                engineNetwork: EngineNetwork? = nil, lateNetwork: LateNetwork? = nil, template: TemplatePlan? = nil) {
+    public init(
+        qemu: QemuCommand, spec: Spec, shares: [QemuCommand.Share], bootTimeoutSeconds: Int, consoleSocket: String?, network: Bool,
+        engineNetwork: EngineNetwork? = nil, lateNetwork: LateNetwork? = nil, template: TemplatePlan? = nil
+    ) {
         self.lateNetwork = lateNetwork
         self.network = network
         self.engineNetwork = engineNetwork

@@ -52,8 +52,9 @@ public struct TemplateBuilder {
         // EOF on its control port and powers off.
         let control = MessageChannel(fd: try qemu.connect(GuestPorts.fileName(GuestPorts.control), until: deadline))
         defer { control.close() }
-        let first = try qemu.awaitAgent(on: control, until: deadline, seconds: bootTimeoutSeconds,
-                                        what: "the template's guest agent did not start")
+        let first = try qemu.awaitAgent(
+            on: control, until: deadline, seconds: bootTimeoutSeconds,
+            what: "the template's guest agent did not start")
         guard case let .event(.ready(kernel, _)) = first else {
             throw VesselError.guest("the template's guest agent sent \(first) before it was ready")
         }
@@ -61,7 +62,7 @@ public struct TemplateBuilder {
         // is remembered (TemplateStore.markFailed), not retried per create.
         do {
             let qmp = try QMPClient(fd: try qemu.connect(QemuCommand.qmpSocketName, until: deadline), until: deadline)
-            unlink(staging + "/" + QemuCommand.qmpSocketName) // no one else reaches QEMU's monitor
+            unlink(staging + "/" + QemuCommand.qmpSocketName)  // no one else reaches QEMU's monitor
             let state = open(staging + "/" + TemplateStore.stateFile, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o400)
             guard state >= 0 else { throw VesselError.system("create \(staging)/\(TemplateStore.stateFile)") }
             defer { close(state) }
@@ -84,9 +85,10 @@ public struct TemplateBuilder {
         chmod(staging + "/" + TemplateStore.memoryFile, 0o400)
         for name in FileIO.listDirectory(staging) where name.hasSuffix(".sock") { unlink(staging + "/" + name) }
         rmdir(staging + "/empty")
-        let info = TemplateInfo(key: key, kernelRelease: kernel, created: Date().timeIntervalSince1970, hostBootID: TemplateStore.hostBootID(),
-                                vcpus: command.size.vcpus, memoryMiB: command.size.memoryMiB, shares: command.shares.count,
-                                buildSeconds: seconds)
+        let info = TemplateInfo(
+            key: key, kernelRelease: kernel, created: Date().timeIntervalSince1970, hostBootID: TemplateStore.hostBootID(),
+            vcpus: command.size.vcpus, memoryMiB: command.size.memoryMiB, shares: command.shares.count,
+            buildSeconds: seconds)
         try FileIO.writeAtomically(staging + "/" + TemplateStore.infoFile, try JSONEncoder().encode(info))
     }
 }

@@ -58,8 +58,10 @@ public struct TemplateStore {
     /// The template for `key`; when there is none usable, `build` makes it
     /// under a lock, so concurrent `create`s build it once (the others wait,
     /// then find it). `built` says whether this call built it.
-    public func obtain(_ key: TemplateKey, lockTimeoutSeconds: Double,
-                       build: () throws -> Void) throws -> (template: OpenTemplate, built: Bool) {
+    public func obtain(
+        _ key: TemplateKey, lockTimeoutSeconds: Double,
+        build: () throws -> Void
+    ) throws -> (template: OpenTemplate, built: Bool) {
         if let template = try? open(key) { return (template, false) }
         if let failure = failure(key) { throw VesselError.setup("template \(key.hash) could not be made before in this boot: \(failure)") }
         try FileIO.makeDirectories(directory, mode: 0o700)
@@ -94,8 +96,9 @@ public struct TemplateStore {
 
     func failure(_ key: TemplateKey) -> String? {
         guard let data = try? FileIO.readData(failurePath(key.hash)),
-              let record = try? JSONDecoder().decode(FailureRecord.self, from: data),
-              record.hostBootID == Self.hostBootID() else { return nil }
+            let record = try? JSONDecoder().decode(FailureRecord.self, from: data),
+            record.hostBootID == Self.hostBootID()
+        else { return nil }
         return record.reason
     }
 
@@ -164,11 +167,14 @@ public struct TemplateStore {
                 if let pid = name.split(separator: "-").last.flatMap({ pid_t($0) }), kill(pid, 0) == 0 { continue }
                 FileIO.removeTree(directory + "/" + name)
             } else if name.hasSuffix(".lock"), !FileIO.exists(path(String(name.dropLast(5)))) {
-                removeLock(String(name.dropLast(5))) // a build that failed, or a template removed by hand
+                removeLock(String(name.dropLast(5)))  // a build that failed, or a template removed by hand
             } else if name.hasSuffix(".failed") {
                 let hash = String(name.dropLast(7))
                 if let data = try? FileIO.readData(failurePath(hash)),
-                   (try? JSONDecoder().decode(FailureRecord.self, from: data))?.hostBootID == Self.hostBootID() { continue }
+                    (try? JSONDecoder().decode(FailureRecord.self, from: data))?.hostBootID == Self.hostBootID()
+                {
+                    continue
+                }
                 unlink(failurePath(hash))
             }
         }

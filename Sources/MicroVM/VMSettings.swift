@@ -19,12 +19,15 @@ public struct VMSettings: Codable, Sendable {
 
     public static let defaultDirectory = "/var/lib/vessel/vm"
 
-    public init(directory: String? = nil, kernel: String? = nil, qemu: String? = nil,
-                accel: AcceleratorChoice = .auto, bootTimeoutSeconds: Int = 60) {
+    public init(
+        directory: String? = nil, kernel: String? = nil, qemu: String? = nil,
+        accel: AcceleratorChoice = .auto, bootTimeoutSeconds: Int = 60
+    ) {
         let directory = directory ?? getenv("VESSEL_VM_DIR").map { String(cString: $0) } ?? Self.defaultDirectory
         self.directory = directory
         // The uncompressed kernel boots faster (PVH entry, no self-decompression).
-        self.kernel = kernel ?? [directory + "/kernel/vmlinux", directory + "/kernel/vmlinuz"]
+        self.kernel =
+            kernel ?? [directory + "/kernel/vmlinux", directory + "/kernel/vmlinuz"]
             .first { access($0, R_OK) == 0 } ?? directory + "/kernel/vmlinuz"
         let kernelDirectory = String(self.kernel[..<(self.kernel.lastIndex(of: "/") ?? self.kernel.startIndex)])
         self.modules = (kernelDirectory.isEmpty ? "." : kernelDirectory) + "/modules"

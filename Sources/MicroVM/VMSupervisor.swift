@@ -63,7 +63,8 @@ public final class VMSupervisor {
     private func boot() throws {
         signal(SIGPIPE, SIG_IGN)
         signals = try SignalFD.block([SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2])
-        carried = try plan.engineNetwork.map { try CarriedNetwork($0, directory: directory) }
+        carried =
+            try plan.engineNetwork.map { try CarriedNetwork($0, directory: directory) }
             ?? plan.lateNetwork.map { try CarriedNetwork(late: $0, directory: directory) }
         let started = SystemClock.now()
         // A restore that fails for any reason leaves no trace: boot cold.
@@ -71,18 +72,23 @@ public final class VMSupervisor {
         let restored = plan.template.map { restore(from: $0) }
         let deadline = SystemClock.now() + Double(plan.bootTimeoutSeconds)
         let kernel = try restored?.kernel ?? bootCold(until: deadline)
-        BootRecord(template: restored?.kernel == nil ? nil : plan.template?.key.hash, built: restored?.built ?? false,
-                   reason: restored?.failure, seconds: SystemClock.now() - started).save(in: directory)
+        BootRecord(
+            template: restored?.kernel == nil ? nil : plan.template?.key.hash, built: restored?.built ?? false,
+            reason: restored?.failure, seconds: SystemClock.now() - started
+        ).save(in: directory)
         let qemu = try running()
         if stdio == nil {
             stdio = try StdioRelay.forSlot(0, consoleSocket: plan.consoleSocket) {
                 try qemu.connect(GuestPorts.fileName($0), until: deadline)
             }
         }
-        let created = try ask(.create(GuestCreate(spec: plan.spec, shares: plan.shares, network: plan.network,
-                                                  interfaces: carried?.guestInterfaces ?? [],
-                                                  loopbackUp: plan.engineNetwork?.loopbackUp ?? false)),
-                              until: deadline, what: "the guest agent did not create the container")
+        let created = try ask(
+            .create(
+                GuestCreate(
+                    spec: plan.spec, shares: plan.shares, network: plan.network,
+                    interfaces: carried?.guestInterfaces ?? [],
+                    loopbackUp: plan.engineNetwork?.loopbackUp ?? false)),
+            until: deadline, what: "the guest agent did not create the container")
         if let reason = created.failure { throw VesselError.guest("in the guest: " + reason) }
         listener = try sockets.listen(SupervisorFiles.socketName)
         setStatus("created")
@@ -102,8 +108,10 @@ public final class VMSupervisor {
         try adopt(qemu)
         control = MessageChannel(fd: try qemu.connect(GuestPorts.fileName(GuestPorts.control), until: deadline))
         stdio = try StdioRelay.forSlot(0, consoleSocket: plan.consoleSocket) { try qemu.connect(GuestPorts.fileName($0), until: deadline) }
-        let first = try qemu.awaitAgent(on: control, until: deadline, seconds: plan.bootTimeoutSeconds,
-                                        what: "the guest agent did not start") { _ = stdio?.drain() }
+        let first = try qemu.awaitAgent(
+            on: control, until: deadline, seconds: plan.bootTimeoutSeconds,
+            what: "the guest agent did not start"
+        ) { _ = stdio?.drain() }
         guard case let .event(.ready(kernel, _)) = first else {
             throw VesselError.guest("the guest agent sent \(first) before it was ready")
         }
@@ -124,8 +132,9 @@ public final class VMSupervisor {
 
     /// Reseeds the guest's RNG and sets its clock before anything runs there.
     func refresh(until deadline: Double) throws {
-        let answer = try ask(.refresh(GuestRefresh.now()), until: deadline,
-                             what: "the guest agent did not take the host's entropy and time")
+        let answer = try ask(
+            .refresh(GuestRefresh.now()), until: deadline,
+            what: "the guest agent did not take the host's entropy and time")
         if let reason = answer.failure { throw VesselError.guest("in the guest: " + reason) }
     }
 
@@ -149,9 +158,12 @@ public final class VMSupervisor {
     private func serve() {
         while qemu?.waitStatus == nil {
             let relayFDs = stdio?.pollFDs ?? []
-            var fds = [pollfd(fd: signals, events: Int16(POLLIN), revents: 0),
-                       pollfd(fd: control.closed ? -1 : control.fd, events: Int16(POLLIN), revents: 0),
-                       pollfd(fd: listener, events: Int16(POLLIN), revents: 0)] + relayFDs
+            var fds =
+                [
+                    pollfd(fd: signals, events: Int16(POLLIN), revents: 0),
+                    pollfd(fd: control.closed ? -1 : control.fd, events: Int16(POLLIN), revents: 0),
+                    pollfd(fd: listener, events: Int16(POLLIN), revents: 0),
+                ] + relayFDs
             let connected = Array(clients.keys)
             for client in connected { fds.append(pollfd(fd: clients[client]?.fd ?? -1, events: Int16(POLLIN), revents: 0)) }
             // A terminal's size is polled: its changes raise no event here.
@@ -205,7 +217,7 @@ public final class VMSupervisor {
             if reply.answer.failure == nil {
                 settle(pending.command)
             } else if case let .exec(slot, _) = pending.command {
-                slots.exited(slot) // never started: the agent closed the ports
+                slots.exited(slot)  // never started: the agent closed the ports
             }
             if let client = pending.client {
                 clients[client]?.send(SupervisorReport.reply(Reply(id: pending.requestID, answer: reply.answer)))

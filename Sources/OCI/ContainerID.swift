@@ -10,7 +10,8 @@ public struct ContainerID: Hashable, Sendable, CustomStringConvertible {
         guard value.utf8.count <= Self.maxLength else { throw .idTooLong(value.utf8.count, limit: Self.maxLength) }
         guard value != ".", value != ".." else { throw .invalidID(value) }
         for byte in value.utf8 {
-            let ok = (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+            let ok =
+                (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
                 || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "-")
                 || byte == UInt8(ascii: ".")
             guard ok else { throw .invalidID(value) }

@@ -5,25 +5,31 @@ public enum DefaultSpec {
 
     /// `cgroupNamespace`: as runc, only where /sys/fs/cgroup is cgroup v2.
     public static func make(rootless: Bool = false, uid: UInt32 = 0, gid: UInt32 = 0, cgroupNamespace: Bool = true) -> Spec {
-        var process = Process(terminal: true, args: ["sh"],
-                              env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"],
-                              cwd: "/",
-                              capabilities: Capabilities(bounding: capabilities, effective: capabilities,
-                                                         permitted: capabilities, ambient: capabilities),
-                              rlimits: [Rlimit(type: "RLIMIT_NOFILE", hard: 1024, soft: 1024)],
-                              noNewPrivileges: true)
+        var process = Process(
+            terminal: true, args: ["sh"],
+            env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"],
+            cwd: "/",
+            capabilities: Capabilities(
+                bounding: capabilities, effective: capabilities,
+                permitted: capabilities, ambient: capabilities),
+            rlimits: [Rlimit(type: "RLIMIT_NOFILE", hard: 1024, soft: 1024)],
+            noNewPrivileges: true)
         process.capabilities?.inheritable = nil
         var linux = LinuxConfig()
-        linux.namespaces = [.init(type: .pid), .init(type: .network), .init(type: .ipc), .init(type: .uts), .init(type: .mount)]
+        linux.namespaces =
+            [.init(type: .pid), .init(type: .network), .init(type: .ipc), .init(type: .uts), .init(type: .mount)]
             + (cgroupNamespace ? [.init(type: .cgroup)] : [])
-        linux.maskedPaths = ["/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
-                             "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi"]
+        linux.maskedPaths = [
+            "/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+            "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi",
+        ]
         linux.readonlyPaths = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
         var mounts = [
             Mount(destination: "/proc", type: "proc", source: "proc"),
             Mount(destination: "/dev", type: "tmpfs", source: "tmpfs", options: ["nosuid", "strictatime", "mode=755", "size=65536k"]),
-            Mount(destination: "/dev/pts", type: "devpts", source: "devpts",
-                  options: ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"]),
+            Mount(
+                destination: "/dev/pts", type: "devpts", source: "devpts",
+                options: ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"]),
             Mount(destination: "/dev/shm", type: "tmpfs", source: "shm", options: ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]),
             Mount(destination: "/dev/mqueue", type: "mqueue", source: "mqueue", options: ["nosuid", "noexec", "nodev"]),
             Mount(destination: "/sys", type: "sysfs", source: "sysfs", options: ["nosuid", "noexec", "nodev", "ro"]),
@@ -43,7 +49,8 @@ public enum DefaultSpec {
             resources.devices = [Resources.DeviceRule(allow: false, type: nil, major: nil, minor: nil, access: "rwm")]
             linux.resources = resources
         }
-        return Spec(ociVersion: SpecVersion.current, root: Root(path: "rootfs", readonly: true), mounts: mounts,
-                    process: process, hostname: "vessel", linux: linux)
+        return Spec(
+            ociVersion: SpecVersion.current, root: Root(path: "rootfs", readonly: true), mounts: mounts,
+            process: process, hostname: "vessel", linux: linux)
     }
 }

@@ -62,8 +62,10 @@ public struct Device: Codable, Sendable, Equatable {
     public var fileMode: UInt32?
     public var uid: UInt32?
     public var gid: UInt32?
-    public init(type: String, path: String, major: Int64?, minor: Int64?, fileMode: UInt32? = nil,
-                uid: UInt32? = nil, gid: UInt32? = nil) {
+    public init(
+        type: String, path: String, major: Int64?, minor: Int64?, fileMode: UInt32? = nil,
+        uid: UInt32? = nil, gid: UInt32? = nil
+    ) {
         self.type = type
         self.path = path
         self.major = major
@@ -91,8 +93,10 @@ public struct Seccomp: Codable, Sendable, Equatable {
     public var listenerPath: String?
     public var listenerMetadata: String?
     public var syscalls: [SeccompSyscall]?
-    public init(defaultAction: String, defaultErrnoRet: UInt32? = nil, architectures: [String]? = nil,
-                flags: [String]? = nil, syscalls: [SeccompSyscall]? = nil) {
+    public init(
+        defaultAction: String, defaultErrnoRet: UInt32? = nil, architectures: [String]? = nil,
+        flags: [String]? = nil, syscalls: [SeccompSyscall]? = nil
+    ) {
         self.defaultAction = defaultAction
         self.defaultErrnoRet = defaultErrnoRet
         self.architectures = architectures

@@ -12,9 +12,11 @@ public struct Spec: Codable, Sendable, Equatable {
     public var annotations: [String: String]?
     public var linux: LinuxConfig?
 
-    public init(ociVersion: String, root: Root? = nil, mounts: [Mount]? = nil, process: Process? = nil,
-                hostname: String? = nil, domainname: String? = nil, hooks: Hooks? = nil,
-                annotations: [String: String]? = nil, linux: LinuxConfig? = nil) {
+    public init(
+        ociVersion: String, root: Root? = nil, mounts: [Mount]? = nil, process: Process? = nil,
+        hostname: String? = nil, domainname: String? = nil, hooks: Hooks? = nil,
+        annotations: [String: String]? = nil, linux: LinuxConfig? = nil
+    ) {
         self.ociVersion = ociVersion
         self.root = root
         self.mounts = mounts
@@ -85,9 +87,11 @@ public struct Process: Codable, Sendable, Equatable {
     public var ioPriority: IOPriority?
     public var execCPUAffinity: CPUAffinity?
 
-    public init(terminal: Bool? = nil, user: User = User(uid: 0, gid: 0), args: [String]?, env: [String]? = nil,
-                cwd: String = "/", capabilities: Capabilities? = nil, rlimits: [Rlimit]? = nil,
-                noNewPrivileges: Bool? = nil, oomScoreAdj: Int? = nil) {
+    public init(
+        terminal: Bool? = nil, user: User = User(uid: 0, gid: 0), args: [String]?, env: [String]? = nil,
+        cwd: String = "/", capabilities: Capabilities? = nil, rlimits: [Rlimit]? = nil,
+        noNewPrivileges: Bool? = nil, oomScoreAdj: Int? = nil
+    ) {
         self.terminal = terminal
         self.user = user
         self.args = args
@@ -181,8 +185,10 @@ public struct Capabilities: Codable, Sendable, Equatable {
     public var inheritable: [String]?
     public var permitted: [String]?
     public var ambient: [String]?
-    public init(bounding: [String]? = nil, effective: [String]? = nil, inheritable: [String]? = nil,
-                permitted: [String]? = nil, ambient: [String]? = nil) {
+    public init(
+        bounding: [String]? = nil, effective: [String]? = nil, inheritable: [String]? = nil,
+        permitted: [String]? = nil, ambient: [String]? = nil
+    ) {
         self.bounding = bounding
         self.effective = effective
         self.inheritable = inheritable

@@ -27,7 +27,8 @@ public enum SpecLoader {
                 // Foundation's decoder reports a number that does not fit its
                 // field (a negative uid) the same way as broken syntax, with
                 // no position: say both, rather than blame the syntax alone.
-                let underlying = context.underlyingError.map { "\($0)" }
+                let underlying =
+                    context.underlyingError.map { "\($0)" }
                     ?? "the syntax is broken, or a number does not fit its field (such as a negative or too large id)"
                 return .malformedJSON(path: path, reason: underlying)
             }

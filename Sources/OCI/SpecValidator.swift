@@ -306,13 +306,15 @@ public enum SpecValidator {
                 throw .invalidValue(field: field + ".type", reason: "unknown device type \(type.debugDescription) (a, b or c)")
             }
             if let access = rule.access, let bad = access.first(where: { !"rwm".contains($0) }) {
-                throw .invalidValue(field: field + ".access",
-                                    reason: "\(access.debugDescription) has \(String(bad).debugDescription); only r, w and m are allowed")
+                throw .invalidValue(
+                    field: field + ".access",
+                    reason: "\(access.debugDescription) has \(String(bad).debugDescription); only r, w and m are allowed")
             }
             for (name, number) in [("major", rule.major), ("minor", rule.minor)] {
                 if let number, number != -1, !(0...maxDeviceNumber).contains(number) {
-                    throw .invalidValue(field: field + "." + name,
-                                        reason: "\(number) is not a device number (0...\(maxDeviceNumber), or -1 for any)")
+                    throw .invalidValue(
+                        field: field + "." + name,
+                        reason: "\(number) is not a device number (0...\(maxDeviceNumber), or -1 for any)")
                 }
             }
         }

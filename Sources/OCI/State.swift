@@ -11,8 +11,10 @@ public struct State: Codable, Sendable, Equatable {
     public var bundle: String
     public var annotations: [String: String]?
 
-    public init(ociVersion: String, id: String, status: ContainerStatus, pid: Int32?, bundle: String,
-                annotations: [String: String]?) {
+    public init(
+        ociVersion: String, id: String, status: ContainerStatus, pid: Int32?, bundle: String,
+        annotations: [String: String]?
+    ) {
         self.ociVersion = ociVersion
         self.id = id
         self.status = status

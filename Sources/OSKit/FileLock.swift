@@ -16,8 +16,10 @@ public final class FileLock {
         let deadline = SystemClock.now() + timeoutSeconds
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {
             guard errno == EWOULDBLOCK || errno == EINTR, SystemClock.now() < deadline else {
-                let error = errno == EWOULDBLOCK ? VesselError.setup("\(path) is still locked after \(Int(timeoutSeconds)) s")
-                                                 : VesselError.system("flock \(path)")
+                let error =
+                    errno == EWOULDBLOCK
+                    ? VesselError.setup("\(path) is still locked after \(Int(timeoutSeconds)) s")
+                    : VesselError.system("flock \(path)")
                 close(fd)
                 throw error
             }

@@ -110,8 +110,8 @@ public enum Spawner {
         into.cgroupFD = fd
         do {
             return (try spawn(into), true)
-        } catch where error.errno == .deadlock {
-            throw error // an in-place clone refused for threads: no other clone would do
+        } catch  where error.errno == .deadlock {
+            throw error  // an in-place clone refused for threads: no other clone would do
         } catch {
             return (try spawn(request), false)
         }
@@ -125,8 +125,10 @@ public enum Spawner {
     /// Spawns with a new pipe: `attach` hands the child its end (as a stdio
     /// fd, or named in its environment; the end is close-on-exec until then),
     /// the parent gets the other, close-on-exec. Both close if the spawn fails.
-    public static func spawn(_ request: SpawnRequest, pipe direction: PipeDirection,
-                             attach: (inout SpawnRequest, Int32) -> Void) throws(VesselError) -> (pid: pid_t, fd: Int32) {
+    public static func spawn(
+        _ request: SpawnRequest, pipe direction: PipeDirection,
+        attach: (inout SpawnRequest, Int32) -> Void
+    ) throws(VesselError) -> (pid: pid_t, fd: Int32) {
         var ends: [Int32] = [0, 0]
         try sys("pipe", vessel_pipe(&ends))
         let (childEnd, ourEnd) = direction == .toChild ? (ends[0], ends[1]) : (ends[1], ends[0])

@@ -17,9 +17,11 @@ struct CgroupPlacement {
     static var current: CgroupPlacement { CgroupPlacement(rootless: Privileges.isRootless, euid: geteuid()) }
 
     /// The cgroup, or nil for a rootless container that has none.
-    func cgroup(for linux: LinuxConfig, id: ContainerID, settings: [CgroupSetting],
-                mountPoint: String? = Cgroup.findMountPoint(),
-                isWritable: (Cgroup) -> Bool = { $0.isWritableByCaller }) throws -> Cgroup? {
+    func cgroup(
+        for linux: LinuxConfig, id: ContainerID, settings: [CgroupSetting],
+        mountPoint: String? = Cgroup.findMountPoint(),
+        isWritable: (Cgroup) -> Bool = { $0.isWritableByCaller }
+    ) throws -> Cgroup? {
         guard let mountPoint else {
             guard rootless else {
                 throw VesselError.unsupported("no cgroup v2 hierarchy is mounted (looked at /sys/fs/cgroup and /sys/fs/cgroup/unified)")
@@ -29,11 +31,13 @@ struct CgroupPlacement {
         let given = linux.cgroupsPath.flatMap { $0.isEmpty ? nil : $0 }
         let path = Cgroup.path(cgroupsPath: rootless ? given ?? id.value : given, containerID: id.value)
         guard let cgroup = Cgroup(validatingMountPoint: mountPoint, path: path) else {
-            throw VesselError.invalidValue(field: "linux.cgroupsPath", reason: "\(path.debugDescription) is the cgroup2 root or vessel's own cgroup (or one above it), not a cgroup of the container's own")
+            throw VesselError.invalidValue(
+                field: "linux.cgroupsPath", reason: "\(path.debugDescription) is the cgroup2 root or vessel's own cgroup (or one above it), not a cgroup of the container's own")
         }
         guard rootless, !isWritable(cgroup) else { return cgroup }
-        return try none(because: "\(cgroup.directory) is not in a cgroup v2 subtree delegated to uid \(euid)",
-                        linux: linux, settings: settings)
+        return try none(
+            because: "\(cgroup.directory) is not in a cgroup v2 subtree delegated to uid \(euid)",
+            linux: linux, settings: settings)
     }
 
     /// No cgroup, unless the config asks for what needs one.

@@ -63,7 +63,8 @@ public struct ContainerCreator {
     static func bindSourcesResolved(_ mounts: [Mount], bundle: String) -> [Mount] {
         mounts.map { mount in
             guard let source = mount.source, !source.hasPrefix("/"),
-                  MountOptions(mount.options ?? [], type: mount.type).isBind else { return mount }
+                MountOptions(mount.options ?? [], type: mount.type).isBind
+            else { return mount }
             var resolved = mount
             resolved.source = bundle + "/" + source
             return resolved
@@ -136,17 +137,20 @@ public struct ContainerCreator {
             DebugTrace.step("create \(id.value): cgroup \(cgroup.directory) \(made ? "made" : "joined"), \(settings.count) limit file(s) written")
             // Joining a cgroup that a container in the store made shares in
             // owning it: the last of them to go removes it.
-            let owned = made || store.containers(using: cgroup, except: id).contains {
-                $0.cgroupPath == cgroup.path && $0.ownsCgroup ?? true
-            }
+            let owned =
+                made
+                || store.containers(using: cgroup, except: id).contains {
+                    $0.cgroupPath == cgroup.path && $0.ownsCgroup ?? true
+                }
             record.ownsCgroup = owned
             cleanup.cgroup = owned ? cgroup : nil
             // Before the init is cloned into the cgroup: no moment without it.
             if !placement.rootless { cleanup.deviceProgram = (cgroup, try cgroup.setDeviceFilter(deviceFilter)) }
         }
 
-        let pid = try spawnInit(bundle: bundle, cgroup: cgroup, fifoPath: fifoPath, options: options,
-                                record: &record, cleanup: &cleanup)
+        let pid = try spawnInit(
+            bundle: bundle, cgroup: cgroup, fifoPath: fifoPath, options: options,
+            record: &record, cleanup: &cleanup)
         if let pidFile = options.pidFile {
             try PidFile.write(pidFile, pid: pid)
         }
@@ -168,8 +172,10 @@ public struct ContainerCreator {
         }
     }
 
-    private func spawnInit(bundle: Bundle, cgroup: Cgroup?, fifoPath: String, options: CreateOptions,
-                           record: inout ContainerRecord, cleanup: inout Cleanup) throws -> pid_t {
+    private func spawnInit(
+        bundle: Bundle, cgroup: Cgroup?, fifoPath: String, options: CreateOptions,
+        record: inout ContainerRecord, cleanup: inout Cleanup
+    ) throws -> pid_t {
         let spec = bundle.spec
         let namespaces = spec.linux?.namespaces ?? []
         let (channel, childEnd) = try InitSocket.pair()
@@ -248,8 +254,9 @@ public struct ContainerCreator {
         }
         var agentState: String?
         if agentFD >= 0, let seccomp = spec.linux?.seccomp {
-            agentState = try SeccompAgent.processState(ociVersion: spec.ociVersion, pid: pid, metadata: seccomp.listenerMetadata,
-                                                       state: record.state(status: .creating))
+            agentState = try SeccompAgent.processState(
+                ociVersion: spec.ociVersion, pid: pid, metadata: seccomp.listenerMetadata,
+                state: record.state(status: .creating))
         }
         if started.inPlace {
             peer.handOff(.inPlace)

@@ -71,7 +71,7 @@ private struct SalvagedFields: Decodable {
     /// ContainerRecord's keys (its own CodingKeys are private to it).
     enum Key: String, CodingKey {
         case bundle, rootfs, created, owner, ociVersion, pid, pidStartTime, cgroupMountPoint, cgroupPath, ownsCgroup,
-             initNamespace, vm
+            initNamespace, vm
     }
 
     init() {}

@@ -20,8 +20,9 @@ enum ExecCgroup {
             throw VesselError.invalidArgument("--cgroup \(value.debugDescription): not a path below the container's cgroup")
         }
         guard let container else { throw VesselError.invalidArgument("--cgroup: the container has no cgroup of its own") }
-        let sub = Cgroup(mountPoint: container.mountPoint,
-                         path: container.path + "/" + parts.filter { $0 != "." }.joined(separator: "/"))
+        let sub = Cgroup(
+            mountPoint: container.mountPoint,
+            path: container.path + "/" + parts.filter { $0 != "." }.joined(separator: "/"))
         guard sub.exists else {
             throw VesselError.invalidArgument("--cgroup \(value.debugDescription): \(sub.directory) does not exist")
         }

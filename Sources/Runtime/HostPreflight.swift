@@ -16,13 +16,15 @@ enum HostPreflight {
         try RootlessPreflight.check(spec)
         if let refusal = SecurityModules.unsupported(in: spec) { throw VesselError.setup(refusal) }
         if spec.linux?.intelRdt != nil {
-            let reason = FileIO.isDirectory("/sys/fs/resctrl/info")
+            let reason =
+                FileIO.isDirectory("/sys/fs/resctrl/info")
                 ? "Intel RDT (resctrl) is not implemented in vessel"
                 : "resctrl is not mounted at /sys/fs/resctrl on this host"
             throw VesselError.invalidValue(field: "linux.intelRdt", reason: reason)
         }
         if let netns = spec.linux?.namespaces?.first(where: { $0.type == .network }), let path = netns.path,
-           !(spec.linux?.netDevices ?? [:]).isEmpty, sameFile(path, "/proc/self/ns/net") {
+            !(spec.linux?.netDevices ?? [:]).isEmpty, sameFile(path, "/proc/self/ns/net")
+        {
             throw VesselError.invalidValue(field: "linux.netDevices", reason: "the network namespace \(path) is the host's own")
         }
     }
@@ -34,8 +36,9 @@ enum HostPreflight {
         for (index, entry) in mounts.enumerated() {
             let unknown = MountOptions(entry.options ?? [], type: entry.type).unknownForBind
             guard unknown.isEmpty else {
-                throw VesselError.invalidValue(field: "mounts[\(index)].options",
-                                               reason: "unknown option\(unknown.count == 1 ? "" : "s") for a bind mount: \(unknown.joined(separator: ", "))")
+                throw VesselError.invalidValue(
+                    field: "mounts[\(index)].options",
+                    reason: "unknown option\(unknown.count == 1 ? "" : "s") for a bind mount: \(unknown.joined(separator: ", "))")
             }
         }
     }
@@ -44,15 +47,18 @@ enum HostPreflight {
     /// (capset fails); say which, instead of a bare EPERM.
     static func checkCapabilities(_ capabilities: Capabilities?) throws {
         guard let capabilities, let bounding = CapabilitySet.currentBounding() else { return }
-        let requested = [("effective", capabilities.effective), ("permitted", capabilities.permitted),
-                         ("inheritable", capabilities.inheritable), ("ambient", capabilities.ambient)]
+        let requested = [
+            ("effective", capabilities.effective), ("permitted", capabilities.permitted),
+            ("inheritable", capabilities.inheritable), ("ambient", capabilities.ambient),
+        ]
         for (set, names) in requested {
             let missing = (names ?? []).filter { name in
                 CapabilitySet.number(of: name).map { bounding & (1 << UInt64($0)) == 0 } ?? false
             }
             if !missing.isEmpty {
-                throw VesselError.invalidValue(field: "process.capabilities.\(set)",
-                                               reason: "\(missing.joined(separator: ", ")) not in this host's bounding set: vessel cannot grant it")
+                throw VesselError.invalidValue(
+                    field: "process.capabilities.\(set)",
+                    reason: "\(missing.joined(separator: ", ")) not in this host's bounding set: vessel cannot grant it")
             }
         }
     }
@@ -63,11 +69,13 @@ enum HostPreflight {
         let namespaces = linux.namespaces ?? []
         for key in (linux.sysctl ?? [:]).keys.sorted() {
             guard let type = SpecValidator.sysctlNamespace(key),
-                  let index = namespaces.firstIndex(where: { $0.type == type }),
-                  let path = namespaces[index].path else { continue }
+                let index = namespaces.firstIndex(where: { $0.type == type }),
+                let path = namespaces[index].path
+            else { continue }
             if sameFile(path, "/proc/self/ns/\(type.procName)") {
-                throw VesselError.invalidValue(field: "linux.sysctl.\(key)",
-                                               reason: "linux.namespaces[\(index)].path \(path) is the host's \(type.rawValue) namespace")
+                throw VesselError.invalidValue(
+                    field: "linux.sysctl.\(key)",
+                    reason: "linux.namespaces[\(index)].path \(path) is the host's \(type.rawValue) namespace")
             }
         }
     }
@@ -79,8 +87,9 @@ enum HostPreflight {
         let namespaces = spec.linux?.namespaces ?? []
         guard let index = namespaces.firstIndex(where: { $0.type == .uts }), let path = namespaces[index].path else { return }
         if sameFile(path, "/proc/self/ns/uts") {
-            throw VesselError.invalidValue(field: (spec.hostname ?? "").isEmpty ? "domainname" : "hostname",
-                                           reason: "linux.namespaces[\(index)].path \(path) is the host's uts namespace")
+            throw VesselError.invalidValue(
+                field: (spec.hostname ?? "").isEmpty ? "domainname" : "hostname",
+                reason: "linux.namespaces[\(index)].path \(path) is the host's uts namespace")
         }
     }
 

@@ -30,10 +30,12 @@ struct IDMapWriter {
     }
 
     func write(pid: pid_t, linux: LinuxConfig) throws {
-        try write(linux.uidMappings ?? [], pid: pid, file: "uid_map", field: "linux.uidMappings",
-                  method: Self.method(for: linux.uidMappings ?? [], own: euid, root: euid == 0, groups: false))
-        try write(linux.gidMappings ?? [], pid: pid, file: "gid_map", field: "linux.gidMappings",
-                  method: Self.method(for: linux.gidMappings ?? [], own: egid, root: euid == 0, groups: true))
+        try write(
+            linux.uidMappings ?? [], pid: pid, file: "uid_map", field: "linux.uidMappings",
+            method: Self.method(for: linux.uidMappings ?? [], own: euid, root: euid == 0, groups: false))
+        try write(
+            linux.gidMappings ?? [], pid: pid, file: "gid_map", field: "linux.gidMappings",
+            method: Self.method(for: linux.gidMappings ?? [], own: egid, root: euid == 0, groups: true))
     }
 
     private func write(_ maps: [IDMapping], pid: pid_t, file: String, field: String, method: Method) throws {
@@ -46,7 +48,8 @@ struct IDMapWriter {
                 try write(maps, pid: pid, file: file, field: field, method: .write)
             case .helper(let name):
                 guard let path = Command.find(name) else {
-                    throw VesselError.unsupported(field: field, reason: "mapping more than uid \(euid)'s and gid \(egid)'s own id needs \(name) (Debian's uidmap package), which is not on PATH")
+                    throw VesselError.unsupported(
+                        field: field, reason: "mapping more than uid \(euid)'s and gid \(egid)'s own id needs \(name) (Debian's uidmap package), which is not on PATH")
                 }
                 try Command.run(path, ["\(pid)"] + maps.flatMap { ["\($0.containerID)", "\($0.hostID)", "\($0.size)"] })
             }

@@ -56,7 +56,7 @@ struct InitLauncher {
         let pid: pid_t, inCgroup: Bool
         do {
             (pid, inCgroup) = try Spawner.spawn(inPlace, intoCgroup: cgroup)
-        } catch where error.errno == .deadlock {
+        } catch  where error.errno == .deadlock {
             DebugTrace.step("container init: re-executing vessel: the runtime has more than one thread")
             return nil
         }
@@ -71,13 +71,17 @@ struct InitLauncher {
 extension InitLaunch {
     /// `choose` with what the host says: the override variable, whether an
     /// exec label would be applied, the kernel's last capability.
-    static func onThisHost(process: Process, containerBounding: [Capabilities?] = [], hostUserNamespace: Bool,
-                           writesOwnProc: Bool, nonRootParent: Bool = false) -> InitLaunch {
-        let execLabel = (!(process.apparmorProfile ?? "").isEmpty && SecurityModules.appArmorEnabled)
+    static func onThisHost(
+        process: Process, containerBounding: [Capabilities?] = [], hostUserNamespace: Bool,
+        writesOwnProc: Bool, nonRootParent: Bool = false
+    ) -> InitLaunch {
+        let execLabel =
+            (!(process.apparmorProfile ?? "").isEmpty && SecurityModules.appArmorEnabled)
             || (!(process.selinuxLabel ?? "").isEmpty && SecurityModules.seLinuxEnabled)
-        return choose(process: process, containerBounding: containerBounding, hostUserNamespace: hostUserNamespace,
-                      writesOwnProc: writesOwnProc, execLabel: execLabel, nonRootParent: nonRootParent,
-                      forced: getenv(forceReexecVariable) != nil, lastCap: Int(vessel_last_cap()))
+        return choose(
+            process: process, containerBounding: containerBounding, hostUserNamespace: hostUserNamespace,
+            writesOwnProc: writesOwnProc, execLabel: execLabel, nonRootParent: nonRootParent,
+            forced: getenv(forceReexecVariable) != nil, lastCap: Int(vessel_last_cap()))
     }
 
     /// For the init of `create`.
@@ -89,8 +93,9 @@ extension InitLaunch {
         // An idmapped mount's namespace is a child of the init's whose maps
         // the init writes (IDMappedUserNamespace): /proc files of its own kind.
         let idmapsMounts = (spec.mounts ?? []).contains { !($0.uidMappings ?? []).isEmpty }
-        return onThisHost(process: process, hostUserNamespace: !ownUser,
-                          writesOwnProc: process.oomScoreAdj != nil || linux.timeOffsets != nil || idmapsMounts,
-                          nonRootParent: geteuid() != 0)
+        return onThisHost(
+            process: process, hostUserNamespace: !ownUser,
+            writesOwnProc: process.oomScoreAdj != nil || linux.timeOffsets != nil || idmapsMounts,
+            nonRootParent: geteuid() != 0)
     }
 }

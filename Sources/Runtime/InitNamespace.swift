@@ -21,7 +21,8 @@ enum InitNamespace {
     /// not vessel's own: a forged mark naming the host's must match nothing.
     static func holds(_ mark: String, pid: pid_t) -> Bool {
         guard let name = mark.split(separator: ":").first.map(String.init), !name.contains("/"),
-              let own = try? FileIO.readLink("/proc/self/ns/\(name)"), own != mark else { return false }
+            let own = try? FileIO.readLink("/proc/self/ns/\(name)"), own != mark
+        else { return false }
         return (try? FileIO.readLink("/proc/\(pid)/ns/\(name)")) == mark
     }
 

@@ -18,7 +18,8 @@ struct InitPeer {
             try body()
         } catch {
             if let event = try? channel.receive(InitEvent.self, timeoutMilliseconds: 0),
-               let reason = event.failure(subject: subject) {
+                let reason = event.failure(subject: subject)
+            {
                 throw VesselError.initFailed(reason)
             }
             throw error
@@ -47,7 +48,8 @@ struct InitPeer {
         let timeout = lockedDown ? Self.lockdownMilliseconds : -1
         guard let event = try channel.receive(InitEvent.self, timeoutMilliseconds: timeout) else {
             if lockedDown && !channel.closed {
-                throw VesselError.initFailed("\(subject) fell silent after applying linux.seccomp and its privileges (does the seccomp profile refuse what it needs: write, exit_group, execve?)")
+                throw VesselError.initFailed(
+                    "\(subject) fell silent after applying linux.seccomp and its privileges (does the seccomp profile refuse what it needs: write, exit_group, execve?)")
             }
             return nil
         }

@@ -37,10 +37,11 @@ public struct Lifecycle {
         var annotations = record.annotations
         let added = record.backend(in: store).stateAnnotations(of: record)
         if !added.isEmpty { annotations = (annotations ?? [:]).merging(added) { _, ours in ours } }
-        return StateReport(ociVersion: record.ociVersion, id: record.id, pid: status == .stopped ? 0 : record.pid,
-                           status: status, bundle: record.bundle, rootfs: record.rootfs, created: record.created,
-                           owner: record.owner.isEmpty && withOwner ? Self.owner(of: store.directory(id)) : record.owner,
-                           annotations: annotations)
+        return StateReport(
+            ociVersion: record.ociVersion, id: record.id, pid: status == .stopped ? 0 : record.pid,
+            status: status, bundle: record.bundle, rootfs: record.rootfs, created: record.created,
+            owner: record.owner.isEmpty && withOwner ? Self.owner(of: store.directory(id)) : record.owner,
+            annotations: annotations)
     }
 
     /// Every container that reports; each one that does not (a corrupt
@@ -146,8 +147,10 @@ public struct Lifecycle {
 
     /// poststart and poststop hooks: the spec says a failure is logged and
     /// the operation goes on.
-    func runLoggingFailures(_ hooks: [Hook]?, kind: String, record: ContainerRecord, status: ContainerStatus,
-                            directory: String?) throws {
+    func runLoggingFailures(
+        _ hooks: [Hook]?, kind: String, record: ContainerRecord, status: ContainerStatus,
+        directory: String?
+    ) throws {
         guard let hooks, !hooks.isEmpty else { return }
         let state = try record.stateJSON(status: status)
         do {

@@ -67,7 +67,8 @@ struct NamespaceBackend: ContainerBackend {
         }
         // Without a cgroup, its own pid namespace lists the container.
         if all, record.cgroupPath == nil, let mark = record.initNamespace, status.isLive,
-           ProcessStat.isAlive(pid: record.pid, startTime: record.pidStartTime) {
+            ProcessStat.isAlive(pid: record.pid, startTime: record.pidStartTime)
+        {
             let members = InitNamespace.members(of: mark, initPID: record.pid)
             if !members.isEmpty {
                 members.forEach { _ = Glibc.kill($0, signal) }
@@ -98,7 +99,8 @@ struct NamespaceBackend: ContainerBackend {
     func processes(_ record: ContainerRecord, status: ContainerStatus) throws -> [Int32] {
         if let cgroup = record.cgroup { return cgroup.processes() }
         guard status.isLive, let mark = record.initNamespace,
-              ProcessStat.isAlive(pid: record.pid, startTime: record.pidStartTime) else { return [] }
+            ProcessStat.isAlive(pid: record.pid, startTime: record.pidStartTime)
+        else { return [] }
         let members = InitNamespace.members(of: mark, initPID: record.pid)
         return members.isEmpty && InitNamespace.holds(mark, pid: record.pid) ? [record.pid] : members
     }
@@ -177,8 +179,9 @@ struct NamespaceBackend: ContainerBackend {
         request.protectThenJoin = true
         let cgroup = try ExecCgroup.choose(options.cgroups, container: record.cgroup)
         var peer = InitPeer(channel: channel, subject: "exec'd process")
-        let launch = InitLaunch.onThisHost(process: process, containerBounding: [record.process?.capabilities],
-                                           hostUserNamespace: !joinsUser, writesOwnProc: false)
+        let launch = InitLaunch.onThisHost(
+            process: process, containerBounding: [record.process?.capabilities],
+            hostUserNamespace: !joinsUser, writesOwnProc: false)
         let launcher = InitLauncher(request: request, launch: launch, childEnd: childEnd, cgroup: cgroup?.directory)
         var spawned: InitLauncher.Started?
         // A child that forks into the pid namespace reports its failure itself.
@@ -216,7 +219,8 @@ struct NamespaceBackend: ContainerBackend {
     func identityProblem(_ record: ContainerRecord) -> String? {
         let stateFile = store.root + "/" + record.id + "/state.json"
         if record.cgroupPath == nil, let mark = record.initNamespace {
-            return InitNamespace.holds(mark, pid: record.pid) ? nil
+            return InitNamespace.holds(mark, pid: record.pid)
+                ? nil
                 : "pid \(record.pid) in \(stateFile) is not in the container's namespace \(mark)"
         }
         guard let cgroup = record.cgroup else {

@@ -15,7 +15,8 @@ public struct ProcessStat {
         let fields = text[text.index(after: close)...].split(separator: " ")
         // fields[0] is field 3 (state), fields[1] the parent; start time is field 22.
         guard fields.count > 19, let first = fields[0].first, let parent = Int32(fields[1]),
-              let start = UInt64(fields[19]) else { return nil }
+            let start = UInt64(fields[19])
+        else { return nil }
         state = first
         parentPID = parent
         startTime = start

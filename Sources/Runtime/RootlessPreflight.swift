@@ -21,19 +21,28 @@ enum RootlessPreflight {
     /// user namespace that owns it (setns needs CAP_SYS_ADMIN there).
     static func checkNamespaces(_ namespaces: [Namespace], euid: uid_t) throws {
         guard let userIndex = namespaces.firstIndex(where: { $0.type == .user }) else {
-            throw VesselError.invalidValue(field: "linux.namespaces", reason: "uid \(euid) is not root: a rootless container needs a user namespace (vessel spec --rootless makes one)")
+            throw VesselError.invalidValue(
+                field: "linux.namespaces", reason: "uid \(euid) is not root: a rootless container needs a user namespace (vessel spec --rootless makes one)")
         }
         let joinedUser = namespaces[userIndex].path
         // The new namespaces are made at clone, before any join: outside a
         // user namespace of its own, a user may make none.
         if joinedUser != nil, let made = namespaces.first(where: { $0.path == nil }) {
-            throw VesselError.invalidValue(field: "linux.namespaces", reason: "uid \(euid) is not root: with the user namespace joined by path, a new \(made.type.rawValue) namespace cannot be made (join it by path too, or make a new user namespace)")
+            throw VesselError.invalidValue(
+                field: "linux.namespaces",
+                reason:
+                    "uid \(euid) is not root: with the user namespace joined by path, a new \(made.type.rawValue) namespace cannot be made (join it by path too, or make a new user namespace)"
+            )
         }
         for (index, namespace) in namespaces.enumerated() where namespace.type != .user {
             guard let path = namespace.path else { continue }
             let field = "linux.namespaces[\(index)].path"
             guard let joinedUser else {
-                throw VesselError.invalidValue(field: field, reason: "uid \(euid) is not root: the container's new user namespace cannot join the \(namespace.type.rawValue) namespace \(path), which it does not own (join the user namespace that owns it, by path)")
+                throw VesselError.invalidValue(
+                    field: field,
+                    reason:
+                        "uid \(euid) is not root: the container's new user namespace cannot join the \(namespace.type.rawValue) namespace \(path), which it does not own (join the user namespace that owns it, by path)"
+                )
             }
             if let problem = ownerProblem(of: path, type: namespace.type, userNamespace: joinedUser) {
                 throw VesselError.invalidValue(field: field, reason: "uid \(euid) is not root: \(problem)")
@@ -51,7 +60,8 @@ enum RootlessPreflight {
         defer { close(owner) }
         var ownerInfo = stat(), userInfo = stat()
         guard fstat(owner, &ownerInfo) == 0, stat(userNamespace, &userInfo) == 0,
-              ownerInfo.st_dev == userInfo.st_dev, ownerInfo.st_ino == userInfo.st_ino else {
+            ownerInfo.st_dev == userInfo.st_dev, ownerInfo.st_ino == userInfo.st_ino
+        else {
             return "the \(type.rawValue) namespace \(path) is not owned by the user namespace \(userNamespace) the container joins"
         }
         return nil
@@ -67,7 +77,9 @@ enum RootlessPreflight {
             let number = vessel_makedev(UInt32(truncatingIfNeeded: device.major ?? 0), UInt32(truncatingIfNeeded: device.minor ?? 0))
             let same = stat(device.path, &info) == 0 && info.st_mode & S_IFMT == kind && info.st_rdev == number
             if !same {
-                throw VesselError.invalidValue(field: "linux.devices[\(index)]", reason: "rootless: a user namespace cannot create device nodes, and the host has no \(device.path) as \(wanted) to bind in its place")
+                throw VesselError.invalidValue(
+                    field: "linux.devices[\(index)]",
+                    reason: "rootless: a user namespace cannot create device nodes, and the host has no \(device.path) as \(wanted) to bind in its place")
             }
         }
     }

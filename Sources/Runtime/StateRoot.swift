@@ -19,8 +19,10 @@ public enum StateRoot {
     }
 
     /// The choice from the facts it depends on (pure, for tests).
-    public static func choose(xdgRuntimeDir: String?, user: String?, euid: uid_t, inUserNamespace: Bool,
-                              runUserDirectoryIsOwn: Bool) -> Choice {
+    public static func choose(
+        xdgRuntimeDir: String?, user: String?, euid: uid_t, inUserNamespace: Bool,
+        runUserDirectoryIsOwn: Bool
+    ) -> Choice {
         let honoursXDG = euid != 0 || (inUserNamespace && user != "root")
         if let xdg = xdgRuntimeDir, !xdg.isEmpty, honoursXDG {
             return Choice(path: xdg + "/vessel", isUsers: true)
@@ -36,8 +38,9 @@ public enum StateRoot {
         let xdg = getenv("XDG_RUNTIME_DIR").map { String(cString: $0) }
         // Reading uid_map only matters to root with XDG_RUNTIME_DIR set.
         let inUserNamespace = euid == 0 && xdg != nil && Privileges.inUserNamespace
-        let choice = choose(xdgRuntimeDir: xdg, user: getenv("USER").map { String(cString: $0) }, euid: euid,
-                            inUserNamespace: inUserNamespace, runUserDirectoryIsOwn: isOwnDirectory("/run/user/\(euid)"))
+        let choice = choose(
+            xdgRuntimeDir: xdg, user: getenv("USER").map { String(cString: $0) }, euid: euid,
+            inUserNamespace: inUserNamespace, runUserDirectoryIsOwn: isOwnDirectory("/run/user/\(euid)"))
         if choice.isUsers { try prepare(choice.path) }
         return choice.path
     }
@@ -49,15 +52,16 @@ public enum StateRoot {
         if mkdir(path, 0o700) != 0 && errno != EEXIST { throw VesselError.system("mkdir state root \(path)") }
         var info = stat()
         try sys("lstat \(path)", lstat(path, &info))
-        let problem: String? = if info.st_mode & S_IFMT != S_IFDIR {
-            "is not a directory"
-        } else if info.st_uid != geteuid() {
-            "is owned by uid \(info.st_uid), not \(geteuid())"
-        } else if info.st_mode & 0o022 != 0 {
-            "is writable by others (mode \(String(info.st_mode & 0o7777, radix: 8)))"
-        } else {
-            nil
-        }
+        let problem: String? =
+            if info.st_mode & S_IFMT != S_IFDIR {
+                "is not a directory"
+            } else if info.st_uid != geteuid() {
+                "is owned by uid \(info.st_uid), not \(geteuid())"
+            } else if info.st_mode & 0o022 != 0 {
+                "is writable by others (mode \(String(info.st_mode & 0o7777, radix: 8)))"
+            } else {
+                nil
+            }
         if let problem {
             throw VesselError.setup("state root \(path) \(problem): remove it, or give --root or XDG_RUNTIME_DIR")
         }

@@ -40,9 +40,10 @@ public struct StateStore: Sendable {
         guard FileIO.isDirectory(directory(id)) else { throw VesselError.notFound(id.value) }
         guard let data = try? FileIO.readData(path) else {
             // Claimed but never saved: a `create` that is still running or died.
-            return ContainerRecord(id: id.value, bundle: "", rootfs: "", pid: 0, pidStartTime: 0, created: "",
-                                   owner: "", annotations: nil, cgroupMountPoint: nil, cgroupPath: nil,
-                                   hooks: nil, ociVersion: SpecVersion.current)
+            return ContainerRecord(
+                id: id.value, bundle: "", rootfs: "", pid: 0, pidStartTime: 0, created: "",
+                owner: "", annotations: nil, cgroupMountPoint: nil, cgroupPath: nil,
+                hooks: nil, ociVersion: SpecVersion.current)
         }
         do {
             return try JSONDecoder().decode(ContainerRecord.self, from: data)
@@ -80,7 +81,8 @@ public struct StateStore: Sendable {
             guard let other = try? ContainerID(name) else { return nil }
             let record = (try? load(other)) ?? salvage(other)
             guard let path = record.cgroupPath, record.cgroupMountPoint ?? cgroup.mountPoint == cgroup.mountPoint,
-                  path == cgroup.path || path.hasPrefix(cgroup.path + "/") else { return nil }
+                path == cgroup.path || path.hasPrefix(cgroup.path + "/")
+            else { return nil }
             return record
         }
     }
@@ -112,7 +114,9 @@ public struct StateStore: Sendable {
             return
         }
         guard cgroup.exists else { return }
-        let reason = others.isEmpty ? "it existed before the container was created"
+        let reason =
+            others.isEmpty
+            ? "it existed before the container was created"
             : "other containers use it: \(others.joined(separator: ", "))"
         warn("container \(id.value): cgroup \(cgroup.directory) left in place: \(reason)")
     }
@@ -136,8 +140,9 @@ extension ContainerRecord {
 
     /// The runtime-spec state document for hooks and `state`.
     func state(status: ContainerStatus) -> State {
-        State(ociVersion: ociVersion, id: id, status: status, pid: status == .stopped ? nil : pid,
-              bundle: bundle, annotations: annotations)
+        State(
+            ociVersion: ociVersion, id: id, status: status, pid: status == .stopped ? nil : pid,
+            bundle: bundle, annotations: annotations)
     }
 
     /// The state document as hooks get it on stdin.

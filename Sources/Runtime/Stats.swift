@@ -62,8 +62,9 @@ public struct StatsData {
         if let current = number("memory.current") {
             memory.raw = Self.keyedNumbers(read("memory.stat"))
             memory.cache = memory.raw["file"] ?? 0
-            memory.usage = MemoryEntry(limit: number("memory.max") ?? 0, usage: current,
-                                       failcnt: Self.keyedNumbers(read("memory.events"))["max"] ?? 0)
+            memory.usage = MemoryEntry(
+                limit: number("memory.max") ?? 0, usage: current,
+                failcnt: Self.keyedNumbers(read("memory.events"))["max"] ?? 0)
             // runc reports swap as memory plus swap, as cgroup v1 did.
             if let swap = number("memory.swap.current") {
                 let swapLimit = number("memory.swap.max") ?? 0
@@ -92,8 +93,9 @@ public struct StatsData {
             }
         }
         for (size, name) in Self.hugePageSizes() {
-            hugetlb[name] = Hugetlb(usage: number("hugetlb.\(size).current") ?? 0, max: number("hugetlb.\(size).max") ?? 0,
-                                    failcnt: Self.keyedNumbers(read("hugetlb.\(size).events"))["max"] ?? 0)
+            hugetlb[name] = Hugetlb(
+                usage: number("hugetlb.\(size).current") ?? 0, max: number("hugetlb.\(size).max") ?? 0,
+                failcnt: Self.keyedNumbers(read("hugetlb.\(size).events"))["max"] ?? 0)
         }
     }
 
@@ -112,7 +114,8 @@ public struct StatsData {
     static func hugePageSizes() -> [(cgroupName: String, runcName: String)] {
         FileIO.listDirectory("/sys/kernel/mm/hugepages").compactMap { entry in
             guard entry.hasPrefix("hugepages-"), entry.hasSuffix("kB"),
-                  let kilobytes = UInt64(entry.dropFirst("hugepages-".count).dropLast(2)) else { return nil }
+                let kilobytes = UInt64(entry.dropFirst("hugepages-".count).dropLast(2))
+            else { return nil }
             let name = kilobytes >= 1 << 20 ? "\(kilobytes >> 20)GB" : kilobytes >= 1 << 10 ? "\(kilobytes >> 10)MB" : "\(kilobytes)KB"
             return (name, name)
         }.sorted { $0.runcName < $1.runcName }

@@ -52,7 +52,7 @@ final class SupervisorClient {
                 if let reason = reply.answer.failure { throw VesselError.initFailed(reason) }
                 return reply.answer
             case .reply:
-                continue // a posted request's answer
+                continue  // a posted request's answer
             }
         }
     }

@@ -25,8 +25,10 @@ struct VMBackend: ContainerBackend {
     /// The pid is the VM supervisor's; say which VMM and kernel run it.
     func stateAnnotations(of record: ContainerRecord) -> [String: String] {
         guard let vm = record.vm else { return [:] }
-        var annotations = ["org.vessel.vm.vmm-pid": "\(vm.qemuPID)", "org.vessel.vm.accelerator": vm.accelerator,
-                           "org.vessel.vm.guest-kernel": vm.guestKernel]
+        var annotations = [
+            "org.vessel.vm.vmm-pid": "\(vm.qemuPID)", "org.vessel.vm.accelerator": vm.accelerator,
+            "org.vessel.vm.guest-kernel": vm.guestKernel,
+        ]
         annotations["org.vessel.vm.boot"] = vm.boot
         return annotations
     }
@@ -81,8 +83,9 @@ struct VMBackend: ContainerBackend {
         let processFile = directory + "/exec-\(getpid()).json"
         try FileIO.writeAtomically(processFile, try JSONEncoder().encode(process))
         let executable = try FileIO.realPath("/proc/self/exe")
-        let request = SpawnRequest(path: executable, arguments: ["vessel", "vm-exec", directory, id.value, processFile] + (options.consoleSocket.map { [$0] } ?? []),
-                                   environment: [])
+        let request = SpawnRequest(
+            path: executable, arguments: ["vessel", "vm-exec", directory, id.value, processFile] + (options.consoleSocket.map { [$0] } ?? []),
+            environment: [])
         let pid: pid_t, report: StartReport?
         do {
             (pid, report) = try StartReport.spawn(request, timeoutSeconds: 60)

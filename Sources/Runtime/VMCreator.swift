@@ -51,8 +51,9 @@ public struct VMCreator {
         let qemu = try VMSupervisor.resolve(settings.qemu)
         let decision = try Accelerator.choose(settings.accel)
         info("vm: accelerator \(decision.accelerator.rawValue): \(decision.reason)")
-        let guest = try GuestSpec(spec, rootfs: bundle.rootfs, isDirectory: FileIO.isDirectory,
-                                  isEngineNamespace: VMEngineNetwork.isEngineNamespace)
+        let guest = try GuestSpec(
+            spec, rootfs: bundle.rootfs, isDirectory: FileIO.isDirectory,
+            isEngineNamespace: VMEngineNetwork.isEngineNamespace)
         guest.warnings.forEach { warn("vm: config.json: " + $0) }
         let engineNetwork = try VMEngineNetwork.open(guest, spec: spec)
         let newNetwork = spec.linux?.namespaces?.contains(where: { $0.type == .network && $0.path == nil }) == true
@@ -66,22 +67,26 @@ public struct VMCreator {
         var cleanup = Cleanup(store: store, id: id)
         defer { cleanup.run() }
         let binary = try FileIO.realPath("/proc/self/exe")
-        var command = try Self.qemuCommand(settings: settings, qemu: qemu, accelerator: decision.accelerator, size: size,
-                                           directory: directory, shares: guest.shares, binary: binary)
+        var command = try Self.qemuCommand(
+            settings: settings, qemu: qemu, accelerator: decision.accelerator, size: size,
+            directory: directory, shares: guest.shares, binary: binary)
         command.network = guest.network
         // A template holds no network device: a guest that carries the
         // engine's interfaces (or waits for them) boots cold.
         let carriesDevices = !(engineNetwork?.network.interfaces.isEmpty ?? true) || lateNetwork != nil
-        let templates = carriesDevices
+        let templates =
+            carriesDevices
             ? VMTemplates.Decision.coldBoot(reason: "the container's network namespace is carried into the guest, which a template does not hold")
             : VMTemplates.decide(for: &command, annotations: spec.annotations, settings: settings, binary: binary)
         var template: TemplatePlan?
         if case let .restore(plan) = templates { template = plan }
-        try SupervisorPlan(qemu: command, spec: guest.spec, shares: guest.shares,
-                           bootTimeoutSeconds: settings.bootTimeoutSeconds,
-                           consoleSocket: spec.process?.terminal == true ? options.consoleSocket : nil,
-                           network: guest.network, engineNetwork: engineNetwork?.network,
-                           lateNetwork: lateNetwork, template: template).save(in: directory)
+        try SupervisorPlan(
+            qemu: command, spec: guest.spec, shares: guest.shares,
+            bootTimeoutSeconds: settings.bootTimeoutSeconds,
+            consoleSocket: spec.process?.terminal == true ? options.consoleSocket : nil,
+            network: guest.network, engineNetwork: engineNetwork?.network,
+            lateNetwork: lateNetwork, template: template
+        ).save(in: directory)
         var record = ContainerRecord(
             id: id.value, bundle: bundle.path, rootfs: bundle.rootfs, pid: 0, pidStartTime: 0,
             created: Timestamp.now(), owner: "", annotations: spec.annotations,
@@ -91,8 +96,9 @@ public struct VMCreator {
         try store.save(record)
 
         // The supervisor reports .started(detail: <guest kernel>) or why not.
-        var request = SpawnRequest(path: binary, arguments: ["vessel", "vm-supervise", directory],
-                                   environment: ["PATH=/usr/bin:/bin:/usr/sbin:/sbin"])
+        var request = SpawnRequest(
+            path: binary, arguments: ["vessel", "vm-supervise", directory],
+            environment: ["PATH=/usr/bin:/bin:/usr/sbin:/sbin"])
         request.newSession = true
         // In the engine's namespace, as a linux-mode init would be: the taps
         // are made there, and /proc/<pid>/ns/net is the container's.
@@ -110,8 +116,9 @@ public struct VMCreator {
         record.pid = pid
         record.pidStartTime = ProcessStat(pid: pid)?.startTime ?? 0
         guard case let .started(guestKernel)? = report else {
-            throw VesselError.guest(StartReport.failure(report, otherwise: "the VM supervisor ended without a report")
-                .replacingPrefix("vm: ", with: ""))
+            throw VesselError.guest(
+                StartReport.failure(report, otherwise: "the VM supervisor ended without a report")
+                    .replacingPrefix("vm: ", with: ""))
         }
         let qemuPID = (try? FileIO.read(directory + "/qemu.pid")).flatMap { Int32($0) } ?? 0
         let boot = BootRecord.load(from: directory)
@@ -119,8 +126,9 @@ public struct VMCreator {
         case let .coldBoot(reason): info("vm: cold boot: \(reason)")
         case .restore: info(boot?.logLine ?? "vm: the supervisor did not say how the guest came up")
         }
-        record.vm = VMInfo(qemuPID: qemuPID, accelerator: decision.accelerator.rawValue,
-                           guestKernel: guestKernel, boot: boot?.mode ?? "cold")
+        record.vm = VMInfo(
+            qemuPID: qemuPID, accelerator: decision.accelerator.rawValue,
+            guestKernel: guestKernel, boot: boot?.mode ?? "cold")
         try store.save(record)
         let state = try record.stateJSON(status: .created)
         try HookRunner.run(spec.hooks?.prestart ?? [], kind: "prestart", state: state, directory: record.bundle)
@@ -134,11 +142,14 @@ public struct VMCreator {
 
     /// QEMU's command for a guest of `size` with `shares` in `directory`,
     /// as `create` and `vessel vm template build` make it.
-    public static func qemuCommand(settings: VMSettings, qemu: String, accelerator: Accelerator, size: GuestSize,
-                                   directory: String, shares: [QemuCommand.Share], binary: String) throws -> QemuCommand {
+    public static func qemuCommand(
+        settings: VMSettings, qemu: String, accelerator: Accelerator, size: GuestSize,
+        directory: String, shares: [QemuCommand.Share], binary: String
+    ) throws -> QemuCommand {
         let initramfs = try Initramfs(settings: settings, binary: binary).ensure()
         let tscKHz = accelerator == .tcg ? QemuCommand.hostTSCKHz(cpuinfo: (try? FileIO.read("/proc/cpuinfo")) ?? "") : nil
-        return QemuCommand(qemu: qemu, kernel: settings.kernel, initramfs: initramfs, accelerator: accelerator, size: size,
-                           directory: directory, shares: shares, tscKHz: tscKHz)
+        return QemuCommand(
+            qemu: qemu, kernel: settings.kernel, initramfs: initramfs, accelerator: accelerator, size: size,
+            directory: directory, shares: shares, tscKHz: tscKHz)
     }
 }

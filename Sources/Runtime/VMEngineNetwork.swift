@@ -22,7 +22,7 @@ struct VMEngineNetwork {
     static let criContainerType = "io.kubernetes.cri.container-type"
 
     static func isEngineNamespace(_ path: String) -> Bool {
-        guard let id = MirrorRecord.identity(ofPath: path) else { return true } // create's open names the field
+        guard let id = MirrorRecord.identity(ofPath: path) else { return true }  // create's open names the field
         return !MirrorRecord.hostNamespaceIDs().contains(id)
     }
 
@@ -47,8 +47,9 @@ struct VMEngineNetwork {
             let (network, warnings) = try EngineNetwork.read(namespace: path, socket: NetlinkSocket(namespace: fd, name: path))
             let free = GuestSpec.mmioSlots - 1 - guest.shares.count
             guard network.interfaces.count <= free else {
-                throw VesselError.vmConfig("\(field): network namespace \(path) has \(network.interfaces.count) interfaces; "
-                                           + "with \(guest.shares.count) shared directories only \(free) fit the VM's \(GuestSpec.mmioSlots) virtio-mmio slots")
+                throw VesselError.vmConfig(
+                    "\(field): network namespace \(path) has \(network.interfaces.count) interfaces; "
+                        + "with \(guest.shares.count) shared directories only \(free) fit the VM's \(GuestSpec.mmioSlots) virtio-mmio slots")
             }
             return VMEngineNetwork(namespaceFD: fd, network: network, warnings: warnings)
         } catch {

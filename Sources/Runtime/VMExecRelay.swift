@@ -55,8 +55,11 @@ public struct VMExecRelay {
         }
         while true {
             let relayFDs = relay.pollFDs
-            var fds = [pollfd(fd: client.channel.fd, events: Int16(POLLIN), revents: 0),
-                       pollfd(fd: signals, events: Int16(POLLIN), revents: 0)] + relayFDs
+            var fds =
+                [
+                    pollfd(fd: client.channel.fd, events: Int16(POLLIN), revents: 0),
+                    pollfd(fd: signals, events: Int16(POLLIN), revents: 0),
+                ] + relayFDs
             if poll(&fds, nfds_t(fds.count), relay.isTerminal ? 250 : -1) < 0 { continue }
             if let resize = relay.resizeCommand(slot: slot) { client.post(.container(resize)) }
             relay.handle(fds[2...])
@@ -72,7 +75,7 @@ public struct VMExecRelay {
             }
             if client.channel.closed {
                 while relay.drain() {}
-                exit(137) // the VM went away with the process
+                exit(137)  // the VM went away with the process
             }
         }
     }

@@ -153,8 +153,10 @@ func containerID(_ text: String) throws -> ContainerID {
 /// `create`, in namespaces or (--vm, vessel-vm, or the bundle's
 /// org.vessel.isolation=vm annotation) in a microVM; returns the host pid.
 /// config.json is decoded once, for the choice of backend and the backend.
-func createContainer(_ global: GlobalSettings, _ id: ContainerID, _ options: CreateOptions, store: StateStore,
-                     bundle loaded: ContainerCreator.Bundle? = nil) throws -> pid_t {
+func createContainer(
+    _ global: GlobalSettings, _ id: ContainerID, _ options: CreateOptions, store: StateStore,
+    bundle loaded: ContainerCreator.Bundle? = nil
+) throws -> pid_t {
     var options = options
     options.vm = options.vm || global.vm
     let bundle = try loaded ?? ContainerCreator.loadBundle(options.bundle)
@@ -163,8 +165,9 @@ func createContainer(_ global: GlobalSettings, _ id: ContainerID, _ options: Cre
             .create(id: id, options: options, bundle: bundle)
     }
     options.vmSettings = global.vmSettings
-    let creator = VMCreator(store: store, settings: options.vmSettings,
-                            info: { Log.logger.info("\($0)") }, warn: { Log.logger.warning("\($0)") })
+    let creator = VMCreator(
+        store: store, settings: options.vmSettings,
+        info: { Log.logger.info("\($0)") }, warn: { Log.logger.warning("\($0)") })
     return try creator.create(id: id, options: options, bundle: bundle)
 }
 

@@ -109,8 +109,12 @@ enum FastPath {
             exec.pidFile = values[OptionTable.pidFile]
             return (global, .exec(id: id, exec, detach: detach))
         case (.kill, 1), (.kill, 2):
-            return (global, .kill(id: id, signal: positionals.count == 2 ? positionals[1] : "SIGTERM",
-                                  all: flags.contains(OptionTable.all)))
+            return (
+                global,
+                .kill(
+                    id: id, signal: positionals.count == 2 ? positionals[1] : "SIGTERM",
+                    all: flags.contains(OptionTable.all))
+            )
         case (.state, 1): return (global, .state(id: id))
         case (.start, 1): return (global, .start(id: id))
         case (.delete, 1): return (global, .delete(id: id, force: flags.contains(OptionTable.force)))

@@ -7,7 +7,7 @@ import Synchronization
 // Where messages go: one line on stderr for the operator, and the same line
 // in --log (runc's JSON shape with --log-format json) for the engine.
 struct Reporter: LogHandler {
-    let file: Int32? // --log, opened O_APPEND as fopen(path, "a") opens it
+    let file: Int32?  // --log, opened O_APPEND as fopen(path, "a") opens it
     let format: LogFormat
     var logLevel: Logger.Level
     var metadata: Logger.Metadata = [:]
@@ -88,9 +88,10 @@ struct Reporter: LogHandler {
 
 enum Log {
     // Set once by configure, read by every message: a Mutex proves it race-free.
-    private static let current = Mutex(Logger(label: "vessel") { _ in
-        Reporter(file: nil, format: .text, logLevel: .info)
-    })
+    private static let current = Mutex(
+        Logger(label: "vessel") { _ in
+            Reporter(file: nil, format: .text, logLevel: .info)
+        })
     static var logger: Logger { current.withLock { $0 } }
 
     static func configure(log: String?, format: LogFormat, debug: Bool) {

@@ -67,8 +67,9 @@ struct GlobalOptions: ParsableArguments {
     }
 
     var settings: GlobalSettings {
-        GlobalSettings(root: root, log: log, logFormat: logFormat, debug: debug, systemdCgroup: systemdCgroup,
-                       vm: vm, vmSettings: vmSettings)
+        GlobalSettings(
+            root: root, log: log, logFormat: logFormat, debug: debug, systemdCgroup: systemdCgroup,
+            vm: vm, vmSettings: vmSettings)
     }
 }
 

@@ -20,14 +20,17 @@ if getpid() == 1, CommandLine.arguments.count <= 1 { GuestAgent().run() }
 // The host side of a VM-mode container, and of a process exec'd into one:
 // spawned by `create` and `exec`, not run by hand.
 if CommandLine.arguments.count >= 3, CommandLine.arguments[1].hasPrefix("vm-"),
-   let report = StartReport.inheritedFD() {
+    let report = StartReport.inheritedFD()
+{
     let arguments = CommandLine.arguments
     if arguments[1] == "vm-supervise", let supervisor = try? VMSupervisor(directory: arguments[2], reportFD: report) {
         supervisor.run()
     }
     if arguments[1] == "vm-exec", arguments.count >= 5 {
-        VMExecRelay(directory: arguments[2], id: arguments[3], processFile: arguments[4],
-                    consoleSocket: arguments.count > 5 ? arguments[5] : nil, reportFD: report).run()
+        VMExecRelay(
+            directory: arguments[2], id: arguments[3], processFile: arguments[4],
+            consoleSocket: arguments.count > 5 ? arguments[5] : nil, reportFD: report
+        ).run()
     }
     exit(1)
 }

@@ -10,15 +10,19 @@ final class BadInputTests: XCTestCase {
     override func tearDown() { harness?.cleanUp() }
 
     /// Runs `create` on the bundle and checks the failure's shape.
-    func assertCreateFails(_ bundle: String, id: String = "bad", mentions needles: [String],
-                           file: StaticString = #filePath, line: UInt = #line) throws {
+    func assertCreateFails(
+        _ bundle: String, id: String = "bad", mentions needles: [String],
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws {
         let outcome = try harness.vessel(["create", "--bundle", bundle, id])
         assertOneLineFailure(outcome, mentions: needles, file: file, line: line)
         harness.assertNoTrace(id, file: file, line: line)
     }
 
-    func assertOneLineFailure(_ outcome: Outcome, mentions needles: [String],
-                              file: StaticString = #filePath, line: UInt = #line) {
+    func assertOneLineFailure(
+        _ outcome: Outcome, mentions needles: [String],
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         XCTAssertNotEqual(outcome.code, 0, "expected failure", file: file, line: line)
         let lines = outcome.stderr.split(separator: "\n")
         XCTAssertEqual(lines.count, 1, "stderr: \(outcome.stderr)", file: file, line: line)
@@ -185,8 +189,12 @@ final class BadInputTests: XCTestCase {
     func testSeccompThatBlocksTheInitsChannelDoesNotHang() throws {
         for names in [["sendmsg", "sendto"], ["sendmsg", "sendto", "write"]] {
             let bundle = try harness.shellBundle("true") { config in
-                config.setLinux("seccomp", ["defaultAction": "SCMP_ACT_ALLOW",
-                                            "syscalls": [["names": names, "action": "SCMP_ACT_ERRNO", "errnoRet": 1]]])
+                config.setLinux(
+                    "seccomp",
+                    [
+                        "defaultAction": "SCMP_ACT_ALLOW",
+                        "syscalls": [["names": names, "action": "SCMP_ACT_ERRNO", "errnoRet": 1]],
+                    ])
             }
             let id = "seccompchan"
             let running = try Harness.start(Harness.vesselBinary, ["--root", harness.stateRoot, "run", "--bundle", bundle, id])

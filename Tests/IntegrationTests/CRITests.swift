@@ -47,8 +47,11 @@ final class CRITests: XCTestCase {
 
     /// Why the suite cannot run here, if it cannot.
     static func missingPrerequisite() -> String? {
-        let files = ["/usr/bin/containerd", "/usr/bin/ctr", "/usr/bin/containerd-shim-runc-v2", "/usr/sbin/runc",
-                     "/usr/bin/unshare", "/usr/bin/gcc"] + ["bridge", "host-local", "loopback", "portmap"].map { "/usr/lib/cni/" + $0 }
+        let files =
+            [
+                "/usr/bin/containerd", "/usr/bin/ctr", "/usr/bin/containerd-shim-runc-v2", "/usr/sbin/runc",
+                "/usr/bin/unshare", "/usr/bin/gcc",
+            ] + ["bridge", "host-local", "loopback", "portmap"].map { "/usr/lib/cni/" + $0 }
         if let missing = files.first(where: { !FileManager.default.isExecutableFile(atPath: $0) }) {
             return "\(missing) is missing: run scripts/install-deps.sh (containerd, runc, containernetworking-plugins)"
         }
@@ -75,11 +78,13 @@ final class CRITests: XCTestCase {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             let handlers = handlers.filter { $0 != "vessel-vm" || vmMissing() == nil }
             let out = directory + "/results.json"
-            let run = try Harness.start("/usr/bin/unshare", [
-                "--mount", "--net", "--propagation", "private", "/usr/bin/python3",
-                Harness.packageRoot + "/Tests/cri/cri_suite.py", "--scratch", directory + "/run",
-                "--vessel", Harness.vesselBinary, "--out", out, "--handlers", handlers.joined(separator: ","),
-            ])
+            let run = try Harness.start(
+                "/usr/bin/unshare",
+                [
+                    "--mount", "--net", "--propagation", "private", "/usr/bin/python3",
+                    Harness.packageRoot + "/Tests/cri/cri_suite.py", "--scratch", directory + "/run",
+                    "--vessel", Harness.vesselBinary, "--out", out, "--handlers", handlers.joined(separator: ","),
+                ])
             if !run.wait(timeoutSeconds: 900) {
                 kill(run.pid, SIGKILL)
                 run.wait()

@@ -82,8 +82,10 @@ struct ExpectedBoundary: Equatable, CustomStringConvertible {
     /// CAP_MKNOD, and the file opens to the read-only mounts.
     static func hardened(_ kernel: CompareKernelFacts) -> [String: ExpectedBoundary] {
         var expected: [String: ExpectedBoundary] = [:]
-        for probe in ["userns-mount", "io_uring", "bpf", "userfaultfd", "perf_event_open", "keyring", "ptrace",
-                      "kexec_load", "init_module", "open_by_handle_at"] {
+        for probe in [
+            "userns-mount", "io_uring", "bpf", "userfaultfd", "perf_event_open", "keyring", "ptrace",
+            "kexec_load", "init_module", "open_by_handle_at",
+        ] {
             expected[probe] = .denied("seccomp")
         }
         expected["device-char"] = .denied("capability")

@@ -35,8 +35,9 @@ struct CompareHostSnapshot: Equatable {
         let keys = ((try? String(contentsOfFile: "/proc/keys", encoding: .utf8)) ?? "")
             .split(separator: "\n").filter { $0.contains("vessel-probe") }.map(String.init)
         let scratch = ((try? FileManager.default.contentsOfDirectory(atPath: "/run")) ?? []).filter { $0.hasPrefix("vessel-compare-") }
-        return CompareHostSnapshot(values: values, interfaces: interfaces, mounts: mounts, compareCgroups: cgroups,
-                                   probeKeys: keys, leftoverProcesses: leftovers(), scratchDirectories: scratch)
+        return CompareHostSnapshot(
+            values: values, interfaces: interfaces, mounts: mounts, compareCgroups: cgroups,
+            probeKeys: keys, leftoverProcesses: leftovers(), scratchDirectories: scratch)
     }
 
     /// Processes of a compare run: the probe's, QEMU's with a compare
@@ -51,7 +52,8 @@ struct CompareHostSnapshot: Equatable {
             let stat = (try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8)) ?? ""
             let parent = stat.split(separator: ")").last?.split(separator: " ").dropFirst().first.flatMap { Int32($0) }
             if command.contains("vessel-compare-") || command.hasPrefix("/bin/sh /probe") || command.hasPrefix("/boundary")
-                || parent == me {
+                || parent == me
+            {
                 found.append("\(pid) \(command)")
             }
         }

@@ -27,28 +27,33 @@ final class CompareTests: XCTestCase {
     /// shell, the probe and vessel's init need, and refuse the escape-class
     /// calls in three ways (default EPERM, an ENOSYS rule, a kill action),
     /// so the classifier meets each form seccomp takes.
-    static var hardenedSeccomp: [String: Any] { [
-        "defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1, "architectures": ["SCMP_ARCH_X86_64"],
-        "syscalls": [
-            ["names": """
-             read write readv writev pread64 pwrite64 open openat close close_range stat fstat lstat newfstatat statx statfs
-             fstatfs poll ppoll select pselect6 lseek mmap mprotect munmap mremap madvise brk rt_sigaction rt_sigprocmask
-             rt_sigreturn sigaltstack ioctl access faccessat faccessat2 pipe pipe2 dup dup2 dup3 pause nanosleep clock_nanosleep
-             alarm getitimer setitimer getpid gettid getppid getpgrp getpgid setpgid getsid setsid getuid geteuid getgid getegid
-             getresuid getresgid getgroups clone fork vfork execve exit exit_group wait4 waitid kill tgkill tkill uname fcntl
-             getcwd chdir fchdir readlink readlinkat mkdir mkdirat unlink unlinkat rename renameat umask getdents getdents64
-             gettimeofday clock_gettime time getrlimit prlimit64 getrusage sysinfo times prctl arch_prctl set_tid_address
-             set_robust_list futex getrandom rseq sched_yield sched_getaffinity mknod mknodat capget sendmsg recvmsg sendto recvfrom
-             """.split(whereSeparator: \.isWhitespace).map(String.init), "action": "SCMP_ACT_ALLOW"],
-            ["names": ["io_uring_setup"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38],
-            ["names": ["kexec_load", "init_module"], "action": "SCMP_ACT_KILL_PROCESS"],
-        ],
-    ] }
+    static var hardenedSeccomp: [String: Any] {
+        [
+            "defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1, "architectures": ["SCMP_ARCH_X86_64"],
+            "syscalls": [
+                [
+                    "names": """
+                    read write readv writev pread64 pwrite64 open openat close close_range stat fstat lstat newfstatat statx statfs
+                    fstatfs poll ppoll select pselect6 lseek mmap mprotect munmap mremap madvise brk rt_sigaction rt_sigprocmask
+                    rt_sigreturn sigaltstack ioctl access faccessat faccessat2 pipe pipe2 dup dup2 dup3 pause nanosleep clock_nanosleep
+                    alarm getitimer setitimer getpid gettid getppid getpgrp getpgid setpgid getsid setsid getuid geteuid getgid getegid
+                    getresuid getresgid getgroups clone fork vfork execve exit exit_group wait4 waitid kill tgkill tkill uname fcntl
+                    getcwd chdir fchdir readlink readlinkat mkdir mkdirat unlink unlinkat rename renameat umask getdents getdents64
+                    gettimeofday clock_gettime time getrlimit prlimit64 getrusage sysinfo times prctl arch_prctl set_tid_address
+                    set_robust_list futex getrandom rseq sched_yield sched_getaffinity mknod mknodat capget sendmsg recvmsg sendto recvfrom
+                    """.split(whereSeparator: \.isWhitespace).map(String.init), "action": "SCMP_ACT_ALLOW",
+                ],
+                ["names": ["io_uring_setup"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38],
+                ["names": ["kexec_load", "init_module"], "action": "SCMP_ACT_KILL_PROCESS"],
+            ],
+        ]
+    }
 
     /// `vessel compare --runs 1 --format json` of a bundle: the report.
     func compare(_ bundle: String, html: String? = nil) throws -> (linux: [String: Any], vm: [String: Any]) {
-        let outcome = try harness.vessel(["compare", "--runs", "1", "--format", "json", "--probe-bundle", probe]
-            + (html.map { ["--html", $0] } ?? []) + [bundle])
+        let outcome = try harness.vessel(
+            ["compare", "--runs", "1", "--format", "json", "--probe-bundle", probe]
+                + (html.map { ["--html", $0] } ?? []) + [bundle])
         XCTAssertEqual(outcome.code, 0, outcome.stderr)
         let report = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [String: Any], outcome.stdout)
         XCTAssertEqual((report["rows"] as? [[String: Any]])?.allSatisfy { !(($0["verdict"] as? String) ?? "").isEmpty }, true)
@@ -57,8 +62,10 @@ final class CompareTests: XCTestCase {
 
     /// Each probe's outcome in one mode, against the expected one, and
     /// named for the kernel that answered.
-    func assertBoundary(_ mode: [String: Any], kernel: String, _ expected: [String: ExpectedBoundary],
-                        file: StaticString = #filePath, line: UInt = #line) {
+    func assertBoundary(
+        _ mode: [String: Any], kernel: String, _ expected: [String: ExpectedBoundary],
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         let results = mode["boundary"] as? [[String: Any]] ?? []
         XCTAssertEqual(Set(results.compactMap { $0["probe"] as? String }), Set(expected.keys), file: file, line: line)
         for result in results {
@@ -86,8 +93,12 @@ final class CompareTests: XCTestCase {
         assertBoundary(linux, kernel: "host", ExpectedBoundary.busybox(.host()))
         assertBoundary(vm, kernel: "guest", ExpectedBoundary.busybox(.debianGuest))
         // Its own network and cgroup namespaces hide the host's; the kernel, CPU and uptime are the host's in linux mode only.
-        XCTAssertEqual(revealed(linux), ["kernel version": true, "CPU model": true, "uptime": true,
-                                         "other tenants' cgroups": false, "network interfaces": false])
+        XCTAssertEqual(
+            revealed(linux),
+            [
+                "kernel version": true, "CPU model": true, "uptime": true,
+                "other tenants' cgroups": false, "network interfaces": false,
+            ])
         XCTAssertEqual(revealed(vm).values.filter { $0 }.count, 0, "\(revealed(vm))")
         before.assertUnchanged()
 
@@ -207,8 +218,9 @@ final class CompareTests: XCTestCase {
         let hostInterfaces = Set(CompareHostSnapshot.take().interfaces)
         XCTAssertEqual(revealed(linux)["network interfaces"], hostInterfaces != ["lo"], "\(hostInterfaces) \(report["host"] ?? "") \(linuxProbe["networkNamespace"] ?? "")")
         XCTAssertEqual(revealed(linux)["other tenants' cgroups"], true)
-        XCTAssertTrue((linuxProbe["otherCgroupSample"] as? [String] ?? []).contains { $0.hasSuffix("tenant-\(getpid())") }
-                      || (linuxProbe["otherCgroups"] as? Int ?? 0) > 3, "\(linuxProbe["otherCgroupSample"] ?? "")")
+        XCTAssertTrue(
+            (linuxProbe["otherCgroupSample"] as? [String] ?? []).contains { $0.hasSuffix("tenant-\(getpid())") }
+                || (linuxProbe["otherCgroups"] as? Int ?? 0) > 3, "\(linuxProbe["otherCgroupSample"] ?? "")")
         XCTAssertEqual(revealed(vm).values.filter { $0 }.count, 0, "\(revealed(vm))")
 
         // Performance: a timing per run, memory measured as PSS, the initramfs counted.

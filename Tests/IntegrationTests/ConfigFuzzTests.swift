@@ -144,8 +144,10 @@ final class ConfigFuzzTests: XCTestCase {
         return outcome
     }
 
-    static let crashMarkers = ["Fatal error", "Illegal instruction", "Segmentation", "Stack dump", "Backtracing",
-                               "Current stack trace", "Thread 0 crashed", "Trace/breakpoint trap"]
+    static let crashMarkers = [
+        "Fatal error", "Illegal instruction", "Segmentation", "Stack dump", "Backtracing",
+        "Current stack trace", "Thread 0 crashed", "Trace/breakpoint trap",
+    ]
 
     static func crashLine(_ stderr: String) -> String? {
         stderr.split(separator: "\n").first { line in
@@ -219,8 +221,9 @@ struct FuzzScene {
         guard copy.code == 0 else { throw XCTSkip("cannot copy the busybox rootfs: \(copy.stderr)") }
         // Symlinks that leave the rootfs, relative and absolute: a mount or
         // path resolved through them must stay inside it.
-        try FileManager.default.createSymbolicLink(atPath: rootfs + "/fuzz-link",
-                                                   withDestinationPath: String(repeating: "../", count: 12) + scratch + "/escaped-rel")
+        try FileManager.default.createSymbolicLink(
+            atPath: rootfs + "/fuzz-link",
+            withDestinationPath: String(repeating: "../", count: 12) + scratch + "/escaped-rel")
         try FileManager.default.createSymbolicLink(atPath: rootfs + "/fuzz-abs", withDestinationPath: scratch + "/escaped-abs")
         try FileManager.default.createDirectory(atPath: hooks, withIntermediateDirectories: true)
         let scripts = ["ok.sh": "exit 0", "fail.sh": "exit 3", "slow.sh": "exec /bin/sleep 2"]
@@ -346,8 +349,8 @@ struct Mutator {
 
     enum Kind: CaseIterable {
         case wrongType, deleteKey, hugeString, deepNesting, outOfRangeNumber, brokenString, pathEscape,
-             unknownNamespace, duplicateEntry, emptyContainer, addHook, addBindMount, namespacePath,
-             cgroupsPath, userNamespace
+            unknownNamespace, duplicateEntry, emptyContainer, addHook, addBindMount, namespacePath,
+            cgroupsPath, userNamespace
     }
 
     /// Applies one random mutation; returns what it did.
@@ -372,7 +375,8 @@ struct Mutator {
         case .deepNesting:
             let path = random.pick(paths)
             let depth = 10_000
-            let nested = random.chance(50)
+            let nested =
+                random.chance(50)
                 ? String(repeating: "[", count: depth) + String(repeating: "]", count: depth)
                 : String(repeating: "{\"a\":", count: depth) + "1" + String(repeating: "}", count: depth)
             config[path] = .raw(Array(nested.utf8))
@@ -472,8 +476,10 @@ struct Mutator {
 
     /// A value of another JSON type than `current`.
     mutating func wrongTypeValue(for current: JSONValue?) -> JSONValue {
-        let choices: [JSONValue] = [.string("fuzz-" + id), .number("7"), .bool(true), .array([]),
-                                    .array([.string("fuzz-" + id)]), .object([:]), .object(["fuzz": .number("1")]), .null]
+        let choices: [JSONValue] = [
+            .string("fuzz-" + id), .number("7"), .bool(true), .array([]),
+            .array([.string("fuzz-" + id)]), .object([:]), .object(["fuzz": .number("1")]), .null,
+        ]
         let others = choices.filter { $0.typeName != current?.typeName }
         return random.pick(others)
     }
@@ -529,25 +535,37 @@ struct Mutator {
         let scratchName = URL(fileURLWithPath: scratch).lastPathComponent
         switch kind {
         case .cgroupsPath:
-            return ["/vessel-fuzz/\(id)", "vessel-fuzz-\(id)", "/vessel/\(id)/../\(id)-up", "/vessel/./\(id)-dot",
-                    "/vessel//\(id)-double", "\(id)/../\(id)-rel", "/vessel-fuzz/\(id)/deeper/still", "/vessel-fuzz/\(id)\nline"]
+            return [
+                "/vessel-fuzz/\(id)", "vessel-fuzz-\(id)", "/vessel/\(id)/../\(id)-up", "/vessel/./\(id)-dot",
+                "/vessel//\(id)-double", "\(id)/../\(id)-rel", "/vessel-fuzz/\(id)/deeper/still", "/vessel-fuzz/\(id)\nline",
+            ]
         case .rootPath:
-            return [scene.rootfs, scene.rootfs + "/../rootfs", "rootfs", "../rootfs", "", ".", scratch + "/plain-file",
-                    scratch + "/fifo", scratch + "/missing", scratch + "/../\(scratchName)/rootfs/", scratch + "/missing\nline"]
+            return [
+                scene.rootfs, scene.rootfs + "/../rootfs", "rootfs", "../rootfs", "", ".", scratch + "/plain-file",
+                scratch + "/fifo", scratch + "/missing", scratch + "/../\(scratchName)/rootfs/", scratch + "/missing\nline",
+            ]
         case .hookPath:
             let hooks = scene.hooks
-            return [hooks + "/ok.sh", hooks + "/fail.sh", hooks + "/slow.sh", hooks + "/plain.txt", hooks,
-                    hooks + "/missing", hooks + "/../hooks/ok.sh", "hooks/ok.sh", "", scratch + "/fifo", hooks + "/ok.sh\nline"]
+            return [
+                hooks + "/ok.sh", hooks + "/fail.sh", hooks + "/slow.sh", hooks + "/plain.txt", hooks,
+                hooks + "/missing", hooks + "/../hooks/ok.sh", "hooks/ok.sh", "", scratch + "/fifo", hooks + "/ok.sh\nline",
+            ]
         case .mountSource:
-            return [scratch + "/mnt-src", scratch + "/mnt-src/../mnt-src", "relative-src-\(id)", scratch + "/missing",
-                    scratch + "/fifo", scratch + "/plain-file", "", scratch + "/missing\r\nline"]
+            return [
+                scratch + "/mnt-src", scratch + "/mnt-src/../mnt-src", "relative-src-\(id)", scratch + "/missing",
+                scratch + "/fifo", scratch + "/plain-file", "", scratch + "/missing\r\nline",
+            ]
         case .namespacePath:
-            return [scratch + "/plain-file", scratch + "/missing", scratch + "/mnt-src", "relative/ns-\(id)",
-                    scratch + "/../\(scratchName)/plain-file", scratch + "/fifo", "", scratch + "/missing\nline"]
+            return [
+                scratch + "/plain-file", scratch + "/missing", scratch + "/mnt-src", "relative/ns-\(id)",
+                scratch + "/../\(scratchName)/plain-file", scratch + "/fifo", "", scratch + "/missing\nline",
+            ]
         case .containerPath, .other:
-            return ["/\(up)\(scratch.dropFirst())/escaped-dotdot", "/proc/\(up)\(scratch.dropFirst())/escaped-proc",
-                    "/fuzz-link/x", "/fuzz-abs/x", "relative/dest", "", "/", "//", "/./././mnt", "/bin/sh",
-                    "/etc/passwd", "/proc/self/fd/7", "/dev/../dev/../..", "/nonexistent", "/dev/x\nline", "/dev/\u{1B}[2J"]
+            return [
+                "/\(up)\(scratch.dropFirst())/escaped-dotdot", "/proc/\(up)\(scratch.dropFirst())/escaped-proc",
+                "/fuzz-link/x", "/fuzz-abs/x", "relative/dest", "", "/", "//", "/./././mnt", "/bin/sh",
+                "/etc/passwd", "/proc/self/fd/7", "/dev/../dev/../..", "/nonexistent", "/dev/x\nline", "/dev/\u{1B}[2J",
+            ]
         }
     }
 }
@@ -567,7 +585,7 @@ enum FieldKind: Equatable {
         case ["mounts", "[]", "source"]: self = .mountSource
         case ["linux", "namespaces", "[]", "path"]: self = .namespacePath
         case ["mounts", "[]", "destination"], ["process", "cwd"], ["linux", "maskedPaths", "[]"],
-             ["linux", "readonlyPaths", "[]"]:
+            ["linux", "readonlyPaths", "[]"]:
             self = .containerPath
         default:
             self = shape.count == 4 && shape[0] == "hooks" && shape[2] == "[]" && shape[3] == "path" ? .hookPath : .other

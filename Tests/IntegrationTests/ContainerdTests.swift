@@ -13,7 +13,8 @@ final class ContainerdTests: XCTestCase {
     override func setUpWithError() throws {
         harness = try Harness()
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/containerd"),
-              FileManager.default.isExecutableFile(atPath: "/usr/bin/ctr") else {
+            FileManager.default.isExecutableFile(atPath: "/usr/bin/ctr")
+        else {
             throw XCTSkip("containerd is not installed (apt-get install containerd)")
         }
         try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
@@ -28,8 +29,12 @@ final class ContainerdTests: XCTestCase {
         try config.write(toFile: base + "/config.toml", atomically: true, encoding: .utf8)
         daemon = try Harness.start("/usr/bin/containerd", ["--config", base + "/config.toml"])
         for _ in 0..<100 where !FileManager.default.fileExists(atPath: base + "/c.sock") { usleep(50_000) }
-        let pack = try Harness.execute("/usr/bin/python3", [Harness.packageRoot + "/bundles/image/build-oci-image.py",
-                                                           Harness.rootfs, base + "/image.tar", image])
+        let pack = try Harness.execute(
+            "/usr/bin/python3",
+            [
+                Harness.packageRoot + "/bundles/image/build-oci-image.py",
+                Harness.rootfs, base + "/image.tar", image,
+            ])
         XCTAssertEqual(pack.code, 0, pack.stderr)
         let imported = try ctr(["images", "import", base + "/image.tar"])
         XCTAssertEqual(imported.code, 0, imported.stderr)

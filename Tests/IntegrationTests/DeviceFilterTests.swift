@@ -36,9 +36,11 @@ final class DeviceFilterTests: XCTestCase {
     func bundle(_ script: String, devices: [[String: Any]]) throws -> String {
         try harness.shellBundle(script) { config in
             let caps = ["CAP_MKNOD", "CAP_KILL", "CAP_AUDIT_WRITE", "CAP_NET_BIND_SERVICE"]
-            config.setProcess("capabilities", [
-                "bounding": caps, "effective": caps, "permitted": caps, "inheritable": caps, "ambient": caps,
-            ])
+            config.setProcess(
+                "capabilities",
+                [
+                    "bounding": caps, "effective": caps, "permitted": caps, "inheritable": caps, "ambient": caps,
+                ])
             var linux = config["linux"] as? [String: Any] ?? [:]
             var resources = linux["resources"] as? [String: Any] ?? [:]
             resources["devices"] = devices
@@ -49,8 +51,10 @@ final class DeviceFilterTests: XCTestCase {
 
     /// Runs `mknods` (which must all succeed: mknod itself is allowed),
     /// then `opens`; returns the output lines.
-    func run(mknods: [String], opens: String, devices: [[String: Any]],
-             file: StaticString = #filePath, line: UInt = #line) throws -> Set<String> {
+    func run(
+        mknods: [String], opens: String, devices: [[String: Any]],
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws -> Set<String> {
         let script = mknods.map { "mknod \($0)" }.joined(separator: " && ") + " && echo made; " + opens
         let outcome = try harness.run(try bundle(script, devices: devices))
         XCTAssertEqual(outcome.code, 0, outcome.stderr, file: file, line: line)
@@ -110,7 +114,8 @@ final class DeviceFilterTests: XCTestCase {
     /// reach the guest's cgroup and its filter refuses the guest's devices.
     func testTheFilterHoldsInTheVM() throws {
         guard FileManager.default.fileExists(atPath: VMTests.kernel),
-              FileManager.default.isExecutableFile(atPath: "/usr/bin/qemu-system-x86_64") else {
+            FileManager.default.isExecutableFile(atPath: "/usr/bin/qemu-system-x86_64")
+        else {
             throw XCTSkip("no guest kernel or QEMU: run scripts/fetch-vm-kernel.sh")
         }
         let script = "mknod /dev/vt-kmsg c 1 11 && echo made; " + Self.open("vt-kmsg", ">") + Self.open("null", "<>")
@@ -169,9 +174,13 @@ final class DeviceFilterTests: XCTestCase {
     func testCreateFailsWithoutTheFilter() throws {
         let setpriv = "/usr/bin/setpriv"
         guard FileManager.default.isExecutableFile(atPath: setpriv) else { throw XCTSkip("no \(setpriv) (util-linux)") }
-        let outcome = try Harness.execute(setpriv, ["--bounding-set", "-sys_admin,-bpf", Harness.vesselBinary,
-                                                    "--root", harness.stateRoot, "create", "--bundle",
-                                                    try bundle("true", devices: Self.denyAll), "dv-noload"])
+        let outcome = try Harness.execute(
+            setpriv,
+            [
+                "--bounding-set", "-sys_admin,-bpf", Harness.vesselBinary,
+                "--root", harness.stateRoot, "create", "--bundle",
+                try bundle("true", devices: Self.denyAll), "dv-noload",
+            ])
         XCTAssertNotEqual(outcome.code, 0)
         XCTAssertTrue(outcome.stderr.contains("linux.resources.devices: cannot load the device filter: BPF_PROG_LOAD"), outcome.stderr)
         XCTAssertEqual(outcome.stderr.split(separator: "\n").count, 1, outcome.stderr)

@@ -27,42 +27,70 @@ final class DifferentialHooksTests: XCTestCase {
 
     static let hookFiles = ["log.sh": logger, "env.sh": envDumper, "marker.sh": markerDumper, "fail.sh": failing, "slow.sh": slow]
 
-    static func hooked(_ name: String, script: String = "true", _ hooks: @escaping (DiffSandbox) -> [String: [[String: Any]]],
-                       steps: [DiffStep] = [.exact("run -b {bundle} {id}")]) -> DiffScenario {
+    static func hooked(
+        _ name: String, script: String = "true", _ hooks: @escaping (DiffSandbox) -> [String: [[String: Any]]],
+        steps: [DiffStep] = [.exact("run -b {bundle} {id}")]
+    ) -> DiffScenario {
         DiffScenario(name, script: script, files: hookFiles, config: { spec, box in spec.setHooks(hooks(box)) }, steps: steps)
     }
 
-    static var scenarios: [DiffScenario] { [
-        hooked("hooks: order and the state each gets", script: "echo container >> /tmp/hooks.log", { box in
-            ["prestart": [hook(box, "log.sh", "prestart")], "createRuntime": [hook(box, "log.sh", "createRuntime")],
-             "createContainer": [hook(box, "log.sh", "createContainer")],
-             "startContainer": [["path": "/bin/sh", "args": ["sh", "-c", "cat > /dev/null; echo startContainer >> /tmp/hooks.log"]]],
-             "poststart": [hook(box, "log.sh", "poststart")], "poststop": [hook(box, "log.sh", "poststop")]]
-        }),
-        hooked("hooks: order through create, start, kill, delete", script: "sleep 30", { box in
-            ["prestart": [hook(box, "log.sh", "prestart")], "poststart": [hook(box, "log.sh", "poststart")],
-             "poststop": [hook(box, "log.sh", "poststop")]]
-        }, steps: [.createIt, .host("cat {out}/hooks.log"), .cmd("start {id}"), .host("cat {out}/hooks.log"),
-                   .cmd("kill {id} KILL"), .wait("stopped"), .host("cat {out}/hooks.log"), .cmd("delete {id}")]),
-        hooked("hooks: env when the hook has none", { box in ["prestart": [hook(box, "marker.sh", "prestart")]] }),
-        hooked("hooks: env, args and cwd as given", { box in
-            ["poststart": [hook(box, "env.sh", "poststart", extra: ["env": ["ONLY=this", "PATH=/usr/bin:/bin"],
-                                                                      "args": ["env.sh", "poststart", "extra arg"]])]]
-        }),
-        hooked("hooks: a failing prestart hook", { box in ["prestart": [hook(box, "fail.sh", "prestart"), hook(box, "log.sh", "after")]] }),
-        hooked("hooks: a failing createRuntime hook", { box in ["createRuntime": [hook(box, "fail.sh", "createRuntime")]] }),
-        hooked("hooks: a failing createContainer hook", { box in ["createContainer": [hook(box, "fail.sh", "createContainer")]] }),
-        // Inside the container: what it prints is the runtime's init's report, not the hook's.
-        hooked("hooks: a failing startContainer hook", { _ in ["startContainer": [["path": "/bin/false"]]] },
-               steps: [.cmd("run -b {bundle} {id}")]),
-        hooked("hooks: a failing poststart hook", script: "sleep 30", { box in ["poststart": [hook(box, "fail.sh", "poststart")]] },
-               steps: [.runDetached, .stateIt, .forceDelete]),
-        hooked("hooks: a failing poststop hook", { box in ["poststop": [hook(box, "fail.sh", "poststop"), hook(box, "log.sh", "after")]] },
-               steps: [.runDetached, .wait("stopped"), .cmd("delete {id}"), .stateIt]),
-        hooked("hooks: a hook past its timeout", { box in ["prestart": [hook(box, "slow.sh", "prestart", extra: ["timeout": 1])]] }),
-        hooked("hooks: a hook that does not exist", { box in ["prestart": [["path": box.host + "/absent.sh"]]] }),
-        hooked("hooks: a relative hook path", { _ in ["prestart": [["path": "log.sh"]]] }),
-    ] }
+    static var scenarios: [DiffScenario] {
+        [
+            hooked(
+                "hooks: order and the state each gets", script: "echo container >> /tmp/hooks.log",
+                { box in
+                    [
+                        "prestart": [hook(box, "log.sh", "prestart")], "createRuntime": [hook(box, "log.sh", "createRuntime")],
+                        "createContainer": [hook(box, "log.sh", "createContainer")],
+                        "startContainer": [["path": "/bin/sh", "args": ["sh", "-c", "cat > /dev/null; echo startContainer >> /tmp/hooks.log"]]],
+                        "poststart": [hook(box, "log.sh", "poststart")], "poststop": [hook(box, "log.sh", "poststop")],
+                    ]
+                }),
+            hooked(
+                "hooks: order through create, start, kill, delete", script: "sleep 30",
+                { box in
+                    [
+                        "prestart": [hook(box, "log.sh", "prestart")], "poststart": [hook(box, "log.sh", "poststart")],
+                        "poststop": [hook(box, "log.sh", "poststop")],
+                    ]
+                },
+                steps: [
+                    .createIt, .host("cat {out}/hooks.log"), .cmd("start {id}"), .host("cat {out}/hooks.log"),
+                    .cmd("kill {id} KILL"), .wait("stopped"), .host("cat {out}/hooks.log"), .cmd("delete {id}"),
+                ]),
+            hooked("hooks: env when the hook has none", { box in ["prestart": [hook(box, "marker.sh", "prestart")]] }),
+            hooked(
+                "hooks: env, args and cwd as given",
+                { box in
+                    [
+                        "poststart": [
+                            hook(
+                                box, "env.sh", "poststart",
+                                extra: [
+                                    "env": ["ONLY=this", "PATH=/usr/bin:/bin"],
+                                    "args": ["env.sh", "poststart", "extra arg"],
+                                ])
+                        ]
+                    ]
+                }),
+            hooked("hooks: a failing prestart hook", { box in ["prestart": [hook(box, "fail.sh", "prestart"), hook(box, "log.sh", "after")]] }),
+            hooked("hooks: a failing createRuntime hook", { box in ["createRuntime": [hook(box, "fail.sh", "createRuntime")]] }),
+            hooked("hooks: a failing createContainer hook", { box in ["createContainer": [hook(box, "fail.sh", "createContainer")]] }),
+            // Inside the container: what it prints is the runtime's init's report, not the hook's.
+            hooked(
+                "hooks: a failing startContainer hook", { _ in ["startContainer": [["path": "/bin/false"]]] },
+                steps: [.cmd("run -b {bundle} {id}")]),
+            hooked(
+                "hooks: a failing poststart hook", script: "sleep 30", { box in ["poststart": [hook(box, "fail.sh", "poststart")]] },
+                steps: [.runDetached, .stateIt, .forceDelete]),
+            hooked(
+                "hooks: a failing poststop hook", { box in ["poststop": [hook(box, "fail.sh", "poststop"), hook(box, "log.sh", "after")]] },
+                steps: [.runDetached, .wait("stopped"), .cmd("delete {id}"), .stateIt]),
+            hooked("hooks: a hook past its timeout", { box in ["prestart": [hook(box, "slow.sh", "prestart", extra: ["timeout": 1])]] }),
+            hooked("hooks: a hook that does not exist", { box in ["prestart": [["path": box.host + "/absent.sh"]]] }),
+            hooked("hooks: a relative hook path", { _ in ["prestart": [["path": "log.sh"]]] }),
+        ]
+    }
 
     func testScenarios() throws { try DifferentialRunner.run(Self.scenarios) }
 }

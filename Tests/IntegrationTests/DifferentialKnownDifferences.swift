@@ -16,10 +16,13 @@ enum DifferentialKnownDifferences {
         var isGap: Bool { reason.hasPrefix("GAP:") }
     }
 
-    static let poststartAfterStart = "runtime-spec: poststart hooks run after the user process has started (status running, after startContainer); runc 1.1.5 runs them during create, with status created"
-    static let ttyOfItsOwn = "with a terminal and no console socket, vessel (not detached) relays the pty to its stdio whether or not that stdio is a terminal; runc fails when its own stdin is not one (it cannot put it in raw mode)"
+    static let poststartAfterStart =
+        "runtime-spec: poststart hooks run after the user process has started (status running, after startContainer); runc 1.1.5 runs them during create, with status created"
+    static let ttyOfItsOwn =
+        "with a terminal and no console socket, vessel (not detached) relays the pty to its stdio whether or not that stdio is a terminal; runc fails when its own stdin is not one (it cannot put it in raw mode)"
 
-    static let defaultSignals = "vessel starts the container's process with every signal at its default disposition; runc (Go) passes on signal 32 ignored when its own caller had it ignored (the test runner does)"
+    static let defaultSignals =
+        "vessel starts the container's process with every signal at its default disposition; runc (Go) passes on signal 32 ignored when its own caller had it ignored (the test runner does)"
 
     static let newerSpecField = "a runtime-spec field added after runc 1.1.5, which ignores it: vessel applies it, and refuses a value it cannot apply"
     /// Step 1 of a foreground `run`: what it printed, or its refusal.
@@ -28,28 +31,60 @@ enum DifferentialKnownDifferences {
 
     static let table: [String: Entry] = [
         // Deliberate.
-        "hooks: order and the state each gets": Entry(reason: poststartAfterStart,
-                             vessel: ["files in /tmp: hooks.log 644 0:0 \"prestart creating bundle id ociVersion pid status \\ncreateRuntime creating bundle id ociVersion pid status \\ncreateContainer creating bundle id ociVersion pid status \\nstartContainer\\ncontainer\\npoststart running bundle id ociVersion pid status \\npoststop stopped bundle id ociVersion status \\n\""]),
-        "hooks: order through create, start, kill, delete": Entry(reason: poststartAfterStart,
-                             vessel: ["#2 host: cat {out}/hooks.log: exit 0 | out: \"prestart creating bundle id ociVersion pid status \\n\" | err: \"\"", "#4 host: cat {out}/hooks.log: exit 0 | out: \"prestart creating bundle id ociVersion pid status \\npoststart running bundle id ociVersion pid status \\n\" | err: \"\"", "#7 host: cat {out}/hooks.log: exit 0 | out: \"prestart creating bundle id ociVersion pid status \\npoststart running bundle id ociVersion pid status \\n\" | err: \"\"", "files in /tmp: hooks.log 644 0:0 \"prestart creating bundle id ociVersion pid status \\npoststart running bundle id ociVersion pid status \\npoststop stopped bundle id ociVersion status \\n\""]),
-        "hooks: a failing poststart hook": Entry(reason: "runtime-spec: a failing poststart hook is logged and the lifecycle goes on, so vessel's container keeps running; runc 1.1.5 fails `run` and removes the container",
-                             vessel: ["#1 run -d -b {bundle} {id}: exit 0", "#2 state {id}: exit 0 | bundle=<sandbox>/bundle created=<time> id=<id> ociVersion:string owner:string pid=positive rootfs=<package>/bundles/busybox/rootfs status=running"]),
-        "features: the document's shape": Entry(reason: "vessel's features document also has what runtime-spec added after runc 1.1.5 (intelRdt, mountExtensions, netDevices, seccomp knownFlags and supportedFlags); runc's fields are all there",
-                             vessel: ["#1 features: exit 0 | {annotations:{*:string},hooks:[string],linux:{apparmor:{enabled:bool},capabilities:[string],cgroup:{systemd:bool,systemdUser:bool,v1:bool,v2:bool},intelRdt:{enabled:bool},mountExtensions:{idmap:{enabled:bool}},namespaces:[string],netDevices:{enabled:bool},seccomp:{actions:[string],archs:[string],enabled:bool,knownFlags:[string],operators:[string],supportedFlags:[string]},selinux:{enabled:bool}},mountOptions:[string],ociVersionMax:string,ociVersionMin:string,potentiallyUnsafeConfigAnnotations:[string]}"]),
-        "bind: an unknown option": Entry(reason: "vessel refuses a mount option it does not know; runc passes it to mount(2) as data, which a bind ignores, so a misspelt option (say `r0`) silently leaves the mount writable",
-                             vessel: ["#1 run -b {bundle} {id}: exit 1 | out: \"\" | err: \"<error>\\n\""]),
-        "readonlyPaths: /proc/sys": Entry(reason: "vessel makes readonlyPaths nosuid, nodev and noexec as well as read-only; runc 1.1.5 only read-only",
-                             vessel: ["#1 run -b {bundle} {id}: exit 0 | out: \"write 1\\n/proc/sys proc ro,nosuid,nodev,noexec,relatime 0 0\\n\" | err: \"sh: can\\\'t create /proc/sys/kernel/domainname: Read-only file system\\n\""]),
-        "readonlyPaths: a mount under the path": Entry(reason: "vessel makes readonlyPaths read-only with the mounts under them; runc 1.1.5 remounts only the top one, so a bind under a read-only path stays writable (the container wrote into the host directory here)",
-                             vessel: ["#1 run -b {bundle} {id}: exit 0 | out: \"touch 1\\n/run/inner ext4 rw,relatime,discard,resv_strict,resuid=65534,resgid=65534 0 0\\n/run/inner ext4 ro,nosuid,nodev,noexec,relatime,discard,resv_strict,resuid=65534,resgid=65534 0 0\\n\" | err: \"touch: /run/inner/x: Read-only file system\\n\""]),
-        "mounts: /dev/null given as a symlink to a mask": Entry(reason: "vessel refuses to mask with a /dev/null that is not the null device (char 1:3); runc follows the container's symlink, binds the file it points to over the masked path and writes the container's stdio into it (CVE-2025-31133)",
-                             vessel: ["#2 run -b {bundle} {id}: exit 1 | out: \"\" | err: \"<error>\\n\"", "#3 host: cat {host}/decoy: exit 0 | out: \"not empty\\n\" | err: \"\""]),
-        "hostname and domainname": Entry(reason: "runtime-spec's `domainname`: vessel sets it; runc 1.1.5 ignores the field (the container sees `(none)`)",
-                             vessel: ["#1 run -b {bundle} {id}: exit 0 | out: \"box\\nexample.org\\n\" | err: \"\""]),
-        "signals: the mask and ignored set the process starts with": Entry(reason: defaultSignals,
-                             vessel: ["#1 run -b {bundle} {id}: exit 0 | out: \"SigBlk:\\t0000000000000000\\nSigIgn:\\t0000000000000004\\n\" | err: \"\""]),
-        "signals: the init's own mask and ignored set": Entry(reason: defaultSignals,
-                             vessel: ["#1 run -b {bundle} {id}: exit 0 | out: \"SigBlk:\\t0000000000000000\\nSigIgn:\\t0000000000000000\\n\" | err: \"\""]),
+        "hooks: order and the state each gets": Entry(
+            reason: poststartAfterStart,
+            vessel: [
+                "files in /tmp: hooks.log 644 0:0 \"prestart creating bundle id ociVersion pid status \\ncreateRuntime creating bundle id ociVersion pid status \\ncreateContainer creating bundle id ociVersion pid status \\nstartContainer\\ncontainer\\npoststart running bundle id ociVersion pid status \\npoststop stopped bundle id ociVersion status \\n\""
+            ]),
+        "hooks: order through create, start, kill, delete": Entry(
+            reason: poststartAfterStart,
+            vessel: [
+                "#2 host: cat {out}/hooks.log: exit 0 | out: \"prestart creating bundle id ociVersion pid status \\n\" | err: \"\"",
+                "#4 host: cat {out}/hooks.log: exit 0 | out: \"prestart creating bundle id ociVersion pid status \\npoststart running bundle id ociVersion pid status \\n\" | err: \"\"",
+                "#7 host: cat {out}/hooks.log: exit 0 | out: \"prestart creating bundle id ociVersion pid status \\npoststart running bundle id ociVersion pid status \\n\" | err: \"\"",
+                "files in /tmp: hooks.log 644 0:0 \"prestart creating bundle id ociVersion pid status \\npoststart running bundle id ociVersion pid status \\npoststop stopped bundle id ociVersion status \\n\"",
+            ]),
+        "hooks: a failing poststart hook": Entry(
+            reason:
+                "runtime-spec: a failing poststart hook is logged and the lifecycle goes on, so vessel's container keeps running; runc 1.1.5 fails `run` and removes the container",
+            vessel: [
+                "#1 run -d -b {bundle} {id}: exit 0",
+                "#2 state {id}: exit 0 | bundle=<sandbox>/bundle created=<time> id=<id> ociVersion:string owner:string pid=positive rootfs=<package>/bundles/busybox/rootfs status=running",
+            ]),
+        "features: the document's shape": Entry(
+            reason:
+                "vessel's features document also has what runtime-spec added after runc 1.1.5 (intelRdt, mountExtensions, netDevices, seccomp knownFlags and supportedFlags); runc's fields are all there",
+            vessel: [
+                "#1 features: exit 0 | {annotations:{*:string},hooks:[string],linux:{apparmor:{enabled:bool},capabilities:[string],cgroup:{systemd:bool,systemdUser:bool,v1:bool,v2:bool},intelRdt:{enabled:bool},mountExtensions:{idmap:{enabled:bool}},namespaces:[string],netDevices:{enabled:bool},seccomp:{actions:[string],archs:[string],enabled:bool,knownFlags:[string],operators:[string],supportedFlags:[string]},selinux:{enabled:bool}},mountOptions:[string],ociVersionMax:string,ociVersionMin:string,potentiallyUnsafeConfigAnnotations:[string]}"
+            ]),
+        "bind: an unknown option": Entry(
+            reason:
+                "vessel refuses a mount option it does not know; runc passes it to mount(2) as data, which a bind ignores, so a misspelt option (say `r0`) silently leaves the mount writable",
+            vessel: ["#1 run -b {bundle} {id}: exit 1 | out: \"\" | err: \"<error>\\n\""]),
+        "readonlyPaths: /proc/sys": Entry(
+            reason: "vessel makes readonlyPaths nosuid, nodev and noexec as well as read-only; runc 1.1.5 only read-only",
+            vessel: [
+                "#1 run -b {bundle} {id}: exit 0 | out: \"write 1\\n/proc/sys proc ro,nosuid,nodev,noexec,relatime 0 0\\n\" | err: \"sh: can\\\'t create /proc/sys/kernel/domainname: Read-only file system\\n\""
+            ]),
+        "readonlyPaths: a mount under the path": Entry(
+            reason:
+                "vessel makes readonlyPaths read-only with the mounts under them; runc 1.1.5 remounts only the top one, so a bind under a read-only path stays writable (the container wrote into the host directory here)",
+            vessel: [
+                "#1 run -b {bundle} {id}: exit 0 | out: \"touch 1\\n/run/inner ext4 rw,relatime,discard,resv_strict,resuid=65534,resgid=65534 0 0\\n/run/inner ext4 ro,nosuid,nodev,noexec,relatime,discard,resv_strict,resuid=65534,resgid=65534 0 0\\n\" | err: \"touch: /run/inner/x: Read-only file system\\n\""
+            ]),
+        "mounts: /dev/null given as a symlink to a mask": Entry(
+            reason:
+                "vessel refuses to mask with a /dev/null that is not the null device (char 1:3); runc follows the container's symlink, binds the file it points to over the masked path and writes the container's stdio into it (CVE-2025-31133)",
+            vessel: ["#2 run -b {bundle} {id}: exit 1 | out: \"\" | err: \"<error>\\n\"", "#3 host: cat {host}/decoy: exit 0 | out: \"not empty\\n\" | err: \"\""]),
+        "hostname and domainname": Entry(
+            reason: "runtime-spec's `domainname`: vessel sets it; runc 1.1.5 ignores the field (the container sees `(none)`)",
+            vessel: ["#1 run -b {bundle} {id}: exit 0 | out: \"box\\nexample.org\\n\" | err: \"\""]),
+        "signals: the mask and ignored set the process starts with": Entry(
+            reason: defaultSignals,
+            vessel: ["#1 run -b {bundle} {id}: exit 0 | out: \"SigBlk:\\t0000000000000000\\nSigIgn:\\t0000000000000004\\n\" | err: \"\""]),
+        "signals: the init's own mask and ignored set": Entry(
+            reason: defaultSignals,
+            vessel: ["#1 run -b {bundle} {id}: exit 0 | out: \"SigBlk:\\t0000000000000000\\nSigIgn:\\t0000000000000000\\n\" | err: \"\""]),
         "ioPriority: best effort 4": Entry(reason: newerSpecField, vessel: [ranWith("best-effort: prio 4\n")]),
         "ioPriority: idle": Entry(reason: newerSpecField, vessel: [ranWith("idle\n")]),
         "ioPriority: an unknown class": Entry(reason: newerSpecField, vessel: [refusedRun]),
@@ -57,32 +92,47 @@ enum DifferentialKnownDifferences {
         "scheduler: an unknown policy": Entry(reason: newerSpecField, vessel: [refusedRun]),
         "personality: LINUX32": Entry(reason: newerSpecField, vessel: [ranWith("i686\n")]),
         "personality: an unknown domain": Entry(reason: newerSpecField, vessel: [refusedRun]),
-        "rootfsPropagation: shared": Entry(reason: "runtime-spec: rootfsPropagation is the propagation of the container's root; vessel applies it to / after pivot_root (as later runc does); runc 1.1.5 applies it to the old root before pivot_root, so the container's / stays private",
-                             vessel: [ranWith("shared:N end\n")]),
-        "devices: a relative path": Entry(reason: "runtime-spec: linux.devices[].path is a full path; vessel refuses a relative one, as both refuse a relative mount destination; runc 1.1.5 makes it relative to the rootfs",
-                             vessel: [refusedRun]),
-        "kill: SIGRTMIN+1 by name": Entry(reason: "vessel also takes the real-time signal names kill(1) and crun take (RTMIN+n); runc 1.1.5 knows only the 31 classic names; numbers (34 to 64) work in both",
-                             vessel: ["#3 kill {id} SIGRTMIN+1: exit 0"]),
-        "list: a stray directory in the root": Entry(reason: "runtime-spec's creating status: vessel lists a state directory without a state file (a create still running, or one that died) as creating, so it can be seen and deleted; runc 1.1.5 leaves it out of list",
-                             vessel: ["#3 list: exit 0 | ID PID STATUS BUNDLE CREATED OWNER / <id> # created <sandbox>/bundle <time> root / stray # creating root", "#4 list -q: exit 0 | <id> / stray"]),
-        "run: --preserve-fds of fds the caller did not open": Entry(reason: "vessel refuses --preserve-fds naming descriptors its caller did not open; runc 1.1.5 checks them in its own process, where Go's runtime holds fds 3 and up, and passes those into the container (a directory fd of the host's /sys/fs/cgroup among them: the CVE-2024-21626 class)",
-                             vessel: ["#1 host: exec 3<&- 4<&- 5<&- 6<&- 7<&- 8<&- 9<&-; {rt} run --preserve-fds 3 -b {bundle} {id}: exit 1 | out: \"\" | err: \"<error>\\n\""]),
+        "rootfsPropagation: shared": Entry(
+            reason:
+                "runtime-spec: rootfsPropagation is the propagation of the container's root; vessel applies it to / after pivot_root (as later runc does); runc 1.1.5 applies it to the old root before pivot_root, so the container's / stays private",
+            vessel: [ranWith("shared:N end\n")]),
+        "devices: a relative path": Entry(
+            reason:
+                "runtime-spec: linux.devices[].path is a full path; vessel refuses a relative one, as both refuse a relative mount destination; runc 1.1.5 makes it relative to the rootfs",
+            vessel: [refusedRun]),
+        "kill: SIGRTMIN+1 by name": Entry(
+            reason: "vessel also takes the real-time signal names kill(1) and crun take (RTMIN+n); runc 1.1.5 knows only the 31 classic names; numbers (34 to 64) work in both",
+            vessel: ["#3 kill {id} SIGRTMIN+1: exit 0"]),
+        "list: a stray directory in the root": Entry(
+            reason:
+                "runtime-spec's creating status: vessel lists a state directory without a state file (a create still running, or one that died) as creating, so it can be seen and deleted; runc 1.1.5 leaves it out of list",
+            vessel: [
+                "#3 list: exit 0 | ID PID STATUS BUNDLE CREATED OWNER / <id> # created <sandbox>/bundle <time> root / stray # creating root", "#4 list -q: exit 0 | <id> / stray",
+            ]),
+        "run: --preserve-fds of fds the caller did not open": Entry(
+            reason:
+                "vessel refuses --preserve-fds naming descriptors its caller did not open; runc 1.1.5 checks them in its own process, where Go's runtime holds fds 3 and up, and passes those into the container (a directory fd of the host's /sys/fs/cgroup among them: the CVE-2024-21626 class)",
+            vessel: ["#1 host: exec 3<&- 4<&- 5<&- 6<&- 7<&- 8<&- 9<&-; {rt} run --preserve-fds 3 -b {bundle} {id}: exit 1 | out: \"\" | err: \"<error>\\n\""]),
 
-        "exec -t: without a console socket": Entry(reason: ttyOfItsOwn,
-                             vessel: ["#2 exec -t {id} tty: exit 0"]),
-        "terminal: run in the foreground without a console socket": Entry(reason: ttyOfItsOwn,
-                             vessel: ["#1 run -b {bundle} {id}: exit 0 | out: \"/dev/pts/0\\r\\nhi\\r\\n\" | err: \"\""]),
+        "exec -t: without a console socket": Entry(
+            reason: ttyOfItsOwn,
+            vessel: ["#2 exec -t {id} tty: exit 0"]),
+        "terminal: run in the foreground without a console socket": Entry(
+            reason: ttyOfItsOwn,
+            vessel: ["#1 run -b {bundle} {id}: exit 0 | out: \"/dev/pts/0\\r\\nhi\\r\\n\" | err: \"\""]),
     ]
 }
 
 /// The table's own consistency; needs neither root nor runc.
 final class DifferentialTableTests: XCTestCase {
-    static var allScenarios: [DiffScenario] { DifferentialBadInputTests.scenarios + DifferentialExecTests.scenarios
-        + DifferentialHooksTests.scenarios + DifferentialInfoTests.scenarios + DifferentialKillTests.scenarios
-        + DifferentialLifecycleTests.scenarios + DifferentialMountsTests.scenarios + DifferentialProcessTests.scenarios
-        + DifferentialSeccompTests.scenarios + DifferentialStateListPsTests.scenarios + DifferentialTerminalTests.scenarios
-        + DifferentialPidFileTests.scenarios + DifferentialEntrypointTests.scenarios + DifferentialUpdateTests.scenarios
-        + DifferentialDevicesTests.scenarios + DifferentialProcessAttributesTests.scenarios + DifferentialCommandLineTests.scenarios }
+    static var allScenarios: [DiffScenario] {
+        DifferentialBadInputTests.scenarios + DifferentialExecTests.scenarios
+            + DifferentialHooksTests.scenarios + DifferentialInfoTests.scenarios + DifferentialKillTests.scenarios
+            + DifferentialLifecycleTests.scenarios + DifferentialMountsTests.scenarios + DifferentialProcessTests.scenarios
+            + DifferentialSeccompTests.scenarios + DifferentialStateListPsTests.scenarios + DifferentialTerminalTests.scenarios
+            + DifferentialPidFileTests.scenarios + DifferentialEntrypointTests.scenarios + DifferentialUpdateTests.scenarios
+            + DifferentialDevicesTests.scenarios + DifferentialProcessAttributesTests.scenarios + DifferentialCommandLineTests.scenarios
+    }
 
     func testScenarioNamesAreUniqueAndEnough() {
         let names = Self.allScenarios.map(\.name)
@@ -100,12 +150,14 @@ final class DifferentialTableTests: XCTestCase {
     /// README.md's "Differences from runc" lists exactly the deliberate entries.
     func testReadmeListsTheDeliberateDifferences() throws {
         let readme = try String(contentsOfFile: Harness.packageRoot + "/README.md", encoding: .utf8)
-        let section = readme.components(separatedBy: "## Differences from runc").dropFirst().first?
+        let section =
+            readme.components(separatedBy: "## Differences from runc").dropFirst().first?
             .components(separatedBy: "\n## ").first ?? ""
         // Rows are `| scenario | what vessel does and why |`; the header and rule are not scenarios.
-        let listed = Set(section.split(separator: "\n").filter { $0.hasPrefix("| `") }.compactMap { row in
-            row.split(separator: "`").dropFirst().first.map(String.init)
-        })
+        let listed = Set(
+            section.split(separator: "\n").filter { $0.hasPrefix("| `") }.compactMap { row in
+                row.split(separator: "`").dropFirst().first.map(String.init)
+            })
         let deliberate = Set(DifferentialKnownDifferences.table.filter { !$0.value.isGap }.keys)
         XCTAssertEqual(listed.subtracting(deliberate).sorted(), [], "README lists these, the table does not (as deliberate)")
         XCTAssertEqual(deliberate.subtracting(listed).sorted(), [], "deliberate differences missing from README.md")

@@ -6,11 +6,14 @@ import XCTest
 final class DifferentialMountsTests: XCTestCase {
     static let data = ["data/file": "from the host\n"]
 
-    static func mounted(_ name: String, _ script: String, files: [String: String] = data, ownRootfs: Bool = false,
-                        setUp: [DiffStep] = [], after: [DiffStep] = [],
-                        config: @escaping (inout [String: Any], DiffSandbox) -> Void) -> DiffScenario {
-        DiffScenario(name, script: script, files: files, ownRootfs: ownRootfs, config: config,
-                     steps: setUp + [.exact("run -b {bundle} {id}")] + after)
+    static func mounted(
+        _ name: String, _ script: String, files: [String: String] = data, ownRootfs: Bool = false,
+        setUp: [DiffStep] = [], after: [DiffStep] = [],
+        config: @escaping (inout [String: Any], DiffSandbox) -> Void
+    ) -> DiffScenario {
+        DiffScenario(
+            name, script: script, files: files, ownRootfs: ownRootfs, config: config,
+            steps: setUp + [.exact("run -b {bundle} {id}")] + after)
     }
 
     /// The mount's line in /proc/self/mounts, without the source (a host path).
@@ -30,100 +33,106 @@ final class DifferentialMountsTests: XCTestCase {
         }
     }
 
-    static var scenarios: [DiffScenario] { [
-        mounted("bind: read-only", "cat /run/file; echo new > /run/new; echo write $?; " + mountLine("/run")) { spec, box in
-            spec.addMount("/run", type: "bind", source: box.host + "/data", options: ["rbind", "ro"])
-        },
-        mounted("bind: read-write, seen on the host", "echo written > /run/new; cat /run/file", setUp: []) { spec, box in
-            spec.addMount("/run", type: "bind", source: box.host + "/data", options: ["rbind", "rw"])
-        },
-        mounted("bind: nosuid, nodev, noexec", mountLine("/run")) { spec, box in
-            spec.addMount("/run", type: "bind", source: box.host + "/data", options: ["bind", "nosuid", "nodev", "noexec"])
-        },
-        mounted("bind: without a type", "cat /run/file") { spec, box in
-            var mounts = spec["mounts"] as? [[String: Any]] ?? []
-            mounts.append(["destination": "/run", "source": box.host + "/data", "options": ["rbind"]])
-            spec["mounts"] = mounts
-        },
-        mounted("bind: a file over a file", "cat /etc/hostname") { spec, box in
-            spec.addMount("/etc/hostname", type: "bind", source: box.host + "/data/file", options: ["bind", "ro"])
-        },
-        mounted("bind: a source relative to the bundle", "cat /run/file",
-                setUp: [.host("mkdir {bundle}/rel && echo relative > {bundle}/rel/file", .ignore)]) { spec, _ in
-            spec.addMount("/run", type: "bind", source: "rel", options: ["rbind"])
-        },
-        mounted("bind: a missing source", "echo ran") { spec, box in
-            spec.addMount("/run", type: "bind", source: box.host + "/absent", options: ["rbind"])
-        },
-        mounted("bind: a missing target is created", "cat /newdir/file", ownRootfs: true) { spec, box in
-            spec.addMount("/newdir", type: "bind", source: box.host + "/data", options: ["rbind"])
-        },
-        mounted("bind: an unknown option", "cat /run/file") { spec, box in
-            spec.addMount("/run", type: "bind", source: box.host + "/data", options: ["rbind", "ro", "no-such-option"])
-        },
-        mounted("tmpfs: size and mode", mountLine("/run") + "; stat -c %a /run") { spec, _ in
-            spec.addMount("/run", type: "tmpfs", source: "tmpfs", options: ["nosuid", "size=1m", "mode=700"])
-        },
-        mounted("tmpfs: read-only", "touch /run/x; echo touch $?; " + mountLine("/run")) { spec, _ in
-            spec.addMount("/run", type: "tmpfs", source: "tmpfs", options: ["ro"])
-        },
-        mounted("mounts: a relative destination", "ls /run") { spec, _ in
-            spec.addMount("run", type: "tmpfs", source: "tmpfs")
-        },
-        mounted("mounts: an unknown filesystem type", "echo ran") { spec, _ in
-            spec.addMount("/run", type: "nosuchfs", source: "none")
-        },
-        mounted("mounts: later mounts stack on earlier ones", "ls /run; " + mountLine("/run/inner")) { spec, box in
-            spec.addMount("/run", type: "tmpfs", source: "tmpfs")
-            spec.addMount("/run/inner", type: "bind", source: box.host + "/data", options: ["rbind", "ro"])
-        },
-        mounted("maskedPaths: a file and a directory", "wc -c < /proc/keys; ls /sys/firmware | wc -l; " + mountLine("/sys/firmware")) { _, _ in },
-        mounted("maskedPaths: a path that does not exist", "echo ran") { spec, _ in
-            spec.setLinux("maskedPaths", ["/proc/no-such-file"])
-        },
-        mounted("readonlyPaths: /proc/sys", "echo 1 > /proc/sys/kernel/domainname; echo write $?; " + mountLine("/proc/sys")) { _, _ in },
-        mounted("readonlyPaths: a mount under the path", "touch /run/inner/x; echo touch $?; " + mountLine("/run/inner")) { spec, box in
-            spec.addMount("/run", type: "tmpfs", source: "tmpfs")
-            spec.addMount("/run/inner", type: "bind", source: box.host + "/data", options: ["rbind", "rw"])
-            spec.setLinux("readonlyPaths", ["/run"])
-        },
-        mounted("readonlyPaths: a path that does not exist", "echo ran") { spec, _ in
-            spec.setLinux("readonlyPaths", ["/proc/no-such-dir"])
-        },
-        mounted("root: the rootfs is read-only", "touch /etc/x; echo touch $?; " + mountLine("/")) { _, _ in },
-        mounted("root: a relative root.path", "ls /etc", ownRootfs: true) { _, _ in },
-        propagation("bind: rprivate", ["rbind", "rprivate"]),
-        propagation("bind: private", ["bind", "private"]),
-        propagation("bind: rslave", ["rbind", "rslave"]),
-        propagation("bind: slave", ["bind", "slave"]),
-        propagation("bind: shared", ["bind", "shared"]),
-        propagation("bind: rshared", ["rbind", "rshared"]),
-        propagation("bind: runbindable", ["rbind", "runbindable"]),
-        rootfsPropagation("rootfsPropagation: shared", "shared"),
-        rootfsPropagation("rootfsPropagation: private", "private"),
-        rootfsPropagation("rootfsPropagation: rslave", "rslave"),
-        rootfsPropagation("rootfsPropagation: an unknown value", "sideways"),
-        mounted("bind: a directory over a file", "echo ran") { spec, box in
-            spec.addMount("/etc/hostname", type: "bind", source: box.host + "/data", options: ["rbind"])
-        },
-        mounted("bind: a file over a directory", "echo ran") { spec, box in
-            spec.addMount("/run", type: "bind", source: box.host + "/data/file", options: ["bind"])
-        },
-        mounted("root: readonly false lets the container write", "touch /written; echo touch $?; " + mountLine("/"), ownRootfs: true) { spec, _ in
-            spec["root"] = ["path": "rootfs", "readonly": false]
-        },
-        // Where and in which order (options have scenarios of their own).
-        mounted("mounts: the default mounts and their order", "cut -d' ' -f2,3 /proc/self/mounts | grep -v '^/tmp '") { _, _ in },
-        mounted("mounts: /dev/null given as a symlink to a mask", "wc -c < /proc/keys; echo ran",
+    static var scenarios: [DiffScenario] {
+        [
+            mounted("bind: read-only", "cat /run/file; echo new > /run/new; echo write $?; " + mountLine("/run")) { spec, box in
+                spec.addMount("/run", type: "bind", source: box.host + "/data", options: ["rbind", "ro"])
+            },
+            mounted("bind: read-write, seen on the host", "echo written > /run/new; cat /run/file", setUp: []) { spec, box in
+                spec.addMount("/run", type: "bind", source: box.host + "/data", options: ["rbind", "rw"])
+            },
+            mounted("bind: nosuid, nodev, noexec", mountLine("/run")) { spec, box in
+                spec.addMount("/run", type: "bind", source: box.host + "/data", options: ["bind", "nosuid", "nodev", "noexec"])
+            },
+            mounted("bind: without a type", "cat /run/file") { spec, box in
+                var mounts = spec["mounts"] as? [[String: Any]] ?? []
+                mounts.append(["destination": "/run", "source": box.host + "/data", "options": ["rbind"]])
+                spec["mounts"] = mounts
+            },
+            mounted("bind: a file over a file", "cat /etc/hostname") { spec, box in
+                spec.addMount("/etc/hostname", type: "bind", source: box.host + "/data/file", options: ["bind", "ro"])
+            },
+            mounted(
+                "bind: a source relative to the bundle", "cat /run/file",
+                setUp: [.host("mkdir {bundle}/rel && echo relative > {bundle}/rel/file", .ignore)]
+            ) { spec, _ in
+                spec.addMount("/run", type: "bind", source: "rel", options: ["rbind"])
+            },
+            mounted("bind: a missing source", "echo ran") { spec, box in
+                spec.addMount("/run", type: "bind", source: box.host + "/absent", options: ["rbind"])
+            },
+            mounted("bind: a missing target is created", "cat /newdir/file", ownRootfs: true) { spec, box in
+                spec.addMount("/newdir", type: "bind", source: box.host + "/data", options: ["rbind"])
+            },
+            mounted("bind: an unknown option", "cat /run/file") { spec, box in
+                spec.addMount("/run", type: "bind", source: box.host + "/data", options: ["rbind", "ro", "no-such-option"])
+            },
+            mounted("tmpfs: size and mode", mountLine("/run") + "; stat -c %a /run") { spec, _ in
+                spec.addMount("/run", type: "tmpfs", source: "tmpfs", options: ["nosuid", "size=1m", "mode=700"])
+            },
+            mounted("tmpfs: read-only", "touch /run/x; echo touch $?; " + mountLine("/run")) { spec, _ in
+                spec.addMount("/run", type: "tmpfs", source: "tmpfs", options: ["ro"])
+            },
+            mounted("mounts: a relative destination", "ls /run") { spec, _ in
+                spec.addMount("run", type: "tmpfs", source: "tmpfs")
+            },
+            mounted("mounts: an unknown filesystem type", "echo ran") { spec, _ in
+                spec.addMount("/run", type: "nosuchfs", source: "none")
+            },
+            mounted("mounts: later mounts stack on earlier ones", "ls /run; " + mountLine("/run/inner")) { spec, box in
+                spec.addMount("/run", type: "tmpfs", source: "tmpfs")
+                spec.addMount("/run/inner", type: "bind", source: box.host + "/data", options: ["rbind", "ro"])
+            },
+            mounted("maskedPaths: a file and a directory", "wc -c < /proc/keys; ls /sys/firmware | wc -l; " + mountLine("/sys/firmware")) { _, _ in },
+            mounted("maskedPaths: a path that does not exist", "echo ran") { spec, _ in
+                spec.setLinux("maskedPaths", ["/proc/no-such-file"])
+            },
+            mounted("readonlyPaths: /proc/sys", "echo 1 > /proc/sys/kernel/domainname; echo write $?; " + mountLine("/proc/sys")) { _, _ in },
+            mounted("readonlyPaths: a mount under the path", "touch /run/inner/x; echo touch $?; " + mountLine("/run/inner")) { spec, box in
+                spec.addMount("/run", type: "tmpfs", source: "tmpfs")
+                spec.addMount("/run/inner", type: "bind", source: box.host + "/data", options: ["rbind", "rw"])
+                spec.setLinux("readonlyPaths", ["/run"])
+            },
+            mounted("readonlyPaths: a path that does not exist", "echo ran") { spec, _ in
+                spec.setLinux("readonlyPaths", ["/proc/no-such-dir"])
+            },
+            mounted("root: the rootfs is read-only", "touch /etc/x; echo touch $?; " + mountLine("/")) { _, _ in },
+            mounted("root: a relative root.path", "ls /etc", ownRootfs: true) { _, _ in },
+            propagation("bind: rprivate", ["rbind", "rprivate"]),
+            propagation("bind: private", ["bind", "private"]),
+            propagation("bind: rslave", ["rbind", "rslave"]),
+            propagation("bind: slave", ["bind", "slave"]),
+            propagation("bind: shared", ["bind", "shared"]),
+            propagation("bind: rshared", ["rbind", "rshared"]),
+            propagation("bind: runbindable", ["rbind", "runbindable"]),
+            rootfsPropagation("rootfsPropagation: shared", "shared"),
+            rootfsPropagation("rootfsPropagation: private", "private"),
+            rootfsPropagation("rootfsPropagation: rslave", "rslave"),
+            rootfsPropagation("rootfsPropagation: an unknown value", "sideways"),
+            mounted("bind: a directory over a file", "echo ran") { spec, box in
+                spec.addMount("/etc/hostname", type: "bind", source: box.host + "/data", options: ["rbind"])
+            },
+            mounted("bind: a file over a directory", "echo ran") { spec, box in
+                spec.addMount("/run", type: "bind", source: box.host + "/data/file", options: ["bind"])
+            },
+            mounted("root: readonly false lets the container write", "touch /written; echo touch $?; " + mountLine("/"), ownRootfs: true) { spec, _ in
+                spec["root"] = ["path": "rootfs", "readonly": false]
+            },
+            // Where and in which order (options have scenarios of their own).
+            mounted("mounts: the default mounts and their order", "cut -d' ' -f2,3 /proc/self/mounts | grep -v '^/tmp '") { _, _ in },
+            mounted(
+                "mounts: /dev/null given as a symlink to a mask", "wc -c < /proc/keys; echo ran",
                 files: ["decoy": "not empty\n"], ownRootfs: true,
                 setUp: [.host("rm -rf {bundle}/rootfs/dev && mkdir {bundle}/rootfs/dev && ln -s /run/decoy {bundle}/rootfs/dev/null", .ignore)],
-                after: [.host("cat {host}/decoy")]) { spec, box in
-            // No tmpfs on /dev, so the rootfs's own /dev, where null is a symlink.
-            spec["mounts"] = (spec["mounts"] as? [[String: Any]] ?? []).filter { ($0["destination"] as? String)?.hasPrefix("/dev") != true }
-            spec.addMount("/run", type: "bind", source: box.host, options: ["rbind", "rw"])
-            spec.setLinux("resources", [String: Any]())
-        },
-    ] }
+                after: [.host("cat {host}/decoy")]
+            ) { spec, box in
+                // No tmpfs on /dev, so the rootfs's own /dev, where null is a symlink.
+                spec["mounts"] = (spec["mounts"] as? [[String: Any]] ?? []).filter { ($0["destination"] as? String)?.hasPrefix("/dev") != true }
+                spec.addMount("/run", type: "bind", source: box.host, options: ["rbind", "rw"])
+                spec.setLinux("resources", [String: Any]())
+            },
+        ]
+    }
 
     func testScenarios() throws { try DifferentialRunner.run(Self.scenarios) }
 }

@@ -155,8 +155,10 @@ struct DiffScenario {
         return copy
     }
 
-    init(_ name: String, files: [String: String] = [:], ownRootfs: Bool = false,
-         config: @escaping (inout [String: Any], DiffSandbox) -> Void = { _, _ in }, steps: [DiffStep]) {
+    init(
+        _ name: String, files: [String: String] = [:], ownRootfs: Bool = false,
+        config: @escaping (inout [String: Any], DiffSandbox) -> Void = { _, _ in }, steps: [DiffStep]
+    ) {
         self.name = name
         self.files = files
         self.ownRootfs = ownRootfs
@@ -165,12 +167,16 @@ struct DiffScenario {
     }
 
     /// The container runs `sh -c script`.
-    init(_ name: String, script: String, files: [String: String] = [:], ownRootfs: Bool = false,
-         config: @escaping (inout [String: Any], DiffSandbox) -> Void = { _, _ in }, steps: [DiffStep]) {
-        self.init(name, files: files, ownRootfs: ownRootfs, config: { spec, sandbox in
-            spec.setProcess("args", ["sh", "-c", script])
-            config(&spec, sandbox)
-        }, steps: steps)
+    init(
+        _ name: String, script: String, files: [String: String] = [:], ownRootfs: Bool = false,
+        config: @escaping (inout [String: Any], DiffSandbox) -> Void = { _, _ in }, steps: [DiffStep]
+    ) {
+        self.init(
+            name, files: files, ownRootfs: ownRootfs,
+            config: { spec, sandbox in
+                spec.setProcess("args", ["sh", "-c", script])
+                config(&spec, sandbox)
+            }, steps: steps)
     }
 }
 
@@ -206,12 +212,15 @@ struct DiffSandbox {
     /// runtime's behaviour: paths, ids, the binary's name, times.
     func normalise(_ text: String) -> String {
         var result = text
-        let replacements = [(dir, "<sandbox>"), (ids[0], "<id>"), (ids[1], "<id2>"), (runtime.binary, "<runtime>"),
-                            (Harness.packageRoot, "<package>"), (runtime.name, "<runtime>")]
+        let replacements = [
+            (dir, "<sandbox>"), (ids[0], "<id>"), (ids[1], "<id2>"), (runtime.binary, "<runtime>"),
+            (Harness.packageRoot, "<package>"), (runtime.name, "<runtime>"),
+        ]
         for (from, to) in replacements { result = result.replacingOccurrences(of: from, with: to) }
         // RFC 3339 times, with or without fractions (runc's have nanoseconds).
-        return result.replacingOccurrences(of: #"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)"#,
-                                           with: "<time>", options: .regularExpression)
+        return result.replacingOccurrences(
+            of: #"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)"#,
+            with: "<time>", options: .regularExpression)
     }
 }
 
@@ -227,8 +236,9 @@ enum DifferentialRunner {
         let dir = NSTemporaryDirectory() + "vessel-diff-spec-" + UUID().uuidString.prefix(8)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         guard (try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)) != nil,
-              let outcome = try? Harness.execute(runc.binary, ["spec", "--bundle", dir]), outcome.code == 0,
-              let data = FileManager.default.contents(atPath: dir + "/config.json") else { return nil }
+            let outcome = try? Harness.execute(runc.binary, ["spec", "--bundle", dir]), outcome.code == 0,
+            let data = FileManager.default.contents(atPath: dir + "/config.json")
+        else { return nil }
         return data
     }()
     /// Decoded at each use: its JSON is Sendable, a `[String: Any]` is not.
@@ -236,7 +246,7 @@ enum DifferentialRunner {
 
     /// Runs every scenario through both runtimes and compares; one failure per scenario that differs unexpectedly.
     static func run(_ scenarios: [DiffScenario], file: StaticString = #filePath, line: UInt = #line) throws {
-        _ = try Harness() // the same preconditions (root, binary, rootfs, cgroup2) as the other integration tests
+        _ = try Harness()  // the same preconditions (root, binary, rootfs, cgroup2) as the other integration tests
         guard let runc = DiffRuntime.runc else { throw XCTSkip("runc is not installed (scripts/install-deps.sh installs it)") }
         guard let base = baseSpec else { throw XCTSkip("`runc spec` did not give a config.json") }
         let only = ProcessInfo.processInfo.environment["DIFF_SCENARIO"]
@@ -304,7 +314,7 @@ enum DifferentialRunner {
         for path in [sandbox.root, sandbox.bundle, sandbox.host, sandbox.out] {
             try files.createDirectory(atPath: path, withIntermediateDirectories: true)
         }
-        chmod(sandbox.out, 0o1777) // like /tmp: users other than root write there too
+        chmod(sandbox.out, 0o1777)  // like /tmp: users other than root write there too
         var spec = base
         spec["root"] = ["path": Harness.rootfs, "readonly": true]
         if scenario.ownRootfs {
@@ -360,8 +370,9 @@ enum DifferentialRunner {
                 usleep(UInt32(seconds * 1_000_000))
                 return ""
             case .background(let args):
-                background = try Harness.start(sandbox.runtime.binary, ["--root", sandbox.root] + args.map(sandbox.expand),
-                                               stdin: step.stdin, newSession: true)
+                background = try Harness.start(
+                    sandbox.runtime.binary, ["--root", sandbox.root] + args.map(sandbox.expand),
+                    stdin: step.stdin, newSession: true)
                 return ""
             case .join:
                 guard let running = background else { return "nothing in the background" }
@@ -384,8 +395,9 @@ enum DifferentialRunner {
 
         mutating func runtime(_ args: [String], stdin: String?) throws -> Outcome {
             let began = Date()
-            let running = try Harness.start(sandbox.runtime.binary, ["--root", sandbox.root] + args.map(sandbox.expand),
-                                            stdin: stdin, newSession: true)
+            let running = try Harness.start(
+                sandbox.runtime.binary, ["--root", sandbox.root] + args.map(sandbox.expand),
+                stdin: stdin, newSession: true)
             let outcome = DifferentialRunner.finish(running, timeout: timeout)
             if outcome.code == DifferentialRunner.hungCode { killedHung = true }
             if ProcessInfo.processInfo.environment["DIFF_RAW"] != nil {
@@ -493,7 +505,8 @@ enum DifferentialRunner {
         for line in text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
             if line.range(of: runtimeNoiseLine, options: .regularExpression) != nil { continue }
             if line.range(of: runtimeErrorLine, options: .regularExpression) != nil
-                || line.range(of: usageErrorLine, options: .regularExpression) != nil {
+                || line.range(of: usageErrorLine, options: .regularExpression) != nil
+            {
                 if lines.last != "<error>" { lines.append("<error>") }
                 continue
             }
@@ -505,9 +518,10 @@ enum DifferentialRunner {
     /// A parser's refusal: urfave/cli's "Incorrect Usage" (runc), or swift-argument-parser's lines.
     static func isUsageError(_ outcome: Outcome) -> Bool {
         let text = outcome.stdout + outcome.stderr
-        return text.contains("Incorrect Usage") || text.split(separator: "\n").contains {
-            $0.range(of: usageErrorLine, options: .regularExpression) != nil
-        }
+        return text.contains("Incorrect Usage")
+            || text.split(separator: "\n").contains {
+                $0.range(of: usageErrorLine, options: .regularExpression) != nil
+            }
     }
 
     /// state: every key with its value's type, and the values that matter:
@@ -539,10 +553,11 @@ enum DifferentialRunner {
     static func shape(_ value: Any) -> String {
         switch value {
         case let object as [String: Any]:
-            return "{" + object.keys.sorted().map { key in
-                // Annotation keys are each runtime's own (org.opencontainers.runc.*, org.vessel.*).
-                key == "annotations" ? "annotations:{*:string}" : "\(key):" + shape(object[key] ?? NSNull())
-            }.joined(separator: ",") + "}"
+            return "{"
+                + object.keys.sorted().map { key in
+                    // Annotation keys are each runtime's own (org.opencontainers.runc.*, org.vessel.*).
+                    key == "annotations" ? "annotations:{*:string}" : "\(key):" + shape(object[key] ?? NSNull())
+                }.joined(separator: ",") + "}"
         case let array as [Any]:
             let elements = Set(array.map(shape)).sorted()
             return "[" + elements.joined(separator: "|") + "]"
@@ -570,15 +585,18 @@ enum DifferentialRunner {
         return ([head] + keys.map { $0 + ": V" }).joined(separator: " / ")
     }
 
-    static let runcCommands = ["checkpoint", "create", "delete", "events", "exec", "kill", "list", "pause", "ps",
-                               "restore", "resume", "run", "spec", "start", "state", "update", "features"]
+    static let runcCommands = [
+        "checkpoint", "create", "delete", "events", "exec", "kill", "list", "pause", "ps",
+        "restore", "resume", "run", "spec", "start", "state", "update", "features",
+    ]
 
     /// Which of runc's commands a help text lists (as the first word of an indented line).
     static func helpCommands(_ text: String) -> String {
-        let listed = Set(text.split(separator: "\n").compactMap { line -> String? in
-            guard line.hasPrefix("  ") else { return nil }
-            return line.split(whereSeparator: { $0 == " " || $0 == "," }).first.map(String.init)
-        })
+        let listed = Set(
+            text.split(separator: "\n").compactMap { line -> String? in
+                guard line.hasPrefix("  ") else { return nil }
+                return line.split(whereSeparator: { $0 == " " || $0 == "," }).first.map(String.init)
+            })
         let missing = runcCommands.filter { !listed.contains($0) }
         return missing.isEmpty ? "lists all of runc's commands" : "does not list " + missing.joined(separator: ", ")
     }
@@ -652,7 +670,8 @@ enum DifferentialRunner {
     /// A live process (a zombie has exited: it only waits to be reaped).
     static func alive(_ pid: Int) -> Bool {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return false }
+            let close = stat.lastIndex(of: ")")
+        else { return false }
         let fields = stat[stat.index(after: close)...].split(separator: " ")
         return fields.first != "Z"
     }
@@ -672,7 +691,7 @@ enum DifferentialRunner {
             }
             for _ in 0..<100 where rmdir(group) != 0 && errno == EBUSY { usleep(10_000) }
         }
-        rmdir("/sys/fs/cgroup/vessel") // vessel's default parent; fails while others use it, as it should
+        rmdir("/sys/fs/cgroup/vessel")  // vessel's default parent; fails while others use it, as it should
         let mountinfo = (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? ""
         for line in mountinfo.split(separator: "\n").reversed() {
             let fields = line.split(separator: " ")

@@ -17,8 +17,10 @@ final class ExecTests: XCTestCase {
     /// its capabilities, as seen from inside.
     func testExecJoinsTheContainer() throws {
         let pid = try startSleeper("e1")
-        let outcome = try harness.vessel(["exec", "e1", "sh", "-c",
-            "hostname; readlink /proc/self/ns/pid; readlink /proc/self/ns/mnt; grep CapEff /proc/self/status; cat /proc/self/cgroup | grep ^0::; ps -o comm"])
+        let outcome = try harness.vessel([
+            "exec", "e1", "sh", "-c",
+            "hostname; readlink /proc/self/ns/pid; readlink /proc/self/ns/mnt; grep CapEff /proc/self/status; cat /proc/self/cgroup | grep ^0::; ps -o comm",
+        ])
         XCTAssertEqual(outcome.code, 0, outcome.stderr)
         let lines = outcome.stdout.split(separator: "\n").map(String.init)
         XCTAssertEqual(lines.first, "vessel")
@@ -32,8 +34,10 @@ final class ExecTests: XCTestCase {
     func testExitStatusEnvCwdAndUser() throws {
         _ = try startSleeper("e2")
         XCTAssertEqual(try harness.vessel(["exec", "e2", "sh", "-c", "exit 5"]).code, 5)
-        let outcome = try harness.vessel(["exec", "--env", "GREETING=hi", "--cwd", "/etc", "--user", "1000:1001", "e2",
-                                          "sh", "-c", "echo $GREETING; pwd; id -u; id -g"])
+        let outcome = try harness.vessel([
+            "exec", "--env", "GREETING=hi", "--cwd", "/etc", "--user", "1000:1001", "e2",
+            "sh", "-c", "echo $GREETING; pwd; id -u; id -g",
+        ])
         XCTAssertEqual(outcome.code, 0, outcome.stderr)
         XCTAssertEqual(outcome.stdout, "hi\n/etc\n1000\n1001\n")
     }
@@ -41,9 +45,11 @@ final class ExecTests: XCTestCase {
     func testProcessFile() throws {
         _ = try startSleeper("e3")
         let file = harness.scratch + "/process.json"
-        let process: [String: Any] = ["args": ["sh", "-c", "echo from-file; ulimit -n"], "cwd": "/",
-                                      "user": ["uid": 0, "gid": 0], "env": ["PATH=/bin"],
-                                      "rlimits": [["type": "RLIMIT_NOFILE", "soft": 77, "hard": 77]]]
+        let process: [String: Any] = [
+            "args": ["sh", "-c", "echo from-file; ulimit -n"], "cwd": "/",
+            "user": ["uid": 0, "gid": 0], "env": ["PATH=/bin"],
+            "rlimits": [["type": "RLIMIT_NOFILE", "soft": 77, "hard": 77]],
+        ]
         try JSONSerialization.data(withJSONObject: process).write(to: URL(fileURLWithPath: file))
         let outcome = try harness.vessel(["exec", "--process", file, "e3"])
         XCTAssertEqual(outcome.code, 0, outcome.stderr)
@@ -52,8 +58,12 @@ final class ExecTests: XCTestCase {
 
     func testSeccompAppliesToExec() throws {
         _ = try startSleeper("e4") {
-            $0.setLinux("seccomp", ["defaultAction": "SCMP_ACT_ALLOW",
-                                    "syscalls": [["names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38]]])
+            $0.setLinux(
+                "seccomp",
+                [
+                    "defaultAction": "SCMP_ACT_ALLOW",
+                    "syscalls": [["names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38]],
+                ])
             var mounts = $0["mounts"] as? [[String: Any]] ?? []
             mounts.append(["destination": "/tmp", "type": "tmpfs", "source": "tmpfs"])
             $0["mounts"] = mounts
@@ -111,8 +121,12 @@ final class ExecTests: XCTestCase {
     func testExecDoesNotReadTheBundleAgain() throws {
         let bundle = try harness.shellBundle("sleep 100") { config in
             config.setProcess("env", ["PATH=/bin", "FROM_CREATE=yes"])
-            config.setLinux("seccomp", ["defaultAction": "SCMP_ACT_ALLOW",
-                                        "syscalls": [["names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1]]])
+            config.setLinux(
+                "seccomp",
+                [
+                    "defaultAction": "SCMP_ACT_ALLOW",
+                    "syscalls": [["names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1]],
+                ])
         }
         XCTAssertEqual(try harness.vessel(["run", "-d", "--bundle", bundle, "kept"]).code, 0)
         try FileManager.default.removeItem(atPath: bundle + "/config.json")

@@ -18,8 +18,10 @@ final class FastPathTests: XCTestCase {
     /// `prepare`, then `steps`, through the fast path; `prepare` and `steps`
     /// again through ArgumentParser; the outcomes must match one for one.
     @discardableResult
-    func assertBothPathsAgree(prepare: () throws -> Void = {}, _ steps: () throws -> [Outcome],
-                              file: StaticString = #filePath, line: UInt = #line) throws -> [Outcome] {
+    func assertBothPathsAgree(
+        prepare: () throws -> Void = {}, _ steps: () throws -> [Outcome],
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws -> [Outcome] {
         unsetenv("VESSEL_NO_FAST_PATH")
         try prepare()
         let fast = try steps()

@@ -13,7 +13,8 @@ struct Outcome {
 final class Harness {
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent().path
-    static let vesselBinary = ProcessInfo.processInfo.environment["VESSEL_BINARY"]
+    static let vesselBinary =
+        ProcessInfo.processInfo.environment["VESSEL_BINARY"]
         ?? packageRoot + "/.build/debug/vessel"
     static let rootfs = packageRoot + "/bundles/busybox/rootfs"
     static let baseConfig = packageRoot + "/bundles/busybox/config.json"
@@ -32,7 +33,8 @@ final class Harness {
         }
         let controllers = "/sys/fs/cgroup/cgroup.controllers"
         guard FileManager.default.fileExists(atPath: controllers),
-              !FileManager.default.fileExists(atPath: "/sys/fs/cgroup/unified") else {
+            !FileManager.default.fileExists(atPath: "/sys/fs/cgroup/unified")
+        else {
             throw XCTSkip("/sys/fs/cgroup is not cgroup2: run the suite under scripts/cgroup2-ns")
         }
         scratch = NSTemporaryDirectory() + "vessel-test-" + UUID().uuidString
@@ -148,7 +150,7 @@ final class Harness {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
-        if newSession { posix_spawnattr_setflags(&attributes, 0x80) } // POSIX_SPAWN_SETSID (glibc), not imported
+        if newSession { posix_spawnattr_setflags(&attributes, 0x80) }  // POSIX_SPAWN_SETSID (glibc), not imported
         var pid: pid_t = 0
         let rc = posix_spawn(&pid, path, &actions, &attributes, argv, environ)
         guard rc == 0 else { throw XCTSkip("cannot spawn \(path): \(rc)") }

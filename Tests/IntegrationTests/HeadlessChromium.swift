@@ -30,12 +30,14 @@ struct HeadlessChromium {
 
     func render(_ page: String, name: String, height: Int = 2400) throws -> Rendering {
         let screenshot = directory + "/\(name).png", netLog = directory + "/\(name)-net.json"
-        let outcome = try Harness.execute("/usr/bin/timeout", [
-            "120", binary, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1280,\(height)",
-            "--user-data-dir=\(directory)/profile", "--proxy-server=127.0.0.1:9", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run", "--enable-logging=stderr", "--v=0",
-            "--log-net-log=\(netLog)", "--screenshot=\(screenshot)", "file://" + page,
-        ])
+        let outcome = try Harness.execute(
+            "/usr/bin/timeout",
+            [
+                "120", binary, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1280,\(height)",
+                "--user-data-dir=\(directory)/profile", "--proxy-server=127.0.0.1:9", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run", "--enable-logging=stderr", "--v=0",
+                "--log-net-log=\(netLog)", "--screenshot=\(screenshot)", "file://" + page,
+            ])
         guard outcome.code == 0, FileManager.default.fileExists(atPath: screenshot) else {
             throw XCTSkip("chromium could not render here (status \(outcome.code)): \(outcome.stderr.suffix(300))")
         }
@@ -50,7 +52,8 @@ struct HeadlessChromium {
         var urls: Set<String> = []
         for event in log["events"] as? [[String: Any]] ?? [] {
             guard let params = event["params"] as? [String: Any], let url = params["url"] as? String,
-                  !url.hasPrefix("file:"), !url.hasPrefix("data:") else { continue }
+                !url.hasPrefix("file:"), !url.hasPrefix("data:")
+            else { continue }
             let key = (params["network_isolation_key"] as? String ?? "") + (params["site_for_cookies"] as? String ?? "")
             if key.contains("file://") { urls.insert(url) }
         }
@@ -60,7 +63,8 @@ struct HeadlessChromium {
     /// A PNG's width and height, from its IHDR chunk.
     static func pngSize(_ path: String) -> (width: Int, height: Int)? {
         guard let data = try? Data(contentsOf: URL(fileURLWithPath: path)), data.count > 24,
-              data.prefix(8) == Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) else { return nil }
+            data.prefix(8) == Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
+        else { return nil }
         let bytes = [UInt8](data[16..<24])
         func number(_ slice: ArraySlice<UInt8>) -> Int { slice.reduce(0) { $0 << 8 | Int($1) } }
         return (number(bytes[0..<4]), number(bytes[4..<8]))

@@ -67,9 +67,10 @@ final class HooksAndTerminalTests: XCTestCase {
         let deleted = try harness.vessel(["delete", id])
         XCTAssertEqual(deleted.code, 0, deleted.stderr)
         let lines = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
-        XCTAssertEqual(lines.map { $0.split(separator: " ").first.map(String.init) ?? "" },
-                       ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"],
-                       lines.joined(separator: "\n"))
+        XCTAssertEqual(
+            lines.map { $0.split(separator: " ").first.map(String.init) ?? "" },
+            ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"],
+            lines.joined(separator: "\n"))
         XCTAssertTrue(lines.allSatisfy { $0.hasSuffix(" id") }, "a hook did not get the id: \(lines)")
         // The status each hook saw (the startContainer hook does not parse it).
         let statuses = lines.map { $0.split(separator: " ").dropFirst().first.map(String.init) ?? "" }
@@ -188,7 +189,7 @@ final class HooksAndTerminalTests: XCTestCase {
             guard connection >= 0 else { return -1 }
             defer { close(connection) }
             var data = [UInt8](repeating: 0, count: 4096)
-            var control = [UInt8](repeating: 0, count: 24) // CMSG_SPACE(sizeof(int))
+            var control = [UInt8](repeating: 0, count: 24)  // CMSG_SPACE(sizeof(int))
             let received: Int = data.withUnsafeMutableBytes { dataBytes in
                 control.withUnsafeMutableBytes { controlBytes in
                     var iov = iovec(iov_base: dataBytes.baseAddress, iov_len: dataBytes.count)

@@ -33,7 +33,8 @@ final class HostSafetyLifecycleTests: XCTestCase {
 
     static func isAlive(_ pid: Int) -> Bool {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return false }
+            let close = stat.lastIndex(of: ")")
+        else { return false }
         let state = stat[stat.index(after: close)...].split(separator: " ").first
         return state != "Z" && state != "X"
     }
@@ -255,8 +256,10 @@ final class HostSafetyLifecycleTests: XCTestCase {
         let frozenBundle = try bundle("sleep 100", cgroupsPath: path)
         for (index, form) in [["run", "-d"], ["create"]].enumerated() {
             let id = "frozen\(index)"
-            let outcome = try Harness.execute("/usr/bin/timeout", ["-s", "KILL", "20", Harness.vesselBinary, "--root", harness.stateRoot]
-                                              + form + ["--bundle", frozenBundle, id])
+            let outcome = try Harness.execute(
+                "/usr/bin/timeout",
+                ["-s", "KILL", "20", Harness.vesselBinary, "--root", harness.stateRoot]
+                    + form + ["--bundle", frozenBundle, id])
             XCTAssertNotEqual(outcome.code, 0)
             XCTAssertNotEqual(outcome.code, 128 + 9, "\(form) hung on the frozen cgroup")
             XCTAssertEqual(outcome.stderr.split(separator: "\n").count, 1, outcome.stderr)
@@ -268,8 +271,12 @@ final class HostSafetyLifecycleTests: XCTestCase {
         }
         // Frozen through an ancestor: the same refusal.
         let nested = try bundle("sleep 100", cgroupsPath: path + "/inner")
-        let outcome = try Harness.execute("/usr/bin/timeout", ["-s", "KILL", "20", Harness.vesselBinary, "--root", harness.stateRoot,
-                                                               "run", "-d", "--bundle", nested, "frozen2"])
+        let outcome = try Harness.execute(
+            "/usr/bin/timeout",
+            [
+                "-s", "KILL", "20", Harness.vesselBinary, "--root", harness.stateRoot,
+                "run", "-d", "--bundle", nested, "frozen2",
+            ])
         XCTAssertNotEqual(outcome.code, 0)
         XCTAssertNotEqual(outcome.code, 128 + 9, "run hung under a frozen ancestor")
         XCTAssertTrue(outcome.stderr.contains("frozen"), outcome.stderr)

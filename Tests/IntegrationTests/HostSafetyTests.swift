@@ -10,8 +10,10 @@ final class HostSafetyTests: XCTestCase {
     override func setUpWithError() throws { harness = try Harness() }
     override func tearDown() { harness?.cleanUp() }
 
-    func assertCreateRefused(_ bundle: String, id: String, mentions needles: [String],
-                             file: StaticString = #filePath, line: UInt = #line) throws {
+    func assertCreateRefused(
+        _ bundle: String, id: String, mentions needles: [String],
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws {
         let outcome = try harness.vessel(["create", "--bundle", bundle, id])
         XCTAssertNotEqual(outcome.code, 0, "create should fail; stderr: \(outcome.stderr)", file: file, line: line)
         XCTAssertEqual(outcome.stderr.split(separator: "\n").count, 1, "one line: \(outcome.stderr)", file: file, line: line)
@@ -110,8 +112,9 @@ final class HostSafetyTests: XCTestCase {
         }
         let outcome = try harness.run(bundle)
         XCTAssertEqual(outcome.code, 0, outcome.stderr)
-        XCTAssertEqual(outcome.stdout.split(separator: "\n").map { $0.split(whereSeparator: { $0 == " " || $0 == "\t" }).joined(separator: " ") },
-                       ["313", "0 7"])
+        XCTAssertEqual(
+            outcome.stdout.split(separator: "\n").map { $0.split(whereSeparator: { $0 == " " || $0 == "\t" }).joined(separator: " ") },
+            ["313", "0 7"])
         XCTAssertEqual(hostFile("/proc/sys/fs/mqueue/queues_max"), queuesMax)
     }
 
@@ -186,8 +189,9 @@ final class HostSafetyTests: XCTestCase {
         let outcome = try harness.vessel(["run", "--no-pivot", "--bundle", bundle, "nopivot"])
         XCTAssertEqual(outcome.code, 0, outcome.stderr)
         XCTAssertFalse(outcome.stdout.contains("mounted-fresh-proc"), outcome.stdout)
-        XCTAssertTrue(outcome.stdout.lowercased().contains("permission denied") || outcome.stdout.contains("Operation not permitted"),
-                      "unshare or mount should be refused: \(outcome.stdout)")
+        XCTAssertTrue(
+            outcome.stdout.lowercased().contains("permission denied") || outcome.stdout.contains("Operation not permitted"),
+            "unshare or mount should be refused: \(outcome.stdout)")
     }
 
     // MARK: 6. read-only binds (CVE-2023-25809-like: a writable path where ro was asked)
@@ -206,8 +210,9 @@ final class HostSafetyTests: XCTestCase {
             }
             let outcome = try harness.run(bundle)
             XCTAssertEqual(outcome.code, 0, outcome.stderr)
-            XCTAssertEqual(outcome.stdout.components(separatedBy: "Read-only file system").count - 1, 2,
-                           "\(options): both the volume and its submount must be read-only: \(outcome.stdout)")
+            XCTAssertEqual(
+                outcome.stdout.components(separatedBy: "Read-only file system").count - 1, 2,
+                "\(options): both the volume and its submount must be read-only: \(outcome.stdout)")
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: volume + "/sub/below"))
     }
@@ -260,13 +265,18 @@ final class HostSafetyTests: XCTestCase {
     func testCapabilityOutsideTheHostsBoundingSetFailsCreate() throws {
         let status = hostFile("/proc/self/status")
         guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("CapBnd:") }),
-              let bounding = UInt64(line.dropFirst(7).trimmingCharacters(in: .whitespaces), radix: 16) else {
+            let bounding = UInt64(line.dropFirst(7).trimmingCharacters(in: .whitespaces), radix: 16)
+        else {
             throw XCTSkip("cannot read this process's bounding set")
         }
         guard bounding & (1 << 24) == 0 else { throw XCTSkip("this host grants CAP_SYS_RESOURCE; nothing to refuse") }
         let bundle = try harness.shellBundle("true") { config in
-            config.setProcess("capabilities", ["bounding": ["CAP_SYS_RESOURCE"], "effective": ["CAP_SYS_RESOURCE"],
-                                               "permitted": ["CAP_SYS_RESOURCE"]])
+            config.setProcess(
+                "capabilities",
+                [
+                    "bounding": ["CAP_SYS_RESOURCE"], "effective": ["CAP_SYS_RESOURCE"],
+                    "permitted": ["CAP_SYS_RESOURCE"],
+                ])
         }
         try assertCreateRefused(bundle, id: "capbnd", mentions: ["process.capabilities.", "CAP_SYS_RESOURCE", "bounding set"])
     }
@@ -276,10 +286,23 @@ final class HostSafetyTests: XCTestCase {
     func testStartContainerHookRunsUnderTheSeccompFilter() throws {
         // A hook's stdout is kept by the runtime (as runc's): it leaves its verdict in /dev for the container to print.
         let bundle = try harness.shellBundle("cat /dev/hook-verdict") { config in
-            config.setLinux("seccomp", ["defaultAction": "SCMP_ACT_ALLOW",
-                                        "syscalls": [["names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1]]])
-            config["hooks"] = ["startContainer": [["path": "/bin/sh", "args": ["sh", "-c",
-                "{ mkdir /dev/hook-probe 2>/dev/null && echo hook-mkdir-allowed || echo hook-mkdir-denied; } > /dev/hook-verdict"]]]]
+            config.setLinux(
+                "seccomp",
+                [
+                    "defaultAction": "SCMP_ACT_ALLOW",
+                    "syscalls": [["names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1]],
+                ])
+            config["hooks"] = [
+                "startContainer": [
+                    [
+                        "path": "/bin/sh",
+                        "args": [
+                            "sh", "-c",
+                            "{ mkdir /dev/hook-probe 2>/dev/null && echo hook-mkdir-allowed || echo hook-mkdir-denied; } > /dev/hook-verdict",
+                        ],
+                    ]
+                ]
+            ]
         }
         let outcome = try harness.run(bundle)
         XCTAssertEqual(outcome.code, 0, outcome.stderr)
@@ -325,8 +348,10 @@ final class HostSafetyTests: XCTestCase {
         let pid = try XCTUnwrap(try harness.state("exe")?["pid"] as? Int)
         let exe = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe")
         XCTAssertEqual(exe, URL(fileURLWithPath: Harness.vesselBinary).resolvingSymlinksInPath().path, "the init runs in place")
-        let probe = try harness.vessel(["exec", "exe", "sh", "-c",
-                                        "cat /proc/1/exe >/dev/null 2>&1 && echo opened; readlink /proc/1/exe || echo refused"])
+        let probe = try harness.vessel([
+            "exec", "exe", "sh", "-c",
+            "cat /proc/1/exe >/dev/null 2>&1 && echo opened; readlink /proc/1/exe || echo refused",
+        ])
         XCTAssertEqual(probe.code, 0, probe.stderr)
         XCTAssertEqual(probe.stdout, "refused\n")
     }

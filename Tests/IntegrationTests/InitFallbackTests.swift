@@ -75,8 +75,12 @@ final class InitFallbackTests: XCTestCase {
     /// by SeccompFilter before the load.
     func testAnInitSilencedByItsProfileFailsAtOnceEitherWay() throws {
         let bundle = try harness.shellBundle("echo before") { config in
-            config.setLinux("seccomp", ["defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1,
-                                        "syscalls": [["names": ["setpriority"], "action": "SCMP_ACT_ALLOW"]]])
+            config.setLinux(
+                "seccomp",
+                [
+                    "defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1,
+                    "syscalls": [["names": ["setpriority"], "action": "SCMP_ACT_ALLOW"]],
+                ])
         }
         for (id, forced) in [("silenced", false), ("silenced-reexec", true)] {
             if forced { setenv("VESSEL_INIT_REEXEC", "1", 1) }

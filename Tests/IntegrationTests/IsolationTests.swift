@@ -10,16 +10,20 @@ final class IsolationTests: XCTestCase {
     override func tearDown() { harness?.cleanUp() }
 
     /// Runs `script` in a bundle changed by `modify`; fails the test unless it exits 0.
-    func output(_ script: String, file: StaticString = #filePath, line: UInt = #line,
-                _ modify: (inout [String: Any]) -> Void = { _ in }) throws -> String {
+    func output(
+        _ script: String, file: StaticString = #filePath, line: UInt = #line,
+        _ modify: (inout [String: Any]) -> Void = { _ in }
+    ) throws -> String {
         let outcome = try harness.run(try harness.shellBundle(script, modify))
         XCTAssertEqual(outcome.code, 0, "stderr: \(outcome.stderr) stdout: \(outcome.stdout)", file: file, line: line)
         return outcome.stdout
     }
 
-    static var tmpfsAtTmp: [String: Any] { [
-        "destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev", "mode=1777"],
-    ] }
+    static var tmpfsAtTmp: [String: Any] {
+        [
+            "destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev", "mode=1777"],
+        ]
+    }
 
     static func addMount(_ mount: [String: Any], to config: inout [String: Any]) {
         var mounts = config["mounts"] as? [[String: Any]] ?? []
@@ -54,7 +58,8 @@ final class IsolationTests: XCTestCase {
         let hostFile = "/tmp/" + name
         try Data("x".utf8).write(to: URL(fileURLWithPath: hostFile))
         defer { try? FileManager.default.removeItem(atPath: hostFile) }
-        let out = try output("test -e /tmp/\(name) && echo visible || echo absent; test -e /work && echo work || echo nowork; test -e \(harness.scratch) && echo scratch || echo noscratch")
+        let out = try output(
+            "test -e /tmp/\(name) && echo visible || echo absent; test -e /work && echo work || echo nowork; test -e \(harness.scratch) && echo scratch || echo noscratch")
         XCTAssertEqual(out, "absent\nnowork\nnoscratch\n")
     }
 
@@ -106,7 +111,8 @@ final class IsolationTests: XCTestCase {
         // This host has no /proc/kcore; /proc/keys and /proc/timer_list exist.
         // A masked file is /dev/null bound over it (char 1,3), a masked
         // directory an empty read-only tmpfs.
-        let out = try output("""
+        let out = try output(
+            """
             stat -c %t,%T /proc/keys; wc -c < /proc/keys; stat -c %t,%T /proc/timer_list; \
             stat -f -c %T /proc/acpi; ls /proc/acpi | wc -l; \
             echo 1 > /proc/sys/kernel/sysrq 2>/dev/null && echo written || echo refused; \
@@ -135,9 +141,11 @@ final class IsolationTests: XCTestCase {
     func testAmbientCapabilitiesWithInheritable() throws {
         let out = try output("grep -E '^Cap(Inh|Eff|Amb)' /proc/self/status") { config in
             let kill = ["CAP_KILL"]
-            config.setProcess("capabilities", [
-                "bounding": kill, "effective": kill, "permitted": kill, "inheritable": kill, "ambient": kill,
-            ])
+            config.setProcess(
+                "capabilities",
+                [
+                    "bounding": kill, "effective": kill, "permitted": kill, "inheritable": kill, "ambient": kill,
+                ])
         }
         let caps = parseStatus(out)
         for key in ["CapInh", "CapEff", "CapAmb"] {
@@ -147,9 +155,11 @@ final class IsolationTests: XCTestCase {
 
     func testCustomCapabilities() throws {
         let out = try output("grep -E '^Cap(Prm|Eff|Bnd|Amb)' /proc/self/status") { config in
-            config.setProcess("capabilities", [
-                "bounding": ["CAP_CHOWN"], "effective": ["CAP_CHOWN"], "permitted": ["CAP_CHOWN"],
-            ])
+            config.setProcess(
+                "capabilities",
+                [
+                    "bounding": ["CAP_CHOWN"], "effective": ["CAP_CHOWN"], "permitted": ["CAP_CHOWN"],
+                ])
         }
         let caps = parseStatus(out)
         for key in ["CapPrm", "CapEff", "CapBnd"] {
@@ -165,13 +175,16 @@ final class IsolationTests: XCTestCase {
     }
 
     func testSeccompErrno() throws {
-        let outcome = try harness.run(try harness.shellBundle("grep Seccomp: /proc/self/status; mkdir /tmp/x && echo made || echo refused; echo ok > /tmp/file && cat /tmp/file") { config in
-            Self.addMount(Self.tmpfsAtTmp, to: &config)
-            config.setLinux("seccomp", [
-                "defaultAction": "SCMP_ACT_ALLOW",
-                "syscalls": [["names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38]],
-            ])
-        })
+        let outcome = try harness.run(
+            try harness.shellBundle("grep Seccomp: /proc/self/status; mkdir /tmp/x && echo made || echo refused; echo ok > /tmp/file && cat /tmp/file") { config in
+                Self.addMount(Self.tmpfsAtTmp, to: &config)
+                config.setLinux(
+                    "seccomp",
+                    [
+                        "defaultAction": "SCMP_ACT_ALLOW",
+                        "syscalls": [["names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38]],
+                    ])
+            })
         XCTAssertEqual(outcome.code, 0, outcome.stderr)
         let lines = outcome.stdout.split(separator: "\n").map { $0.replacingOccurrences(of: "\t", with: " ") }
         XCTAssertEqual(lines, ["Seccomp: 2", "refused", "ok"], outcome.stdout)
@@ -179,12 +192,15 @@ final class IsolationTests: XCTestCase {
     }
 
     func testSeccompUnknownSyscallWarns() throws {
-        let outcome = try harness.run(try harness.shellBundle("echo alive") { config in
-            config.setLinux("seccomp", [
-                "defaultAction": "SCMP_ACT_ALLOW",
-                "syscalls": [["names": ["no_such_syscall_xyz", "mkdir"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1]],
-            ])
-        })
+        let outcome = try harness.run(
+            try harness.shellBundle("echo alive") { config in
+                config.setLinux(
+                    "seccomp",
+                    [
+                        "defaultAction": "SCMP_ACT_ALLOW",
+                        "syscalls": [["names": ["no_such_syscall_xyz", "mkdir"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1]],
+                    ])
+            })
         XCTAssertEqual(outcome.code, 0, outcome.stderr)
         XCTAssertEqual(outcome.stdout, "alive\n")
         XCTAssertTrue(outcome.stderr.contains("no_such_syscall_xyz"), outcome.stderr)
@@ -231,8 +247,10 @@ final class IsolationTests: XCTestCase {
 
     // MARK: cgroup limits
 
-    func checkLimit(_ controller: String, field: String, file: String, expected: String,
-                    resources: [String: Any], line: UInt = #line) throws {
+    func checkLimit(
+        _ controller: String, field: String, file: String, expected: String,
+        resources: [String: Any], line: UInt = #line
+    ) throws {
         let bundle = try harness.shellBundle("sleep 100") { $0.setLinux("resources", resources) }
         let id = "lim-" + controller
         let created = try harness.vessel(["create", "--bundle", bundle, id])
@@ -251,13 +269,15 @@ final class IsolationTests: XCTestCase {
     }
 
     func testPidsLimit() throws {
-        try checkLimit("pids", field: "linux.resources.pids.limit", file: "pids.max", expected: "10",
-                       resources: ["pids": ["limit": 10]])
+        try checkLimit(
+            "pids", field: "linux.resources.pids.limit", file: "pids.max", expected: "10",
+            resources: ["pids": ["limit": 10]])
     }
 
     func testMemoryLimit() throws {
-        try checkLimit("memory", field: "linux.resources.memory.limit", file: "memory.max", expected: "67108864",
-                       resources: ["memory": ["limit": 67_108_864]])
+        try checkLimit(
+            "memory", field: "linux.resources.memory.limit", file: "memory.max", expected: "67108864",
+            resources: ["memory": ["limit": 67_108_864]])
     }
 
     func parseStatus(_ text: String) -> [String: String] {

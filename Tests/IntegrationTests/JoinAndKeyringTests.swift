@@ -19,12 +19,14 @@ final class JoinAndKeyringTests: XCTestCase {
         XCTAssertEqual(try harness.vessel(["run", "-d", "--bundle", first, "owner"]).code, 0)
         let pid = try XCTUnwrap(try harness.state("owner")?["pid"] as? Int)
         let second = try harness.shellBundle("readlink /proc/self/ns/net; readlink /proc/self/ns/ipc; ps -o comm") {
-            $0.setLinux("namespaces", [
-                ["type": "pid", "path": "/proc/\(pid)/ns/pid"],
-                ["type": "network", "path": "/proc/\(pid)/ns/net"],
-                ["type": "ipc", "path": "/proc/\(pid)/ns/ipc"],
-                ["type": "mount"],
-            ])
+            $0.setLinux(
+                "namespaces",
+                [
+                    ["type": "pid", "path": "/proc/\(pid)/ns/pid"],
+                    ["type": "network", "path": "/proc/\(pid)/ns/net"],
+                    ["type": "ipc", "path": "/proc/\(pid)/ns/ipc"],
+                    ["type": "mount"],
+                ])
             $0["hostname"] = nil
         }
         let outcome = try harness.run(second)
@@ -52,8 +54,12 @@ final class JoinAndKeyringTests: XCTestCase {
     /// (owned by the initial user namespace) cannot be joined.
     func testAFailedSetnsInTheChildIsNamedWithItsErrno() throws {
         let bundle = try harness.shellBundle("true") { config in
-            config.setLinux("namespaces", [["type": "user"], ["type": "mount"], ["type": "pid"], ["type": "uts"],
-                                           ["type": "network", "path": "/proc/self/ns/net"]])
+            config.setLinux(
+                "namespaces",
+                [
+                    ["type": "user"], ["type": "mount"], ["type": "pid"], ["type": "uts"],
+                    ["type": "network", "path": "/proc/self/ns/net"],
+                ])
             config.setLinux("uidMappings", [["containerID": 0, "hostID": 100_000, "size": 65536]])
             config.setLinux("gidMappings", [["containerID": 0, "hostID": 100_000, "size": 65536]])
         }

@@ -14,8 +14,9 @@ final class LifecycleTests: XCTestCase {
         let failing = try harness.run(try harness.shellBundle("exit 7"))
         XCTAssertEqual(failing.code, 7)
         // A signal from outside: `run` exits with 128+N, as runc.
-        let running = try Harness.start(Harness.vesselBinary,
-                                        ["--root", harness.stateRoot, "run", "--bundle", try harness.shellBundle("sleep 100"), "sig"])
+        let running = try Harness.start(
+            Harness.vesselBinary,
+            ["--root", harness.stateRoot, "run", "--bundle", try harness.shellBundle("sleep 100"), "sig"])
         try harness.waitForStatus("sig", "running")
         XCTAssertEqual(try harness.vessel(["kill", "sig", "KILL"]).code, 0)
         XCTAssertEqual(running.outcome().code, 128 + 9)
@@ -79,9 +80,9 @@ final class LifecycleTests: XCTestCase {
         let pid = try XCTUnwrap(try harness.state("c4")?["pid"] as? Int)
         XCTAssertEqual(try harness.vessel(["delete", "--force", "c4"]).code, 0)
         harness.assertNoTrace("c4")
-        XCTAssertFalse(FileManager.default.fileExists(atPath: "/proc/\(pid)/cmdline") &&
-                       ((try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? "").contains(" S "),
-                       "container process still alive")
+        XCTAssertFalse(
+            FileManager.default.fileExists(atPath: "/proc/\(pid)/cmdline") && ((try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? "").contains(" S "),
+            "container process still alive")
     }
 
     func testKillSignalForms() throws {

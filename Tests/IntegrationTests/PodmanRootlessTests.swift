@@ -57,15 +57,19 @@ final class PodmanRootlessTests: XCTestCase {
     }
 
     func testRunIsRootOfTheUsersNamespace() throws {
-        let outcome = try podman(["run", "--rm"] + limits + ["--rootfs", user.home + "/rootfs",
-                                  "sh", "-c", "id -u; cat /proc/self/uid_map; echo hi > /tmp/x && cat /tmp/x"])
+        let outcome = try podman(
+            ["run", "--rm"] + limits + [
+                "--rootfs", user.home + "/rootfs",
+                "sh", "-c", "id -u; cat /proc/self/uid_map; echo hi > /tmp/x && cat /tmp/x",
+            ])
         XCTAssertEqual(outcome.code, 0, outcome.stderr)
         let lines = outcome.stdout.split(separator: "\n").map { $0.split(separator: " ").joined(separator: " ") }
         XCTAssertEqual(lines, ["0", "0 \(user.uid) 1", "1 \(user.subordinateStart) 65536", "hi"])
         XCTAssertEqual(try podman(["ps", "-aq"]).stdout, "")
         let stateRoot = user.runtimeDir + "/vessel"
-        XCTAssertEqual((try? FileManager.default.contentsOfDirectory(atPath: stateRoot)) ?? [], [],
-                       "vessel's state (under podman's XDG_RUNTIME_DIR) is gone")
+        XCTAssertEqual(
+            (try? FileManager.default.contentsOfDirectory(atPath: stateRoot)) ?? [], [],
+            "vessel's state (under podman's XDG_RUNTIME_DIR) is gone")
     }
 
     func testDetachedRunExecStopRemove() throws {

@@ -21,8 +21,10 @@ final class PodmanTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
         let copy = try Harness.execute("/bin/cp", ["-a", Harness.rootfs, rootfs])
         XCTAssertEqual(copy.code, 0, copy.stderr)
-        podmanArgs = [podman, "--runtime", Harness.vesselBinary, "--cgroup-manager=cgroupfs", "--events-backend=file",
-                      "--root", base + "/storage", "--runroot", runRoot, "--tmpdir", base + "/tmp"]
+        podmanArgs = [
+            podman, "--runtime", Harness.vesselBinary, "--cgroup-manager=cgroupfs", "--events-backend=file",
+            "--root", base + "/storage", "--runroot", runRoot, "--tmpdir", base + "/tmp",
+        ]
     }
 
     override func tearDown() {
@@ -72,8 +74,9 @@ final class PodmanTests: XCTestCase {
             throw XCTSkip("script(1) from bsdutils is not installed")
         }
         let command = (podmanArgs + ["run", "--rm", "-it"] + limits + ["--rootfs", rootfs, "sh"]).joined(separator: " ")
-        let outcome = try Harness.execute("/usr/bin/script", ["-qec", command, "/dev/null"],
-                                          stdin: "tty; echo typed-$((6*7)); exit 4\n")
+        let outcome = try Harness.execute(
+            "/usr/bin/script", ["-qec", command, "/dev/null"],
+            stdin: "tty; echo typed-$((6*7)); exit 4\n")
         XCTAssertEqual(outcome.code, 4, outcome.stdout + outcome.stderr)
         XCTAssertTrue(outcome.stdout.contains("/dev/pts/0"), outcome.stdout)
         XCTAssertTrue(outcome.stdout.contains("typed-42"), outcome.stdout)

@@ -30,7 +30,6 @@ final class PodmanVMTests: XCTestCase {
         podmanTests.tearDown()
     }
 
-
     /// The command lines of the QEMU processes serving this test's rootfs.
     func qemuCommandLines() throws -> [String] {
         try FileManager.default.contentsOfDirectory(atPath: "/proc").filter { Int($0) != nil }.compactMap {
@@ -39,16 +38,18 @@ final class PodmanVMTests: XCTestCase {
     }
 
     func testRunExecStopRm() throws {
-        let run = try podmanTests.podman(["run", "--rm"] + podmanTests.limits
-                                         + ["--rootfs", podmanTests.rootfs, "sh", "-c", "echo hi from the vm; uname -r; exit 3"])
+        let run = try podmanTests.podman(
+            ["run", "--rm"] + podmanTests.limits
+                + ["--rootfs", podmanTests.rootfs, "sh", "-c", "echo hi from the vm; uname -r; exit 3"])
         XCTAssertEqual(run.code, 3, run.stderr)
         let lines = run.stdout.split(separator: "\n").map(String.init)
         XCTAssertEqual(lines.first, "hi from the vm")
         let release = try String(contentsOfFile: "/var/lib/vessel/vm/kernel/release", encoding: .utf8)
         XCTAssertEqual(lines.last, release.trimmingCharacters(in: .whitespacesAndNewlines))
 
-        let detached = try podmanTests.podman(["run", "-d", "--name", "pvm1"] + podmanTests.limits
-                                              + ["--rootfs", podmanTests.rootfs, "sh", "-c", "echo started; sleep 1000"])
+        let detached = try podmanTests.podman(
+            ["run", "-d", "--name", "pvm1"] + podmanTests.limits
+                + ["--rootfs", podmanTests.rootfs, "sh", "-c", "echo started; sleep 1000"])
         XCTAssertEqual(detached.code, 0, detached.stderr)
         // Booted cold, templates on or off: podman creates, then starts, so
         // the guest carries (or waits for) podman's network, which a
@@ -71,10 +72,12 @@ final class PodmanVMTests: XCTestCase {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else {
             throw XCTSkip("script(1) from bsdutils is not installed")
         }
-        let command = (podmanTests.podmanArgs + ["run", "--rm", "-it"] + podmanTests.limits
-                       + ["--rootfs", podmanTests.rootfs, "sh"]).joined(separator: " ")
-        let outcome = try Harness.execute("/usr/bin/script", ["-qec", command, "/dev/null"],
-                                          stdin: "tty; echo typed-$((6*7)); exit 4\n")
+        let command =
+            (podmanTests.podmanArgs + ["run", "--rm", "-it"] + podmanTests.limits
+            + ["--rootfs", podmanTests.rootfs, "sh"]).joined(separator: " ")
+        let outcome = try Harness.execute(
+            "/usr/bin/script", ["-qec", command, "/dev/null"],
+            stdin: "tty; echo typed-$((6*7)); exit 4\n")
         XCTAssertEqual(outcome.code, 4, outcome.stdout + outcome.stderr)
         XCTAssertTrue(outcome.stdout.contains("/dev/pts/0"), outcome.stdout)
         XCTAssertTrue(outcome.stdout.contains("typed-42"), outcome.stdout)

@@ -81,8 +81,9 @@ final class RootlessTests: XCTestCase {
 
     /// No state directory and no process of the user is left.
     func assertNothingLeft(_ id: String, file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertFalse(FileManager.default.fileExists(atPath: user.runtimeDir + "/vessel/" + id), "state directory left",
-                       file: file, line: line)
+        XCTAssertFalse(
+            FileManager.default.fileExists(atPath: user.runtimeDir + "/vessel/" + id), "state directory left",
+            file: file, line: line)
         XCTAssertEqual(user.waitForNoProcesses(), [], "processes left", file: file, line: line)
     }
 
@@ -104,8 +105,9 @@ final class RootlessTests: XCTestCase {
     func testLifecycleAsTheUser() throws {
         let (bundle, _) = try bundle("sleep 1000")
         XCTAssertEqual(try vessel(["create", "--bundle", bundle, "rl2"]).code, 0)
-        XCTAssertTrue(FileManager.default.fileExists(atPath: user.runtimeDir + "/vessel/rl2/state.json"),
-                      "the state lives under $XDG_RUNTIME_DIR/vessel")
+        XCTAssertTrue(
+            FileManager.default.fileExists(atPath: user.runtimeDir + "/vessel/rl2/state.json"),
+            "the state lives under $XDG_RUNTIME_DIR/vessel")
         XCTAssertTrue(try vessel(["state", "rl2"]).stdout.contains("\"created\""))
         XCTAssertEqual(try vessel(["start", "rl2"]).code, 0)
         let state = try vessel(["state", "rl2"])
@@ -142,8 +144,10 @@ final class RootlessTests: XCTestCase {
         let create = try vessel(["--debug", "create", "--bundle", bundle, "rl7"])
         XCTAssertEqual(create.code, 0, create.stderr)
         XCTAssertTrue(create.stderr.contains("re-executing vessel: a runtime that is not root"), create.stderr)
-        let pid = try XCTUnwrap(Int32(try vessel(["state", "rl7"]).stdout
-            .split(separator: "\n").first { $0.contains("\"pid\"") }?.filter(\.isNumber) ?? ""))
+        let pid = try XCTUnwrap(
+            Int32(
+                try vessel(["state", "rl7"]).stdout
+                    .split(separator: "\n").first { $0.contains("\"pid\"") }?.filter(\.isNumber) ?? ""))
         let names = ["pid", "user", "mnt", "net"]
         let initNamespaces = try names.map { try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/ns/\($0)") }
         let script = "id -u; for n in \(names.joined(separator: " ")); do readlink /proc/self/ns/$n; done"
@@ -181,10 +185,18 @@ final class RootlessTests: XCTestCase {
         let start = user.subordinateStart
         let (bundle, data) = try bundle("cat /proc/self/uid_map /proc/self/gid_map; touch /data/f") { config in
             config.setProcess("user", ["uid": 1000, "gid": 1000])
-            config.setLinux("uidMappings", [["containerID": 0, "hostID": self.user.uid, "size": 1],
-                                            ["containerID": 1, "hostID": start, "size": 65536]])
-            config.setLinux("gidMappings", [["containerID": 0, "hostID": self.user.gid, "size": 1],
-                                            ["containerID": 1, "hostID": start, "size": 65536]])
+            config.setLinux(
+                "uidMappings",
+                [
+                    ["containerID": 0, "hostID": self.user.uid, "size": 1],
+                    ["containerID": 1, "hostID": start, "size": 65536],
+                ])
+            config.setLinux(
+                "gidMappings",
+                [
+                    ["containerID": 0, "hostID": self.user.gid, "size": 1],
+                    ["containerID": 1, "hostID": start, "size": 65536],
+                ])
         }
         chmod(data, 0o777)
         let outcome = try vessel(["run", "--bundle", bundle, "rl5"])
@@ -201,19 +213,25 @@ final class RootlessTests: XCTestCase {
         let cases: [(String, (inout [String: Any]) -> Void)] = [
             ("linux.resources.pids.limit", { $0.setLinux("resources", ["pids": ["limit": 10]]) }),
             ("linux.devices[0]", { $0.setLinux("devices", [["type": "c", "path": "/dev/vessel-none", "major": 1, "minor": 3]]) }),
-            ("linux.namespaces[6].path", { config in
-                var namespaces = (config["linux"] as? [String: Any])?["namespaces"] as? [[String: Any]] ?? []
-                namespaces.append(["type": "network", "path": "/proc/1/ns/net"])
-                config.setLinux("namespaces", namespaces)
-            }),
-            ("linux.namespaces", { config in
-                var linux = config["linux"] as? [String: Any] ?? [:]
-                let namespaces = linux["namespaces"] as? [[String: Any]] ?? []
-                linux["namespaces"] = namespaces.filter { $0["type"] as? String != "user" }
-                linux["uidMappings"] = nil
-                linux["gidMappings"] = nil
-                config["linux"] = linux
-            }),
+            (
+                "linux.namespaces[6].path",
+                { config in
+                    var namespaces = (config["linux"] as? [String: Any])?["namespaces"] as? [[String: Any]] ?? []
+                    namespaces.append(["type": "network", "path": "/proc/1/ns/net"])
+                    config.setLinux("namespaces", namespaces)
+                }
+            ),
+            (
+                "linux.namespaces",
+                { config in
+                    var linux = config["linux"] as? [String: Any] ?? [:]
+                    let namespaces = linux["namespaces"] as? [[String: Any]] ?? []
+                    linux["namespaces"] = namespaces.filter { $0["type"] as? String != "user" }
+                    linux["uidMappings"] = nil
+                    linux["gidMappings"] = nil
+                    config["linux"] = linux
+                }
+            ),
         ]
         for (index, (field, modify)) in cases.enumerated() {
             let (bundle, _) = try bundle("true", modify)
@@ -238,12 +256,15 @@ final class RootlessTests: XCTestCase {
         let (bundle, _) = try bundle("sleep 1000")
         // Root moves the shell in; the user could not (the move needs the
         // common ancestor's cgroup.procs).
-        let command = "echo $$ > \(delegated)/cgroup.procs && exec /usr/sbin/runuser "
+        let command =
+            "echo $$ > \(delegated)/cgroup.procs && exec /usr/sbin/runuser "
             + user.runuserArguments(vessel, ["run", "-d", "--bundle", bundle, "rl6"]).joined(separator: " ")
         let run = try Harness.execute("/bin/sh", ["-c", command])
         XCTAssertEqual(run.code, 0, run.stderr)
-        let pid = try XCTUnwrap(Int32(try vessel(["state", "rl6"]).stdout
-            .split(separator: "\n").first { $0.contains("\"pid\"") }?.filter(\.isNumber) ?? ""))
+        let pid = try XCTUnwrap(
+            Int32(
+                try vessel(["state", "rl6"]).stdout
+                    .split(separator: "\n").first { $0.contains("\"pid\"") }?.filter(\.isNumber) ?? ""))
         let cgroup = try String(contentsOfFile: "/proc/\(pid)/cgroup", encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(cgroup.filter { $0.hasPrefix("0::") }, ["0::/\(user.name)/rl6"])
         XCTAssertEqual(try vessel(["pause", "rl6"]).code, 0)

@@ -21,8 +21,12 @@ final class RootlessUser: Sendable {
             throw XCTSkip("\(tool) is missing (Debian's passwd and util-linux)")
         }
         name = "vrl" + UUID().uuidString.prefix(6).lowercased()
-        let add = try Harness.execute("/usr/sbin/useradd", ["--create-home", "--shell", "/bin/sh",
-                                                            "-K", "SUB_UID_COUNT=0", "-K", "SUB_GID_COUNT=0", name])
+        let add = try Harness.execute(
+            "/usr/sbin/useradd",
+            [
+                "--create-home", "--shell", "/bin/sh",
+                "-K", "SUB_UID_COUNT=0", "-K", "SUB_GID_COUNT=0", name,
+            ])
         guard add.code == 0, let entry = getpwnam(name) else { throw XCTSkip("useradd \(name) failed: \(add.stderr)") }
         uid = entry.pointee.pw_uid
         gid = entry.pointee.pw_gid
@@ -65,8 +69,10 @@ final class RootlessUser: Sendable {
 
     /// The user's environment: a clean one, as a login would give.
     var environment: [String] {
-        ["HOME=\(home)", "USER=\(name)", "LOGNAME=\(name)", "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
-         "XDG_RUNTIME_DIR=\(runtimeDir)"]
+        [
+            "HOME=\(home)", "USER=\(name)", "LOGNAME=\(name)", "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
+            "XDG_RUNTIME_DIR=\(runtimeDir)",
+        ]
     }
 
     /// `program args...` run as the user (runuser, env -i).
@@ -83,10 +89,12 @@ final class RootlessUser: Sendable {
         let pids = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).filter { Int32($0) != nil }
         return pids.compactMap { pid in
             guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-                  !status.contains("State:\tZ") else { return nil }
+                !status.contains("State:\tZ")
+            else { return nil }
             let uidLine = status.split(separator: "\n").first { $0.hasPrefix("Uid:") } ?? ""
             guard let real = uidLine.split(separator: "\t").dropFirst().first.flatMap({ UInt32($0) }),
-                  real == uid || (subordinateStart..<subordinateStart + Self.subordinateCount).contains(real) else { return nil }
+                real == uid || (subordinateStart..<subordinateStart + Self.subordinateCount).contains(real)
+            else { return nil }
             let command = (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? ""
             return "\(pid) " + command.replacingOccurrences(of: "\0", with: " ")
         }

@@ -12,16 +12,25 @@ final class RuncParityTests: XCTestCase {
     /// runc splits a rule with two conditions on one argument into one rule
     /// per condition (libseccomp refuses them together).
     func testSeccompTwoConditionsOnOneArgument() throws {
-        let bundle = try harness.shellBundle("""
+        let bundle = try harness.shellBundle(
+            """
             trap '' USR1 USR2
             kill -USR1 $$ 2>/dev/null && echo usr1-sent || echo usr1-denied
             kill -USR2 $$ 2>/dev/null && echo usr2-sent || echo usr2-denied
             kill -0 $$ && echo zero-sent
-            """) { config in
-            config.setLinux("seccomp", ["defaultAction": "SCMP_ACT_ALLOW", "syscalls": [[
-                "names": ["kill"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1,
-                "args": [["index": 1, "value": 10, "op": "SCMP_CMP_EQ"], ["index": 1, "value": 12, "op": "SCMP_CMP_EQ"]],
-            ]]])
+            """
+        ) { config in
+            config.setLinux(
+                "seccomp",
+                [
+                    "defaultAction": "SCMP_ACT_ALLOW",
+                    "syscalls": [
+                        [
+                            "names": ["kill"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1,
+                            "args": [["index": 1, "value": 10, "op": "SCMP_CMP_EQ"], ["index": 1, "value": 12, "op": "SCMP_CMP_EQ"]],
+                        ]
+                    ],
+                ])
         }
         let outcome = try harness.run(bundle)
         XCTAssertEqual(outcome.code, 0, outcome.stderr)

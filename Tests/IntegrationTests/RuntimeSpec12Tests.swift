@@ -15,12 +15,14 @@ final class RuntimeSpec12Tests: XCTestCase {
     }
 
     func testSchedulerIOPriorityAndAffinity() throws {
-        let outcome = try runShell("""
+        let outcome = try runShell(
+            """
             grep -E '^policy' /proc/self/sched | tr -s ' ' | cut -d' ' -f3
             cut -d' ' -f19 /proc/self/stat
             ionice -p $$
             grep Cpus_allowed_list /proc/self/status | cut -f2
-            """) { config in
+            """
+        ) { config in
             config.setProcess("scheduler", ["policy": "SCHED_BATCH", "nice": 5])
             config.setProcess("ioPriority", ["class": "IOPRIO_CLASS_IDLE"])
             config.setProcess("execCPUAffinity", ["initial": "0", "final": "0"])
@@ -80,11 +82,13 @@ final class RuntimeSpec12Tests: XCTestCase {
         let outcome = try runShell("stat -c %u:%g /plain/file /mapped/file") { config in
             var mounts = config["mounts"] as? [[String: Any]] ?? []
             mounts.append(["destination": "/plain", "type": "bind", "source": volume, "options": ["bind"]])
-            mounts.append(["destination": "/mapped", "type": "bind", "source": volume, "options": ["bind", "idmap"],
-                           // As the kernel (and runc) read a mount's map: an id on the
-                           // source filesystem (first column) shows as the second.
-                           "uidMappings": [["containerID": 1000, "hostID": 0, "size": 1]],
-                           "gidMappings": [["containerID": 1000, "hostID": 0, "size": 1]]])
+            mounts.append([
+                "destination": "/mapped", "type": "bind", "source": volume, "options": ["bind", "idmap"],
+                // As the kernel (and runc) read a mount's map: an id on the
+                // source filesystem (first column) shows as the second.
+                "uidMappings": [["containerID": 1000, "hostID": 0, "size": 1]],
+                "gidMappings": [["containerID": 1000, "hostID": 0, "size": 1]],
+            ])
             config["mounts"] = mounts
         }
         XCTAssertEqual(outcome.stdout, "1000:1000\n0:0\n")

@@ -66,9 +66,13 @@ final class SeccompNotifyTests: XCTestCase {
         }
         for _ in 0..<100 where !FileManager.default.fileExists(atPath: socketPath) { usleep(50_000) }
         let bundle = try harness.shellBundle("mkdir /dev/notified && echo mkdir-said-yes; test -d /dev/notified && echo made || echo not-made") { config in
-            config.setLinux("seccomp", ["defaultAction": "SCMP_ACT_ALLOW", "listenerPath": socketPath,
-                                        "listenerMetadata": "from-the-test",
-                                        "syscalls": [["names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_NOTIFY"]]])
+            config.setLinux(
+                "seccomp",
+                [
+                    "defaultAction": "SCMP_ACT_ALLOW", "listenerPath": socketPath,
+                    "listenerMetadata": "from-the-test",
+                    "syscalls": [["names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_NOTIFY"]],
+                ])
         }
         let outcome = try harness.vessel(["--debug", "run", "--bundle", bundle, id])
         XCTAssertEqual(outcome.code, 0, outcome.stderr)
@@ -84,8 +88,12 @@ final class SeccompNotifyTests: XCTestCase {
 
     func testNotifyWithoutAListenerIsRefused() throws {
         let bundle = try harness.shellBundle("true") { config in
-            config.setLinux("seccomp", ["defaultAction": "SCMP_ACT_ALLOW",
-                                        "syscalls": [["names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"]]])
+            config.setLinux(
+                "seccomp",
+                [
+                    "defaultAction": "SCMP_ACT_ALLOW",
+                    "syscalls": [["names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"]],
+                ])
         }
         let outcome = try harness.vessel(["create", "--bundle", bundle, "nolistener"])
         XCTAssertNotEqual(outcome.code, 0)

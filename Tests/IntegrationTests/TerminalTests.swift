@@ -54,8 +54,9 @@ final class TerminalTests: XCTestCase {
             config.setProcess("args", ["sh"])
             config.setProcess("user", ["uid": 1000, "gid": 1000])
         }
-        let (output, status) = try onTerminal(["--root", harness.stateRoot, "run", "--bundle", bundle, "tty1"],
-                                              input: "stty size; tty; stat -c owner=%u $(tty); exit 7\n")
+        let (output, status) = try onTerminal(
+            ["--root", harness.stateRoot, "run", "--bundle", bundle, "tty1"],
+            input: "stty size; tty; stat -c owner=%u $(tty); exit 7\n")
         XCTAssertEqual(status, 7, output)
         XCTAssertTrue(output.contains("40 100"), "the window size reaches the container: \(output)")
         XCTAssertTrue(output.contains("/dev/pts/"), output)
@@ -66,8 +67,9 @@ final class TerminalTests: XCTestCase {
     func testExecTtyWithoutConsoleSocket() throws {
         let bundle = try harness.shellBundle("sleep 100")
         XCTAssertEqual(try harness.vessel(["run", "-d", "--bundle", bundle, "tty2"]).code, 0)
-        let (output, status) = try onTerminal(["--root", harness.stateRoot, "exec", "-t", "tty2", "sh"],
-                                              input: "tty; stty size; exit 3\n")
+        let (output, status) = try onTerminal(
+            ["--root", harness.stateRoot, "exec", "-t", "tty2", "sh"],
+            input: "tty; stty size; exit 3\n")
         XCTAssertEqual(status, 3, output)
         XCTAssertTrue(output.contains("/dev/pts/"), output)
         XCTAssertTrue(output.contains("40 100"), output)

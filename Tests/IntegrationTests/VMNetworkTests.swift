@@ -80,27 +80,29 @@ final class VMNetworkTests: XCTestCase {
     /// TCP both ways across the veth, and once it has exited (the
     /// supervisor undoes its redirects) nothing of vessel's is left.
     func testTheEngineVethIsCarriedIntoTheGuest() throws {
-        let bundle = try vmBundle("""
+        let bundle = try vmBundle(
+            """
             ip -o -4 addr show eth0 | awk '{print "ADDRESS=" $4}'; echo "MAC=$(cat /sys/class/net/eth0/address)"
             echo "MTU=$(cat /sys/class/net/eth0/mtu)"; echo "ROUTE=$(ip route show default)"
             echo "LINKS=$(ls /sys/class/net | tr '\\n' ' ')"
             echo ping-from-vm | nc 10.77.0.1 7000; nc -l -p 7001 -e echo pong-from-vm
             """)
-        let (outcome, values) = try inPrivateNetwork(Self.vethNamespace + """
-            echo "ENGINE_MAC=$(ip netns exec ctr cat /sys/class/net/eth0/address)"
-            busybox nc -l -p 7000 > $S/received &
-            $VESSEL --root $ROOT --vm run -d --bundle \(bundle) vmnet > $S/container.out 2> $S/container.err
-            echo "CREATE=$?"
-            echo "DURING=$(\(Self.leftovers))"
-            for i in $(seq 60); do echo x | busybox nc -w 2 10.77.0.2 7001 > $S/reply 2>/dev/null; [ -s $S/reply ] && break; sleep 1; done
-            echo "REPLY=$(cat $S/reply)"; echo "RECEIVED=$(cat $S/received)"
-            for i in $(seq 30); do $VESSEL --root $ROOT state vmnet | grep -q '"stopped"' && break; sleep 1; done
-            # The supervisor undoes its redirects once QEMU is gone, shortly after.
-            for i in $(seq 100); do [ "$(\(Self.leftovers))" = "0 taps, 0 ingress qdiscs" ] && break; sleep 0.1; done
-            echo "STOPPED=$(\(Self.leftovers))"
-            $VESSEL --root $ROOT delete vmnet; echo "DELETE=$?"
-            cat $S/container.out
-            """)
+        let (outcome, values) = try inPrivateNetwork(
+            Self.vethNamespace + """
+                echo "ENGINE_MAC=$(ip netns exec ctr cat /sys/class/net/eth0/address)"
+                busybox nc -l -p 7000 > $S/received &
+                $VESSEL --root $ROOT --vm run -d --bundle \(bundle) vmnet > $S/container.out 2> $S/container.err
+                echo "CREATE=$?"
+                echo "DURING=$(\(Self.leftovers))"
+                for i in $(seq 60); do echo x | busybox nc -w 2 10.77.0.2 7001 > $S/reply 2>/dev/null; [ -s $S/reply ] && break; sleep 1; done
+                echo "REPLY=$(cat $S/reply)"; echo "RECEIVED=$(cat $S/received)"
+                for i in $(seq 30); do $VESSEL --root $ROOT state vmnet | grep -q '"stopped"' && break; sleep 1; done
+                # The supervisor undoes its redirects once QEMU is gone, shortly after.
+                for i in $(seq 100); do [ "$(\(Self.leftovers))" = "0 taps, 0 ingress qdiscs" ] && break; sleep 0.1; done
+                echo "STOPPED=$(\(Self.leftovers))"
+                $VESSEL --root $ROOT delete vmnet; echo "DELETE=$?"
+                cat $S/container.out
+                """)
         XCTAssertEqual(values["CREATE"], "0", outcome.stdout + outcome.stderr)
         XCTAssertEqual(values["ADDRESS"], "10.77.0.2/24", outcome.stdout)
         XCTAssertEqual(values["MAC"], values["ENGINE_MAC"], outcome.stdout)
@@ -119,26 +121,28 @@ final class VMNetworkTests: XCTestCase {
     /// its own with its MAC: a second veth with an IPv4 and an IPv6 address
     /// and a route through it, reached over TCP on IPv6.
     func testEveryInterfaceIsCarried() throws {
-        let bundle = try vmBundle("""
+        let bundle = try vmBundle(
+            """
             echo "LINKS=$(ls /sys/class/net | tr '\\n' ' ')"; echo "MAC1=$(cat /sys/class/net/net1/address)"
             echo "NET1=$(ip -o addr show net1 scope global | awk '{print $4}' | tr '\\n' ' ')"
             echo "ROUTE1=$(ip route show 10.90.0.0/16)"
             nc -l -p 7002 -e echo over-ipv6
             """)
-        let (outcome, values) = try inPrivateNetwork(Self.vethNamespace + """
-            ip link add vhost1 type veth peer name net1 netns ctr
-            ip addr add 10.80.0.1/24 dev vhost1 && ip -6 addr add fd80::1/64 dev vhost1 nodad && ip link set vhost1 up
-            ip -n ctr addr add 10.80.0.2/24 dev net1 && ip -n ctr -6 addr add fd80::2/64 dev net1 nodad
-            ip -n ctr link set net1 up && ip -n ctr route add 10.90.0.0/16 via 10.80.0.1
-            echo "ENGINE_MAC1=$(ip netns exec ctr cat /sys/class/net/net1/address)"
-            $VESSEL --root $ROOT --vm run -d --bundle \(bundle) vmtwo > $S/container.out 2> $S/container.err; echo "CREATE=$?"
-            echo "DURING=$(\(Self.leftovers))"
-            for i in $(seq 60); do busybox nc -w 2 fd80::2 7002 < /dev/null > $S/reply 2>/dev/null; [ -s $S/reply ] && break; sleep 1; done
-            echo "REPLY=$(cat $S/reply)"
-            for i in $(seq 30); do $VESSEL --root $ROOT state vmtwo | grep -q '"stopped"' && break; sleep 1; done
-            $VESSEL --root $ROOT delete --force vmtwo; echo "DELETE=$?"
-            cat $S/container.out $S/container.err
-            """)
+        let (outcome, values) = try inPrivateNetwork(
+            Self.vethNamespace + """
+                ip link add vhost1 type veth peer name net1 netns ctr
+                ip addr add 10.80.0.1/24 dev vhost1 && ip -6 addr add fd80::1/64 dev vhost1 nodad && ip link set vhost1 up
+                ip -n ctr addr add 10.80.0.2/24 dev net1 && ip -n ctr -6 addr add fd80::2/64 dev net1 nodad
+                ip -n ctr link set net1 up && ip -n ctr route add 10.90.0.0/16 via 10.80.0.1
+                echo "ENGINE_MAC1=$(ip netns exec ctr cat /sys/class/net/net1/address)"
+                $VESSEL --root $ROOT --vm run -d --bundle \(bundle) vmtwo > $S/container.out 2> $S/container.err; echo "CREATE=$?"
+                echo "DURING=$(\(Self.leftovers))"
+                for i in $(seq 60); do busybox nc -w 2 fd80::2 7002 < /dev/null > $S/reply 2>/dev/null; [ -s $S/reply ] && break; sleep 1; done
+                echo "REPLY=$(cat $S/reply)"
+                for i in $(seq 30); do $VESSEL --root $ROOT state vmtwo | grep -q '"stopped"' && break; sleep 1; done
+                $VESSEL --root $ROOT delete --force vmtwo; echo "DELETE=$?"
+                cat $S/container.out $S/container.err
+                """)
         XCTAssertEqual(values["CREATE"], "0", outcome.stdout + outcome.stderr)
         XCTAssertEqual(values["LINKS"], "eth0 lo net1 ")
         XCTAssertEqual(values["MAC1"], values["ENGINE_MAC1"])
@@ -154,16 +158,17 @@ final class VMNetworkTests: XCTestCase {
     /// stays (with its own filter); ours go.
     func testDeleteForceUndoesTheRedirects() throws {
         let bundle = try vmBundle("sleep 1000")
-        let (outcome, values) = try inPrivateNetwork(Self.vethNamespace + """
-            tc -n ctr qdisc add dev eth0 ingress
-            tc -n ctr filter add dev eth0 parent ffff: protocol ip prio 3 u32 match ip dst 10.99.0.0/16 classid ffff:1
-            $VESSEL --root $ROOT --vm run -d --bundle \(bundle) vmkill > /dev/null 2> $S/container.err; echo "CREATE=$?"
-            echo "DURING=$(\(Self.leftovers))"
-            $VESSEL --root $ROOT delete --force vmkill; echo "DELETE=$?"
-            echo "AFTER=$(\(Self.leftovers))"
-            echo "FILTERS=$(tc -n ctr filter show dev eth0 ingress | grep -c 'pref 3 ')/$(tc -n ctr filter show dev eth0 ingress | grep -c mirred)"
-            cat $S/container.err
-            """)
+        let (outcome, values) = try inPrivateNetwork(
+            Self.vethNamespace + """
+                tc -n ctr qdisc add dev eth0 ingress
+                tc -n ctr filter add dev eth0 parent ffff: protocol ip prio 3 u32 match ip dst 10.99.0.0/16 classid ffff:1
+                $VESSEL --root $ROOT --vm run -d --bundle \(bundle) vmkill > /dev/null 2> $S/container.err; echo "CREATE=$?"
+                echo "DURING=$(\(Self.leftovers))"
+                $VESSEL --root $ROOT delete --force vmkill; echo "DELETE=$?"
+                echo "AFTER=$(\(Self.leftovers))"
+                echo "FILTERS=$(tc -n ctr filter show dev eth0 ingress | grep -c 'pref 3 ')/$(tc -n ctr filter show dev eth0 ingress | grep -c mirred)"
+                cat $S/container.err
+                """)
         XCTAssertEqual(values["CREATE"], "0", outcome.stdout + outcome.stderr)
         XCTAssertEqual(values["DURING"], "1 taps, 2 ingress qdiscs")
         XCTAssertEqual(values["DELETE"], "0")
@@ -177,7 +182,8 @@ final class VMNetworkTests: XCTestCase {
     /// container's loopback is up as the engine's was.
     func testANamespaceWithoutInterfacesStillBoots() throws {
         let bundle = try vmBundle("echo \"LINKS=$(ls /sys/class/net | tr '\\n' ' ')\"; echo \"LO=$(ip -o -4 addr show lo | awk '{print $4}')\"")
-        let (outcome, values) = try inPrivateNetwork("""
+        let (outcome, values) = try inPrivateNetwork(
+            """
             ip netns add ctr && ip -n ctr link set lo up
             $VESSEL --root $ROOT --vm run --bundle \(bundle) vmlo; echo "RUN=$?"
             echo "AFTER=$(\(Self.leftovers))"
@@ -192,11 +198,13 @@ final class VMNetworkTests: XCTestCase {
     /// init's would be: what an engine puts in /proc/<pid>/ns/net between
     /// create and start (buildah does) reaches the container at start.
     func testAnInterfaceAddedBetweenCreateAndStartIsCarried() throws {
-        let bundle = try harness.shellBundle("""
+        let bundle = try harness.shellBundle(
+            """
             ip -o -4 addr show eth0 | awk '{print "ADDRESS=" $4}'; echo "MAC=$(cat /sys/class/net/eth0/address)"
             echo ping-late | nc 10.78.0.1 7000
             """)
-        let (outcome, values) = try inPrivateNetwork("""
+        let (outcome, values) = try inPrivateNetwork(
+            """
             busybox nc -l -p 7000 > $S/received &
             $VESSEL --root $ROOT --vm create --bundle \(bundle) vmlate > $S/container.out 2> $S/container.err; echo "CREATE=$?"
             PID=$($VESSEL --root $ROOT state vmlate | sed -n 's/.*"pid": \\([0-9]*\\).*/\\1/p')
@@ -231,14 +239,15 @@ final class VMNetworkTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: context, withIntermediateDirectories: true)
         XCTAssertEqual(try Harness.execute("/bin/cp", ["-a", Harness.rootfs, context + "/rootfs"]).code, 0)
         try """
-            FROM scratch
-            COPY rootfs /
-            RUN echo "ADDRESS=$(ip -o -4 addr show eth0 | awk '{print $4}')"; echo "KERNEL=$(uname -r)"
-            RUN echo "REPLY=$(nc 10.88.0.1 7000 </dev/null)"
-            """.write(toFile: context + "/Containerfile", atomically: true, encoding: .utf8)
+        FROM scratch
+        COPY rootfs /
+        RUN echo "ADDRESS=$(ip -o -4 addr show eth0 | awk '{print $4}')"; echo "KERNEL=$(uname -r)"
+        RUN echo "REPLY=$(nc 10.88.0.1 7000 </dev/null)"
+        """.write(toFile: context + "/Containerfile", atomically: true, encoding: .utf8)
         let vesselVM = harness.scratch + "/vessel-vm"
         try FileManager.default.createSymbolicLink(atPath: vesselVM, withDestinationPath: Harness.vesselBinary)
-        let (outcome, values) = try inPrivateNetwork("""
+        let (outcome, values) = try inPrivateNetwork(
+            """
             B="buildah --root $S/buildah --runroot /run/buildah --storage-driver vfs"
             # On every address, so on the bridge's once netavark makes it.
             busybox nc -ll -p 7000 -e echo from-the-bridge &
@@ -247,8 +256,10 @@ final class VMNetworkTests: XCTestCase {
             """)
         XCTAssertEqual(values["BUD"], "0", outcome.stdout + outcome.stderr)
         XCTAssertEqual(values["ADDRESS"]?.hasPrefix("10.88."), true, outcome.stdout)
-        XCTAssertEqual(values["KERNEL"], try String(contentsOfFile: "/var/lib/vessel/vm/kernel/release", encoding: .utf8)
-            .trimmingCharacters(in: .whitespacesAndNewlines), "the step ran in the VM")
+        XCTAssertEqual(
+            values["KERNEL"],
+            try String(contentsOfFile: "/var/lib/vessel/vm/kernel/release", encoding: .utf8)
+                .trimmingCharacters(in: .whitespacesAndNewlines), "the step ran in the VM")
         XCTAssertEqual(values["REPLY"], "from-the-bridge", outcome.stdout + outcome.stderr)
     }
 
@@ -269,7 +280,8 @@ final class VMNetworkTests: XCTestCase {
         // podman refuses a runroot longer than 50 characters; /run is ours here.
         let podmanArgs = "\(podman) --cgroup-manager=cgroupfs --events-backend=file --root \(base)/storage --runroot /run/vp --tmpdir \(base)/tmp"
         let limits = "--pids-limit 0 --ulimit nofile=1024:20000 --ulimit nproc=1024:1024 --rootfs \(base)/rootfs"
-        let (outcome, values) = try inPrivateNetwork("""
+        let (outcome, values) = try inPrivateNetwork(
+            """
             P="\(podmanArgs)"; VM="$P --runtime \(vesselVM)"; LX="$P --runtime $VESSEL"
             $VM run -d --name vm1 -p 18080:7000 \(limits) sh -c 'nc -ll -p 7000 -e echo from-vm1' > $S/vm1.out 2>&1 &
             $VM run -d --name vm2 \(limits) sh -c 'nc -ll -p 7000 -e echo from-vm2' > $S/vm2.out 2>&1 &
@@ -291,8 +303,10 @@ final class VMNetworkTests: XCTestCase {
             """, timeout: 480)
         let context = outcome.stdout + outcome.stderr
         XCTAssertEqual(values["GUEST_IP"], (values["PODMAN_IP"] ?? "?") + "/16", context)
-        XCTAssertEqual(values["GUEST_KERNEL"], try String(contentsOfFile: "/var/lib/vessel/vm/kernel/release", encoding: .utf8)
-            .trimmingCharacters(in: .whitespacesAndNewlines), "vm1 runs in the VM")
+        XCTAssertEqual(
+            values["GUEST_KERNEL"],
+            try String(contentsOfFile: "/var/lib/vessel/vm/kernel/release", encoding: .utf8)
+                .trimmingCharacters(in: .whitespacesAndNewlines), "vm1 runs in the VM")
         XCTAssertEqual(values["HOSTS"], "1", "podman's /etc/hosts names the container")
         XCTAssertEqual(values["RESOLV"], "same", "podman's resolv.conf")
         XCTAssertEqual(values["FROM_VM1"], "from-vm2 from-lx1 ", context)

@@ -77,12 +77,13 @@ final class VMTemplateTests: XCTestCase {
     /// reseeds the guest's RNG from the host before anything runs) and
     /// keep the host's time, though the template was saved seconds ago.
     func testClonesDrawTheirOwnRandomBytesAndKeepTheHostsTime() throws {
-        let script = "head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \\n'; echo;"
+        let script =
+            "head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \\n'; echo;"
             + " adjtimex | awk '/tv_sec/ {s=$2} /tv_usec/ {u=$2} END {printf \"%d.%06d\\n\", s, u}';"
             + " cat /proc/sys/kernel/random/boot_id"
         let bundle = try harness.shellBundle(script)
         XCTAssertEqual(try run(bundle, "tpl-seed").outcome.code, 0)
-        sleep(3) // the template is older than the tolerance: a clock left alone would show it
+        sleep(3)  // the template is older than the tolerance: a clock left alone would show it
         var randoms: [String] = []
         var bootIDs: [String] = []
         for id in ["tpl-a", "tpl-b"] {
@@ -146,8 +147,12 @@ final class VMTemplateTests: XCTestCase {
     func testConcurrentCreatesBuildTheTemplateOnce() throws {
         let bundle = try harness.shellBundle("echo hi")
         let runs = try ["tpl-c1", "tpl-c2"].map { id in
-            try Harness.start(Harness.vesselBinary, ["--root", harness.stateRoot, "--vm", "--log", harness.scratch + "/\(id).log",
-                                                     "run", "--bundle", bundle, id])
+            try Harness.start(
+                Harness.vesselBinary,
+                [
+                    "--root", harness.stateRoot, "--vm", "--log", harness.scratch + "/\(id).log",
+                    "run", "--bundle", bundle, id,
+                ])
         }
         for running in runs {
             let outcome = running.outcome()

@@ -113,8 +113,12 @@ final class VMTests: XCTestCase {
         XCTAssertEqual(again.code, 1)
         XCTAssertEqual(again.stderr, "vessel: cannot start container vm-states: it is running\n")
 
-        let exec = try Harness.start(Harness.vesselBinary, ["--root", harness.stateRoot, "exec", "vm-states", "sh", "-c",
-                                                            "trap 'echo trapped; exit 9' TERM; echo waiting; while true; do sleep 0.1; done"])
+        let exec = try Harness.start(
+            Harness.vesselBinary,
+            [
+                "--root", harness.stateRoot, "exec", "vm-states", "sh", "-c",
+                "trap 'echo trapped; exit 9' TERM; echo waiting; while true; do sleep 0.1; done",
+            ])
         var waiting = false
         for _ in 0..<100 where !waiting {
             usleep(100_000)
@@ -263,11 +267,12 @@ final class VMTests: XCTestCase {
         let networked = try harness.shellBundle(script) { config in
             config["annotations"] = ["org.vessel.vm.network": "nat"]
             var linux = config["linux"] as? [String: Any] ?? [:]
-            linux["namespaces"] = (linux["namespaces"] as? [[String: Any]] ?? []).filter { $0["type"] as? String != "network" }
+            linux["namespaces"] =
+                (linux["namespaces"] as? [[String: Any]] ?? []).filter { $0["type"] as? String != "network" }
                 + [["type": "network", "path": "/proc/1/ns/net"]]
             config["linux"] = linux
         }
-        usleep(500_000) // the server's start
+        usleep(500_000)  // the server's start
         let outcome = try vm(["run", "--bundle", networked, "vm-net"])
         XCTAssertEqual(outcome.code, 0, outcome.stderr)
         XCTAssertEqual(outcome.stdout, "eth0\nlo\nserved-from-host\n")

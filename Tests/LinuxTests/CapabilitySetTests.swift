@@ -15,9 +15,10 @@ final class CapabilitySetTests: XCTestCase {
     }
 
     func testMasksPerSet() {
-        let caps = Capabilities(bounding: ["CAP_CHOWN", "CAP_KILL"], effective: ["CAP_KILL"],
-                                inheritable: [], permitted: ["CAP_CHOWN", "CAP_KILL", "CAP_SYS_ADMIN"],
-                                ambient: nil)
+        let caps = Capabilities(
+            bounding: ["CAP_CHOWN", "CAP_KILL"], effective: ["CAP_KILL"],
+            inheritable: [], permitted: ["CAP_CHOWN", "CAP_KILL", "CAP_SYS_ADMIN"],
+            ambient: nil)
         let set = CapabilitySet(caps)
         XCTAssertEqual(set.bounding, 0b10_0001)
         XCTAssertEqual(set.effective, 1 << 5)
@@ -42,7 +43,7 @@ final class CapabilitySetTests: XCTestCase {
     }
 
     func testCapabilityAboveLastCapIsUnknown() {
-        let caps = Capabilities(bounding: ["CAP_CHOWN", "CAP_KILL", "CAP_FOWNER"])   // 0, 5, 3
+        let caps = Capabilities(bounding: ["CAP_CHOWN", "CAP_KILL", "CAP_FOWNER"])  // 0, 5, 3
         let set = CapabilitySet(caps, lastCap: 3)
         XCTAssertEqual(set.bounding, (1 << 0) | (1 << 3))
         XCTAssertEqual(set.unknown, ["CAP_KILL"])

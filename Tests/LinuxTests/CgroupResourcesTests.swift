@@ -49,8 +49,10 @@ final class CgroupResourcesTests: XCTestCase {
         Dictionary(settings.map { ($0.file, $0.value) }, uniquingKeysWith: { first, _ in first })
     }
 
-    private func assertUnsupported(field: String, file: StaticString = #filePath, line: UInt = #line,
-                                   _ change: (inout Resources) -> Void) {
+    private func assertUnsupported(
+        field: String, file: StaticString = #filePath, line: UInt = #line,
+        _ change: (inout Resources) -> Void
+    ) {
         do {
             let result = try settings(change)
             XCTFail("expected \(field) to be unsupported, got \(result)", file: file, line: line)
@@ -185,10 +187,12 @@ final class CgroupResourcesTests: XCTestCase {
             blockIO.throttleWriteIOPSDevice = [.init(major: 8, minor: 16, rate: 100)]
             $0.blockIO = blockIO
         }
-        XCTAssertEqual(rows(result), [
-            Row("io.max", "8:0 rbps=1048576", "linux.resources.blockIO.throttleReadBpsDevice"),
-            Row("io.max", "8:16 wiops=100", "linux.resources.blockIO.throttleWriteIOPSDevice"),
-        ])
+        XCTAssertEqual(
+            rows(result),
+            [
+                Row("io.max", "8:0 rbps=1048576", "linux.resources.blockIO.throttleReadBpsDevice"),
+                Row("io.max", "8:16 wiops=100", "linux.resources.blockIO.throttleWriteIOPSDevice"),
+            ])
     }
 
     // MARK: - hugetlb, network, rdma, unified
@@ -210,19 +214,24 @@ final class CgroupResourcesTests: XCTestCase {
     }
 
     func testRdma() throws {
-        let rdma = try JSONDecoder().decode([String: Resources.RdmaLimit].self,
-                                            from: Data(#"{"mlx5_1": {"hcaHandles": 3, "hcaObjects": 10000}}"#.utf8))
-        XCTAssertEqual(rows(try settings { $0.rdma = rdma }), [
-            Row("rdma.max", "mlx5_1 hca_handle=3 hca_object=10000", "linux.resources.rdma.mlx5_1"),
-        ])
+        let rdma = try JSONDecoder().decode(
+            [String: Resources.RdmaLimit].self,
+            from: Data(#"{"mlx5_1": {"hcaHandles": 3, "hcaObjects": 10000}}"#.utf8))
+        XCTAssertEqual(
+            rows(try settings { $0.rdma = rdma }),
+            [
+                Row("rdma.max", "mlx5_1 hca_handle=3 hca_object=10000", "linux.resources.rdma.mlx5_1")
+            ])
     }
 
     func testUnifiedPassthroughIsSortedByKey() throws {
         let result = try settings { $0.unified = ["memory.high": "1G", "io.latency": "8:0 target=10"] }
-        XCTAssertEqual(rows(result), [
-            Row("io.latency", "8:0 target=10", "linux.resources.unified.io.latency"),
-            Row("memory.high", "1G", "linux.resources.unified.memory.high"),
-        ])
+        XCTAssertEqual(
+            rows(result),
+            [
+                Row("io.latency", "8:0 target=10", "linux.resources.unified.io.latency"),
+                Row("memory.high", "1G", "linux.resources.unified.memory.high"),
+            ])
         XCTAssertEqual(result.map(\.controller), ["io", "memory"])
     }
 
@@ -282,8 +291,9 @@ final class CgroupResourcesTests: XCTestCase {
     }
 
     private func touch(_ path: String, _ contents: String = "") throws {
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
-                                                withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent,
+            withIntermediateDirectories: true)
         XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(contents.utf8)))
     }
 
@@ -326,8 +336,9 @@ final class CgroupResourcesTests: XCTestCase {
             $0.memory = .init(limit: 1 << 20)
         }
         XCTAssertThrowsError(try cgroup.create(settings: result)) { error in
-            XCTAssertEqual(error as? VesselError,
-                           .controllerUnavailable(controller: "memory", field: "linux.resources.memory.limit", cgroup: scratch))
+            XCTAssertEqual(
+                error as? VesselError,
+                .controllerUnavailable(controller: "memory", field: "linux.resources.memory.limit", cgroup: scratch))
             let text = "\(error)"
             XCTAssertTrue(text.contains("memory"), text)
             XCTAssertTrue(text.contains("linux.resources.memory.limit"), text)
@@ -338,7 +349,7 @@ final class CgroupResourcesTests: XCTestCase {
     func testCreateEnablesControllersInAncestorsAndApplies() throws {
         // Lay out what cgroupfs would provide on mkdir: interface files.
         try touch(scratch + "/cgroup.controllers", "cpu memory pids\n")
-        try touch(scratch + "/cgroup.subtree_control", "memory pids\n")   // already enabled at the top
+        try touch(scratch + "/cgroup.subtree_control", "memory pids\n")  // already enabled at the top
         try touch(scratch + "/a/cgroup.subtree_control")
         try touch(scratch + "/a/b/memory.max")
         try touch(scratch + "/a/b/pids.max")

@@ -19,8 +19,9 @@ struct DeviceProgramInterpreter {
         instructions = stride(from: 0, to: bytecode.count, by: 8).map { at in
             let offset = Int16(bitPattern: UInt16(bytecode[at + 2]) | UInt16(bytecode[at + 3]) << 8)
             let immediate = (0..<4).reduce(UInt32(0)) { $0 | UInt32(bytecode[at + 4 + $1]) << ($1 * 8) }
-            return Instruction(code: bytecode[at], dst: Int(bytecode[at + 1] & 0xf), src: Int(bytecode[at + 1] >> 4),
-                               offset: Int(offset), immediate: Int32(bitPattern: immediate))
+            return Instruction(
+                code: bytecode[at], dst: Int(bytecode[at + 1] & 0xf), src: Int(bytecode[at + 1] >> 4),
+                offset: Int(offset), immediate: Int32(bitPattern: immediate))
         }
         try checkReachability()
     }
@@ -94,8 +95,10 @@ final class DeviceFilterProgramTests: XCTestCase {
         let allowed: Bool
         let line: UInt
 
-        init(_ rules: [Rule], devices: [Device] = [], _ type: UInt32, _ access: UInt32, _ major: UInt32, _ minor: UInt32,
-             _ allowed: Bool, line: UInt = #line) {
+        init(
+            _ rules: [Rule], devices: [Device] = [], _ type: UInt32, _ access: UInt32, _ major: UInt32, _ minor: UInt32,
+            _ allowed: Bool, line: UInt = #line
+        ) {
             self.rules = rules
             self.devices = devices
             self.type = type
@@ -112,32 +115,33 @@ final class DeviceFilterProgramTests: XCTestCase {
             let filter = try DeviceFilter(resources: test.rules, devices: test.devices)
             let verdict = try DeviceProgramInterpreter(bytecode: filter.bytecode)
                 .run(type: test.type, access: test.access, major: test.major, minor: test.minor)
-            XCTAssertEqual(verdict, test.allowed ? 1 : 0, "type \(test.type) access \(test.access) \(test.major):\(test.minor)",
-                           line: test.line)
+            XCTAssertEqual(
+                verdict, test.allowed ? 1 : 0, "type \(test.type) access \(test.access) \(test.major):\(test.minor)",
+                line: test.line)
         }
     }
 
     func testDenyAllKeepsOnlyTheDefaults() throws {
         let rules = [Self.denyAll]
         try check([
-            Case(rules, Self.char, Self.read, 1, 1, false),                 // /dev/mem
-            Case(rules, Self.char, Self.write, 1, 11, false),               // /dev/kmsg
-            Case(rules, Self.char, Self.read | Self.write, 10, 232, false), // /dev/kvm
-            Case(rules, Self.block, Self.read, 8, 0, false),                // a disk
-            Case(rules, Self.char, Self.mknod, 1, 1, true),                 // mknod of anything
+            Case(rules, Self.char, Self.read, 1, 1, false),  // /dev/mem
+            Case(rules, Self.char, Self.write, 1, 11, false),  // /dev/kmsg
+            Case(rules, Self.char, Self.read | Self.write, 10, 232, false),  // /dev/kvm
+            Case(rules, Self.block, Self.read, 8, 0, false),  // a disk
+            Case(rules, Self.char, Self.mknod, 1, 1, true),  // mknod of anything
             Case(rules, Self.block, Self.mknod, 8, 0, true),
             Case(rules, Self.block, Self.mknod | Self.read, 8, 0, false),
-            Case(rules, Self.char, Self.read | Self.write, 1, 3, true),     // null
-            Case(rules, Self.char, Self.read, 1, 5, true),                  // zero
-            Case(rules, Self.char, Self.write, 1, 7, true),                 // full
-            Case(rules, Self.char, Self.read, 1, 8, true),                  // random
-            Case(rules, Self.char, Self.read, 1, 9, true),                  // urandom
-            Case(rules, Self.char, Self.read | Self.write, 5, 0, true),     // tty
-            Case(rules, Self.char, Self.read | Self.write, 5, 1, true),     // console
-            Case(rules, Self.char, Self.read | Self.write, 5, 2, true),     // ptmx
-            Case(rules, Self.char, Self.read | Self.write, 136, 7, true),   // a pty slave
-            Case(rules, Self.block, Self.read, 1, 3, false),                // a block 1:3 is not null
-            Case(rules, Self.char, Self.read | Self.write, 10, 200, false), // tun is not a default here
+            Case(rules, Self.char, Self.read | Self.write, 1, 3, true),  // null
+            Case(rules, Self.char, Self.read, 1, 5, true),  // zero
+            Case(rules, Self.char, Self.write, 1, 7, true),  // full
+            Case(rules, Self.char, Self.read, 1, 8, true),  // random
+            Case(rules, Self.char, Self.read, 1, 9, true),  // urandom
+            Case(rules, Self.char, Self.read | Self.write, 5, 0, true),  // tty
+            Case(rules, Self.char, Self.read | Self.write, 5, 1, true),  // console
+            Case(rules, Self.char, Self.read | Self.write, 5, 2, true),  // ptmx
+            Case(rules, Self.char, Self.read | Self.write, 136, 7, true),  // a pty slave
+            Case(rules, Self.block, Self.read, 1, 3, false),  // a block 1:3 is not null
+            Case(rules, Self.char, Self.read | Self.write, 10, 200, false),  // tun is not a default here
         ])
     }
 
@@ -204,10 +208,12 @@ final class DeviceFilterProgramTests: XCTestCase {
             Case([Rule(allow: true, access: "rwm")], Self.char, Self.read | Self.write, 1, 1, true),
             Case([Rule(allow: true)], Self.block, Self.read | Self.write, 8, 0, true),
             // Large numbers compare as u32, not sign-extended.
-            Case([Self.denyAll, Rule(allow: true, type: "c", major: 4_294_967_295, minor: 2_147_483_648)],
-                 Self.char, Self.read, 4_294_967_295, 2_147_483_648, true),
-            Case([Self.denyAll, Rule(allow: true, type: "c", major: 4_294_967_295, minor: 2_147_483_648)],
-                 Self.char, Self.read, 4_294_967_295, 0, false),
+            Case(
+                [Self.denyAll, Rule(allow: true, type: "c", major: 4_294_967_295, minor: 2_147_483_648)],
+                Self.char, Self.read, 4_294_967_295, 2_147_483_648, true),
+            Case(
+                [Self.denyAll, Rule(allow: true, type: "c", major: 4_294_967_295, minor: 2_147_483_648)],
+                Self.char, Self.read, 4_294_967_295, 0, false),
         ])
     }
 
@@ -240,8 +246,11 @@ final class DeviceFilterProgramTests: XCTestCase {
 
     func testInvalidRulesAreRefusedNamingTheField() {
         XCTAssertThrowsError(try DeviceFilter(resources: [Rule(allow: true, type: "c", access: "rwx")], devices: [])) { error in
-            XCTAssertEqual(error as? VesselError, .invalidValue(field: "linux.resources.devices[0].access",
-                                                                reason: #""rwx" has "x"; only r, w and m are allowed"#))
+            XCTAssertEqual(
+                error as? VesselError,
+                .invalidValue(
+                    field: "linux.resources.devices[0].access",
+                    reason: #""rwx" has "x"; only r, w and m are allowed"#))
         }
         XCTAssertThrowsError(try DeviceFilter(resources: [Self.denyAll, Rule(allow: true, type: "u")], devices: []))
     }
@@ -249,8 +258,10 @@ final class DeviceFilterProgramTests: XCTestCase {
     func testADenyAllLastEndsTheProgram() throws {
         // Rules after an unconditional one are never emitted (the verifier
         // refuses unreachable code); the interpreter checks reachability.
-        let filter = DeviceFilter(rules: [DeviceFilter.Rule(allow: true, type: .char, major: 1, minor: 3),
-                                          DeviceFilter.Rule(allow: false, type: nil)])
+        let filter = DeviceFilter(rules: [
+            DeviceFilter.Rule(allow: true, type: .char, major: 1, minor: 3),
+            DeviceFilter.Rule(allow: false, type: nil),
+        ])
         XCTAssertEqual(filter.program.count, 6 + 2)
         XCTAssertEqual(try DeviceProgramInterpreter(bytecode: filter.bytecode).run(type: 2, access: 2, major: 1, minor: 3), 0)
     }
@@ -259,7 +270,8 @@ final class DeviceFilterProgramTests: XCTestCase {
         // r2 = *(u32 *)(r1 + 0): BPF_LDX|BPF_W|BPF_MEM, dst 2, src 1.
         XCTAssertEqual(Array(DeviceFilter(rules: []).bytecode.prefix(8)), [0x61, 0x12, 0, 0, 0, 0, 0, 0])
         // The end: r0 = 0; exit.
-        XCTAssertEqual(Array(DeviceFilter(rules: []).bytecode.suffix(16)),
-                       [0xb7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0])
+        XCTAssertEqual(
+            Array(DeviceFilter(rules: []).bytecode.suffix(16)),
+            [0xb7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0])
     }
 }

@@ -35,8 +35,9 @@ final class ExecTrampolineTests: XCTestCase {
     func testRunsTheProgramWithItsArgumentsAndEnvironment() throws {
         let trampoline = try trampolineOrSkip()
         defer { trampoline.close() }
-        let result = try run(trampoline, ["vessel-exec", "/bin/sh", "sh", "-c", "echo \"$0 $1 $GREETING\"", "zero", "one"],
-                             environment: ["GREETING=hello"])
+        let result = try run(
+            trampoline, ["vessel-exec", "/bin/sh", "sh", "-c", "echo \"$0 $1 $GREETING\"", "zero", "one"],
+            environment: ["GREETING=hello"])
         XCTAssertEqual(result.code, 0)
         XCTAssertEqual(result.out, "zero one hello\n")
     }

@@ -74,7 +74,7 @@ final class FramingTests: XCTestCase {
         let (a, b) = try socketPair(Int32(SOCK_STREAM.rawValue))
         defer { a.close(); b.close() }
         let note = Note(text: String(repeating: "y", count: 300_000), number: 3)
-        let fd = a.fd // a channel of its own on the writer thread: MessageChannel is not Sendable
+        let fd = a.fd  // a channel of its own on the writer thread: MessageChannel is not Sendable
         let writer = Thread { MessageChannel(fd: fd).send(note) }
         writer.start()
         XCTAssertEqual(try b.receive(Note.self, timeoutMilliseconds: 5000), note)

@@ -16,11 +16,14 @@ final class InitLaunchTests: XCTestCase {
         return process
     }
 
-    func choose(_ process: OCI.Process, bounding: [Capabilities?] = [], hostUser: Bool = true, writesProc: Bool = false,
-                label: Bool = false, nonRootParent: Bool = false, forced: Bool = false) -> InitLaunch {
-        InitLaunch.choose(process: process, containerBounding: bounding, hostUserNamespace: hostUser,
-                          writesOwnProc: writesProc, execLabel: label, nonRootParent: nonRootParent,
-                          forced: forced, lastCap: 40)
+    func choose(
+        _ process: OCI.Process, bounding: [Capabilities?] = [], hostUser: Bool = true, writesProc: Bool = false,
+        label: Bool = false, nonRootParent: Bool = false, forced: Bool = false
+    ) -> InitLaunch {
+        InitLaunch.choose(
+            process: process, containerBounding: bounding, hostUserNamespace: hostUser,
+            writesOwnProc: writesProc, execLabel: label, nonRootParent: nonRootParent,
+            forced: forced, lastCap: 40)
     }
 
     func testAPlainContainerStartsInPlace() {
@@ -37,8 +40,9 @@ final class InitLaunchTests: XCTestCase {
         XCTAssertNotEqual(choose(process(caps: defaultCaps + ["CAP_SYS_PTRACE"])), .inPlace)
         let container = Capabilities(bounding: ["CAP_SYS_PTRACE"], effective: nil, inheritable: nil, permitted: nil, ambient: nil)
         XCTAssertNotEqual(choose(process(), bounding: [container]), .inPlace, "another process of the container may hold it")
-        XCTAssertEqual(choose(process(caps: defaultCaps + ["CAP_SYS_PTRACE"]), hostUser: false), .inPlace,
-                       "in its own user namespace it cannot reach our non-dumpable process")
+        XCTAssertEqual(
+            choose(process(caps: defaultCaps + ["CAP_SYS_PTRACE"]), hostUser: false), .inPlace,
+            "in its own user namespace it cannot reach our non-dumpable process")
     }
 
     func testProcWritesInAUserNamespaceForceReexec() {

@@ -15,8 +15,10 @@ final class InitMessagesTests: XCTestCase {
     }
 
     func testEveryInitEventRoundTrips() throws {
-        let events: [InitEvent] = [.mounted, .ready, .failed(reason: "mount /proc: Permission denied"),
-                                   .spawnFailed(step: .joinNamespace, errno: EPERM)]
+        let events: [InitEvent] = [
+            .mounted, .ready, .failed(reason: "mount /proc: Permission denied"),
+            .spawnFailed(step: .joinNamespace, errno: EPERM),
+        ]
         for event in events { XCTAssertEqual(try roundTrip(event), event) }
     }
 
@@ -86,12 +88,15 @@ final class InitMessagesTests: XCTestCase {
     }
 
     func testFailuresReadAsOneLineNamingTheStep() {
-        XCTAssertEqual(InitEvent.spawnFailed(step: .joinNamespace, errno: EPERM).failure(subject: "container init"),
-                       "container init could not join a namespace (setns): Operation not permitted")
-        XCTAssertEqual(InitEvent.spawnFailed(step: .dupStdio, errno: EBADF).failure(subject: "exec'd process"),
-                       "exec'd process could not set up its stdio (dup2): Bad file descriptor")
-        XCTAssertEqual(InitEvent.failed(reason: "exec /x: No such file or directory").failure(subject: "container init"),
-                       "exec /x: No such file or directory")
+        XCTAssertEqual(
+            InitEvent.spawnFailed(step: .joinNamespace, errno: EPERM).failure(subject: "container init"),
+            "container init could not join a namespace (setns): Operation not permitted")
+        XCTAssertEqual(
+            InitEvent.spawnFailed(step: .dupStdio, errno: EBADF).failure(subject: "exec'd process"),
+            "exec'd process could not set up its stdio (dup2): Bad file descriptor")
+        XCTAssertEqual(
+            InitEvent.failed(reason: "exec /x: No such file or directory").failure(subject: "container init"),
+            "exec /x: No such file or directory")
         XCTAssertNil(InitEvent.ready.failure(subject: "container init"))
         XCTAssertNil(InitEvent.mounted.failure(subject: "container init"))
         for step in SpawnStep.allCases {

@@ -8,10 +8,12 @@ import XCTest
 // Never calls load(): that would install the filter into the test process.
 final class SeccompFilterTests: XCTestCase {
     func testUnknownSyscallsAreListed() {
-        let profile = Seccomp(defaultAction: "SCMP_ACT_ERRNO", syscalls: [
-            SeccompSyscall(names: ["read", "not_a_syscall", "write"], action: "SCMP_ACT_ALLOW"),
-            SeccompSyscall(names: ["not_a_syscall", "also_not_one"], action: "SCMP_ACT_LOG"),
-        ])
+        let profile = Seccomp(
+            defaultAction: "SCMP_ACT_ERRNO",
+            syscalls: [
+                SeccompSyscall(names: ["read", "not_a_syscall", "write"], action: "SCMP_ACT_ALLOW"),
+                SeccompSyscall(names: ["not_a_syscall", "also_not_one"], action: "SCMP_ACT_LOG"),
+            ])
         let filter = SeccompFilter(profile)
         XCTAssertEqual(filter.unknownSyscalls, ["not_a_syscall", "also_not_one"])
         XCTAssertFalse(filter.unknownSyscalls.contains("read"))

@@ -14,7 +14,7 @@ final class SpawnerTests: XCTestCase {
     func testJoiningAPidNamespaceLeavesLaterChildrenWhereTheyWere() throws {
         guard getuid() == 0 else { throw XCTSkip("needs root: setns into a pid namespace") }
         var holderRequest = SpawnRequest(path: "/bin/sleep", arguments: ["sleep", "30"], environment: [])
-        holderRequest.cloneFlags = 0x2000_0000 // CLONE_NEWPID
+        holderRequest.cloneFlags = 0x2000_0000  // CLONE_NEWPID
         let holder = try Spawner.spawn(holderRequest)
         defer { kill(holder, SIGKILL); _ = Spawner.wait(holder) }
         let namespace = open("/proc/\(holder)/ns/pid", O_RDONLY | O_CLOEXEC)

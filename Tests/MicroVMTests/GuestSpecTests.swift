@@ -69,8 +69,10 @@ final class GuestSpecTests: XCTestCase {
     /// 9p shares a directory, not mounts: a mount made in the guest cannot
     /// reach the host, which the warning says.
     func testBidirectionalPropagationIsWarnedAbout() throws {
-        let mounts = [Mount(destination: "/shared", type: "bind", source: "/srv/shared", options: ["rbind", "rshared"]),
-                      Mount(destination: "/slave", type: "bind", source: "/srv/slave", options: ["rbind", "rslave"])]
+        let mounts = [
+            Mount(destination: "/shared", type: "bind", source: "/srv/shared", options: ["rbind", "rshared"]),
+            Mount(destination: "/slave", type: "bind", source: "/srv/slave", options: ["rbind", "rslave"]),
+        ]
         let guest = try GuestSpec(spec(mounts: mounts), rootfs: "/r") { _ in true }
         XCTAssertEqual(guest.warnings, ["mounts[0]: /shared: bidirectional propagation stops at the VM: mounts made in the container stay in the guest"])
     }

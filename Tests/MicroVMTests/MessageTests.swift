@@ -37,8 +37,10 @@ final class MessageTests: XCTestCase {
             try roundTrip(AgentReport.reply(Reply(id: UInt64(index), answer: answer)))
             try roundTrip(SupervisorReport.reply(Reply(id: UInt64(index), answer: answer)))
         }
-        for event in [AgentEvent.ready(kernel: "6.1.0-28-amd64", uptime: 1.25), .ready(kernel: "6.1", uptime: nil),
-                      .exit(status: 137), .execExit(slot: 4, status: 0)] {
+        for event in [
+            AgentEvent.ready(kernel: "6.1.0-28-amd64", uptime: 1.25), .ready(kernel: "6.1", uptime: nil),
+            .exit(status: 137), .execExit(slot: 4, status: 0),
+        ] {
             try roundTrip(AgentReport.event(event))
         }
         try roundTrip(SupervisorReport.event(.execExit(slot: 1, status: 9)))

@@ -3,9 +3,10 @@ import XCTest
 
 final class QemuCommandTests: XCTestCase {
     func command(_ accelerator: Accelerator) -> QemuCommand {
-        QemuCommand(qemu: "/usr/bin/qemu-system-x86_64", kernel: "/k/vmlinuz", initramfs: "/c/i.cpio",
-                    accelerator: accelerator, size: GuestSize(vcpus: 2, memoryMiB: 300), directory: "/run/vessel/c1",
-                    shares: [.init(tag: "rootfs", hostPath: "/b,x/rootfs", readOnly: false), .init(tag: "m1", hostPath: "/data", readOnly: true)])
+        QemuCommand(
+            qemu: "/usr/bin/qemu-system-x86_64", kernel: "/k/vmlinuz", initramfs: "/c/i.cpio",
+            accelerator: accelerator, size: GuestSize(vcpus: 2, memoryMiB: 300), directory: "/run/vessel/c1",
+            shares: [.init(tag: "rootfs", hostPath: "/b,x/rootfs", readOnly: false), .init(tag: "m1", hostPath: "/data", readOnly: true)])
     }
 
     func testMachineSizeAndKernel() {

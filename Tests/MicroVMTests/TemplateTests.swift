@@ -21,11 +21,14 @@ final class TemplateTests: XCTestCase {
 
     override func tearDown() { try? FileManager.default.removeItem(atPath: scratch) }
 
-    func command(directory: String = "/run/vessel/c1", vcpus: Int = 1, memory: Int = 256, tsc: Int? = 2_299_998,
-                 shares: [QemuCommand.Share]? = nil) -> QemuCommand {
-        QemuCommand(qemu: files["qemu"]!, kernel: files["vmlinux"]!, initramfs: files["initramfs.cpio"]!, accelerator: .tcg,
-                    size: GuestSize(vcpus: vcpus, memoryMiB: memory), directory: directory,
-                    shares: shares ?? [.init(tag: "rootfs", hostPath: "/bundles/a/rootfs", readOnly: false)], tscKHz: tsc)
+    func command(
+        directory: String = "/run/vessel/c1", vcpus: Int = 1, memory: Int = 256, tsc: Int? = 2_299_998,
+        shares: [QemuCommand.Share]? = nil
+    ) -> QemuCommand {
+        QemuCommand(
+            qemu: files["qemu"]!, kernel: files["vmlinux"]!, initramfs: files["initramfs.cpio"]!, accelerator: .tcg,
+            size: GuestSize(vcpus: vcpus, memoryMiB: memory), directory: directory,
+            shares: shares ?? [.init(tag: "rootfs", hostPath: "/bundles/a/rootfs", readOnly: false)], tscKHz: tsc)
     }
 
     func key(_ command: QemuCommand) throws -> TemplateKey { try TemplateKey(command: command, binary: files["vessel"]!) }
@@ -33,8 +36,9 @@ final class TemplateTests: XCTestCase {
     /// Containers that differ only in what each has of its own (directory,
     /// share paths, a share's read-only flag) share a template.
     func testTheKeyIgnoresWhatIsPerContainer() throws {
-        var other = command(directory: "/run/containerd/x/c2",
-                            shares: [.init(tag: "rootfs", hostPath: "/elsewhere/rootfs", readOnly: true)])
+        var other = command(
+            directory: "/run/containerd/x/c2",
+            shares: [.init(tag: "rootfs", hostPath: "/elsewhere/rootfs", readOnly: true)])
         other.socketDirectory = "/proc/self/fd/9"
         XCTAssertEqual(try key(command()), try key(other))
         XCTAssertFalse(try key(command()).text.contains("/bundles/a/rootfs"))
@@ -47,8 +51,10 @@ final class TemplateTests: XCTestCase {
         withNetwork.network = true
         var kvm = command()
         kvm.accelerator = .kvm
-        let variants = [command(vcpus: 2), command(memory: 512), command(tsc: 2_400_000), command(tsc: nil), withNetwork, kvm,
-                        command(shares: [.init(tag: "rootfs", hostPath: "/r", readOnly: false), .init(tag: "m1", hostPath: "/d", readOnly: false)])]
+        let variants = [
+            command(vcpus: 2), command(memory: 512), command(tsc: 2_400_000), command(tsc: nil), withNetwork, kvm,
+            command(shares: [.init(tag: "rootfs", hostPath: "/r", readOnly: false), .init(tag: "m1", hostPath: "/d", readOnly: false)]),
+        ]
         var hashes: Set<String> = [base.hash]
         for variant in variants {
             let other = try key(variant)
@@ -86,13 +92,16 @@ final class TemplateTests: XCTestCase {
 
     // MARK: the store
 
-    func install(_ key: TemplateKey, in store: TemplateStore, bootID: String = TemplateStore.hostBootID(), recording recorded: TemplateKey? = nil,
-                 files names: [String] = [TemplateStore.memoryFile, TemplateStore.stateFile, TemplateStore.stubFile]) throws {
+    func install(
+        _ key: TemplateKey, in store: TemplateStore, bootID: String = TemplateStore.hostBootID(), recording recorded: TemplateKey? = nil,
+        files names: [String] = [TemplateStore.memoryFile, TemplateStore.stateFile, TemplateStore.stubFile]
+    ) throws {
         let directory = store.path(key.hash)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         for name in names { try Data(name.utf8).write(to: URL(fileURLWithPath: directory + "/" + name)) }
-        let info = TemplateInfo(key: recorded ?? key, kernelRelease: "6.1.0", created: Date().timeIntervalSince1970, hostBootID: bootID,
-                                vcpus: 1, memoryMiB: 256, shares: 1, buildSeconds: 4.25)
+        let info = TemplateInfo(
+            key: recorded ?? key, kernelRelease: "6.1.0", created: Date().timeIntervalSince1970, hostBootID: bootID,
+            vcpus: 1, memoryMiB: 256, shares: 1, buildSeconds: 4.25)
         try JSONEncoder().encode(info).write(to: URL(fileURLWithPath: directory + "/" + TemplateStore.infoFile))
     }
 
@@ -122,7 +131,9 @@ final class TemplateTests: XCTestCase {
         let store = TemplateStore(directory: scratch + "/templates")
         let key = try key(command())
         var builds = 0
-        let first = try store.obtain(key, lockTimeoutSeconds: 1) { builds += 1; try self.install(key, in: store) }
+        let first = try store.obtain(key, lockTimeoutSeconds: 1) {
+            builds += 1; try self.install(key, in: store)
+        }
         XCTAssertTrue(first.built)
         let second = try store.obtain(key, lockTimeoutSeconds: 1) { builds += 1 }
         XCTAssertFalse(second.built)
@@ -172,7 +183,7 @@ final class TemplateTests: XCTestCase {
         XCTAssertThrowsError(try FileLock(path, timeoutSeconds: 0.2)) { XCTAssertTrue("\($0)".contains("still locked"), "\($0)") }
         XCTAssertGreaterThanOrEqual(SystemClock.now() - started, 0.2)
         XCTAssertNotNil(held)
-        held = nil // closed: the kernel drops the lock
+        held = nil  // closed: the kernel drops the lock
         XCTAssertNoThrow(try FileLock(path, timeoutSeconds: 0))
     }
 

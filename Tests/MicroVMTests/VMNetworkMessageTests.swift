@@ -15,7 +15,8 @@ final class VMNetworkMessageTests: XCTestCase {
     func testRedirectFilterIsWhatTcSends() {
         var message = TrafficControl.redirect(from: 3, to: 2, priority: 7)
         message.flags |= Netlink.request | Netlink.ack
-        let tc = Self.bytes("""
+        let tc = Self.bytes(
+            """
             8c 00 00 00 2c 00 05 06 a4 77 0c 6b 00 00 00 00 00 00 00 00 03 00 00 00 00 00 00 00 00 00 ff ff \
             00 03 07 00 08 00 01 00 75 33 32 00 60 00 02 00 38 00 07 00 34 00 01 00 0b 00 01 00 6d 69 72 72 \
             65 64 00 00 24 00 02 80 20 00 02 00 00 00 00 00 00 00 00 00 04 00 00 00 00 00 00 00 00 00 00 00 \
@@ -29,16 +30,22 @@ final class VMNetworkMessageTests: XCTestCase {
     func testIngressQdiscAndFilterRemovalAreWhatTcSends() {
         var add = TrafficControl.addIngress(index: 3)
         add.flags |= Netlink.request | Netlink.ack
-        XCTAssertEqual(add.bytes(sequence: 1), Self.bytes("""
-            30 00 00 00 24 00 05 06 01 00 00 00 00 00 00 00 00 00 00 00 03 00 00 00 00 00 ff ff f1 ff ff ff \
-            00 00 00 00 0c 00 01 00 69 6e 67 72 65 73 73 00
-            """))
+        XCTAssertEqual(
+            add.bytes(sequence: 1),
+            Self.bytes(
+                """
+                30 00 00 00 24 00 05 06 01 00 00 00 00 00 00 00 00 00 00 00 03 00 00 00 00 00 ff ff f1 ff ff ff \
+                00 00 00 00 0c 00 01 00 69 6e 67 72 65 73 73 00
+                """))
         var remove = TrafficControl.removeFilters(index: 3, priority: 7)
         remove.flags |= Netlink.request | Netlink.ack
-        XCTAssertEqual(remove.bytes(sequence: 1), Self.bytes("""
-            24 00 00 00 2d 00 05 00 01 00 00 00 00 00 00 00 00 00 00 00 03 00 00 00 00 00 00 00 00 00 ff ff \
-            00 03 07 00
-            """))
+        XCTAssertEqual(
+            remove.bytes(sequence: 1),
+            Self.bytes(
+                """
+                24 00 00 00 2d 00 05 00 01 00 00 00 00 00 00 00 00 00 00 00 03 00 00 00 00 00 00 00 00 00 ff ff \
+                00 03 07 00
+                """))
     }
 
     func testRepliesAndNestedAttributesParse() {
@@ -77,8 +84,10 @@ final class VMNetworkMessageTests: XCTestCase {
     /// own routes are left to the guest's kernel.
     func testTheEngineInterfacesAreSelected() {
         func link(_ index: Int32, _ name: String, type: UInt16 = 1, up: Bool = true, loopback: Bool = false) -> LinkInfo {
-            var message = NetlinkMessage(type: RouteNetlink.newLink, flags: 0, header: [0, 0] + HostBytes.of(type) + HostBytes.of(index)
-                                         + HostBytes.of((up ? RouteNetlink.up : 0) | (loopback ? RouteNetlink.loopback : 0)) + HostBytes.of(UInt32(0)))
+            var message = NetlinkMessage(
+                type: RouteNetlink.newLink, flags: 0,
+                header: [0, 0] + HostBytes.of(type) + HostBytes.of(index)
+                    + HostBytes.of((up ? RouteNetlink.up : 0) | (loopback ? RouteNetlink.loopback : 0)) + HostBytes.of(UInt32(0)))
             message.attributes.add(3, string: name)
             message.attributes.add(1, loopback ? [0, 0, 0, 0, 0, 0] : [2, 0, 0, 0, 0, UInt8(index)])
             message.attributes.add(4, u32: 1500)
@@ -91,8 +100,9 @@ final class VMNetworkMessageTests: XCTestCase {
             return AddressInfo(NetlinkReply.split(message.bytes(sequence: 1))[0])!
         }
         func route(_ index: Int32, gateway: String?, origin: UInt8, destination: String? = nil, prefix: UInt8 = 0) -> RouteInfo {
-            var message = NetlinkMessage(type: RouteNetlink.newRoute, flags: 0,
-                                         header: [2, prefix, 0, 0, 254, origin, gateway == nil ? 253 : 0, 1] + HostBytes.of(UInt32(0)))
+            var message = NetlinkMessage(
+                type: RouteNetlink.newRoute, flags: 0,
+                header: [2, prefix, 0, 0, 254, origin, gateway == nil ? 253 : 0, 1] + HostBytes.of(UInt32(0)))
             if let destination { message.attributes.add(1, IPAddress(destination)!.bytes) }
             if let gateway { message.attributes.add(5, IPAddress(gateway)!.bytes) }
             message.attributes.add(4, u32: UInt32(index))
@@ -137,8 +147,9 @@ final class VMNetworkMessageTests: XCTestCase {
     }
 
     func testTapsBecomeVirtioNetDevicesWithTheEngineMAC() {
-        var command = QemuCommand(qemu: "q", kernel: "k", initramfs: "i", accelerator: .tcg, size: GuestSize(vcpus: 1, memoryMiB: 256),
-                                  directory: "/d", shares: [])
+        var command = QemuCommand(
+            qemu: "q", kernel: "k", initramfs: "i", accelerator: .tcg, size: GuestSize(vcpus: 1, memoryMiB: 256),
+            directory: "/d", shares: [])
         command.taps = [.init(fd: 7, mac: "4e:c0:d5:95:19:0c")]
         let arguments = command.arguments
         XCTAssertEqual(arguments[arguments.firstIndex(of: "tap,id=tap0,fd=7")! - 1], "-netdev")

@@ -14,9 +14,10 @@ final class SpecLoaderTests: XCTestCase {
 
     /// A minimal valid config.json with `process` replaced by the given JSON text.
     static func config(process: String, linux: String = "{}") -> Data {
-        Data("""
-        {"ociVersion": "1.0.2", "root": {"path": "rootfs"}, "process": \(process), "linux": \(linux)}
-        """.utf8)
+        Data(
+            """
+            {"ociVersion": "1.0.2", "root": {"path": "rootfs"}, "process": \(process), "linux": \(linux)}
+            """.utf8)
     }
 
     private func decodeError(_ data: Data, file: StaticString = #filePath, line: UInt = #line) -> VesselError? {
@@ -25,8 +26,9 @@ final class SpecLoaderTests: XCTestCase {
             XCTFail("decoding succeeded but should have failed", file: file, line: line)
             return nil
         } catch {
-            XCTAssertFalse(error.description.contains("\n"), "description is not one line: \(error.description)",
-                           file: file, line: line)
+            XCTAssertFalse(
+                error.description.contains("\n"), "description is not one line: \(error.description)",
+                file: file, line: line)
             return error
         }
     }
@@ -81,8 +83,10 @@ final class SpecLoaderTests: XCTestCase {
     }
 
     func testUnknownNamespaceTypeNamesTheEntry() {
-        let error = decodeError(Self.config(process: #"{"cwd": "/", "user": {"uid": 0, "gid": 0}, "args": ["sh"]}"#,
-                                            linux: #"{"namespaces": [{"type": "pid"}, {"type": "foo"}]}"#))
+        let error = decodeError(
+            Self.config(
+                process: #"{"cwd": "/", "user": {"uid": 0, "gid": 0}, "args": ["sh"]}"#,
+                linux: #"{"namespaces": [{"type": "pid"}, {"type": "foo"}]}"#))
         XCTAssertNotNil(error)
         let description = error?.description ?? ""
         XCTAssertTrue(description.contains("linux.namespaces[1].type"), description)
@@ -91,10 +95,12 @@ final class SpecLoaderTests: XCTestCase {
     }
 
     func testRlimitSoftAsStringNamesField() {
-        let error = decodeError(Self.config(process: """
-        {"cwd": "/", "user": {"uid": 0, "gid": 0}, "args": ["sh"],
-         "rlimits": [{"type": "RLIMIT_NOFILE", "hard": 1024, "soft": "1024"}]}
-        """))
+        let error = decodeError(
+            Self.config(
+                process: """
+                    {"cwd": "/", "user": {"uid": 0, "gid": 0}, "args": ["sh"],
+                     "rlimits": [{"type": "RLIMIT_NOFILE", "hard": 1024, "soft": "1024"}]}
+                    """))
         guard let error, let field = error.field, let expected = error.description.components(separatedBy: ": expected ").last else {
             return XCTFail("expected a wrong type, got \(String(describing: error))")
         }

@@ -12,26 +12,42 @@ final class RootlessDecisionTests: XCTestCase {
     // MARK: the state root
 
     func testRootKeepsRunVesselAndAUserGetsXDGRuntimeDir() {
-        XCTAssertEqual(StateRoot.choose(xdgRuntimeDir: "/run/user/0", user: "root", euid: 0, inUserNamespace: false,
-                                        runUserDirectoryIsOwn: true).path, "/run/vessel")
-        let user = StateRoot.choose(xdgRuntimeDir: "/run/user/1001", user: "u", euid: 1001, inUserNamespace: false,
-                                    runUserDirectoryIsOwn: true)
+        XCTAssertEqual(
+            StateRoot.choose(
+                xdgRuntimeDir: "/run/user/0", user: "root", euid: 0, inUserNamespace: false,
+                runUserDirectoryIsOwn: true
+            ).path, "/run/vessel")
+        let user = StateRoot.choose(
+            xdgRuntimeDir: "/run/user/1001", user: "u", euid: 1001, inUserNamespace: false,
+            runUserDirectoryIsOwn: true)
         XCTAssertEqual(user, StateRoot.Choice(path: "/run/user/1001/vessel", isUsers: true))
     }
 
     func testRootOfAUserNamespaceHonoursXDGUnlessUserIsRoot() {
         // Rootless podman runs its runtime as root of the user's namespace.
-        XCTAssertEqual(StateRoot.choose(xdgRuntimeDir: "/tmp/podman-run-1001", user: nil, euid: 0, inUserNamespace: true,
-                                        runUserDirectoryIsOwn: false).path, "/tmp/podman-run-1001/vessel")
-        XCTAssertEqual(StateRoot.choose(xdgRuntimeDir: "/run/user/0", user: "root", euid: 0, inUserNamespace: true,
-                                        runUserDirectoryIsOwn: false).path, "/run/vessel")
+        XCTAssertEqual(
+            StateRoot.choose(
+                xdgRuntimeDir: "/tmp/podman-run-1001", user: nil, euid: 0, inUserNamespace: true,
+                runUserDirectoryIsOwn: false
+            ).path, "/tmp/podman-run-1001/vessel")
+        XCTAssertEqual(
+            StateRoot.choose(
+                xdgRuntimeDir: "/run/user/0", user: "root", euid: 0, inUserNamespace: true,
+                runUserDirectoryIsOwn: false
+            ).path, "/run/vessel")
     }
 
     func testAUserWithoutXDGRuntimeDirFallsBackToRunUserThenTmp() {
-        XCTAssertEqual(StateRoot.choose(xdgRuntimeDir: nil, user: "u", euid: 1001, inUserNamespace: false,
-                                        runUserDirectoryIsOwn: true).path, "/run/user/1001/vessel")
-        XCTAssertEqual(StateRoot.choose(xdgRuntimeDir: "", user: "u", euid: 1001, inUserNamespace: false,
-                                        runUserDirectoryIsOwn: false).path, "/tmp/vessel-1001")
+        XCTAssertEqual(
+            StateRoot.choose(
+                xdgRuntimeDir: nil, user: "u", euid: 1001, inUserNamespace: false,
+                runUserDirectoryIsOwn: true
+            ).path, "/run/user/1001/vessel")
+        XCTAssertEqual(
+            StateRoot.choose(
+                xdgRuntimeDir: "", user: "u", euid: 1001, inUserNamespace: false,
+                runUserDirectoryIsOwn: false
+            ).path, "/tmp/vessel-1001")
     }
 
     func testAStateRootOfSomeoneElseIsRefused() throws {
@@ -54,8 +70,10 @@ final class RootlessDecisionTests: XCTestCase {
 
     // MARK: the cgroup
 
-    private func placement(rootless: Bool, cgroupsPath: String? = nil, resources: Resources? = nil,
-                           writable: Bool) throws -> Cgroup? {
+    private func placement(
+        rootless: Bool, cgroupsPath: String? = nil, resources: Resources? = nil,
+        writable: Bool
+    ) throws -> Cgroup? {
         guard let mountPoint = Cgroup.findMountPoint() else { throw XCTSkip("no cgroup2 mount on this host") }
         var linux = LinuxConfig()
         linux.cgroupsPath = cgroupsPath
@@ -96,8 +114,10 @@ final class RootlessDecisionTests: XCTestCase {
         XCTAssertEqual(IDMapWriter.method(for: own, own: 1001, root: false, groups: true), .denySetgroupsThenWrite)
         XCTAssertEqual(IDMapWriter.method(for: more, own: 1001, root: false, groups: false), .helper("newuidmap"))
         XCTAssertEqual(IDMapWriter.method(for: more, own: 1001, root: false, groups: true), .helper("newgidmap"))
-        XCTAssertEqual(IDMapWriter.method(for: [IDMapping(containerID: 0, hostID: 5, size: 1)], own: 1001, root: false,
-                                          groups: false), .helper("newuidmap"), "another user's id")
+        XCTAssertEqual(
+            IDMapWriter.method(
+                for: [IDMapping(containerID: 0, hostID: 5, size: 1)], own: 1001, root: false,
+                groups: false), .helper("newuidmap"), "another user's id")
         XCTAssertEqual(IDMapWriter.method(for: more, own: 0, root: true, groups: true), .write, "root writes any map")
     }
 

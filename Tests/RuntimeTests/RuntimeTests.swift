@@ -20,9 +20,10 @@ final class RuntimeTests: XCTestCase {
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: root) }
 
     private func record(_ id: String, pid: Int32 = 0, startTime: UInt64 = 0) -> ContainerRecord {
-        ContainerRecord(id: id, bundle: "/nonexistent", rootfs: "/nonexistent", pid: pid, pidStartTime: startTime,
-                        created: "2026-01-01T00:00:00Z", owner: "", annotations: nil, cgroupMountPoint: nil,
-                        cgroupPath: nil, hooks: nil, ociVersion: SpecVersion.current)
+        ContainerRecord(
+            id: id, bundle: "/nonexistent", rootfs: "/nonexistent", pid: pid, pidStartTime: startTime,
+            created: "2026-01-01T00:00:00Z", owner: "", annotations: nil, cgroupMountPoint: nil,
+            cgroupPath: nil, hooks: nil, ociVersion: SpecVersion.current)
     }
 
     private func saved(_ record: ContainerRecord) throws -> ContainerID {
@@ -44,8 +45,9 @@ final class RuntimeTests: XCTestCase {
         XCTAssertEqual(store.status(of: live), .created, "the exec FIFO is there")
         unlink(store.fifo(id))
         XCTAssertEqual(store.status(of: live), .running)
-        XCTAssertEqual(store.status(of: record("c3", pid: getpid(), startTime: ourStartTime + 1)), .stopped,
-                       "a reused pid is not the container's")
+        XCTAssertEqual(
+            store.status(of: record("c3", pid: getpid(), startTime: ourStartTime + 1)), .stopped,
+            "a reused pid is not the container's")
         XCTAssertEqual(store.status(of: record("c4", pid: 999_999_999, startTime: 1)), .stopped)
     }
 
@@ -108,9 +110,11 @@ final class RuntimeTests: XCTestCase {
     // MARK: pure decisions of create
 
     func testRelativeBindSourcesAreRelativeToTheBundle() {
-        let mounts = [Mount(destination: "/a", type: "bind", source: "data", options: ["bind"]),
-                      Mount(destination: "/b", type: "tmpfs", source: "tmpfs"),
-                      Mount(destination: "/c", type: "bind", source: "/abs", options: ["rbind"])]
+        let mounts = [
+            Mount(destination: "/a", type: "bind", source: "data", options: ["bind"]),
+            Mount(destination: "/b", type: "tmpfs", source: "tmpfs"),
+            Mount(destination: "/c", type: "bind", source: "/abs", options: ["rbind"]),
+        ]
         let resolved = ContainerCreator.bindSourcesResolved(mounts, bundle: "/bundles/b1")
         XCTAssertEqual(resolved.map(\.source), ["/bundles/b1/data", "tmpfs", "/abs"])
     }

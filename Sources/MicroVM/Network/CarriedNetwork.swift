@@ -28,8 +28,9 @@ public final class CarriedNetwork {
         self.directory = directory
         interfaces = network.interfaces
         macs = network.interfaces.map(\.guest.mac)
-        (taps, record) = try TapMirror.attach(network, socket: socket, namespaceID: Self.ownNamespaceID(),
-                                              directory: directory)
+        (taps, record) = try TapMirror.attach(
+            network, socket: socket, namespaceID: Self.ownNamespaceID(),
+            directory: directory)
     }
 
     /// The supervisor's own new namespace, which an engine may set up later.
@@ -67,8 +68,9 @@ public final class CarriedNetwork {
             interfaces = [interface]
         }
         guard !interfaces.isEmpty || found.loopbackUp else { return nil }
-        return LateNetworkUpdate(placeholderMACs: Array(macs.prefix(interfaces.count)), interfaces: guestInterfaces,
-                                 loopbackUp: found.loopbackUp)
+        return LateNetworkUpdate(
+            placeholderMACs: Array(macs.prefix(interfaces.count)), interfaces: guestInterfaces,
+            loopbackUp: found.loopbackUp)
     }
 
     /// QEMU's taps as copies it inherits (no close-on-exec), with their MACs;

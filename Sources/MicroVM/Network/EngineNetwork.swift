@@ -38,8 +38,10 @@ public struct EngineNetwork: Codable, Sendable, Equatable {
     public static func read(namespace: String, socket: NetlinkSocket) throws -> (network: EngineNetwork, warnings: [String]) {
         let links = try socket.links()
         if let tap = links.first(where: isVesselTap) {
-            return (EngineNetwork(namespace: namespace, interfaces: [], loopbackUp: links.contains { $0.isLoopback && $0.isUp }),
-                    ["network namespace \(namespace) is already carried into another VM (\(tap.name) is there): this one gets loopback only"])
+            return (
+                EngineNetwork(namespace: namespace, interfaces: [], loopbackUp: links.contains { $0.isLoopback && $0.isUp }),
+                ["network namespace \(namespace) is already carried into another VM (\(tap.name) is there): this one gets loopback only"]
+            )
         }
         return (try current(namespace: namespace, socket: socket, links: links), [])
     }
@@ -48,8 +50,9 @@ public struct EngineNetwork: Codable, Sendable, Equatable {
     /// be (the supervisor's own namespace: they are not carried).
     public static func current(namespace: String, socket: NetlinkSocket, links: [LinkInfo]? = nil) throws -> EngineNetwork {
         let links = try links ?? socket.links()
-        return EngineNetwork(namespace: namespace, interfaces: select(links: links, addresses: try socket.addresses(), routes: try socket.routes()),
-                             loopbackUp: links.contains { $0.isLoopback && $0.isUp })
+        return EngineNetwork(
+            namespace: namespace, interfaces: select(links: links, addresses: try socket.addresses(), routes: try socket.routes()),
+            loopbackUp: links.contains { $0.isLoopback && $0.isUp })
     }
 
     static func isVesselTap(_ link: LinkInfo) -> Bool {
@@ -72,8 +75,9 @@ public struct EngineNetwork: Codable, Sendable, Equatable {
                     name: link.name, mac: GuestInterface.macText(link.mac), mtu: link.mtu,
                     addresses: own.map { GuestInterface.Address(address: $0.address, prefixLength: $0.prefixLength, broadcast: $0.broadcast) },
                     routes: through.map {
-                        GuestInterface.Route(ipv6: $0.ipv6, destination: $0.destination, prefixLength: $0.prefixLength, gateway: $0.gateway,
-                                             source: $0.source, metric: $0.metric, scope: $0.scope, origin: $0.origin)
+                        GuestInterface.Route(
+                            ipv6: $0.ipv6, destination: $0.destination, prefixLength: $0.prefixLength, gateway: $0.gateway,
+                            source: $0.source, metric: $0.metric, scope: $0.scope, origin: $0.origin)
                     })
                 return Carried(index: link.index, guest: guest)
             }

@@ -26,8 +26,10 @@ public struct GuestInterface: Codable, Sendable, Equatable {
         public var scope: UInt8
         public var origin: UInt8
 
-        public init(ipv6: Bool, destination: IPAddress?, prefixLength: Int, gateway: IPAddress?, source: IPAddress? = nil,
-                    metric: UInt32? = nil, scope: UInt8 = 0, origin: UInt8 = RouteNetlink.protocolStatic) {
+        public init(
+            ipv6: Bool, destination: IPAddress?, prefixLength: Int, gateway: IPAddress?, source: IPAddress? = nil,
+            metric: UInt32? = nil, scope: UInt8 = 0, origin: UInt8 = RouteNetlink.protocolStatic
+        ) {
             self.ipv6 = ipv6
             self.destination = destination
             self.prefixLength = prefixLength

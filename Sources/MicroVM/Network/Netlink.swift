@@ -83,7 +83,8 @@ public struct NetlinkReply: Equatable {
         var replies: [NetlinkReply] = []
         var offset = 0
         while let length = HostBytes.read(UInt32.self, bytes[...], at: offset).map(Int.init),
-              length >= 16, offset + length <= bytes.count {
+            length >= 16, offset + length <= bytes.count
+        {
             let type = HostBytes.read(UInt16.self, bytes[...], at: offset + 4) ?? 0
             let sequence = HostBytes.read(UInt32.self, bytes[...], at: offset + 8) ?? 0
             replies.append(NetlinkReply(type: type, sequence: sequence, body: bytes[(offset + 16)..<(offset + length)]))
@@ -115,7 +116,8 @@ public struct NetlinkAttribute: Equatable {
         var attributes: [NetlinkAttribute] = []
         var offset = 0
         while let length = HostBytes.read(UInt16.self, bytes, at: offset).map(Int.init), length >= 4,
-              bytes.startIndex + offset + length <= bytes.endIndex {
+            bytes.startIndex + offset + length <= bytes.endIndex
+        {
             let type = (HostBytes.read(UInt16.self, bytes, at: offset + 2) ?? 0) & 0x3fff
             let start = bytes.startIndex + offset
             attributes.append(NetlinkAttribute(type: type, payload: bytes[(start + 4)..<(start + length)]))

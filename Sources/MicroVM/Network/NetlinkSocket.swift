@@ -34,8 +34,9 @@ public final class NetlinkSocket {
     /// hanging the supervisor or the agent.
     private func setTimeout() throws {
         var limit = timeval(tv_sec: 10, tv_usec: 0)
-        try sys("set a netlink socket's timeout",
-                setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size)))
+        try sys(
+            "set a netlink socket's timeout",
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size)))
     }
 
     /// Sends `message` with NLM_F_ACK; throws the kernel's errno, with `what`.

@@ -10,7 +10,7 @@ public enum RouteNetlink {
     static let linkAddress: UInt16 = 1, linkName: UInt16 = 3, linkMTU: UInt16 = 4, linkInfo: UInt16 = 18, infoKind: UInt16 = 1
     static let addressAddress: UInt16 = 1, addressLocal: UInt16 = 2, addressBroadcast: UInt16 = 4, addressFlags: UInt16 = 8
     static let routeDestination: UInt16 = 1, routeOutput: UInt16 = 4, routeGateway: UInt16 = 5, routePriority: UInt16 = 6,
-               routeSource: UInt16 = 7, routeMultipath: UInt16 = 9, routeTable: UInt16 = 15
+        routeSource: UInt16 = 7, routeMultipath: UInt16 = 9, routeTable: UInt16 = 15
     public static let mainTable: UInt8 = 254
     public static let protocolKernel: UInt8 = 2, protocolStatic: UInt8 = 4
     public static let unicast: UInt8 = 1
@@ -36,8 +36,9 @@ public enum RouteNetlink {
     /// Sets what is given of the link's name, MTU and up state.
     public static func setLink(index: Int32, name: String? = nil, mtu: Int? = nil, mac: [UInt8]? = nil, up: Bool? = nil) -> NetlinkMessage {
         let upFlag = RouteNetlink.up
-        var message = NetlinkMessage(type: newLink, flags: 0,
-                                     header: ifinfo(index: index, flags: up == true ? upFlag : 0, change: up == nil ? 0 : upFlag))
+        var message = NetlinkMessage(
+            type: newLink, flags: 0,
+            header: ifinfo(index: index, flags: up == true ? upFlag : 0, change: up == nil ? 0 : upFlag))
         if let name { message.attributes.add(linkName, string: name) }
         if let mtu { message.attributes.add(linkMTU, u32: UInt32(mtu)) }
         if let mac { message.attributes.add(linkAddress, mac) }
@@ -88,9 +89,10 @@ public struct LinkInfo: Equatable {
 
     public init?(_ reply: NetlinkReply) {
         guard reply.type == RouteNetlink.newLink,
-              let type = HostBytes.read(UInt16.self, reply.body, at: 2),
-              let index = HostBytes.read(Int32.self, reply.body, at: 4),
-              let flags = HostBytes.read(UInt32.self, reply.body, at: 8) else { return nil }
+            let type = HostBytes.read(UInt16.self, reply.body, at: 2),
+            let index = HostBytes.read(Int32.self, reply.body, at: 4),
+            let flags = HostBytes.read(UInt32.self, reply.body, at: 8)
+        else { return nil }
         let attributes = reply.attributes(after: RouteNetlink.ifinfoSize)
         self.index = index
         hardwareType = type
@@ -116,13 +118,15 @@ public struct AddressInfo: Equatable {
 
     public init?(_ reply: NetlinkReply) {
         guard reply.type == RouteNetlink.newAddress, reply.body.count >= RouteNetlink.ifaddrSize,
-              let index = HostBytes.read(UInt32.self, reply.body, at: 4) else { return nil }
+            let index = HostBytes.read(UInt32.self, reply.body, at: 4)
+        else { return nil }
         let body = reply.body
         let attributes = reply.attributes(after: RouteNetlink.ifaddrSize)
         // IFA_LOCAL is the address itself; IFA_ADDRESS the peer's on a
         // point-to-point link (IPv6 has only IFA_ADDRESS).
         guard let bytes = (attributes.first(RouteNetlink.addressLocal) ?? attributes.first(RouteNetlink.addressAddress))?.payload,
-              let address = IPAddress(bytes: Array(bytes)) else { return nil }
+            let address = IPAddress(bytes: Array(bytes))
+        else { return nil }
         self.index = Int32(bitPattern: index)
         prefixLength = Int(body[body.startIndex + 1])
         scope = body[body.startIndex + 3]

@@ -21,8 +21,10 @@ public enum TapMirror {
     /// Made in the supervisor, which runs in the namespace. The taps' fds
     /// (close-on-exec) in interface order, and the record, saved to
     /// `directory` after each step. On failure, what was made is undone.
-    public static func attach(_ network: EngineNetwork, socket: NetlinkSocket, namespaceID: String,
-                              directory: String) throws -> (taps: [Int32], record: MirrorRecord) {
+    public static func attach(
+        _ network: EngineNetwork, socket: NetlinkSocket, namespaceID: String,
+        directory: String
+    ) throws -> (taps: [Int32], record: MirrorRecord) {
         var record = MirrorRecord(namespace: network.namespace, namespaceID: namespaceID, pairs: [])
         var taps: [Int32] = []
         do {
@@ -52,8 +54,10 @@ public enum TapMirror {
 
     /// The tap up with the interface's MTU, and the two redirects, each
     /// step in `record` (saved in `directory`) before the next.
-    public static func connect(tap: LinkInfo, to interface: EngineNetwork.Carried, socket: NetlinkSocket,
-                               record: inout MirrorRecord, directory: String) throws {
+    public static func connect(
+        tap: LinkInfo, to interface: EngineNetwork.Carried, socket: NetlinkSocket,
+        record: inout MirrorRecord, directory: String
+    ) throws {
         let engine = interface.guest.name, name = tap.name
         try socket.perform(RouteNetlink.setLink(index: tap.index, mtu: interface.guest.mtu, up: true), "set \(name) up with MTU \(interface.guest.mtu)")
         try socket.perform(TrafficControl.addIngress(index: tap.index), "add an ingress qdisc to \(name)")
@@ -148,7 +152,7 @@ public struct MirrorRecord: Codable, Sendable, Equatable {
         defer { unlink(path) }
         guard let data = try? FileIO.readData(path), let record = try? JSONDecoder().decode(MirrorRecord.self, from: data) else { return }
         let fd = open(record.namespace, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return } // the engine removed it, and with it everything
+        guard fd >= 0 else { return }  // the engine removed it, and with it everything
         defer { close(fd) }
         guard let id = identity(of: fd), id == record.namespaceID, !hostNamespaceIDs().contains(id) else { return }
         guard let socket = try? NetlinkSocket(namespace: fd, name: record.namespace) else { return }

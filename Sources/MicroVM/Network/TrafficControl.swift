@@ -23,23 +23,26 @@ public enum TrafficControl {
     }
 
     public static func addIngress(index: Int32) -> NetlinkMessage {
-        var message = NetlinkMessage(type: newQdisc, flags: Netlink.create | Netlink.exclusive,
-                                     header: tcmsg(index: index, handle: ingressHandle, parent: ingressParent, info: 0))
+        var message = NetlinkMessage(
+            type: newQdisc, flags: Netlink.create | Netlink.exclusive,
+            header: tcmsg(index: index, handle: ingressHandle, parent: ingressParent, info: 0))
         message.attributes.add(kind, string: "ingress")
         return message
     }
 
     public static func removeIngress(index: Int32) -> NetlinkMessage {
-        var message = NetlinkMessage(type: deleteQdisc, flags: 0,
-                                     header: tcmsg(index: index, handle: ingressHandle, parent: ingressParent, info: 0))
+        var message = NetlinkMessage(
+            type: deleteQdisc, flags: 0,
+            header: tcmsg(index: index, handle: ingressHandle, parent: ingressParent, info: 0))
         message.attributes.add(kind, string: "ingress")
         return message
     }
 
     /// Every packet arriving on `from` leaves through `to` instead.
     public static func redirect(from: Int32, to: Int32, priority: UInt16) -> NetlinkMessage {
-        var message = NetlinkMessage(type: newFilter, flags: Netlink.create | Netlink.exclusive,
-                                     header: tcmsg(index: from, handle: 0, parent: ingressHandle, info: UInt32(priority) << 16 | allProtocols))
+        var message = NetlinkMessage(
+            type: newFilter, flags: Netlink.create | Netlink.exclusive,
+            header: tcmsg(index: from, handle: 0, parent: ingressHandle, info: UInt32(priority) << 16 | allProtocols))
         message.attributes.add(kind, string: "u32")
         message.attributes.nest(options) { u32 in
             u32.nest(u32Actions) { actions in
@@ -48,9 +51,11 @@ public enum TrafficControl {
                     action.nest(actionOptions | Netlink.nested) { mirred in
                         // struct tc_mirred: tc_gen (index, capab, action,
                         // refcnt, bindcnt), eaction, ifindex.
-                        mirred.add(mirredParameters, HostBytes.of(UInt32(0)) + HostBytes.of(UInt32(0)) + HostBytes.of(stolen)
-                                   + HostBytes.of(Int32(0)) + HostBytes.of(Int32(0)) + HostBytes.of(egressRedirect)
-                                   + HostBytes.of(UInt32(bitPattern: to)))
+                        mirred.add(
+                            mirredParameters,
+                            HostBytes.of(UInt32(0)) + HostBytes.of(UInt32(0)) + HostBytes.of(stolen)
+                                + HostBytes.of(Int32(0)) + HostBytes.of(Int32(0)) + HostBytes.of(egressRedirect)
+                                + HostBytes.of(UInt32(bitPattern: to)))
                     }
                 }
             }
@@ -63,7 +68,8 @@ public enum TrafficControl {
 
     /// Removes the filters of `priority` (protocol all) from `index`'s ingress.
     public static func removeFilters(index: Int32, priority: UInt16) -> NetlinkMessage {
-        NetlinkMessage(type: deleteFilter, flags: 0,
-                       header: tcmsg(index: index, handle: 0, parent: ingressHandle, info: UInt32(priority) << 16 | allProtocols))
+        NetlinkMessage(
+            type: deleteFilter, flags: 0,
+            header: tcmsg(index: index, handle: 0, parent: ingressHandle, info: UInt32(priority) << 16 | allProtocols))
     }
 }

@@ -8,10 +8,11 @@ import Runtime
 /// For the commands with only ArgumentParser's parser: `perform` with a
 /// body that has no exit status of its own.
 func perform(_ global: GlobalOptions, _ body: () throws -> Void) throws {
-    try exitUnlessZero(perform(global.settings) {
-        try body()
-        return 0
-    })
+    try exitUnlessZero(
+        perform(global.settings) {
+            try body()
+            return 0
+        })
 }
 
 /// Ends an ArgumentParser command with `code` unless it is 0.

@@ -27,8 +27,9 @@ struct CompareCommand: ParsableCommand {
             var vmFlags = ["--vm-accel", global.vmAccel.rawValue, "--vm-boot-timeout", "\(global.vmBootTimeout)"]
             if let kernel = global.vmKernel { vmFlags += ["--vm-kernel", kernel] }
             if let qemu = global.vmQemu { vmFlags += ["--vm-qemu", qemu] }
-            let comparer = Comparer(bundle: bundle, probeRootfs: probeBundle + "/rootfs", runs: runs,
-                                    vmFlags: vmFlags, settings: global.vmSettings)
+            let comparer = Comparer(
+                bundle: bundle, probeRootfs: probeBundle + "/rootfs", runs: runs,
+                vmFlags: vmFlags, settings: global.vmSettings)
             let comparison = try comparer.run { Log.logger.info("\($0)") }
             if let html {
                 try FileIO.write(html, ComparisonRenderer.html(comparison), flags: O_WRONLY | O_CREAT | O_TRUNC)

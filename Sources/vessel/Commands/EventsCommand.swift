@@ -23,10 +23,10 @@ struct EventsCommand: ParsableCommand {
                 do {
                     event = try lifecycle.stats(id)
                 } catch let error as VesselError where error.kind == .wrongState && !stats {
-                    return // the stream ends when the container stops
+                    return  // the stream ends when the container stops
                 }
                 print(event.runcJSON)
-                fflush(nil) // stdout among all streams: Swift 6 forbids the `stdout` global
+                fflush(nil)  // stdout among all streams: Swift 6 forbids the `stdout` global
                 if !stats { usleep(UInt32(seconds * 1_000_000)) }
             } while !stats
         }

@@ -25,7 +25,8 @@ struct ListCommand: ParsableCommand {
                 // runc marshals an empty list as null.
                 print(states.isEmpty ? "null" : "[" + states.map(\.runcJSON).joined(separator: ",") + "]")
             } else {
-                let rows = [["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"]]
+                let rows =
+                    [["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"]]
                     + states.map { [$0.id, "\($0.pid)", $0.status.rawValue, $0.bundle, $0.created, $0.owner.isEmpty ? "root" : $0.owner] }
                 // runc's tabwriter: columns of at least 12, 3 spaces of padding, the last unpadded.
                 let widths = (0..<6).map { column in max(12, (rows.map { $0[column].count }.max() ?? 0) + 3) }
@@ -72,8 +73,9 @@ struct SpecCommand: ParsableCommand {
         try perform(global) {
             let path = bundle + "/config.json"
             if FileIO.exists(path) { throw VesselError.invalidArgument("\(path) already exists; remove it first") }
-            let spec = DefaultSpec.make(rootless: rootless, uid: getuid(), gid: getgid(),
-                                        cgroupNamespace: vessel_is_cgroup2("/sys/fs/cgroup") != 0)
+            let spec = DefaultSpec.make(
+                rootless: rootless, uid: getuid(), gid: getgid(),
+                cgroupNamespace: vessel_is_cgroup2("/sys/fs/cgroup") != 0)
             let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
             guard fd >= 0 else { throw VesselError.system("create \(path)") }
             close(fd)
@@ -98,14 +100,16 @@ struct FeaturesCommand: ParsableCommand {
                 }
             }
             let version = Vessel.versionText.split(separator: "\n").last.map { String($0.dropFirst(12)) } ?? ""
-            let options = ["bind", "rbind", "ro", "rw", "nosuid", "suid", "nodev", "dev", "noexec", "exec", "sync",
-                           "async", "dirsync", "mand", "nomand", "atime", "noatime", "diratime", "nodiratime",
-                           "relatime", "norelatime", "strictatime", "nostrictatime", "lazytime", "nolazytime",
-                           "nosymfollow", "symfollow", "private", "rprivate", "shared", "rshared",
-                           "slave", "rslave", "unbindable", "runbindable", "remount", "silent", "loud", "defaults",
-                           "tmpcopyup", "idmap", "ridmap", "rro", "rrw", "rnosuid", "rsuid", "rnodev", "rdev", "rnoexec",
-                           "rexec", "rnoatime", "ratime", "rrelatime", "rnorelatime", "rnodiratime", "rdiratime",
-                           "rstrictatime", "rnostrictatime", "rnosymfollow", "rsymfollow"]
+            let options = [
+                "bind", "rbind", "ro", "rw", "nosuid", "suid", "nodev", "dev", "noexec", "exec", "sync",
+                "async", "dirsync", "mand", "nomand", "atime", "noatime", "diratime", "nodiratime",
+                "relatime", "norelatime", "strictatime", "nostrictatime", "lazytime", "nolazytime",
+                "nosymfollow", "symfollow", "private", "rprivate", "shared", "rshared",
+                "slave", "rslave", "unbindable", "runbindable", "remount", "silent", "loud", "defaults",
+                "tmpcopyup", "idmap", "ridmap", "rro", "rrw", "rnosuid", "rsuid", "rnodev", "rdev", "rnoexec",
+                "rexec", "rnoatime", "ratime", "rrelatime", "rnorelatime", "rnodiratime", "rdiratime",
+                "rstrictatime", "rnostrictatime", "rnosymfollow", "rsymfollow",
+            ]
             var features = Features(capabilities: caps, mountOptions: options, libseccompVersion: version)
             features.linux.apparmor.enabled = SecurityModules.appArmorEnabled
             features.linux.selinux.enabled = SecurityModules.seLinuxEnabled

@@ -10,7 +10,8 @@ import Runtime
 struct UpdateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "update", abstract: "Change a container's cgroup limits and device rules.")
     @OptionGroup var global: GlobalOptions
-    @Option(name: [.short, .customLong("resources")], help: "linux.resources as JSON (limits; devices replaces the device rules), from a file or - for stdin.") var resources: String?
+    @Option(name: [.short, .customLong("resources")], help: "linux.resources as JSON (limits; devices replaces the device rules), from a file or - for stdin.") var resources:
+        String?
     // Values as runc takes them: memory sizes with units (100m, 1g) or -1,
     // and negative numbers, which the parser must not take for flags.
     @Option(parsing: .unconditional, help: "Memory limit (bytes, or with a unit: 100m, 1g).") var memory: String?
@@ -54,7 +55,8 @@ struct UpdateCommand: ParsableCommand {
             Log.logger.warning("Kernel memory settings are ignored and will be removed")
         }
         if cpuQuota != nil || cpuPeriod != nil || cpuShare != nil || cpusetCpus != nil || cpusetMems != nil
-            || cpuRtPeriod != nil || cpuRtRuntime != nil {
+            || cpuRtPeriod != nil || cpuRtRuntime != nil
+        {
             var cpu = Resources.CPU(shares: cpuShare, quota: cpuQuota, period: cpuPeriod, cpus: cpusetCpus, mems: cpusetMems)
             cpu.realtimePeriod = cpuRtPeriod
             cpu.realtimeRuntime = cpuRtRuntime

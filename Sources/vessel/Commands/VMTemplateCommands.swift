@@ -9,8 +9,9 @@ import Runtime
 // `vessel vm template build|list|rm`: the saved guests that VM-mode
 // `create` restores instead of booting (docs/decisions.md, "VM templates").
 struct VMCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "vm", abstract: "VM mode's own files.",
-                                                    subcommands: [VMTemplateCommand.self])
+    static let configuration = CommandConfiguration(
+        commandName: "vm", abstract: "VM mode's own files.",
+        subcommands: [VMTemplateCommand.self])
 }
 
 struct VMTemplateCommand: ParsableCommand {
@@ -77,15 +78,20 @@ struct VMTemplateCommand: ParsableCommand {
                         rows.append([listed.hash, "-", "-", "-", "-", disk, "-", "incomplete"])
                         continue
                     }
-                    let status = !info.key.isCurrent ? "stale (its vessel, kernel or QEMU changed)"
+                    let status =
+                        !info.key.isCurrent
+                        ? "stale (its vessel, kernel or QEMU changed)"
                         : info.hostBootID != TemplateStore.hostBootID() ? "stale (an earlier boot of the host)" : "current"
-                    rows.append([listed.hash, "\(info.vcpus)", "\(info.memoryMiB) MiB", "\(info.shares)", info.kernelRelease,
-                                 disk, info.buildTime, status])
+                    rows.append([
+                        listed.hash, "\(info.vcpus)", "\(info.memoryMiB) MiB", "\(info.shares)", info.kernelRelease,
+                        disk, info.buildTime, status,
+                    ])
                 }
                 let widths = (0..<rows[0].count).map { column in (rows.map { $0[column].count }.max() ?? 0) + 3 }
                 for row in rows {
-                    print(row.dropLast().enumerated().map { $1 + String(repeating: " ", count: widths[$0] - $1.count) }.joined()
-                          + (row.last ?? ""))
+                    print(
+                        row.dropLast().enumerated().map { $1 + String(repeating: " ", count: widths[$0] - $1.count) }.joined()
+                            + (row.last ?? ""))
                 }
             }
         }
