@@ -111,6 +111,9 @@ public struct VMCreator {
         }
         // With a template: its build, the restore and a cold boot after a
         // failed restore each have the boot timeout.
+        DebugTrace.step(
+            "create \(id.value): VM supervisor for \(size.vcpus) vCPU, \(size.memoryMiB) MiB, \(guest.shares.count) share(s), "
+                + (template == nil ? "cold boot" : "restore from a template"))
         let (pid, report) = try StartReport.spawn(request, timeoutSeconds: settings.bootTimeoutSeconds * (template == nil ? 1 : 3) + 15)
         cleanup.pid = pid
         record.pid = pid
@@ -121,6 +124,7 @@ public struct VMCreator {
                     .replacingPrefix("vm: ", with: ""))
         }
         let qemuPID = (try? FileIO.read(directory + "/qemu.pid")).flatMap { Int32($0) } ?? 0
+        DebugTrace.step("create \(id.value): supervisor pid \(pid), QEMU pid \(qemuPID), guest kernel \(guestKernel)")
         let boot = BootRecord.load(from: directory)
         switch templates {
         case let .coldBoot(reason): info("vm: cold boot: \(reason)")
