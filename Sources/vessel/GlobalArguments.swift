@@ -15,23 +15,11 @@ enum GlobalArguments {
     }
 
     static func movedAfterSubcommand(_ arguments: [String]) -> [String] {
-        var globals: [String] = []
         var index = 0
         while index < arguments.count {
-            let argument = arguments[index]
-            let name = String(argument.prefix { $0 != "=" })
-            if withValue.contains(name) {
-                globals.append(argument)
-                if !argument.contains("="), index + 1 < arguments.count {
-                    globals.append(arguments[index + 1])
-                    index += 1
-                }
-            } else if flags.contains(argument) {
-                globals.append(argument)
-            } else {
-                break
-            }
-            index += 1
+            let span = globalSpan(at: index, in: arguments)
+            guard span > 0 else { break }
+            index += span
         }
         guard index < arguments.count else { return arguments }
         // A command group's flags go after its whole path (vm template build).
@@ -39,7 +27,7 @@ enum GlobalArguments {
         if let depth = groups[arguments[index]] {
             while end < min(arguments.count, index + depth), !arguments[end].hasPrefix("-") { end += 1 }
         }
-        return Array(arguments[index..<end]) + globals + arguments[end...]
+        return Array(arguments[index..<end]) + arguments[..<index] + arguments[end...]
     }
 
     /// `arguments` with the global flags (and their values) taken out.
@@ -47,15 +35,20 @@ enum GlobalArguments {
         var rest: [String] = []
         var index = 0
         while index < arguments.count {
-            let argument = arguments[index]
-            let name = String(argument.prefix { $0 != "=" })
-            if withValue.contains(name) {
-                if !argument.contains("=") { index += 1 }
-            } else if !flags.contains(argument) {
-                rest.append(argument)
-            }
-            index += 1
+            let span = globalSpan(at: index, in: arguments)
+            if span == 0 { rest.append(arguments[index]) }
+            index += max(span, 1)
         }
         return rest
+    }
+
+    /// How many arguments the global flag at `index` spans, its value
+    /// included (`--root R`: 2, `--root=R` or `--debug`: 1); 0 where none starts.
+    static func globalSpan(at index: Int, in arguments: [String]) -> Int {
+        let argument = arguments[index]
+        if withValue.contains(String(argument.prefix { $0 != "=" })) {
+            return argument.contains("=") || index + 1 == arguments.count ? 1 : 2
+        }
+        return flags.contains(argument) ? 1 : 0
     }
 }
