@@ -28,6 +28,8 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import readme_section
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OPERATIONS = ("run", "create", "start", "state", "kill", "delete", "exec")
 PARALLEL = (1, 2, 8)
@@ -242,20 +244,6 @@ def table(names, results, throughput, rss, sizes, args):
     return "\n".join(lines)
 
 
-def write_readme(text):
-    path = os.path.join(ROOT, "README.md")
-    with open(path) as f:
-        readme = f.read()
-    begin, end = "<!-- bench:begin -->", "<!-- bench:end -->"
-    block = f"{begin}\n{text}\n{end}"
-    if begin in readme:
-        readme = readme[:readme.index(begin)] + block + readme[readme.index(end) + len(end):]
-    else:
-        readme += "\n## Benchmark\n\n`scripts/cgroup2-ns python3 bench/bench.py --write-readme`:\n\n" + block + "\n"
-    with open(path, "w") as f:
-        f.write(readme)
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=20)
@@ -272,7 +260,7 @@ def main():
     text = table(*bench(args), args)
     print(text)
     if args.write_readme:
-        write_readme(text)
+        readme_section.write("bench", text, missing="\n## Benchmark\n\n`scripts/cgroup2-ns python3 bench/bench.py --write-readme`:\n\n")
 
 
 if __name__ == "__main__":

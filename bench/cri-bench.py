@@ -19,6 +19,9 @@ import tempfile
 import time
 import uuid
 
+import readme_section
+from readme_section import tool_version
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "Tests", "cri"))
 import cri_env  # noqa: E402
@@ -97,8 +100,8 @@ def seconds(value):
 
 def table(results, handlers, runs, warmup, vessel):
     lines = [f"Machine: {os.cpu_count()} cores, kernel {platform.release()}, containerd "
-             f"{version(['containerd', '--version'], 2)}, runc {version(['runc', '--version'], 2)}, vessel "
-             f"{version([vessel, '--version'], 2)}; {runs} interleaved runs after {warmup} warm-up; "
+             f"{tool_version(['containerd', '--version'], 2)}, runc {tool_version(['runc', '--version'], 2)}, vessel "
+             f"{tool_version([vessel, '--version'], 2)}; {runs} interleaved runs after {warmup} warm-up; "
              "vessel-vm under TCG (this host's KVM is PVM).", "",
              "| phase | " + " | ".join(f"{h} min / median / max" for h in handlers) + " |",
              "| --- |" + " --- |" * len(handlers)]
@@ -109,25 +112,6 @@ def table(results, handlers, runs, warmup, vessel):
             cells.append(" / ".join(seconds(v) for v in (min(samples), statistics.median(samples), max(samples))))
         lines.append(f"| {phase} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
-
-
-def version(command, field):
-    try:
-        out = subprocess.run(command, capture_output=True, text=True).stdout.split()
-        return out[field] if len(out) > field else "?"
-    except OSError:
-        return "?"
-
-
-def write_readme(text):
-    path = os.path.join(ROOT, "README.md")
-    with open(path) as f:
-        readme = f.read()
-    begin, end = "<!-- cri-bench:begin -->", "<!-- cri-bench:end -->"
-    head, rest = readme.split(begin, 1)
-    _, tail = rest.split(end, 1)
-    with open(path, "w") as f:
-        f.write(head + begin + "\n" + text + "\n" + end + tail)
 
 
 def main():
@@ -163,7 +147,7 @@ def main():
     text = table(results, handlers, args.runs, args.warmup, args.vessel)
     print(text)
     if args.write_readme:
-        write_readme(text)
+        readme_section.write("cri-bench", text)
 
 
 if __name__ == "__main__":

@@ -32,6 +32,9 @@ import sys
 import tempfile
 import time
 
+import readme_section
+from readme_section import tool_version
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PAIRS = (("linux", "linux"), ("linux", "vm"), ("vm", "vm"))
 SERVER, CLIENT, GATEWAY = "10.79.0.2", "10.79.0.3", "10.79.0.1"
@@ -138,7 +141,7 @@ def table(results, args, vessel):
     def cell(samples, form):
         return " / ".join(form(v) for v in (min(samples), statistics.median(samples), max(samples)))
     lines = [f"`scripts/cgroup2-ns python3 bench/net-bench.py --rounds {args.rounds} --seconds {args.seconds} "
-             f"--connects {args.connects}`: iperf3 {version(['iperf3', '--version'], 1)}, vessel {version([vessel, '--version'], 2)} "
+             f"--connects {args.connects}`: iperf3 {tool_version(['iperf3', '--version'], 1)}, vessel {tool_version([vessel, '--version'], 2)} "
              f"({'release' if 'release' in vessel else 'debug'} build; the data path runs no vessel code); "
              "a bridge and a veth per container in a private network namespace; VM mode under TCG "
              "(this host's KVM is PVM), 1 vCPU each. min / median / max over rounds.", "",
@@ -150,25 +153,6 @@ def table(results, args, vessel):
                      f"{cell([s['median_us'] for s in samples], lambda v: f'{v:.0f}')} | "
                      f"{cell([s['p99_us'] for s in samples], lambda v: f'{v:.0f}')} |")
     return "\n".join(lines)
-
-
-def version(command, field):
-    try:
-        out = subprocess.run(command, capture_output=True, text=True).stdout.split()
-        return out[field] if len(out) > field else "?"
-    except OSError:
-        return "?"
-
-
-def write_readme(text):
-    path = os.path.join(ROOT, "README.md")
-    with open(path) as f:
-        readme = f.read()
-    begin, end = "<!-- net-bench:begin -->", "<!-- net-bench:end -->"
-    head, rest = readme.split(begin, 1)
-    _, tail = rest.split(end, 1)
-    with open(path, "w") as f:
-        f.write(head + begin + "\n" + text + "\n" + end + tail)
 
 
 def main():
@@ -212,7 +196,7 @@ def main():
     text = table(results, args, vessel)
     print(text)
     if args.write_readme:
-        write_readme(text)
+        readme_section.write("net-bench", text)
 
 
 if __name__ == "__main__":
