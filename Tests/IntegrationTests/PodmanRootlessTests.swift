@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import XCTest
 
 // Rootless podman (a regular user, cgroupfs, storage under the user's home)
@@ -8,11 +7,7 @@ import XCTest
 // and its subordinate ids), so vessel is rootless there too: its state
 // under podman's XDG_RUNTIME_DIR, no cgroup. Run, exec, stop and remove.
 final class PodmanRootlessTests: XCTestCase {
-    static var shared: RootlessUser? {
-        get { sharedUser.withLock { $0 } }
-        set { sharedUser.withLock { $0 = newValue } }
-    }
-    private static let sharedUser = Mutex<RootlessUser?>(nil)
+    static let shared = ClassRootlessUser()
     var harness: Harness!
     var user: RootlessUser!
     var podmanArgs: [String] = []
@@ -31,8 +26,7 @@ final class PodmanRootlessTests: XCTestCase {
                 throw XCTSkip("rootless podman needs \(helper) setuid root (Debian's uidmap package)")
             }
         }
-        if Self.shared == nil { Self.shared = try RootlessTests.makeUser() }
-        user = try XCTUnwrap(Self.shared)
+        user = try Self.shared.get()
         podmanArgs = [podman, "--runtime", user.home + "/vessel", "--cgroup-manager=cgroupfs", "--events-backend=file"]
         // Proven without vessel first: podman's own user namespace.
         let unshare = try user.run(podman, ["unshare", "cat", "/proc/self/uid_map"])
@@ -47,8 +41,7 @@ final class PodmanRootlessTests: XCTestCase {
     }
 
     override class func tearDown() {
-        shared?.remove()
-        shared = nil
+        shared.remove()
     }
 
     @discardableResult

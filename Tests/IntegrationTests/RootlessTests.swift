@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import XCTest
 
 // vessel run by a user without root, on bundles from `vessel spec
@@ -9,19 +8,14 @@ import XCTest
 // the container or on the host, never from vessel's own report.
 final class RootlessTests: XCTestCase {
     /// One user (and its copies of vessel and the rootfs) for the class.
-    static var shared: RootlessUser? {
-        get { sharedUser.withLock { $0 } }
-        set { sharedUser.withLock { $0 = newValue } }
-    }
-    private static let sharedUser = Mutex<RootlessUser?>(nil)
+    static let shared = ClassRootlessUser()
     var harness: Harness!
     var user: RootlessUser!
     var vessel = ""
 
     override func setUpWithError() throws {
         harness = try Harness()
-        if Self.shared == nil { Self.shared = try Self.makeUser() }
-        user = try XCTUnwrap(Self.shared)
+        user = try Self.shared.get()
         vessel = user.home + "/vessel"
     }
 
@@ -36,8 +30,7 @@ final class RootlessTests: XCTestCase {
     }
 
     override class func tearDown() {
-        shared?.remove()
-        shared = nil
+        shared.remove()
     }
 
     /// The user, with a copy of the binary and of the rootfs it owns (as a

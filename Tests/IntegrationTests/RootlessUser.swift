@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import XCTest
 
 // A user made for rootless tests, with subordinate ids of its own: useradd
@@ -123,5 +124,27 @@ final class RootlessUser: Sendable {
         _ = try? Harness.execute("/usr/sbin/userdel", ["--remove", name])
         // Files a container made as a subordinate id are not the user's.
         try? FileManager.default.removeItem(atPath: home)
+    }
+}
+
+/// One RootlessUser for a test class: made (with RootlessTests.makeUser) by
+/// the class's first test, removed by its class tearDown.
+final class ClassRootlessUser: Sendable {
+    private let user = Mutex<RootlessUser?>(nil)
+
+    func get() throws -> RootlessUser {
+        try user.withLock { user in
+            if let user { return user }
+            let made = try RootlessTests.makeUser()
+            user = made
+            return made
+        }
+    }
+
+    func remove() {
+        user.withLock { user in
+            user?.remove()
+            user = nil
+        }
     }
 }
