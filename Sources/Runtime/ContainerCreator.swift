@@ -97,9 +97,9 @@ public struct ContainerCreator {
         try PreservedFDs.check(options.preserveFDs)
         let settings = try CgroupResources.settings(for: linux.resources ?? Resources())
         let deviceFilter = try DeviceFilter(resources: linux.resources?.devices ?? [], devices: linux.devices ?? [])
-        if options.consoleSocket == nil && spec.process?.terminal == true {
-            throw VesselError.invalidArgument("config.json: process.terminal is true: --console-socket is required when the container is detached (create, run -d)")
-        }
+        // Here every init is detached: a foreground `run` hands over the
+        // socket of its own terminal session.
+        try ConsoleSocketRule.check(detached: true, terminal: spec.process?.terminal == true, consoleSocket: options.consoleSocket)
         // Rootless without a delegated cgroup: none. Rootless never has a
         // device filter (loading it needs CAP_SYS_ADMIN on the host, as in
         // runc); its user namespace already refuses mknod.

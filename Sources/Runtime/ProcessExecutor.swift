@@ -57,9 +57,8 @@ public struct ProcessExecutor {
         if let bad = (process.env ?? []).first(where: { !$0.contains("=") }) {
             throw VesselError.invalidArgument("exec: invalid environment variable \(bad.debugDescription): not KEY=value")
         }
-        if process.terminal == true && options.consoleSocket == nil {
-            throw VesselError.invalidArgument("exec: a terminal for a detached process needs --console-socket")
-        }
+        // Detached here: a foreground `exec -t` hands over its session's socket.
+        try ConsoleSocketRule.check(detached: true, terminal: process.terminal == true, consoleSocket: options.consoleSocket)
         DebugTrace.step("exec \(id.value): \(process.args ?? []) as uid \(process.user.uid) in the namespaces of init pid \(record.pid)")
         let pid = try record.backend(in: store).exec(record, process: process, seccomp: seccomp, options: options)
         DebugTrace.step("exec \(id.value): the process runs as pid \(pid)")

@@ -42,9 +42,8 @@ public struct VMCreator {
         if options.preserveFDs > 0 {
             throw VesselError.vmConfig("--preserve-fds: open files cannot be passed into a VM")
         }
-        if spec.process?.terminal == true && options.consoleSocket == nil {
-            throw VesselError.invalidArgument("config.json: process.terminal is true: --console-socket is required when the container is detached (create, run -d)")
-        }
+        // As in ContainerCreator: a foreground `run` hands over its session's socket.
+        try ConsoleSocketRule.check(detached: true, terminal: spec.process?.terminal == true, consoleSocket: options.consoleSocket)
         guard FileIO.exists(settings.kernel) else {
             throw VesselError.unusable("no guest kernel at \(settings.kernel): run scripts/fetch-vm-kernel.sh, or give --vm-kernel")
         }
