@@ -16,17 +16,20 @@ final class HookOutput {
     var openFDs: [Int32] { fds.filter { $0 >= 0 } }
 
     /// Reads what `fd` has now; at its end (or an error) the pipe closes.
-    func read(_ fd: Int32) {
-        guard let index = fds.firstIndex(of: fd) else { return }
+    /// Returns whether it read bytes.
+    @discardableResult
+    func read(_ fd: Int32) -> Bool {
+        guard let index = fds.firstIndex(of: fd) else { return false }
         var buffer = [UInt8](repeating: 0, count: 4096)
         let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-        if count < 0 && (errno == EINTR || errno == EAGAIN) { return }
+        if count < 0 && (errno == EINTR || errno == EAGAIN) { return false }
         guard count > 0 else {
             Glibc.close(fd)
             fds[index] = -1
-            return
+            return false
         }
         kept[index] += buffer.prefix(min(count, Self.limit - kept[index].count))
+        return true
     }
 
     /// Reads until both pipes end (a hook without a pidfd to wait on).
@@ -37,13 +40,13 @@ final class HookOutput {
     /// Once the hook has exited: what is already in the pipes, without
     /// waiting for a process it left behind that still holds them.
     func drainWithoutWaiting() {
+        // A pipe holds 64 KiB by default: 16 reads of 4 KiB take what was
+        // there when the hook exited, and a process it left behind writing
+        // on cannot keep us here.
         for fd in openFDs {
             _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-            while fds.contains(fd) {
-                let before = kept.map(\.count)
-                read(fd)
-                if fds.contains(fd) && kept.map(\.count) == before { break }
-            }
+            var reads = 0
+            while reads < 16, read(fd) { reads += 1 }
         }
     }
 
