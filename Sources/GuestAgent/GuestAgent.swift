@@ -21,6 +21,8 @@ public final class GuestAgent {
     var ports: [String: String] = [:]
     var containerPID: pid_t = 0
     var execSlots: [pid_t: Int] = [:]
+    /// The pod's further containers (PodJoin), by their init's pid.
+    var members: [pid_t: ContainerID] = [:]
     /// Relayed slots: every exec slot, and slot 0 with a terminal.
     var relays: [Int: SlotStreams] = [:]
     var console: Int32 = 2
@@ -104,6 +106,12 @@ public final class GuestAgent {
             case let .network(update):
                 try GuestNetwork.carryLate(update, containerPID: containerPID)
                 return .done
+            case let .join(join):
+                return .pid(try self.join(join))
+            case let .member(member, command):
+                let memberID = try ContainerID(member)
+                guard members.values.contains(memberID) else { throw VesselError.notRunning(id: member, status: "stopped") }
+                return try handle(command, id: memberID)
             }
         } catch {
             return .failed(reason: "\(error)")
@@ -159,6 +167,33 @@ public final class GuestAgent {
         }
         try GuestNetwork.configure(guest.interfaces, loopbackUp: guest.loopbackUp, containerPID: containerPID)
         return containerPID
+    }
+
+    /// A further container of the pod: it joins the sandbox container's
+    /// namespaces that it shares (by their paths in this guest), and its
+    /// stdio is an exec slot's, so it ends as an exec'd process does.
+    private func join(_ join: PodJoin) throws -> pid_t {
+        guard containerPID > 0 else { throw VesselError.setup("agent: no pod sandbox runs in this VM") }
+        let id = try ContainerID(join.id)
+        guard id.value != Self.containerID, !members.values.contains(id) else { throw VesselError.alreadyExists(id.value) }
+        var spec = join.spec
+        var linux = spec.linux ?? LinuxConfig()
+        linux.namespaces = (linux.namespaces ?? []) + join.joins.map { Namespace(type: $0, path: "/proc/\(containerPID)/ns/\($0.procName)") }
+        spec.linux = linux
+        let bundle = "/run/bundles/" + id.value
+        try FileIO.makeDirectories(bundle)
+        try FileIO.writeAtomically(bundle + "/config.json", try JSONEncoder().encode(spec))
+        var options = CreateOptions()
+        options.bundle = bundle
+        options.noPivot = true
+        let creator = ContainerCreator(store: store) { [weak self] in self?.log("vessel agent: \($0)") }
+        let pid = try withStdio(slot: join.slot, terminal: spec.process?.terminal == true) { consoleSocket in
+            options.consoleSocket = consoleSocket
+            return try creator.create(id: id, options: options)
+        }
+        execSlots[pid] = join.slot
+        members[pid] = id
+        return pid
     }
 
     private func exec(_ process: Process, slot: Int, id: ContainerID) throws -> pid_t {
@@ -235,6 +270,11 @@ public final class GuestAgent {
                 // What the process wrote goes out first; then its slot's
                 // ports are free for the next exec.
                 relays.removeValue(forKey: slot)?.finish()
+            }
+            if let member = members.removeValue(forKey: pid) {
+                // Nothing of it may outlive its init (a pod without a shared
+                // pid namespace), and nothing asks about it after this.
+                try? Lifecycle(store: store) { [weak self] in self?.log("vessel agent: \($0)") }.delete(member, force: true)
             }
             if let slot = execSlots.removeValue(forKey: pid) {
                 control.send(AgentReport.event(.execExit(slot: slot, status: code)))

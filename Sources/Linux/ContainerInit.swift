@@ -204,6 +204,10 @@ public struct ContainerInit {
         if let name = context.newKeyring, vessel_join_session_keyring(name) < 0, errno != ENOSYS {
             throw VesselError.system("create a session keyring")
         }
+        // As runc: a new network namespace has its loopback up.
+        if namespaces.contains(where: { $0.type == .network && $0.path == nil }) {
+            try sysNegative("bring up lo in the new network namespace", vessel_configure_interface("lo", nil, 0, nil))
+        }
         let hasMountNamespace = namespaces.contains { $0.type == .mount }
         let rootfs = Rootfs(
             spec: spec, rootfs: context.rootfs, cgroupDirectory: context.cgroupDirectory,

@@ -1,6 +1,6 @@
 import OSKit
 // The calling process's mounts, from /proc/self/mountinfo, in mount order.
-struct MountTable {
+public struct MountTable {
     struct Entry: Equatable {
         let mountPoint: String
         let type: String
@@ -11,6 +11,12 @@ struct MountTable {
         current().map(\.mountPoint)
             .filter { $0 == "/" || path == $0 || path.hasPrefix($0 + "/") }
             .max { $0.count < $1.count }
+    }
+
+    /// The mount points at or below `directory`, deepest first: the order
+    /// in which to detach them.
+    public static func mountPoints(under directory: String) -> [String] {
+        current().map(\.mountPoint).filter { $0 == directory || $0.hasPrefix(directory + "/") }.sorted { $0.count > $1.count }
     }
 
     static func current() -> [Entry] {

@@ -11,6 +11,11 @@ public enum AgentCommand: Codable, Sendable, Equatable {
     case container(ContainerCommand)
     /// At start: the interfaces an engine set up after create (CarriedNetwork).
     case network(LateNetworkUpdate)
+    /// A further container of the pod, run beside the sandbox's (PodJoin);
+    /// answered with its guest pid. It exits as an exec slot's process does.
+    case join(PodJoin)
+    /// A command for a container that joined the pod.
+    case member(id: String, ContainerCommand)
 }
 
 /// The container as the guest runs it: the rewritten spec, the 9p shares

@@ -3,7 +3,9 @@
 // container's stdio; slots 1... carry the stdio of `exec` processes.
 public enum GuestPorts {
     public static let control = "vessel.ctl"
-    public static let execSlots = 4
+    /// A pod's further containers each hold one for their life (QemuCommand
+    /// raises virtio-serial's port count to fit).
+    public static let execSlots = 9
 
     public enum Stream: String, CaseIterable, Sendable {
         case stdin = "in", stdout = "out", stderr = "err"

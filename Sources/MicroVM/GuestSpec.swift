@@ -27,26 +27,23 @@ public struct GuestSpec: Sendable {
 
     /// `isEngineNamespace` says whether a network namespace path is one the
     /// VM may carry: an engine's, not the runtime's own (the host's).
+    /// `podDirectory`: a pod sandbox's, shared as PodShare.tag for the
+    /// pod's later containers (taking one of the slots binds could use).
     public init(
         _ host: Spec, rootfs: String, isDirectory: (String) -> Bool,
-        isEngineNamespace: (String) -> Bool = { _ in false }
+        isEngineNamespace: (String) -> Bool = { _ in false }, podDirectory: String? = nil
     ) throws {
         var spec = host
         var warnings: [String] = []
         var shares = [QemuCommand.Share(tag: Self.shareTag(0), hostPath: rootfs, readOnly: false)]
         spec.root = Root(path: Self.sharesRoot + "/rootfs", readonly: host.root?.readonly)
 
+        let maxBindShares = Self.maxBindShares - (podDirectory == nil ? 0 : 1)
         var mounts: [Mount] = []
         for (index, mount) in (host.mounts ?? []).enumerated() {
             let options = mount.options ?? []
-            guard mount.type == "bind" || options.contains("bind") || options.contains("rbind"),
-                let source = mount.source, source.hasPrefix("/")
-            else {
-                mounts.append(mount)
-                continue
-            }
-            if source.hasPrefix("/dev/") || source == "/dev" {
-                warnings.append("mounts[\(index)]: host device \(source) is not passed into the VM; skipped")
+            guard let source = Self.hostBindSource(of: mount, index: index, warnings: &warnings) else {
+                if !Self.isHostDeviceBind(mount) { mounts.append(mount) }
                 continue
             }
             // A file is shared through its directory (its siblings become
@@ -58,8 +55,8 @@ public struct GuestSpec: Sendable {
                 tag = existing.tag
             } else {
                 tag = Self.shareTag(shares.count)
-                guard shares.count <= Self.maxBindShares else {
-                    throw VesselError.vmConfig("mounts[\(index)]: at most \(Self.maxBindShares) host directories can be shared into the VM (\(source) would be one more)")
+                guard shares.count <= maxBindShares else {
+                    throw VesselError.vmConfig("mounts[\(index)]: at most \(maxBindShares) host directories can be shared into the VM (\(source) would be one more)")
                 }
                 shares.append(QemuCommand.Share(tag: tag, hostPath: directory, readOnly: options.contains("ro")))
             }
@@ -106,19 +103,47 @@ public struct GuestSpec: Sendable {
                 fresh.path = nil
                 return fresh
             }
-            linux.cgroupsPath = nil
             spec.linux = linux
         }
-        let hooks = host.hooks
-        if !(hooks?.createContainer ?? []).isEmpty || !(hooks?.startContainer ?? []).isEmpty {
-            warnings.append("hooks.createContainer and hooks.startContainer run in the container's namespaces, which are in the VM: not run")
-        }
-        spec.hooks = nil
+        Self.leaveHostOnlyParts(of: &spec, warnings: &warnings)
+        if let podDirectory { shares.append(QemuCommand.Share(tag: PodShare.tag, hostPath: podDirectory, readOnly: false)) }
         self.spec = spec
         self.shares = shares
         self.warnings = warnings
         self.network = network
         engineNetworkNamespace = engineNamespace
+    }
+
+    /// The host path a bind mount brings in, nil for any other mount and
+    /// for a host device (which a VM cannot take: a warning says so).
+    static func hostBindSource(of mount: Mount, index: Int, warnings: inout [String]) -> String? {
+        let options = mount.options ?? []
+        guard mount.type == "bind" || options.contains("bind") || options.contains("rbind"),
+            let source = mount.source, source.hasPrefix("/")
+        else { return nil }
+        if isHostDeviceBind(mount) {
+            warnings.append("mounts[\(index)]: host device \(source) is not passed into the VM; skipped")
+            return nil
+        }
+        return source
+    }
+
+    static func isHostDeviceBind(_ mount: Mount) -> Bool {
+        let options = mount.options ?? []
+        guard mount.type == "bind" || options.contains("bind") || options.contains("rbind"), let source = mount.source else { return false }
+        return source.hasPrefix("/dev/") || source == "/dev"
+    }
+
+    /// Hooks run on the host (createContainer and startContainer, which
+    /// would run in the container's namespaces, cannot), and the guest's
+    /// cgroup is vessel's default there.
+    static func leaveHostOnlyParts(of spec: inout Spec, warnings: inout [String]) {
+        let hooks = spec.hooks
+        if !(hooks?.createContainer ?? []).isEmpty || !(hooks?.startContainer ?? []).isEmpty {
+            warnings.append("hooks.createContainer and hooks.startContainer run in the container's namespaces, which are in the VM: not run")
+        }
+        spec.hooks = nil
+        spec.linux?.cgroupsPath = nil
     }
 
     /// The mount tag of the share at `index`: the rootfs, then m1... (a

@@ -102,7 +102,8 @@ public struct QemuCommand: Codable, Sendable {
         for (index, tap) in taps.enumerated() {
             arguments += ["-netdev", "tap,id=tap\(index),fd=\(tap.fd)", "-device", "virtio-net-device,netdev=tap\(index),mac=\(tap.mac)"]
         }
-        arguments += ["-device", "virtio-serial-device"]
+        // Port 0 is the console's, which the guest does not use.
+        arguments += ["-device", "virtio-serial-device,max_ports=\(GuestPorts.all.count + 1)"]
         for (index, port) in GuestPorts.all.enumerated() {
             let socket = GuestPorts.socket(port, in: socketDirectory ?? directory)
             arguments += [

@@ -13,9 +13,9 @@ public struct ReplyRouter {
         /// a client that disconnected before its answer came.
         public var client: ClientID?
         public var requestID: UInt64
-        public var command: ContainerCommand
+        public var command: SupervisorCommand
 
-        public init(client: ClientID?, requestID: UInt64, command: ContainerCommand) {
+        public init(client: ClientID?, requestID: UInt64, command: SupervisorCommand) {
             self.client = client
             self.requestID = requestID
             self.command = command
@@ -28,7 +28,7 @@ public struct ReplyRouter {
     public init() {}
 
     /// The id under which to send `command` to the agent.
-    public mutating func register(_ command: ContainerCommand, from client: ClientID?, requestID: UInt64) -> UInt64 {
+    public mutating func register(_ command: SupervisorCommand, from client: ClientID?, requestID: UInt64) -> UInt64 {
         let id = nextID
         nextID += 1
         pending[id] = Pending(client: client, requestID: requestID, command: command)

@@ -29,6 +29,9 @@ public final class VMSupervisor {
     var signals: Int32 = -1
     /// The engine's interfaces carried into the guest, undone at the end.
     var carried: CarriedNetwork?
+    /// The pod's further containers running in this VM, by the exec slot
+    /// that carries their stdio (VMSupervisor+Pod).
+    var members: [Int: String] = [:]
 
     public init(directory: String, reportFD: Int32) throws {
         self.directory = directory
@@ -209,6 +212,7 @@ public final class VMSupervisor {
             setStatus("stopped")
         case let .event(.execExit(slot, status)):
             slots.exited(slot)
+            if let member = members.removeValue(forKey: slot) { memberExited(member, status: status) }
             if let owner = slots.owner(of: slot) { clients[owner]?.send(SupervisorReport.event(.execExit(slot: slot, status: status))) }
         case .event(.ready):
             break
@@ -216,8 +220,9 @@ public final class VMSupervisor {
             guard let pending = router.route(reply) else { return }
             if reply.answer.failure == nil {
                 settle(pending.command)
-            } else if case let .exec(slot, _) = pending.command {
+            } else if let slot = Self.startedSlot(pending.command) {
                 slots.exited(slot)  // never started: the agent closed the ports
+                members[slot] = nil
             }
             if let client = pending.client {
                 clients[client]?.send(SupervisorReport.reply(Reply(id: pending.requestID, answer: reply.answer)))
@@ -225,12 +230,30 @@ public final class VMSupervisor {
         }
     }
 
-    /// The status a command the agent carried out leaves the container in.
-    private func settle(_ command: ContainerCommand) {
+    /// The status a command the agent carried out leaves its container in.
+    private func settle(_ command: SupervisorCommand) {
         switch command {
-        case .start, .resume: setStatus("running")
-        case .pause: setStatus("paused")
+        case let .container(command): settle(command, in: directory)
+        case let .member(id, command): memberDirectory(id).map { settle(command, in: $0) }
+        case let .join(join): memberDirectory(join.id).map { setStatus("created", in: $0) }
+        case .reserveSlot: break
+        }
+    }
+
+    private func settle(_ command: ContainerCommand, in directory: String) {
+        switch command {
+        case .start, .resume: setStatus("running", in: directory)
+        case .pause: setStatus("paused", in: directory)
         default: break
+        }
+    }
+
+    /// The exec slot whose process a command starts in the guest, if any.
+    private static func startedSlot(_ command: SupervisorCommand) -> Int? {
+        switch command {
+        case let .container(.exec(slot, _)), let .member(_, .exec(slot, _)): return slot
+        case let .join(join): return join.slot
+        default: return nil
         }
     }
 
@@ -268,14 +291,28 @@ public final class VMSupervisor {
         case let .container(command):
             // Engines match runc's words ("container not running").
             if exitCode != nil { return .failed(reason: "container not running (it has exited)") }
-            if let slot = command.slot, slots.owner(of: slot) != client {
-                return .failed(reason: "vm supervisor: exec slot \(slot) is not reserved by this connection")
-            }
-            if case let .exec(slot, _) = command { slots.started(slot) }
+            if let refusal = refusal(of: command, from: client) { return refusal }
             if case .start = command, let failure = carryLateNetwork() { return .failed(reason: failure) }
-            sendToAgent(command, from: client, requestID: request.id)
+            forward(request.command, as: .container(command), from: client, requestID: request.id)
+            return nil
+        case let .join(join):
+            return answerJoin(join, request: request, from: client)
+        case let .member(id, command):
+            guard members.values.contains(id) else { return .failed(reason: "container not running (\(id) has exited or never joined this pod's VM)") }
+            if let refusal = refusal(of: command, from: client) { return refusal }
+            forward(request.command, as: .member(id: id, command), from: client, requestID: request.id)
             return nil
         }
+    }
+
+    /// Why a command about an exec slot is refused: the slot is another
+    /// connection's. Marks an exec's slot as started otherwise.
+    func refusal(of command: ContainerCommand, from client: ClientID) -> Answer? {
+        if let slot = command.slot, slots.owner(of: slot) != client {
+            return .failed(reason: "vm supervisor: exec slot \(slot) is not reserved by this connection")
+        }
+        if case let .exec(slot, _) = command { slots.started(slot) }
+        return nil
     }
 
     private func disconnect(_ client: ClientID) {
@@ -289,11 +326,16 @@ public final class VMSupervisor {
     }
 
     private func sendToAgent(_ command: ContainerCommand, from client: ClientID?, requestID: UInt64) {
-        let id = router.register(command, from: client, requestID: requestID)
-        control.send(AgentRequest(id: id, command: .container(command)))
+        forward(.container(command), as: .container(command), from: client, requestID: requestID)
     }
 
-    private func setStatus(_ status: String) {
-        try? FileIO.writeAtomically(SupervisorFiles.status(in: directory), Data(status.utf8))
+    /// Passes a client's request on to the agent; its answer goes back to the client.
+    func forward(_ command: SupervisorCommand, as agentCommand: AgentCommand, from client: ClientID?, requestID: UInt64) {
+        let id = router.register(command, from: client, requestID: requestID)
+        control.send(AgentRequest(id: id, command: agentCommand))
+    }
+
+    func setStatus(_ status: String, in directory: String? = nil) {
+        try? FileIO.writeAtomically(SupervisorFiles.status(in: directory ?? self.directory), Data(status.utf8))
     }
 }

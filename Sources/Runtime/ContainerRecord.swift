@@ -101,6 +101,11 @@ public struct VMInfo: Codable, Sendable {
     public var guestKernel: String
     /// How the guest came up: "cold" or "template <hash>" (BootRecord.mode).
     public var boot: String?
+    /// A pod sandbox: later containers of the pod may join its VM (PodShare).
+    public var podSandbox: Bool?
+    /// A container that joined a pod sandbox's VM: the sandbox's id. Its
+    /// pid is its host relay's (`vessel vm-member`).
+    public var sandbox: String?
 
     public init(qemuPID: Int32, accelerator: String, guestKernel: String, boot: String? = nil) {
         self.qemuPID = qemuPID

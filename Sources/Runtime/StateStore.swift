@@ -87,8 +87,16 @@ public struct StateStore: Sendable {
         }
     }
 
+    /// A VM pod sandbox's directory holds its pod directory, with the
+    /// members' bind mounts below it: those are detached first, and the
+    /// tree is never removed through a mount that stays (PodShareMounts).
     public func remove(_ id: ContainerID) {
-        FileIO.removeTree(directory(id))
+        let directory = directory(id)
+        if FileIO.exists(PodShare.hostDirectory(ofSandbox: directory)) {
+            PodShareMounts.detachAndRemove(directory)
+            return
+        }
+        FileIO.removeTree(directory)
     }
 
     public func ids() -> [String] {

@@ -67,9 +67,9 @@ final class SupervisorClient {
     }
 
     /// One request on a connection of its own.
-    static func send(_ command: ContainerCommand, to directory: String, id: String) throws -> Answer {
-        let client = try SupervisorClient(directory: directory, id: id)
+    static func send(_ command: ContainerCommand, to target: VMTarget) throws -> Answer {
+        let client = try SupervisorClient(directory: target.supervisorDirectory, id: target.id)
         defer { client.close() }
-        return try client.request(.container(command))
+        return try client.request(target.command(command))
     }
 }

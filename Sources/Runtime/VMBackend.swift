@@ -13,7 +13,12 @@ struct VMBackend: ContainerBackend {
     let store: StateStore
 
     func send(_ command: ContainerCommand, for record: ContainerRecord) throws -> Answer {
-        try SupervisorClient.send(command, to: store.root + "/" + record.id, id: record.id)
+        try SupervisorClient.send(command, to: target(record))
+    }
+
+    /// A pod's further container is served by its sandbox's supervisor.
+    func target(_ record: ContainerRecord) -> VMTarget {
+        VMTarget(supervisorDirectory: store.root + "/" + (record.vm?.sandbox ?? record.id), id: record.id)
     }
 
     /// The supervisor keeps the guest container's status in a file.
@@ -30,6 +35,7 @@ struct VMBackend: ContainerBackend {
             "org.vessel.vm.guest-kernel": vm.guestKernel,
         ]
         annotations["org.vessel.vm.boot"] = vm.boot
+        annotations["org.vessel.vm.pod-sandbox"] = vm.sandbox
         return annotations
     }
 
@@ -79,13 +85,11 @@ struct VMBackend: ContainerBackend {
         let id = try ContainerID(record.id)
         if options.preserveFDs > 0 { throw VesselError.unsupported("vm: --preserve-fds: open files cannot be passed into a VM") }
         if !options.cgroups.isEmpty { throw VesselError.unsupported("vm: --cgroup: the process runs in the guest's cgroups, not the host's") }
-        let directory = store.directory(id)
-        let processFile = directory + "/exec-\(getpid()).json"
+        let processFile = store.directory(id) + "/exec-\(getpid()).json"
         try FileIO.writeAtomically(processFile, try JSONEncoder().encode(process))
         let executable = try FileIO.realPath("/proc/self/exe")
-        let request = SpawnRequest(
-            path: executable, arguments: ["vessel", "vm-exec", directory, id.value, processFile] + (options.consoleSocket.map { [$0] } ?? []),
-            environment: [])
+        let arguments = ["vessel", "vm-exec", target(record).supervisorDirectory, id.value, processFile] + (options.consoleSocket.map { [$0] } ?? [])
+        let request = SpawnRequest(path: executable, arguments: arguments, environment: [])
         let pid: pid_t, report: StartReport?
         do {
             (pid, report) = try StartReport.spawn(request, timeoutSeconds: 60)
@@ -102,22 +106,33 @@ struct VMBackend: ContainerBackend {
         return pid
     }
 
-    /// The live pid must be this container's VM supervisor.
+    /// The live pid must be this container's VM supervisor (a pod
+    /// member's: its relay).
     func identityProblem(_ record: ContainerRecord) -> String? {
         let directory = store.root + "/" + record.id
         let arguments = ((try? FileIO.readData("/proc/\(record.pid)/cmdline")) ?? Data())
             .split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
-        let isSupervisor = arguments.count > 2 && arguments[1] == "vm-supervise" && arguments[2] == directory
-        return isSupervisor ? nil : "pid \(record.pid) in \(directory)/state.json is not this container's VM supervisor"
+        let role = record.vm?.sandbox == nil ? "vm-supervise" : "vm-member"
+        let isOurs = arguments.count > 2 && arguments[1] == role && arguments[2] == directory
+        return isOurs ? nil : "pid \(record.pid) in \(directory)/state.json is not this container's \(role == "vm-member" ? "VM relay" : "VM supervisor")"
     }
 
     /// The supervisor and QEMU, until their pids are gone (reaped by
     /// whoever inherited them); then what the supervisor had no time to
-    /// undo in the engine's network namespace (it was killed).
+    /// undo in the engine's network namespace (it was killed). A pod
+    /// member: its relay, then its binds in the sandbox's pod directory.
     func awaitTeardown(_ record: ContainerRecord) {
-        defer { MirrorRecord.undo(in: store.root + "/" + record.id) }
+        let directory = store.root + "/" + record.id
         guard let vm = record.vm else { return }
-        for pid in [record.pid, vm.qemuPID] where pid > 0 {
+        defer {
+            if let sandbox = vm.sandbox {
+                PodShareMounts.release(member: record.id, sandboxDirectory: store.root + "/" + sandbox)
+            } else {
+                MirrorRecord.undo(in: directory)
+                PodShareMounts.releaseAll(sandboxDirectory: directory)
+            }
+        }
+        for pid in [record.pid, vm.sandbox == nil ? vm.qemuPID : 0] where pid > 0 {
             for _ in 0..<2000 {
                 guard Glibc.kill(pid, 0) == 0, ProcessStat(pid: pid).map({ $0.startTime >= record.pidStartTime }) ?? false else { break }
                 usleep(1000)

@@ -44,15 +44,21 @@ public struct VMCreator {
         }
         // As in ContainerCreator: a foreground `run` hands over its session's socket.
         try ConsoleSocketRule.check(detached: true, terminal: spec.process?.terminal == true, consoleSocket: options.consoleSocket)
+        // A pod's later container runs in its sandbox's VM.
+        if let sandbox = try VMPod.sandbox(joinedBy: spec, id: id, store: store) {
+            return try VMPodMember(store: store, warn: warn).create(id: id, options: options, bundle: bundle, sandbox: sandbox)
+        }
         guard FileIO.exists(settings.kernel) else {
             throw VesselError.unusable("no guest kernel at \(settings.kernel): run scripts/fetch-vm-kernel.sh, or give --vm-kernel")
         }
         let qemu = try VMSupervisor.resolve(settings.qemu)
         let decision = try Accelerator.choose(settings.accel)
         info("vm: accelerator \(decision.accelerator.rawValue): \(decision.reason)")
+        let podSandbox = VMPod.isSandbox(spec)
         let guest = try GuestSpec(
             spec, rootfs: bundle.rootfs, isDirectory: FileIO.isDirectory,
-            isEngineNamespace: VMEngineNetwork.isEngineNamespace)
+            isEngineNamespace: VMEngineNetwork.isEngineNamespace,
+            podDirectory: podSandbox ? PodShare.hostDirectory(ofSandbox: store.directory(id)) : nil)
         guest.warnings.forEach { warn("vm: config.json: " + $0) }
         let engineNetwork = try VMEngineNetwork.open(guest, spec: spec)
         let newNetwork = spec.linux?.namespaces?.contains(where: { $0.type == .network && $0.path == nil }) == true
@@ -60,11 +66,13 @@ public struct VMCreator {
         let lateNetwork = options.startsAtOnce ? nil : VMEngineNetwork.late(newNamespace: newNetwork, guest: guest)
         defer { if let engineNetwork { close(engineNetwork.namespaceFD) } }
         engineNetwork?.warnings.forEach { warn("vm: " + $0) }
-        let size = try GuestSize.from(spec.linux?.resources, hostCPUs: Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        let hostCPUs = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        let size = try podSandbox ? GuestSize.forPod(spec, hostCPUs: hostCPUs) : GuestSize.from(spec.linux?.resources, hostCPUs: hostCPUs)
 
         let directory = try store.claim(id)
         var cleanup = Cleanup(store: store, id: id)
         defer { cleanup.run() }
+        if podSandbox { _ = try PodShareMounts.prepare(sandboxDirectory: directory) }
         let binary = try FileIO.realPath("/proc/self/exe")
         var command = try Self.qemuCommand(
             settings: settings, qemu: qemu, accelerator: decision.accelerator, size: size,
@@ -86,12 +94,7 @@ public struct VMCreator {
             network: guest.network, engineNetwork: engineNetwork?.network,
             lateNetwork: lateNetwork, template: template
         ).save(in: directory)
-        var record = ContainerRecord(
-            id: id.value, bundle: bundle.path, rootfs: bundle.rootfs, pid: 0, pidStartTime: 0,
-            created: Timestamp.now(), owner: "", annotations: spec.annotations,
-            cgroupMountPoint: nil, cgroupPath: nil, hooks: spec.hooks, ociVersion: spec.ociVersion)
-        record.process = spec.process
-        record.seccomp = spec.linux?.seccomp
+        var record = Self.newRecord(id, bundle: bundle)
         try store.save(record)
 
         // The supervisor reports .started(detail: <guest kernel>) or why not.
@@ -132,15 +135,34 @@ public struct VMCreator {
         record.vm = VMInfo(
             qemuPID: qemuPID, accelerator: decision.accelerator.rawValue,
             guestKernel: guestKernel, boot: boot?.mode ?? "cold")
+        record.vm?.podSandbox = podSandbox ? true : nil
         try store.save(record)
+        try Self.finish(record, spec: spec, options: options)
+        cleanup.succeeded()
+        return pid
+    }
+
+    /// A VM-mode container's record before it has a pid: no host cgroup.
+    static func newRecord(_ id: ContainerID, bundle: ContainerCreator.Bundle) -> ContainerRecord {
+        let spec = bundle.spec
+        var record = ContainerRecord(
+            id: id.value, bundle: bundle.path, rootfs: bundle.rootfs, pid: 0, pidStartTime: 0,
+            created: Timestamp.now(), owner: "", annotations: spec.annotations,
+            cgroupMountPoint: nil, cgroupPath: nil, hooks: spec.hooks, ociVersion: spec.ociVersion)
+        record.process = spec.process
+        record.seccomp = spec.linux?.seccomp
+        return record
+    }
+
+    /// The end of a VM-mode create, once the container waits in the guest:
+    /// prestart and createRuntime hooks on the host, then the pid file.
+    static func finish(_ record: ContainerRecord, spec: Spec, options: CreateOptions) throws {
         let state = try record.stateJSON(status: .created)
         try HookRunner.run(spec.hooks?.prestart ?? [], kind: "prestart", state: state, directory: record.bundle)
         try HookRunner.run(spec.hooks?.createRuntime ?? [], kind: "createRuntime", state: state, directory: record.bundle)
         if let pidFile = options.pidFile {
-            try PidFile.write(pidFile, pid: pid)
+            try PidFile.write(pidFile, pid: record.pid)
         }
-        cleanup.succeeded()
-        return pid
     }
 
     /// QEMU's command for a guest of `size` with `shares` in `directory`,

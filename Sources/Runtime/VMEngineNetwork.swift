@@ -16,11 +16,6 @@ struct VMEngineNetwork {
     let network: EngineNetwork
     let warnings: [String]
 
-    /// CRI's pod sandbox (pause) holds the pod's namespace for the pod's
-    /// containers; each runs in a VM of its own, and the interface can be in
-    /// one VM only, so the sandbox leaves it to the first of them.
-    static let criContainerType = "io.kubernetes.cri.container-type"
-
     static func isEngineNamespace(_ path: String) -> Bool {
         guard let id = MirrorRecord.identity(ofPath: path) else { return true }  // create's open names the field
         return !MirrorRecord.hostNamespaceIDs().contains(id)
@@ -41,9 +36,6 @@ struct VMEngineNetwork {
         let field = "linux.namespaces[\(index)].path"
         let fd = try NamespaceFDs.open(path, as: .network, field: field)
         do {
-            if spec.annotations?[criContainerType] == "sandbox" {
-                return VMEngineNetwork(namespaceFD: fd, network: EngineNetwork(namespace: path, interfaces: [], loopbackUp: false), warnings: [])
-            }
             let (network, warnings) = try EngineNetwork.read(namespace: path, socket: NetlinkSocket(namespace: fd, name: path))
             let free = GuestSpec.mmioSlots - 1 - guest.shares.count
             guard network.interfaces.count <= free else {

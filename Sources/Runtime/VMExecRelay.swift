@@ -7,24 +7,39 @@ import MicroVM
 import OCI
 
 // `exec` into a VM-mode container. `vessel exec` spawns this relay
-// (`vessel vm-exec <dir> <id> <process.json>`) as the host face of the new
-// process: it takes an exec slot from the supervisor, connects the slot's
-// ports, has the agent start the process in the container inside the guest,
-// relays stdio, and exits with the process's status, so `exec` and engines
-// that wait on the pid from --pid-file see its code.
+// (`vessel vm-exec <supervisor dir> <id> <process.json>`) as the host face
+// of the new process: it takes an exec slot from the supervisor, connects
+// the slot's ports, has the agent start the process in the container inside
+// the guest, relays stdio, and exits with the process's status, so `exec`
+// and engines that wait on the pid from --pid-file see its code. A pod's
+// further container has the same host face (`vessel vm-member <dir>`): its
+// process is started by joining the sandbox's VM (VMPodMember).
 public struct VMExecRelay {
-    let directory: String
-    let id: String
-    let processFile: String
+    public enum Launch {
+        /// The process in process.json (removed once read).
+        case exec(processFile: String)
+        /// A further container of the pod, from its VMPodMember.Plan.
+        case join(PodJoin)
+    }
+
+    let target: VMTarget
+    let launch: Launch
     let consoleSocket: String?
     let reportFD: Int32
 
-    public init(directory: String, id: String, processFile: String, consoleSocket: String?, reportFD: Int32) {
-        self.directory = directory
-        self.id = id
-        self.processFile = processFile
+    public init(target: VMTarget, launch: Launch, consoleSocket: String?, reportFD: Int32) {
+        self.target = target
+        self.launch = launch
         self.consoleSocket = consoleSocket
         self.reportFD = reportFD
+    }
+
+    /// `vessel vm-member <dir>`: the relay of the pod member whose state directory is `directory`.
+    public static func member(directory: String, reportFD: Int32) throws -> VMExecRelay {
+        let plan = try JSONDecoder().decode(VMPodMember.Plan.self, from: FileIO.readData(VMPodMember.Plan.path(in: directory)))
+        return VMExecRelay(
+            target: VMTarget(supervisorDirectory: plan.supervisorDirectory, id: plan.join.id), launch: .join(plan.join),
+            consoleSocket: plan.consoleSocket, reportFD: reportFD)
     }
 
     public func run() -> Never {
@@ -36,18 +51,27 @@ public struct VMExecRelay {
         do {
             // Signals sent to `exec` go on to the process in the guest, as in linux mode.
             signals = try SignalFD.block([SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2])
-            let process = try JSONDecoder().decode(Process.self, from: FileIO.readData(processFile))
-            unlink(processFile)
-            client = try SupervisorClient(directory: directory, id: id)
+            let process: Process? = try launch.processFile.map { file in
+                defer { unlink(file) }
+                return try JSONDecoder().decode(Process.self, from: FileIO.readData(file))
+            }
+            client = try SupervisorClient(directory: target.supervisorDirectory, id: target.id)
             guard let reserved = try client.request(.reserveSlot).slot else {
                 throw VesselError.initFailed("vm: no exec slot")
             }
             slot = reserved
-            let sockets = try SocketDirectory(directory)
-            relay = try StdioRelay.forSlot(slot, consoleSocket: process.terminal == true ? consoleSocket : nil) {
+            let sockets = try SocketDirectory(target.supervisorDirectory)
+            let terminal = (process ?? launch.joined?.spec.process)?.terminal == true
+            relay = try StdioRelay.forSlot(slot, consoleSocket: terminal ? consoleSocket : nil) {
                 try sockets.connect(port: $0)
             }
-            _ = try client.request(.container(.exec(slot: slot, process: process)))
+            if let process {
+                _ = try client.request(target.command(.exec(slot: slot, process: process)))
+            } else if var join = launch.joined {
+                join.slot = slot
+                // The guest creates a container: as long as a create may take.
+                _ = try client.request(.join(join), timeoutSeconds: 120)
+            }
             StartReport.started(detail: "").send(on: reportFD)
         } catch {
             StartReport.failed(reason: "\(error)").send(on: reportFD)
@@ -61,10 +85,10 @@ public struct VMExecRelay {
                     pollfd(fd: signals, events: Int16(POLLIN), revents: 0),
                 ] + relayFDs
             if poll(&fds, nfds_t(fds.count), relay.isTerminal ? 250 : -1) < 0 { continue }
-            if let resize = relay.resizeCommand(slot: slot) { client.post(.container(resize)) }
+            if let resize = relay.resizeCommand(slot: slot) { client.post(target.command(resize)) }
             relay.handle(fds[2...])
             for number in SignalFD.drain(signals) {
-                client.post(.container(.signalExec(slot: slot, signal: number)))
+                client.post(target.command(.signalExec(slot: slot, signal: number)))
             }
             guard fds[0].revents != 0 else { continue }
             for case let .execExit(exitedSlot, status) in client.receivedEvents() where exitedSlot == slot {
@@ -78,5 +102,17 @@ public struct VMExecRelay {
                 exit(137)  // the VM went away with the process
             }
         }
+    }
+}
+
+extension VMExecRelay.Launch {
+    var processFile: String? {
+        if case let .exec(file) = self { return file }
+        return nil
+    }
+
+    var joined: PodJoin? {
+        if case let .join(join) = self { return join }
+        return nil
     }
 }

@@ -28,9 +28,16 @@ if CommandLine.arguments.count >= 3, CommandLine.arguments[1].hasPrefix("vm-"),
     }
     if arguments[1] == "vm-exec", arguments.count >= 5 {
         VMExecRelay(
-            directory: arguments[2], id: arguments[3], processFile: arguments[4],
+            target: VMTarget(supervisorDirectory: arguments[2], id: arguments[3]), launch: .exec(processFile: arguments[4]),
             consoleSocket: arguments.count > 5 ? arguments[5] : nil, reportFD: report
         ).run()
+    }
+    if arguments[1] == "vm-member" {
+        do {
+            try VMExecRelay.member(directory: arguments[2], reportFD: report).run()
+        } catch {
+            StartReport.failed(reason: "vm: \(error)").send(on: report)
+        }
     }
     exit(1)
 }

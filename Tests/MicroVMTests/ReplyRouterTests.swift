@@ -8,11 +8,11 @@ final class ReplyRouterTests: XCTestCase {
     /// in the other order; each answer reaches the client that asked.
     func testTwoClientsWithTheSameRequestIDGetTheirOwnAnswers() {
         var router = ReplyRouter()
-        let first = router.register(.ps, from: 10, requestID: 1)
-        let second = router.register(.pause, from: 11, requestID: 1)
+        let first = router.register(.container(.ps), from: 10, requestID: 1)
+        let second = router.register(.container(.pause), from: 11, requestID: 1)
         XCTAssertNotEqual(first, second)
-        XCTAssertEqual(router.route(Reply(id: second, answer: .done)), .init(client: 11, requestID: 1, command: .pause))
-        XCTAssertEqual(router.route(Reply(id: first, answer: .pids([1]))), .init(client: 10, requestID: 1, command: .ps))
+        XCTAssertEqual(router.route(Reply(id: second, answer: .done)), .init(client: 11, requestID: 1, command: .container(.pause)))
+        XCTAssertEqual(router.route(Reply(id: first, answer: .pids([1]))), .init(client: 10, requestID: 1, command: .container(.ps)))
         XCTAssertEqual(router.outstanding, 0)
     }
 
@@ -21,16 +21,16 @@ final class ReplyRouterTests: XCTestCase {
     /// even though the next client may get the same fd number.
     func testAnAnswerForAClientThatLeftReachesNobody() {
         var router = ReplyRouter()
-        let gone = router.register(.pause, from: 1, requestID: 5)
-        let waiting = router.register(.ps, from: 2, requestID: 5)
+        let gone = router.register(.container(.pause), from: 1, requestID: 5)
+        let waiting = router.register(.container(.ps), from: 2, requestID: 5)
         router.disconnect(1)
-        XCTAssertEqual(router.route(Reply(id: gone, answer: .done)), .init(client: nil, requestID: 5, command: .pause))
+        XCTAssertEqual(router.route(Reply(id: gone, answer: .done)), .init(client: nil, requestID: 5, command: .container(.pause)))
         XCTAssertEqual(router.route(Reply(id: waiting, answer: .pids([1])))?.client, 2)
     }
 
     func testUnknownAndRepeatedRepliesAreDropped() {
         var router = ReplyRouter()
-        let id = router.register(.start, from: nil, requestID: 0)
+        let id = router.register(.container(.start), from: nil, requestID: 0)
         XCTAssertNil(router.route(Reply(id: id + 100, answer: .done)))
         XCTAssertNotNil(router.route(Reply(id: id, answer: .done)))
         XCTAssertNil(router.route(Reply(id: id, answer: .done)), "one reply per request")
