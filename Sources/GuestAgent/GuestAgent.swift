@@ -39,7 +39,8 @@ public final class GuestAgent {
             let null = open("/dev/null", O_RDWR)
             dup2(null, 0); dup2(console, 1); dup2(console, 2)
             try GuestSystem.loadModules()
-            ports = try GuestSystem.ports(expecting: GuestPorts.all)
+            let slots = GuestPorts.execSlots(kernelCommandLine: (try? FileIO.read("/proc/cmdline")) ?? "")
+            ports = try GuestSystem.ports(expecting: GuestPorts.all(execSlots: slots))
             let fd = open(ports[GuestPorts.control] ?? "", O_RDWR | O_CLOEXEC)
             guard fd >= 0 else { throw VesselError.system("open the control port") }
             control = MessageChannel(fd: fd)

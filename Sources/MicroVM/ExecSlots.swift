@@ -7,7 +7,7 @@
 public struct ExecSlots {
     private var owners: [Int: ClientID] = [:]
     private var running: Set<Int> = []
-    let count: Int
+    public let count: Int
 
     public init(count: Int) {
         self.count = count

@@ -30,6 +30,8 @@ public struct QemuCommand: Codable, Sendable {
     public var tscKHz: Int?
     /// A virtio-net device on QEMU's user-mode network (NAT, no host setup).
     public var network = false
+    /// The guest's exec slots (GuestPorts).
+    public var execSlots = GuestPorts.defaultExecSlots
     /// virtio-net devices on taps QEMU inherits (fd number, guest MAC).
     public var taps: [Tap] = []
 
@@ -64,6 +66,7 @@ public struct QemuCommand: Codable, Sendable {
     /// boot then hangs for good: tsc_early_khz skips that calibration.
     public var kernelArguments: String {
         "console=ttyS0 quiet panic=-1 tsc=reliable no_timer_check" + (tscKHz.map { " tsc_early_khz=\($0)" } ?? "")
+            + (execSlots == GuestPorts.defaultExecSlots ? "" : " \(GuestPorts.kernelArgument)\(execSlots)")
     }
 
     /// The host's TSC rate as /proc/cpuinfo gives it ("cpu MHz").
@@ -103,8 +106,9 @@ public struct QemuCommand: Codable, Sendable {
             arguments += ["-netdev", "tap,id=tap\(index),fd=\(tap.fd)", "-device", "virtio-net-device,netdev=tap\(index),mac=\(tap.mac)"]
         }
         // Port 0 is the console's, which the guest does not use.
-        arguments += ["-device", "virtio-serial-device,max_ports=\(GuestPorts.all.count + 1)"]
-        for (index, port) in GuestPorts.all.enumerated() {
+        let ports = GuestPorts.all(execSlots: execSlots)
+        arguments += ["-device", "virtio-serial-device,max_ports=\(ports.count + 1)"]
+        for (index, port) in ports.enumerated() {
             let socket = GuestPorts.socket(port, in: socketDirectory ?? directory)
             arguments += [
                 "-chardev", "socket,id=p\(index),path=\(Self.escaped(socket)),server=on,wait=off",

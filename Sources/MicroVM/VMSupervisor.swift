@@ -24,7 +24,7 @@ public final class VMSupervisor {
     var lastClient: ClientID = 0
     /// Who waits for each answer the agent owes, by request id.
     var router = ReplyRouter()
-    var slots = ExecSlots(count: GuestPorts.execSlots)
+    var slots: ExecSlots
     var exitCode: Int32?
     var signals: Int32 = -1
     /// The engine's interfaces carried into the guest, undone at the end.
@@ -38,6 +38,7 @@ public final class VMSupervisor {
         sockets = try SocketDirectory(directory)
         self.reportFD = reportFD
         plan = try SupervisorPlan.load(from: directory)
+        slots = ExecSlots(count: plan.qemu.execSlots)
     }
 
     public func run() -> Never {
@@ -285,7 +286,7 @@ public final class VMSupervisor {
         switch request.command {
         case .reserveSlot:
             guard let slot = slots.reserve(for: client) else {
-                return .failed(reason: "vm: all \(GuestPorts.execSlots) exec slots are in use")
+                return .failed(reason: "vm: all \(slots.count) exec slots are in use")
             }
             return .slot(slot)
         case let .container(command):

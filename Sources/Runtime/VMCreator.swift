@@ -78,6 +78,7 @@ public struct VMCreator {
             settings: settings, qemu: qemu, accelerator: decision.accelerator, size: size,
             directory: directory, shares: guest.shares, binary: binary)
         command.network = guest.network
+        if podSandbox { command.execSlots = GuestPorts.podExecSlots }
         // A template holds no network device: a guest that carries the
         // engine's interfaces (or waits for them) boots cold.
         let carriesDevices = !(engineNetwork?.network.interfaces.isEmpty ?? true) || lateNetwork != nil

@@ -72,7 +72,7 @@ final class PodMemberSpecTests: XCTestCase {
         spec.annotations = ["org.vessel.vm.memory-mib": "768", "org.vessel.vm.vcpus": "8"]
         XCTAssertEqual(try GuestSize.forPod(spec, hostCPUs: 4), GuestSize(vcpus: 4, memoryMiB: 768))
         spec.annotations = [:]
-        XCTAssertEqual(try GuestSize.forPod(spec, hostCPUs: 4), GuestSize(vcpus: 1, memoryMiB: GuestSize.defaultMemoryMiB))
+        XCTAssertEqual(try GuestSize.forPod(spec, hostCPUs: 4), GuestSize(vcpus: 1, memoryMiB: GuestSize.podDefaultMemoryMiB))
         spec.annotations = ["org.vessel.vm.memory-mib": "lots"]
         XCTAssertThrowsError(try GuestSize.forPod(spec, hostCPUs: 4)) { error in
             XCTAssertTrue("\(error)".contains("org.vessel.vm.memory-mib"), "\(error)")

@@ -33,9 +33,23 @@ final class QemuCommandTests: XCTestCase {
         XCTAssertTrue(arguments.contains("virtio-9p-device,fsdev=fs1,mount_tag=m1"))
     }
 
+    /// A pod sandbox's VM has more exec slots; the guest learns how many
+    /// from its kernel command line, and virtio-serial takes them all.
+    func testAPodSandboxsVMHasMoreSlotsAndTellsTheGuest() {
+        var pod = command(.tcg)
+        pod.execSlots = GuestPorts.podExecSlots
+        let ports = GuestPorts.all(execSlots: GuestPorts.podExecSlots)
+        XCTAssertEqual(ports.count, 1 + 3 * (GuestPorts.podExecSlots + 1))
+        XCTAssertTrue(pod.arguments.contains("virtio-serial-device,max_ports=\(ports.count + 1)"))
+        XCTAssertTrue(pod.arguments.contains { $0.hasSuffix("name=vessel.\(GuestPorts.podExecSlots).err") })
+        XCTAssertEqual(GuestPorts.execSlots(kernelCommandLine: pod.kernelArguments), GuestPorts.podExecSlots)
+        XCTAssertEqual(GuestPorts.execSlots(kernelCommandLine: command(.tcg).kernelArguments), GuestPorts.defaultExecSlots)
+        XCTAssertFalse(command(.tcg).kernelArguments.contains("vessel.slots"), "an ordinary VM's command line (and template key) is as before")
+    }
+
     func testEveryPortHasASocketInTheStateDirectory() {
         let arguments = command(.tcg).arguments
-        for port in GuestPorts.all {
+        for port in GuestPorts.all(execSlots: GuestPorts.defaultExecSlots) {
             XCTAssertTrue(arguments.contains { $0.hasSuffix("name=\(port)") }, port)
         }
         XCTAssertTrue(arguments.contains("socket,id=p0,path=/run/vessel/c1/ctl.sock,server=on,wait=off"))

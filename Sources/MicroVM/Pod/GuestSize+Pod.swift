@@ -12,6 +12,9 @@ extension GuestSize {
     static let sandboxCPUPeriod = "io.kubernetes.cri.sandbox-cpu-period"
     public static let memoryAnnotation = "org.vessel.vm.memory-mib"
     public static let vcpusAnnotation = "org.vessel.vm.vcpus"
+    /// Room for a few containers, and the kernel memory of the pod's exec
+    /// slots (GuestPorts.podExecSlots).
+    public static let podDefaultMemoryMiB = 512
 
     public static func forPod(_ spec: Spec, hostCPUs: Int) throws -> GuestSize {
         let annotations = spec.annotations ?? [:]
@@ -24,7 +27,8 @@ extension GuestSize {
             resources.cpu = Resources.CPU(quota: quota, period: period.map { UInt64(max(0, $0)) })
         }
         var size = try from(resources, hostCPUs: hostCPUs)
-        if resources.memory == nil, let mib = try number(annotations, memoryAnnotation) {
+        if resources.memory == nil {
+            let mib = try number(annotations, memoryAnnotation) ?? Int64(podDefaultMemoryMiB)
             guard mib >= 64 else { throw VesselError.vmConfig("annotations[\(memoryAnnotation)]: \(mib) MiB is too small for a VM (at least 64)") }
             size.memoryMiB = Int(mib)
         }
