@@ -136,6 +136,10 @@ final class CRITests: XCTestCase {
     func testVesselPodNetwork() throws { try check("vessel", "pod_network") }
     func testVesselVMPodNetwork() throws { try check("vessel-vm", "pod_network") }
 
+    func testRuncPodSharedNamespaces() throws { try check("runc", "pod_shared_namespaces") }
+    func testVesselPodSharedNamespaces() throws { try check("vessel", "pod_shared_namespaces") }
+    func testVesselVMPodSharedNamespaces() throws { try check("vessel-vm", "pod_shared_namespaces") }
+
     func testRuncExecSync() throws { try check("runc", "exec_sync") }
     func testVesselExecSync() throws { try check("vessel", "exec_sync") }
     func testVesselVMExecSync() throws { try check("vessel-vm", "exec_sync") }
@@ -143,6 +147,10 @@ final class CRITests: XCTestCase {
     func testRuncExecSyncTimeout() throws { try check("runc", "exec_sync_timeout") }
     func testVesselExecSyncTimeout() throws { try check("vessel", "exec_sync_timeout") }
     func testVesselVMExecSyncTimeout() throws { try check("vessel-vm", "exec_sync_timeout") }
+
+    func testRuncExecStdin() throws { try check("runc", "exec_stdin") }
+    func testVesselExecStdin() throws { try check("vessel", "exec_stdin") }
+    func testVesselVMExecStdin() throws { try check("vessel-vm", "exec_stdin") }
 
     func testRuncUpdateContainerResources() throws { try check("runc", "update_container_resources") }
     func testVesselUpdateContainerResources() throws { try check("vessel", "update_container_resources") }
@@ -175,6 +183,10 @@ final class CRITests: XCTestCase {
     func testRuncVolumeBidirectional() throws { try check("runc", "volume_bidirectional") }
     func testVesselVolumeBidirectional() throws { try check("vessel", "volume_bidirectional") }
     func testVesselVMVolumeBidirectional() throws { try check("vessel-vm", "volume_bidirectional") }
+
+    func testRuncPodSharedPID() throws { try check("runc", "pod_shared_pid") }
+    func testVesselPodSharedPID() throws { try check("vessel", "pod_shared_pid") }
+    func testVesselVMPodSharedPID() throws { try check("vessel-vm", "pod_shared_pid") }
 
     func testRuncStopAndRemove() throws { try check("runc", "stop_and_remove") }
     func testVesselStopAndRemove() throws { try check("vessel", "stop_and_remove") }

@@ -174,6 +174,10 @@ state = "{state}"
   # is checked with it (containerd drops hugepage limits by default).
   disable_hugetlb_controller = false
   netns_mounts_under_state_dir = true
+  # The streaming server behind the Exec RPC's URL (cri_stream.py): on
+  # loopback of this run's network namespace, on a free port.
+  stream_server_address = "127.0.0.1"
+  stream_server_port = "0"
 [{cri}.cni]
   bin_dir = "/usr/lib/cni"
   conf_dir = "{scratch}/cni"

@@ -21,12 +21,13 @@ import traceback
 import uuid
 
 import cri_env
+import cri_stream
 
 SCENARIOS = (
-    "run_pod_sandbox", "create_start_container", "pod_network", "exec_sync", "exec_sync_timeout",
-    "update_container_resources", "update_memory_limit", "exit_code", "cri_log_format", "stop_exited_container",
-    "volume_private", "volume_host_to_container", "volume_bidirectional",
-    "stop_and_remove", "nothing_left",
+    "run_pod_sandbox", "create_start_container", "pod_network", "pod_shared_namespaces", "exec_sync",
+    "exec_sync_timeout", "exec_stdin", "update_container_resources", "update_memory_limit", "exit_code",
+    "cri_log_format", "stop_exited_container", "volume_private", "volume_host_to_container", "volume_bidirectional",
+    "pod_shared_pid", "stop_and_remove", "nothing_left",
 )
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d) (stdout|stderr) (F|P) (.*)$")
 
@@ -81,8 +82,9 @@ def describe(error):
 class Pod:
     """One pod of one handler and the scenarios run in it."""
 
-    def __init__(self, cri, containerd, handler, results, name=None):
+    def __init__(self, cri, containerd, handler, results, name=None, shared_pid=False):
         self.cri, self.api = cri, cri.api
+        self.shared_pid = shared_pid
         self.containerd = containerd
         self.handler = handler
         self.results = results
@@ -102,19 +104,23 @@ class Pod:
 
     # MARK: requests
 
+    def namespaces(self):
+        """The pod's network and IPC namespaces for every container; its
+        PID namespace (the pause process as PID 1) only with shared_pid."""
+        api = self.api
+        return api.NamespaceOption(network=api.POD, pid=api.POD if self.shared_pid else api.CONTAINER, ipc=api.POD)
+
     def config(self):
         api = self.api
-        namespaces = api.NamespaceOption(network=api.POD, pid=api.CONTAINER, ipc=api.POD)
         return api.PodSandboxConfig(
             metadata=api.PodSandboxMetadata(name=self.name, uid=str(uuid.uuid4()), namespace="vessel-test"),
             hostname=self.name, log_directory=self.logs,
-            linux=api.LinuxPodSandboxConfig(security_context=api.LinuxSandboxSecurityContext(namespace_options=namespaces)))
+            linux=api.LinuxPodSandboxConfig(security_context=api.LinuxSandboxSecurityContext(namespace_options=self.namespaces())))
 
     def create(self, name, script, mounts=(), capabilities=()):
         api = self.api
         security = api.LinuxContainerSecurityContext(
-            capabilities=api.Capability(add_capabilities=list(capabilities)),
-            namespace_options=api.NamespaceOption(network=api.POD, pid=api.CONTAINER, ipc=api.POD))
+            capabilities=api.Capability(add_capabilities=list(capabilities)), namespace_options=self.namespaces())
         config = api.ContainerConfig(
             metadata=api.ContainerMetadata(name=name), image=api.ImageSpec(image=cri_env.BUSYBOX_IMAGE),
             command=["sh", "-c", script], log_path=name + ".log", mounts=list(mounts),
@@ -139,6 +145,16 @@ class Pod:
         reply = self.exec_sync(container, ["sh", "-c", script])
         expect(reply.exit_code == 0, f"`{script}` exited {reply.exit_code}: {reply.stderr.decode()}")
         return reply.stdout.decode()
+
+    def remove_all(self):
+        """Stops the pod and removes its containers and sandbox: for the
+        pods a scenario makes for itself."""
+        if not self.pod_id:
+            return
+        self.cri.call("StopPodSandbox", self.api.StopPodSandboxRequest(pod_sandbox_id=self.pod_id))
+        for container_id in self.containers.values():
+            self.cri.call("RemoveContainer", self.api.RemoveContainerRequest(container_id=container_id))
+        self.cri.call("RemovePodSandbox", self.api.RemovePodSandboxRequest(pod_sandbox_id=self.pod_id))
 
     def wait_state(self, container, state, seconds=90):
         deadline = time.time() + seconds
@@ -173,8 +189,9 @@ class Pod:
         main = None
         with self.scenario("create_start_container"):
             main = self.create_and_start()
-        for name, body in (("pod_network", self.pod_network),
+        for name, body in (("pod_network", self.pod_network), ("pod_shared_namespaces", self.shared_namespaces),
                            ("exec_sync", self.exec_sync_scenario), ("exec_sync_timeout", self.exec_timeout),
+                           ("exec_stdin", self.exec_stdin),
                            ("update_container_resources", self.update_resources),
                            ("update_memory_limit", self.update_memory)):
             with self.scenario(name):
@@ -183,6 +200,8 @@ class Pod:
                 body(main)
         self.exited_container()
         self.volume_scenarios()
+        with self.scenario("pod_shared_pid"):
+            self.shared_pid_pod()
         with self.scenario("stop_and_remove"):
             self.stop_and_remove()
         with self.scenario("nothing_left"):
@@ -223,18 +242,108 @@ class Pod:
         if not self.vm:
             return
         peer = Pod(self.cri, self.containerd, "vessel", self.results, name="pod-peer")
-        peer.run_pod()
         try:
+            peer.run_pod()
             client = peer.create("client", f"nc {self.pod_ip} 7000 </dev/null")
             peer.start(client)
             peer.wait_state(client, self.api.CONTAINER_EXITED, seconds=30)
             lines = peer.log_lines("client", until=lambda lines: lines)
             expect(any(line.endswith("stdout F from-the-pod") for line in lines), f"the linux-mode pod got {lines}")
         finally:
-            for container_id in peer.containers.values():
-                self.cri.call("RemoveContainer", self.api.RemoveContainerRequest(container_id=container_id))
-            self.cri.call("StopPodSandbox", self.api.StopPodSandboxRequest(pod_sandbox_id=peer.pod_id))
-            self.cri.call("RemovePodSandbox", self.api.RemovePodSandboxRequest(pod_sandbox_id=peer.pod_id))
+            peer.remove_all()
+
+    def shared_namespaces(self, main):
+        """A second container of the pod shares the pod's network, IPC and
+        UTS namespaces with "main". Each is checked, and every one that is
+        not shared is reported."""
+        peer = None
+        try:
+            peer = self.create("peer", "exec nc -ll -p 7001 -e echo from-the-peer")
+            self.start(peer)
+            problems = []
+            for check in (self.shared_loopback, self.shared_ipc, self.shared_uts):
+                try:
+                    check(main, peer)
+                except Failed as reason:
+                    problems.append(str(reason))
+                except Exception as error:  # an RPC error: the next check may still tell something
+                    problems.append(describe(error))
+            expect(not problems, "; ".join(problems))
+        finally:
+            if peer:
+                self.cri.call("StopContainer", self.api.StopContainerRequest(container_id=peer, timeout=0))
+                self.cri.call("RemoveContainer", self.api.RemoveContainerRequest(container_id=peer))
+
+    def shared_loopback(self, main, peer):
+        """main reaches the peer's server on 127.0.0.1 (retried in one exec
+        while the peer's server starts)."""
+        script = "for try in $(seq 50); do nc 127.0.0.1 7001 </dev/null 2>/dev/null && exit; sleep 0.2; done"
+        reply = self.exec_sync(main, ["sh", "-c", script]).stdout.decode()
+        expect(reply == "from-the-peer\n", f"main got {reply!r} from the peer at 127.0.0.1:7001")
+
+    def shared_ipc(self, main, peer):
+        """A POSIX message queue the peer creates in /dev/mqueue is in
+        main's and not in the node's: containerd mounts mqueue there, and a
+        mqueue mount is the instance of the IPC namespace it was made in."""
+        queue = "vessel-" + uuid.uuid4().hex[:8]
+        for container in (main, peer):
+            expect(" /dev/mqueue mqueue " in self.sh(container, "cat /proc/mounts"), "no mqueue at /dev/mqueue")
+        self.sh(peer, f"touch /dev/mqueue/{queue}")
+        try:
+            seen = self.sh(main, "ls /dev/mqueue").split()
+            expect(queue in seen, f"the peer's message queue {queue} is not in main's /dev/mqueue: {seen}")
+            expect(queue not in self.node_message_queues(), f"the message queue {queue} is the node's")
+        finally:
+            self.exec_sync(peer, ["rm", "-f", f"/dev/mqueue/{queue}"])
+
+    def shared_uts(self, main, peer):
+        """Both have the pod's hostname (the sandbox config's)."""
+        hostnames = [self.sh(container, "hostname").strip() for container in (main, peer)]
+        expect(hostnames == [self.name] * 2, f"hostnames (main, peer) {hostnames}, not the pod's {self.name!r}")
+
+    def node_message_queues(self):
+        """The POSIX message queues of the node's IPC namespace (this
+        process's), through an mqueue mount made for a moment in this run's
+        private mount namespace."""
+        target = self.containerd.path("node-mqueue")
+        os.makedirs(target, exist_ok=True)
+        cri_env.run("mount", "-t", "mqueue", "mqueue", target)
+        try:
+            return os.listdir(target)
+        finally:
+            cri_env.run("umount", target)
+
+    def shared_pid_pod(self):
+        """A pod of its own whose containers join its PID namespace: PID 1
+        there is the pod's pause process (the image runs `/pause`), and the
+        container's own shell is another process."""
+        pod = Pod(self.cri, self.containerd, self.handler, self.results, name=self.name + "-pid", shared_pid=True)
+        try:
+            pod.run_pod()
+            container = pod.create("main", "echo shell-pid:$$; trap 'exit 0' TERM; while true; do sleep 1; done")
+            pod.start(container)
+            lines = pod.log_lines("main", until=lambda lines: any(" shell-pid:" in line for line in lines))
+            pids = [line.rsplit("shell-pid:", 1)[1] for line in lines if " shell-pid:" in line]
+            expect(pids and pids[0] != "1", f"the container's shell has pid {pids or 'unknown'}: {lines}")
+            reply = pod.exec_sync(container, ["cat", "/proc/1/cmdline"])
+            arguments = reply.stdout.split(b"\0")
+            expect(reply.exit_code == 0 and arguments[0] == b"/pause",
+                   f"PID 1 is {reply.stdout!r} (exit {reply.exit_code}), not the pod's /pause")
+        finally:
+            pod.remove_all()
+        leftovers = pod.leftovers()
+        expect(not leftovers, "the shared-pid pod left " + "; ".join(leftovers))
+
+    def exec_stdin(self, container):
+        """The CRI Exec RPC with stdin, through containerd's streaming
+        server (cri_stream.py): the process reads a line and exits 4; v4's
+        status carries the exit code."""
+        request = self.api.ExecRequest(container_id=container, cmd=["sh", "-c", "read line; echo got:$line; exit 4"],
+                                       stdin=True, stdout=True, stderr=True)
+        url = self.cri.call("Exec", request).url
+        result = cri_stream.exec_with_stdin(url, b"hello\n")
+        expect((result.stdout, result.stderr) == (b"got:hello\n", b""), f"got {result.stdout!r} {result.stderr!r}")
+        expect(result.exit_code() == 4, f"exit status {result.status}")
 
     def exec_sync_scenario(self, container):
         reply = self.exec_sync(container, ["sh", "-c", "echo out; echo err >&2; exit 5"])
