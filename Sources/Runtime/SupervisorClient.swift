@@ -23,6 +23,12 @@ final class SupervisorClient {
         self.id = id
     }
 
+    /// A client on a connection made elsewhere (tests).
+    init(channel: MessageChannel, id: String) {
+        self.channel = channel
+        self.id = id
+    }
+
     func close() { channel.close() }
 
     /// Sends a request without waiting; its reply is skipped when it comes.
@@ -60,6 +66,12 @@ final class SupervisorClient {
     /// The events that arrived, read after a poll said the socket is readable.
     func receivedEvents() -> [SupervisorEvent] {
         channel.fill()
+        return bufferedEvents()
+    }
+
+    /// The events already read (with a reply, or queued while a request
+    /// waited), without reading the socket.
+    func bufferedEvents() -> [SupervisorEvent] {
         for case let .event(event) in channel.drain(SupervisorReport.self) { events.append(event) }
         let arrived = events
         events = []

@@ -78,6 +78,10 @@ public struct VMExecRelay {
             exit(1)
         }
         while true {
+            // The exit may have come in the same read as the exec's reply:
+            // it waits in the client's buffer, and the socket will not
+            // poll readable for it.
+            if let status = exitStatus(in: client.bufferedEvents(), slot: slot) { finish(relay, status) }
             let relayFDs = relay.pollFDs
             var fds =
                 [
@@ -91,17 +95,22 @@ public struct VMExecRelay {
                 client.post(target.command(.signalExec(slot: slot, signal: number)))
             }
             guard fds[0].revents != 0 else { continue }
-            for case let .execExit(exitedSlot, status) in client.receivedEvents() where exitedSlot == slot {
-                // The process has written all it will: its writes complete
-                // only once QEMU has taken them.
-                while relay.drain() {}
-                exit(status)
-            }
-            if client.channel.closed {
-                while relay.drain() {}
-                exit(137)  // the VM went away with the process
-            }
+            if let status = exitStatus(in: client.receivedEvents(), slot: slot) { finish(relay, status) }
+            if client.channel.closed { finish(relay, 137) }  // the VM went away with the process
         }
+    }
+
+    private func exitStatus(in events: [SupervisorEvent], slot: Int) -> Int32? {
+        for case let .execExit(exitedSlot, status) in events where exitedSlot == slot { return status }
+        return nil
+    }
+
+    /// The process has written all it will (its writes complete only once
+    /// QEMU has taken them): the rest of its output goes out, then the
+    /// relay exits with its status.
+    private func finish(_ relay: StdioRelay, _ status: Int32) -> Never {
+        while relay.drain() {}
+        exit(status)
     }
 }
 
