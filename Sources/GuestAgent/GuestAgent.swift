@@ -153,7 +153,7 @@ public final class GuestAgent {
         var spec = guest.spec
         try GuestSystem.mountShares(guest.shares)
         try GuestSystem.bringUpNetwork(guest.network)
-        try GuestNetwork.prepare(&spec, for: guest.interfaces)
+        try GuestNetwork.prepare(&spec, for: guest.interfaces, placeholderMACs: guest.placeholderMACs)
         try FileIO.makeDirectories(Self.bundle)
         let encoder = JSONEncoder()
         try FileIO.writeAtomically(Self.bundle + "/config.json", try encoder.encode(spec))

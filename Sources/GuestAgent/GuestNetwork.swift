@@ -13,24 +13,31 @@ import OSKit
 // the MTU, addresses and routes the engine gave them (over rtnetlink: the
 // initramfs holds no ip or tc).
 enum GuestNetwork {
-    /// Before create: each device gets its MTU and a name of its own
-    /// ("vessel<N>": the kernel's eth0 may be another engine interface's
-    /// name) and is listed in the spec's linux.netDevices.
-    static func prepare(_ spec: inout Spec, for interfaces: [GuestInterface], timeoutSeconds: Int = 10) throws {
+    /// Before create: each device (found by the placeholder MAC it booted
+    /// with, GuestNIC) gets its interface's MAC, its MTU and a name of its
+    /// own ("vessel<N>": the kernel's eth0 may be another engine
+    /// interface's name), and is listed in the spec's linux.netDevices.
+    static func prepare(_ spec: inout Spec, for interfaces: [GuestInterface], placeholderMACs: [String], timeoutSeconds: Int = 10) throws {
         guard !interfaces.isEmpty else { return }
         let socket = try NetlinkSocket()
-        let links = try devices(for: interfaces, socket: socket, timeoutSeconds: timeoutSeconds)
+        let links = try devices(for: placeholders(placeholderMACs), socket: socket, timeoutSeconds: timeoutSeconds)
         var linux = spec.linux ?? LinuxConfig()
         var moved = linux.netDevices ?? [:]
         for (number, (interface, link)) in zip(interfaces, links).enumerated() {
             let name = "vessel\(number)"
+            guard let mac = GuestInterface.macBytes(interface.mac) else { throw VesselError.setup("\(interface.mac) is not a MAC address") }
             try socket.perform(
-                RouteNetlink.setLink(index: link.index, name: name, mtu: interface.mtu, up: false),
-                "rename \(link.name) to \(name) (MTU \(interface.mtu))")
+                RouteNetlink.setLink(index: link.index, name: name, mtu: interface.mtu, mac: mac, up: false),
+                "give \(link.name) the name \(name), the MAC \(interface.mac) and MTU \(interface.mtu)")
             moved[name] = NetDevice(name: interface.name)
         }
         linux.netDevices = moved
         spec.linux = linux
+    }
+
+    /// Devices to find by the MACs they booted with.
+    static func placeholders(_ macs: [String]) -> [GuestInterface] {
+        macs.map { GuestInterface(name: "", mac: $0, mtu: 0, addresses: [], routes: []) }
     }
 
     /// At start, for interfaces an engine set up after create: each device
@@ -38,10 +45,7 @@ enum GuestNetwork {
     /// and moves into the container's network namespace, then is set up there.
     static func carryLate(_ update: LateNetworkUpdate, containerPID pid: pid_t) throws {
         let socket = try NetlinkSocket()
-        let placeholders = update.placeholderMACs.map {
-            GuestInterface(name: "", mac: $0, mtu: 0, addresses: [], routes: [])
-        }
-        let links = try devices(for: placeholders, socket: socket, timeoutSeconds: 1)
+        let links = try devices(for: placeholders(update.placeholderMACs), socket: socket, timeoutSeconds: 1)
         let path = "/proc/\(pid)/ns/net"
         let namespace = try sys("open \(path)", open(path, O_RDONLY | O_CLOEXEC))
         defer { close(namespace) }

@@ -26,14 +26,21 @@ public struct GuestCreate: Codable, Sendable, Equatable {
     public var shares: [QemuCommand.Share]
     public var network: Bool
     public var interfaces: [GuestInterface]
+    /// The MAC each interface's device booted with (GuestNIC), which the
+    /// agent replaces with the interface's.
+    public var placeholderMACs: [String]
     /// The engine's namespace had its loopback up: so has the container's.
     public var loopbackUp: Bool
 
-    public init(spec: Spec, shares: [QemuCommand.Share], network: Bool, interfaces: [GuestInterface] = [], loopbackUp: Bool = false) {
+    public init(
+        spec: Spec, shares: [QemuCommand.Share], network: Bool, interfaces: [GuestInterface] = [], placeholderMACs: [String] = [],
+        loopbackUp: Bool = false
+    ) {
         self.spec = spec
         self.shares = shares
         self.network = network
         self.interfaces = interfaces
+        self.placeholderMACs = placeholderMACs
         self.loopbackUp = loopbackUp
     }
 }

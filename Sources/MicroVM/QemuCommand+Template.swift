@@ -26,12 +26,14 @@ extension QemuCommand {
 
     /// The command with the per-container parts (its directory, the host
     /// paths of its shares, whether a share is read-only, which only QEMU's
-    /// side enforces) replaced by fixed words: what a template must match.
+    /// side enforces, its taps' descriptors) replaced by fixed words: what
+    /// a template must match.
     var shape: QemuCommand {
         var shape = self
         shape.directory = "@vm"
         shape.socketDirectory = nil
         shape.shares = shares.map { Share(tag: $0.tag, hostPath: "@share", readOnly: false) }
+        shape.taps = taps.map { Tap(fd: -1, mac: $0.mac) }
         return shape
     }
 }

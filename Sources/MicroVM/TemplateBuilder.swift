@@ -1,3 +1,4 @@
+import CVessel
 import Errors
 import FoundationEssentials
 import Glibc
@@ -43,8 +44,14 @@ public struct TemplateBuilder {
         shaped.directory = staging
         shaped.shares = command.shares.map { QemuCommand.Share(tag: $0.tag, hostPath: staging + "/empty", readOnly: false) }
         let memoryFile = staging + "/" + TemplateStore.memoryFile
-        let qemu = try QemuProcess.spawn(in: sockets) { socketDirectory, _ in
+        // Network devices need a tap behind them while the template boots:
+        // taps of its own, gone with this QEMU (the container's take their
+        // places in each clone).
+        let taps = try Self.makeTaps(count: command.taps.count)
+        defer { taps.forEach { close($0) } }
+        let qemu = try QemuProcess.spawn(in: sockets, inheriting: taps) { socketDirectory, fds in
             shaped.socketDirectory = socketDirectory
+            shaped.taps = zip(fds, command.taps).map { QemuCommand.Tap(fd: $0, mac: $1.mac) }
             return shaped.arguments(memoryFile: memoryFile, shared: true, incoming: false)
         }
         defer { qemu.kill() }
@@ -76,6 +83,20 @@ public struct TemplateBuilder {
         try store.install(staging, as: key.hash)
         installed = true
         store.prune(keeping: key.hash)
+    }
+
+    static func makeTaps(count: Int) throws -> [Int32] {
+        var taps: [Int32] = []
+        do {
+            for index in 0..<count {
+                let name = "vtpl\(getpid() % 1_000_000)-\(index)"
+                taps.append(try sysNegative("create tap \(name) for a template's network device", vessel_tap_open(name, 1, nil)))
+            }
+        } catch {
+            taps.forEach { close($0) }
+            throw error
+        }
+        return taps
     }
 
     /// The stub, template.json, the RAM file read-only; QEMU's sockets and

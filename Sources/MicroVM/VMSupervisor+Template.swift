@@ -44,10 +44,15 @@ extension VMSupervisor {
 
     private func restore(_ template: OpenTemplate, until deadline: Double) throws {
         var stateFD: Int32 = -1
+        // The container's taps take the places of the template's; ours
+        // stay open until the restore succeeds (a cold boot needs them).
+        let taps = try carried?.inheritableTaps() ?? []
+        defer { carried?.closeCopies(taps) }
         let qemu = try QemuProcess.spawn(in: sockets, inheriting: [template.memoryFD, template.stateFD, template.stubFD]) { socketDirectory, fds in
             var command = plan.qemu
             command.socketDirectory = socketDirectory
             command.initramfs = "/proc/self/fd/\(fds[2])"
+            command.taps = taps
             stateFD = fds[1]
             return command.arguments(memoryFile: "/proc/self/fd/\(fds[0])", shared: false, incoming: true)
         }
@@ -61,6 +66,7 @@ extension VMSupervisor {
         unlink(directory + "/" + QemuCommand.qmpSocketName)
         try qmp.loadState(fromInherited: stateFD, until: deadline)
         try refresh(until: deadline)
+        carried?.closeInherited([])
     }
 
     /// The failed restore's QEMU and sockets, before a cold boot.

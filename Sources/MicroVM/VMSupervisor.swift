@@ -90,7 +90,7 @@ public final class VMSupervisor {
             .create(
                 GuestCreate(
                     spec: plan.spec, shares: plan.shares, network: plan.network,
-                    interfaces: carried?.guestInterfaces ?? [],
+                    interfaces: carried?.guestInterfaces ?? [], placeholderMACs: carried?.guestPlaceholderMACs ?? [],
                     loopbackUp: plan.engineNetwork?.loopbackUp ?? false)),
             until: deadline, what: "the guest agent did not create the container")
         if let reason = created.failure { throw VesselError.guest("in the guest: " + reason) }

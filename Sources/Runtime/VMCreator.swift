@@ -79,13 +79,11 @@ public struct VMCreator {
             directory: directory, shares: guest.shares, binary: binary)
         command.network = guest.network
         if podSandbox { command.execSlots = GuestPorts.podExecSlots }
-        // A template holds no network device: a guest that carries the
-        // engine's interfaces (or waits for them) boots cold.
-        let carriesDevices = !(engineNetwork?.network.interfaces.isEmpty ?? true) || lateNetwork != nil
-        let templates =
-            carriesDevices
-            ? VMTemplates.Decision.coldBoot(reason: "the container's network namespace is carried into the guest, which a template does not hold")
-            : VMTemplates.decide(for: &command, annotations: spec.annotations, settings: settings, binary: binary)
+        // The engine's interfaces (or the one a new namespace waits for)
+        // are devices with placeholder MACs (GuestNIC), part of the VM's
+        // shape: a template made with as many fits.
+        command.taps = GuestNIC.placeholders(count: lateNetwork != nil ? 1 : engineNetwork?.network.interfaces.count ?? 0)
+        let templates = VMTemplates.decide(for: &command, annotations: spec.annotations, settings: settings, binary: binary)
         var template: TemplatePlan?
         if case let .restore(plan) = templates { template = plan }
         try SupervisorPlan(

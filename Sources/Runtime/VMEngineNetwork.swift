@@ -27,7 +27,7 @@ struct VMEngineNetwork {
     /// the VM boots as before, with loopback only).
     static func late(newNamespace: Bool, guest: GuestSpec) -> LateNetwork? {
         guard newNamespace, guest.shares.count + 2 <= GuestSpec.mmioSlots, FileIO.exists("/dev/net/tun") else { return nil }
-        return LateNetwork(placeholderMAC: LateNetwork.randomMAC())
+        return LateNetwork.placeholder
     }
 
     static func open(_ guest: GuestSpec, spec: Spec) throws -> VMEngineNetwork? {

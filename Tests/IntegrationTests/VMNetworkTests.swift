@@ -93,6 +93,7 @@ final class VMNetworkTests: XCTestCase {
                 busybox nc -l -p 7000 > $S/received &
                 $VESSEL --root $ROOT --vm run -d --bundle \(bundle) vmnet > $S/container.out 2> $S/container.err
                 echo "CREATE=$?"
+                echo "BOOT=$($VESSEL --root $ROOT state vmnet | grep -o '"org.vessel.vm.boot": "[a-z]*')"
                 echo "DURING=$(\(Self.leftovers))"
                 for i in $(seq 60); do echo x | busybox nc -w 2 10.77.0.2 7001 > $S/reply 2>/dev/null; [ -s $S/reply ] && break; sleep 1; done
                 echo "REPLY=$(cat $S/reply)"; echo "RECEIVED=$(cat $S/received)"
@@ -114,6 +115,10 @@ final class VMNetworkTests: XCTestCase {
         XCTAssertEqual(values["DURING"], "1 taps, 2 ingress qdiscs")
         XCTAssertEqual(values["STOPPED"], "0 taps, 0 ingress qdiscs")
         XCTAssertEqual(values["DELETE"], "0")
+        // A template holds the device (with a placeholder MAC, which the
+        // agent replaced with the engine's: MAC above).
+        let templatesOff = ProcessInfo.processInfo.environment["VESSEL_VM_TEMPLATES"] == "off"
+        XCTAssertEqual(values["BOOT"], "\"org.vessel.vm.boot\": \"" + (templatesOff ? "cold" : "template"), outcome.stdout)
         harness.assertNoTrace("vmnet")
     }
 

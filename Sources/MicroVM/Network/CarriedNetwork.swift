@@ -27,7 +27,7 @@ public final class CarriedNetwork {
         socket = try NetlinkSocket()
         self.directory = directory
         interfaces = network.interfaces
-        macs = network.interfaces.map(\.guest.mac)
+        macs = network.interfaces.indices.map(GuestNIC.placeholderMAC)
         (taps, record) = try TapMirror.attach(
             network, socket: socket, namespaceID: Self.ownNamespaceID(),
             directory: directory)
@@ -55,6 +55,9 @@ public final class CarriedNetwork {
 
     /// What the guest's agent configures at create.
     public var guestInterfaces: [GuestInterface] { interfaces.map(\.guest) }
+
+    /// The MACs the guest's devices for `guestInterfaces` boot with.
+    public var guestPlaceholderMACs: [String] { Array(macs.prefix(interfaces.count)) }
 
     /// At start, in the late case: the first interface the engine put in
     /// the namespace since create, redirected to the boot-time tap, and
@@ -90,6 +93,12 @@ public final class CarriedNetwork {
         taps = []
     }
 
+    /// After a QEMU that may not live (a restore): only the copies close;
+    /// the taps stay for the next QEMU until `closeInherited`.
+    public func closeCopies(_ inherited: [QemuCommand.Tap]) {
+        inherited.forEach { close($0.fd) }
+    }
+
     /// Undoes the redirects (call once QEMU is gone).
     public func release() {
         taps.forEach { close($0) }
@@ -106,12 +115,8 @@ public struct LateNetwork: Codable, Sendable, Equatable {
 
     public init(placeholderMAC: String) { self.placeholderMAC = placeholderMAC }
 
-    /// A random, locally administered unicast MAC.
-    public static func randomMAC() -> String {
-        var bytes = (0..<6).map { _ in UInt8.random(in: 0...255) }
-        bytes[0] = (bytes[0] & 0xfc) | 0x02
-        return GuestInterface.macText(bytes)
-    }
+    /// The first device's (GuestNIC): fixed, so a template fits.
+    public static var placeholder: LateNetwork { LateNetwork(placeholderMAC: GuestNIC.placeholderMAC(0)) }
 }
 
 /// Supervisor -> agent at start: the devices (by their placeholder MACs)

@@ -68,3 +68,19 @@ public struct GuestInterface: Codable, Sendable, Equatable {
         }.joined(separator: ":")
     }
 }
+
+/// The MACs the guest's virtio-net devices have when it boots: fixed, one
+/// per device, the same in every VM, so that a template holding network
+/// devices fits every container with as many interfaces. The agent gives
+/// each device its interface's MAC before anything uses it.
+public enum GuestNIC {
+    public static func placeholderMAC(_ index: Int) -> String {
+        GuestInterface.macText([0x02, 0x76, 0x65, 0x00, 0x00, UInt8(truncatingIfNeeded: index)])
+    }
+
+    /// QEMU's devices for `count` interfaces, before their taps exist
+    /// (fd -1: the supervisor, or a template's build, gives real ones).
+    public static func placeholders(count: Int) -> [QemuCommand.Tap] {
+        (0..<count).map { QemuCommand.Tap(fd: -1, mac: placeholderMAC($0)) }
+    }
+}
