@@ -94,7 +94,9 @@ public struct StatsData {
         }
         for (size, name) in Self.hugePageSizes() {
             hugetlb[name] = Hugetlb(
-                usage: number("hugetlb.\(size).current") ?? 0, max: number("hugetlb.\(size).max") ?? 0,
+                // cgroup v2 keeps no maximum usage (hugetlb.<size>.max is
+                // the limit): runc leaves `max` out, and so does vessel.
+                usage: number("hugetlb.\(size).current") ?? 0, max: 0,
                 failcnt: Self.keyedNumbers(read("hugetlb.\(size).events"))["max"] ?? 0)
         }
     }
