@@ -104,8 +104,12 @@ public struct VMInfo: Codable, Sendable {
     /// A pod sandbox: later containers of the pod may join its VM (PodShare).
     public var podSandbox: Bool?
     /// A container that joined a pod sandbox's VM: the sandbox's id. Its
-    /// pid is its host relay's (`vessel vm-member`).
+    /// pid is its host relay's (`vessel vm-member`). Read through
+    /// `sandboxID`, which a forged state.json cannot turn into a path.
     public var sandbox: String?
+
+    /// The sandbox's id if it is one (no "/", no ".."); nil otherwise.
+    public var sandboxID: ContainerID? { sandbox.flatMap { try? ContainerID($0) } }
 
     public init(qemuPID: Int32, accelerator: String, guestKernel: String, boot: String? = nil) {
         self.qemuPID = qemuPID

@@ -18,7 +18,7 @@ struct VMBackend: ContainerBackend {
 
     /// A pod's further container is served by its sandbox's supervisor.
     func target(_ record: ContainerRecord) -> VMTarget {
-        VMTarget(supervisorDirectory: store.root + "/" + (record.vm?.sandbox ?? record.id), id: record.id)
+        VMTarget(supervisorDirectory: store.root + "/" + (record.vm?.sandboxID?.value ?? record.id), id: record.id)
     }
 
     /// The supervisor keeps the guest container's status in a file.
@@ -125,9 +125,9 @@ struct VMBackend: ContainerBackend {
         let directory = store.root + "/" + record.id
         guard let vm = record.vm else { return }
         defer {
-            if let sandbox = vm.sandbox {
-                PodShareMounts.release(member: record.id, sandboxDirectory: store.root + "/" + sandbox)
-            } else {
+            if let sandbox = vm.sandboxID {
+                PodShareMounts.release(member: record.id, sandboxDirectory: store.directory(sandbox))
+            } else if vm.sandbox == nil {
                 MirrorRecord.undo(in: directory)
                 PodShareMounts.releaseAll(sandboxDirectory: directory)
             }

@@ -59,6 +59,21 @@ final class RuntimeTests: XCTestCase {
         XCTAssertEqual(vm.backend(in: store).stateAnnotations(of: vm)["org.vessel.vm.accelerator"], "tcg")
     }
 
+    /// A pod member is served by its sandbox's supervisor; a sandbox id in
+    /// state.json that is not an id (a forged "../x") names no directory.
+    func testAPodMembersSandboxIsAnIDNeverAPath() {
+        var member = record("m1")
+        member.vm = VMInfo(qemuPID: 1, accelerator: "tcg", guestKernel: "6.1")
+        member.vm?.sandbox = "sb1"
+        let backend = VMBackend(store: store)
+        XCTAssertEqual(backend.target(member).supervisorDirectory, store.root + "/sb1")
+        XCTAssertTrue(backend.target(member).isMember)
+        member.vm?.sandbox = "../../etc"
+        XCTAssertNil(member.vm?.sandboxID)
+        XCTAssertEqual(backend.target(member).supervisorDirectory, store.root + "/m1")
+        XCTAssertFalse(backend.target(member).isMember)
+    }
+
     // MARK: cleanup and deletion leave nothing
 
     func testAFailedCreateLeavesNoStateDirectory() throws {
