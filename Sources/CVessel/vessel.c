@@ -373,6 +373,11 @@ int vessel_set_keepcaps(int on) { return prctl(PR_SET_KEEPCAPS, on, 0, 0, 0); }
 int vessel_set_name(const char *name) { return prctl(PR_SET_NAME, name, 0, 0, 0); }
 
 int vessel_last_cap(void) {
+    // Read once per process (create asked five times): the kernel's value,
+    // the same in every namespace, and inherited by a child cloned in place.
+    static int known = -1;
+    int cached = __atomic_load_n(&known, __ATOMIC_RELAXED);
+    if (cached >= 0) return cached;
     int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
     if (fd < 0) return CAP_LAST_CAP;
     char buf[16] = {0};
@@ -381,6 +386,7 @@ int vessel_last_cap(void) {
     if (n <= 0) return CAP_LAST_CAP;
     int value = 0;
     for (ssize_t i = 0; i < n && buf[i] >= '0' && buf[i] <= '9'; i++) value = value * 10 + (buf[i] - '0');
+    __atomic_store_n(&known, value, __ATOMIC_RELAXED);
     return value;
 }
 

@@ -2,6 +2,7 @@ import OSKit
 import Errors
 import CVessel
 import Glibc
+import OCI
 
 // One container's cgroup in the cgroup v2 hierarchy (docs/decisions.md, "cgroups v2 only").
 public struct Cgroup: Sendable {
@@ -51,13 +52,7 @@ public struct Cgroup: Sendable {
         return own != path && !own.hasPrefix(path + "/")
     }
 
-    static func normalized(_ path: String) -> String {
-        var parts: [Substring] = []
-        for part in path.split(separator: "/") where part != "." {
-            if part == ".." { _ = parts.popLast() } else { parts.append(part) }
-        }
-        return "/" + parts.joined(separator: "/")
-    }
+    static func normalized(_ path: String) -> String { LexicalPath.absolute(path) }
 
     static func ownCgroup() -> String {
         guard let text = try? FileIO.read("/proc/self/cgroup") else { return "/" }
@@ -171,7 +166,7 @@ public struct Cgroup: Sendable {
 
     /// This cgroup and every cgroup below it, children before parents.
     public func subtree() -> [Cgroup] {
-        let children = FileIO.listDirectory(directory).filter { FileIO.isDirectory(directory + "/" + $0) }
+        let children = FileIO.listSubdirectories(directory)
         return children.flatMap { Cgroup(mountPoint: mountPoint, path: path + "/" + $0).subtree() } + [self]
     }
 

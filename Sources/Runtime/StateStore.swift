@@ -92,7 +92,7 @@ public struct StateStore: Sendable {
     }
 
     public func ids() -> [String] {
-        FileIO.listDirectory(root).filter { FileIO.isDirectory(root + "/" + $0) }
+        FileIO.listSubdirectories(root)
     }
 
     /// The status, derived from facts rather than stored.
