@@ -48,8 +48,8 @@ public struct InRoot {
         var prefix = ""
         for component in LexicalPath.components(path) {
             let above = prefix
-            if !prefix.isEmpty { prefix += "/" }
-            prefix += component
+            if !prefix.isEmpty { prefix.append("/") }
+            prefix.append(contentsOf: component)
             if let next = try openIfPresent(prefix) {
                 if let parent { Glibc.close(parent) }
                 parent = next

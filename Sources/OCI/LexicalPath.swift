@@ -14,16 +14,18 @@ public enum LexicalPath {
     }
 
     /// The components joined by "/", without a leading one: "a/b", "" for the root.
-    public static func relative(_ path: String) -> String { joined(components(path)) }
+    public static func relative(_ path: String) -> String { joined(components(path)[...]) }
 
     /// The components joined by "/", with a leading one: "/a/b", "/" for the root.
     public static func absolute(_ path: String) -> String { "/" + relative(path) }
 
-    public static func joined(_ parts: some Sequence<Substring>) -> String {
+    /// Concrete, not generic over Sequence: called from other modules, a
+    /// generic one runs unspecialized and looks up its associated types.
+    public static func joined(_ parts: ArraySlice<Substring>) -> String {
         var text = ""
         for part in parts {
-            if !text.isEmpty { text += "/" }
-            text += part
+            if !text.isEmpty { text.append("/") }
+            text.append(contentsOf: part)
         }
         return text
     }

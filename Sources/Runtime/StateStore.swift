@@ -78,7 +78,7 @@ public struct StateStore: Sendable {
     /// by whatever cgroup they still name. Each is read as `salvage` reads
     /// it, field by field: its cgroup fields are the same either way, and
     /// every `delete` reads all the others (a whole record each, process and
-    /// hooks and all, was a tenth of a `run`'s CPU with 8 in flight).
+    /// hooks and all, was 3% of the CPU of `run`s with 8 in flight).
     public func containers(using cgroup: Cgroup, except id: ContainerID) -> [ContainerRecord] {
         ids().filter { $0 != id.value }.compactMap { name -> ContainerRecord? in
             guard let other = try? ContainerID(name) else { return nil }

@@ -41,4 +41,11 @@ final class FileIOTests: XCTestCase {
         }
         XCTAssertThrowsError(try FileIO.readBytes(scratch + "/missing"))
     }
+
+    /// The written-out join is the standard library's.
+    func testConcatenatedIsJoined() {
+        for parts in [[], [""], ["a"], ["", "b"], ["mode=755", "size=65536k"], ["a", "", "c", ""]] {
+            XCTAssertEqual(parts.concatenated(separator: ","), parts.joined(separator: ","), "\(parts)")
+        }
+    }
 }
