@@ -2,6 +2,7 @@ import OSKit
 import Errors
 import CVessel
 import Glibc
+import Synchronization
 import OCI
 
 // One container's cgroup in the cgroup v2 hierarchy (docs/decisions.md, "cgroups v2 only").
@@ -54,13 +55,25 @@ public struct Cgroup: Sendable {
 
     static func normalized(_ path: String) -> String { LexicalPath.absolute(path) }
 
+    /// The runtime's own cgroup, read once per process: every check of a
+    /// recorded cgroup asks for it (four times in a `run`), and on a hybrid
+    /// host /proc/self/cgroup lists every v1 hierarchy. Keyed by pid, so a
+    /// child cloned in place (in a cgroup namespace of its own) reads its own.
     static func ownCgroup() -> String {
-        guard let text = try? FileIO.read("/proc/self/cgroup") else { return "/" }
-        for line in text.split(separator: "\n") where line.hasPrefix("0::") {
-            return String(line.dropFirst(3))
+        let pid = getpid()
+        if let known = ownCgroupRead.withLock({ $0 }), known.pid == pid { return known.path }
+        var path = "/"
+        if let text = try? FileIO.read("/proc/self/cgroup") {
+            for line in text.split(separator: "\n") where line.hasPrefix("0::") {
+                path = String(line.dropFirst(3))
+                break
+            }
         }
-        return "/"
+        ownCgroupRead.withLock { $0 = (pid, path) }
+        return path
     }
+
+    private static let ownCgroupRead = Mutex<(pid: pid_t, path: String)?>(nil)
 
     /// Creates the cgroup and enables in each ancestor the controllers the
     /// settings need; a controller the host lacks is an error naming it.
@@ -70,7 +83,9 @@ public struct Cgroup: Sendable {
         var ancestors: [String] = [mountPoint]
         var current = mountPoint
         for part in path.split(separator: "/") {
-            current += "/" + part
+            // String's own appends: `+= "/" + part` went through generic ones.
+            current.append("/")
+            current.append(contentsOf: part)
             ancestors.append(current)
         }
         let available = Self.controllers(in: mountPoint + "/cgroup.controllers")

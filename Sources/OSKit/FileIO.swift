@@ -39,8 +39,13 @@ public enum FileIO {
     /// What one read(2) asks for.
     public static let readChunk = 65536
 
+    /// The file as UTF-8 (invalid sequences repaired, as `read` does).
     public static func readData(_ path: String) throws(VesselError) -> Data {
-        Data(try read(path).utf8)
+        var text = try read(path)
+        // Copied from the string's own buffer: Data's generic Sequence
+        // initializer asks at run time whether the view is ContiguousBytes,
+        // a scan of every conformance record of the binary.
+        return text.withUTF8 { Data(buffer: $0) }
     }
 
     public static func write(_ path: String, _ text: String, flags: Int32 = O_WRONLY | O_TRUNC) throws(VesselError) {
