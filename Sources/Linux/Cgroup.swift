@@ -220,6 +220,9 @@ public struct Cgroup: Sendable {
         guard exists, mayEmpty else { return }
         if isFrozen { try? setFrozen(false) }
         killAll()
+        // Most often empty already (`run` waited for its init): one rmdir,
+        // without listing the directory (a readdir of cgroupfs, 34 entries).
+        if rmdir(directory) == 0 { return }
         for cgroup in subtree() {
             for _ in 0..<500 {
                 if rmdir(cgroup.directory) == 0 || errno != EBUSY { break }
