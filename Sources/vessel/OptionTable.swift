@@ -17,10 +17,6 @@ struct OptionName: Hashable, Sendable {
         self.short = short
     }
 
-    /// By the long name alone, which is unique: hashing a Character
-    /// normalizes it, a cost FastPath paid for every option it read.
-    func hash(into hasher: inout Hasher) { hasher.combine(long) }
-
     var spellings: [String] { ["--" + long] + (short.map { ["-" + String($0)] } ?? []) }
 
     /// The same names for ArgumentParser.
