@@ -17,6 +17,7 @@ median / max, so one disturbed round shows as an outlier, not as the result.
 say), measured in the same interleaving: a before/after in one run.
 """
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -109,16 +110,24 @@ def peak_rss_kib(helper, cmd):
 
 
 def bench(args):
+    with runtimes_at_work(runtimes(args)) as (scratch, rts):
+        return measure(args, scratch, rts)
+
+
+@contextlib.contextmanager
+def runtimes_at_work(found):
+    """(scratch directory, [Runtime]) for `found` ({name: path}), and on the
+    way out whatever a run left, even an interrupted one: containers, their
+    cgroups, state."""
     scratch = tempfile.mkdtemp(prefix="vessel-bench-")
     # The state roots on tmpfs under /run, where engines keep them
     # (/run/runc, /run/crun, /run/vessel): not on the disk of /tmp.
     states = tempfile.mkdtemp(prefix="vessel-bench-", dir="/run")
     mounted = on_disk(states) and subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=0700", "tmpfs", states]).returncode == 0
-    rts = [Runtime(n, p, states) for n, p in runtimes(args).items()]
+    rts = [Runtime(n, p, states) for n, p in found.items()]
     try:
-        return measure(args, scratch, rts)
+        yield scratch, rts
     finally:
-        # Whatever an interrupted run left: containers, their cgroups, state.
         for rt in rts:
             listed = subprocess.run(rt.cmd("list", "-q"), capture_output=True, text=True).stdout.split()
             for cid in listed:
@@ -135,24 +144,26 @@ def on_disk(path):
     return out != "tmpfs"
 
 
-def lifecycle_round(rt, bundle, sleeper):
-    """One run, and one create/state/start/exec/kill/delete: {op: (wall, cpu)}."""
-    times = {"run": rt.timed("run", "--bundle", bundle, rt.new_id())}
+def lifecycle_round(rt, bundle, sleeper, measured=None):
+    """One run, and one create/state/start/exec/kill/delete: {op: what
+    `measured(*arguments)` says of each, by default (wall, cpu)}."""
+    timed = measured or rt.timed
+    times = {"run": timed("run", "--bundle", bundle, rt.new_id())}
     cid = rt.new_id()
-    times["create"] = rt.timed("create", "--bundle", sleeper, cid)
-    times["state"] = rt.timed("state", cid)
-    times["start"] = rt.timed("start", cid)
+    times["create"] = timed("create", "--bundle", sleeper, cid)
+    times["state"] = timed("state", cid)
+    times["start"] = timed("start", cid)
     try:
-        times["exec"] = rt.timed("exec", cid, "true")
+        times["exec"] = timed("exec", cid, "true")
     except subprocess.CalledProcessError:
         pass
-    times["kill"] = rt.timed("kill", cid, "KILL")
+    times["kill"] = timed("kill", cid, "KILL")
     for _ in range(200):
         out = subprocess.run(rt.cmd("state", cid), capture_output=True, text=True).stdout
         if '"stopped"' in out:
             break
         time.sleep(0.005)
-    times["delete"] = rt.timed("delete", cid)
+    times["delete"] = timed("delete", cid)
     return times
 
 

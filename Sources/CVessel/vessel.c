@@ -18,6 +18,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -373,6 +374,11 @@ int vessel_set_keepcaps(int on) { return prctl(PR_SET_KEEPCAPS, on, 0, 0, 0); }
 int vessel_set_name(const char *name) { return prctl(PR_SET_NAME, name, 0, 0, 0); }
 
 int vessel_last_cap(void) {
+    // Read once per process (create asked five times): the kernel's value,
+    // the same in every namespace, and inherited by a child cloned in place.
+    static int known = -1;
+    int cached = __atomic_load_n(&known, __ATOMIC_RELAXED);
+    if (cached >= 0) return cached;
     int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
     if (fd < 0) return CAP_LAST_CAP;
     char buf[16] = {0};
@@ -381,6 +387,7 @@ int vessel_last_cap(void) {
     if (n <= 0) return CAP_LAST_CAP;
     int value = 0;
     for (ssize_t i = 0; i < n && buf[i] >= '0' && buf[i] <= '9'; i++) value = value * 10 + (buf[i] - '0');
+    __atomic_store_n(&known, value, __ATOMIC_RELAXED);
     return value;
 }
 
@@ -748,17 +755,39 @@ int vessel_bpf_program_fd(uint32_t id) {
     return bpf_call(BPF_PROG_GET_FD_BY_ID, &attr);
 }
 
-int vessel_bpf_program_id(int prog_fd, uint32_t *id) {
-    struct bpf_prog_info info;
-    memset(&info, 0, sizeof(info));
+// BPF_OBJ_GET_INFO_BY_FD into `info` (whose buffers the caller set, if any).
+static int program_info(int prog_fd, struct bpf_prog_info *info) {
     union bpf_attr attr;
     memset(&attr, 0, sizeof(attr));
     attr.info.bpf_fd = (uint32_t)prog_fd;
-    attr.info.info_len = sizeof(info);
-    attr.info.info = (uint64_t)(uintptr_t)&info;
-    int rc = bpf_call(BPF_OBJ_GET_INFO_BY_FD, &attr);
+    attr.info.info_len = sizeof(*info);
+    attr.info.info = (uint64_t)(uintptr_t)info;
+    return bpf_call(BPF_OBJ_GET_INFO_BY_FD, &attr);
+}
+
+int vessel_bpf_program_id(int prog_fd, uint32_t *id) {
+    struct bpf_prog_info info;
+    memset(&info, 0, sizeof(info));
+    int rc = program_info(prog_fd, &info);
     if (rc == 0) *id = info.id;
     return rc;
+}
+
+int vessel_bpf_device_program_is(int prog_fd, const void *insns, uint32_t count) {
+    size_t size = (size_t)count * sizeof(struct bpf_insn);
+    void *xlated = calloc(1, size ? size : 1);
+    if (xlated == NULL) return -1;
+    struct bpf_prog_info info;
+    memset(&info, 0, sizeof(info));
+    info.xlated_prog_len = (uint32_t)size;
+    info.xlated_prog_insns = (uint64_t)(uintptr_t)xlated;
+    int rc = program_info(prog_fd, &info);
+    // Without the right to see raw instructions the kernel leaves the
+    // buffer as it was (zero) and the pointer 0: never a match.
+    int same = rc == 0 && info.type == BPF_PROG_TYPE_CGROUP_DEVICE && info.xlated_prog_len == size
+        && info.xlated_prog_insns != 0 && memcmp(xlated, insns, size) == 0;
+    free(xlated);
+    return rc == 0 ? same : -1;
 }
 
 void vessel_set_title(char **argv, int argc, const char *title, int length) {

@@ -71,10 +71,11 @@ public struct CapabilitySet: Equatable, Sendable {
 extension CapabilitySet {
     /// This process's bounding set (CapBnd in /proc/self/status).
     public static func currentBounding() -> UInt64? {
-        guard let status = try? FileIO.read("/proc/self/status") else { return nil }
-        for line in status.split(separator: "\n") where line.hasPrefix("CapBnd:") {
-            return UInt64(line.dropFirst(7).trimmingPrefix(while: { $0 == " " || $0 == "\t" }), radix: 16)
-        }
-        return nil
+        guard let status = try? FileIO.readBytes("/proc/self/status") else { return nil }
+        // By bytes: the file is read on every create and exec.
+        let lines = status.split(separator: UInt8(ascii: "\n"))
+        guard let line = lines.first(where: { $0.starts(with: "CapBnd:".utf8) }) else { return nil }
+        let digits = line.dropFirst(7).drop { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
+        return UInt64(String(decoding: digits, as: UTF8.self), radix: 16)
     }
 }

@@ -2,6 +2,8 @@ import OSKit
 import Errors
 import CVessel
 import Glibc
+import Synchronization
+import OCI
 
 // One container's cgroup in the cgroup v2 hierarchy (docs/decisions.md, "cgroups v2 only").
 public struct Cgroup: Sendable {
@@ -51,21 +53,27 @@ public struct Cgroup: Sendable {
         return own != path && !own.hasPrefix(path + "/")
     }
 
-    static func normalized(_ path: String) -> String {
-        var parts: [Substring] = []
-        for part in path.split(separator: "/") where part != "." {
-            if part == ".." { _ = parts.popLast() } else { parts.append(part) }
+    static func normalized(_ path: String) -> String { LexicalPath.absolute(path) }
+
+    /// The runtime's own cgroup, read once per process: every check of a
+    /// recorded cgroup asks for it (four times in a `run`), and on a hybrid
+    /// host /proc/self/cgroup lists every v1 hierarchy. Keyed by pid, so a
+    /// child cloned in place (in a cgroup namespace of its own) reads its own.
+    static func ownCgroup() -> String {
+        let pid = getpid()
+        if let known = ownCgroupRead.withLock({ $0 }), known.pid == pid { return known.path }
+        var path = "/"
+        if let text = try? FileIO.read("/proc/self/cgroup") {
+            for line in text.split(separator: "\n") where line.hasPrefix("0::") {
+                path = String(line.dropFirst(3))
+                break
+            }
         }
-        return "/" + parts.joined(separator: "/")
+        ownCgroupRead.withLock { $0 = (pid, path) }
+        return path
     }
 
-    static func ownCgroup() -> String {
-        guard let text = try? FileIO.read("/proc/self/cgroup") else { return "/" }
-        for line in text.split(separator: "\n") where line.hasPrefix("0::") {
-            return String(line.dropFirst(3))
-        }
-        return "/"
-    }
+    private static let ownCgroupRead = Mutex<(pid: pid_t, path: String)?>(nil)
 
     /// Creates the cgroup and enables in each ancestor the controllers the
     /// settings need; a controller the host lacks is an error naming it.
@@ -75,7 +83,9 @@ public struct Cgroup: Sendable {
         var ancestors: [String] = [mountPoint]
         var current = mountPoint
         for part in path.split(separator: "/") {
-            current += "/" + part
+            // String's own appends: `+= "/" + part` went through generic ones.
+            current.append("/")
+            current.append(contentsOf: part)
             ancestors.append(current)
         }
         let available = Self.controllers(in: mountPoint + "/cgroup.controllers")
@@ -171,7 +181,7 @@ public struct Cgroup: Sendable {
 
     /// This cgroup and every cgroup below it, children before parents.
     public func subtree() -> [Cgroup] {
-        let children = FileIO.listDirectory(directory).filter { FileIO.isDirectory(directory + "/" + $0) }
+        let children = FileIO.listSubdirectories(directory)
         return children.flatMap { Cgroup(mountPoint: mountPoint, path: path + "/" + $0).subtree() } + [self]
     }
 
@@ -210,6 +220,9 @@ public struct Cgroup: Sendable {
         guard exists, mayEmpty else { return }
         if isFrozen { try? setFrozen(false) }
         killAll()
+        // Most often empty already (`run` waited for its init): one rmdir,
+        // without listing the directory (a readdir of cgroupfs, 34 entries).
+        if rmdir(directory) == 0 { return }
         for cgroup in subtree() {
             for _ in 0..<500 {
                 if rmdir(cgroup.directory) == 0 || errno != EBUSY { break }

@@ -24,7 +24,8 @@ enum ExecutableLookup {
             env.last { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) }
             ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
         for directory in pathVariable.split(separator: ":") {
-            let candidate = directory + "/" + name
+            // String's own + (a Substring operand picks a generic one).
+            let candidate = String(directory) + "/" + name
             var st = stat()
             if stat(candidate, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG && access(candidate, X_OK) == 0 {
                 return candidate

@@ -2,6 +2,7 @@ import OSKit
 import Errors
 import CVessel
 import Glibc
+import OCI
 
 // A directory that paths are resolved under as if it were "/": openat2 with
 // RESOLVE_IN_ROOT, so symlinks and ".." never lead out of it, and each
@@ -41,32 +42,41 @@ public struct InRoot {
 
     /// mkdir -p inside the root; returns an O_PATH fd of the directory.
     public func makeDirectories(_ path: String) throws(VesselError) -> Int32 {
-        var parent = try open("/")
-        for (index, component) in Self.components(path).enumerated() {
-            let prefix = Self.components(path).prefix(index + 1).joined(separator: "/")
+        // The directory opened last; the root is opened only when a first
+        // component must be made, or nothing was named.
+        var parent: Int32?
+        var prefix = ""
+        for component in LexicalPath.components(path) {
+            let above = prefix
+            if !prefix.isEmpty { prefix.append("/") }
+            prefix.append(contentsOf: component)
             if let next = try openIfPresent(prefix) {
-                Glibc.close(parent)
+                if let parent { Glibc.close(parent) }
                 parent = next
                 continue
             }
+            let directory: Int32
+            if let parent { directory = parent } else { directory = try open(above) }
+            parent = nil
             // Created relative to the resolved parent: never outside the root.
-            if mkdirat(parent, component, 0o755) != 0 && errno != EEXIST {
+            if mkdirat(directory, String(component), 0o755) != 0 && errno != EEXIST {
                 let error = VesselError.system("mkdir \(prefix) in the container")
-                Glibc.close(parent)
+                Glibc.close(directory)
                 throw error
             }
-            Glibc.close(parent)
+            Glibc.close(directory)
             parent = try open(prefix, extraFlags: O_DIRECTORY)
         }
-        return parent
+        if let parent { return parent }
+        return try open("/")
     }
 
     /// The parent directory of `path` (created if missing) and the last
     /// component's name, for the *at calls that create it.
     func parent(of path: String) throws(VesselError) -> (directory: Int32, name: String) {
-        let parts = Self.components(path)
+        let parts = LexicalPath.components(path)
         guard let name = parts.last else { throw VesselError.system("\(path) names the root itself", errno: .invalidArgument) }
-        return (try makeDirectories(parts.dropLast().joined(separator: "/")), name)
+        return (try makeDirectories(LexicalPath.joined(parts.dropLast())), String(name))
     }
 
     /// Opens `path` for mounting on, creating it (a directory, or an empty
@@ -85,17 +95,8 @@ public struct InRoot {
         return try open(path)
     }
 
-    /// The path's components with "." and empty ones dropped and ".."
-    /// applied lexically (clamped at the root, as the kernel does).
-    static func components(_ path: String) -> [String] {
-        var parts: [String] = []
-        for part in path.split(separator: "/") where part != "." {
-            if part == ".." { _ = parts.popLast() } else { parts.append(String(part)) }
-        }
-        return parts
-    }
-
-    public static func normalized(_ path: String) -> String { components(path).joined(separator: "/") }
+    /// The path relative to the root, lexically normalized (LexicalPath).
+    public static func normalized(_ path: String) -> String { LexicalPath.relative(path) }
 }
 
 /// "/proc/self/fd/N": how mount(2), which takes paths, is pointed at a

@@ -1,3 +1,4 @@
+import Errors
 import OSKit
 // The messages on the parent<->init socket (see InitSocket), in the
 // framing of MessageChannel.
@@ -56,6 +57,54 @@ public enum InitEvent: Codable, Equatable, Sendable {
         case .mounted, .lockingDown, .ready: return nil
         case let .failed(reason): return reason
         case let .spawnFailed(step, errno): return step.describe(errno: errno, subject: subject)
+        }
+    }
+}
+
+extension InitEvent {
+    /// The progress events' payloads, written out once by hand as the
+    /// go-ahead is: they are most of what an init says, and a process's
+    /// first JSON coding of this enum (its metadata, its containers) costs
+    /// more than the message, in the child and again in the parent. The
+    /// bytes are the encoder's own (InitMessagesTests), so the wire is JSON
+    /// as before.
+    static func handWritten(_ event: InitEvent) -> StaticString? {
+        switch event {
+        case .mounted: return #"{"mounted":{}}"#
+        case .lockingDown: return #"{"lockingDown":{}}"#
+        case .ready: return #"{"ready":{}}"#
+        case .failed, .spawnFailed: return nil
+        }
+    }
+
+    /// The message's payload.
+    public func payload() throws -> [UInt8] {
+        if let text = Self.handWritten(self) { return text.withUTF8Buffer { Array($0) } }
+        return try MessageChannel.encode(self)
+    }
+
+    /// The event in `payload`: the progress events by their bytes, the
+    /// rest through the JSON decoder.
+    public static func decode(_ payload: [UInt8]) throws(VesselError) -> InitEvent {
+        for event in [InitEvent.mounted, .lockingDown, .ready] {
+            if let text = handWritten(event), text.withUTF8Buffer({ payload.elementsEqual($0) }) { return event }
+        }
+        return try MessageChannel.decode(InitEvent.self, from: payload)
+    }
+}
+
+extension MessageChannel {
+    /// An InitEvent (these overloads are chosen over the generic ones for
+    /// it), its progress events as their bytes written out by hand.
+    @discardableResult
+    public func send(_ event: InitEvent) -> Bool {
+        guard let payload = try? event.payload() else { return false }
+        return send(payload: payload)
+    }
+
+    public func receive(_ type: InitEvent.Type, timeoutMilliseconds: Int32 = -1) throws(VesselError) -> InitEvent? {
+        try receivePayload(timeoutMilliseconds: timeoutMilliseconds).map { payload throws(VesselError) in
+            try InitEvent.decode(payload)
         }
     }
 }

@@ -86,7 +86,7 @@ struct Rootfs {
         if readOnlyAfterMode { options.flags &= ~UInt(MS_RDONLY) }
         let target = try root.mountPoint(entry.destination, directory: true)
         defer { close(target) }
-        let data = options.data.joined(separator: ",")
+        let data = options.data.concatenated(separator: ",")
         try sys(
             "mount \(entry.type ?? "none") on \(entry.destination)",
             mount(
@@ -174,7 +174,7 @@ struct Rootfs {
         let type = entry.type ?? "proc"
         let target = try plainDirectory(entry.destination, in: root, for: type)
         defer { close(target) }
-        let data = options.data.joined(separator: ",")
+        let data = options.data.concatenated(separator: ",")
         if mount(type, descriptorPath(target), type, options.flags, data.isEmpty ? nil : data) != 0 {
             // sysfs cannot be mounted without a network namespace of our own
             // in a user namespace; bind the host's read-only instead, as runc.

@@ -119,19 +119,7 @@ public enum SpecValidator {
     }
 
     /// A path with ".", empty components and ".." resolved lexically.
-    enum InRootPath {
-        static func components(_ path: String) -> [Substring] {
-            var parts: [Substring] = []
-            for part in path.split(separator: "/") where part != "." {
-                if part == ".." { _ = parts.popLast() } else { parts.append(part) }
-            }
-            return parts
-        }
-    }
-
-    static func normalized(_ path: String) -> String {
-        "/" + InRootPath.components(path).joined(separator: "/")
-    }
+    static func normalized(_ path: String) -> String { LexicalPath.absolute(path) }
 
     static func validateHooks(_ hooks: Hooks?) throws(VesselError) {
         guard let hooks else { return }
@@ -192,7 +180,7 @@ public enum SpecValidator {
                 throw .invalidValue(field: field + ".type", reason: "unknown device type \(device.type.debugDescription)")
             }
             // runc allows device nodes anywhere in the rootfs; the path must be absolute.
-            guard device.path.hasPrefix("/"), InRootPath.components(device.path).count > 0 else {
+            guard device.path.hasPrefix("/"), !LexicalPath.components(device.path).isEmpty else {
                 throw .invalidValue(field: field + ".path", reason: "\(device.path.debugDescription) is not an absolute path to a file")
             }
             if device.type != "p" && (device.major == nil || device.minor == nil) {

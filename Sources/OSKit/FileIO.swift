@@ -19,21 +19,33 @@ public enum FileIO {
     /// Reads an open fd to its end.
     public static func readAll(_ fd: Int32, name: String) throws(VesselError) -> [UInt8] {
         var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
+        // Not zeroed: read(2) touches only the pages it fills, where a
+        // zeroed 64 KiB array cost 16 page faults and a memset per /proc
+        // file read (issue "Speed").
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: readChunk, alignment: 16)
+        defer { buffer.deallocate() }
         while true {
-            let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            let count = Glibc.read(fd, buffer.baseAddress, buffer.count)
             if count < 0 {
                 if errno == EINTR { continue }
                 throw VesselError.system("read \(name)")
             }
             if count == 0 { break }
-            bytes.append(contentsOf: buffer[0..<count])
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
         }
         return bytes
     }
 
+    /// What one read(2) asks for.
+    public static let readChunk = 65536
+
+    /// The file as UTF-8 (invalid sequences repaired, as `read` does).
     public static func readData(_ path: String) throws(VesselError) -> Data {
-        Data(try read(path).utf8)
+        var text = try read(path)
+        // Copied from the string's own buffer: Data's generic Sequence
+        // initializer asks at run time whether the view is ContiguousBytes,
+        // a scan of every conformance record of the binary.
+        return text.withUTF8 { Data(buffer: $0) }
     }
 
     public static func write(_ path: String, _ text: String, flags: Int32 = O_WRONLY | O_TRUNC) throws(VesselError) {
@@ -102,14 +114,33 @@ public enum FileIO {
     }
 
     public static func listDirectory(_ path: String) -> [String] {
+        entries(path).map(\.name).sorted()
+    }
+
+    /// The names of the directories in `path` (following symlinks, as
+    /// isDirectory does), sorted. The entry's type from readdir decides
+    /// where it can: a stat per entry was 34 system calls per cgroup removed.
+    public static func listSubdirectories(_ path: String) -> [String] {
+        entries(path).filter { entry in
+            switch Int32(entry.type) {
+            case Int32(DT_DIR): return true
+            case Int32(DT_LNK), Int32(DT_UNKNOWN): return isDirectory(path + "/" + entry.name)
+            default: return false
+            }
+        }.map(\.name).sorted()
+    }
+
+    /// The entries of `path` but "." and "..", with readdir's d_type; none
+    /// when it cannot be opened.
+    private static func entries(_ path: String) -> [(name: String, type: UInt8)] {
         guard let dir = opendir(path) else { return [] }
         defer { closedir(dir) }
-        var names: [String] = []
+        var found: [(name: String, type: UInt8)] = []
         while let entry = readdir(dir) {
             let name = entryName(entry)
-            if name != "." && name != ".." { names.append(name) }
+            if name != "." && name != ".." { found.append((name, entry.pointee.d_type)) }
         }
-        return names.sorted()
+        return found
     }
 
     public static func readLink(_ path: String) throws(VesselError) -> String {

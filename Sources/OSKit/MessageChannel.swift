@@ -20,15 +20,24 @@ public final class MessageChannel {
     /// Writes one message; false when the peer is gone or it cannot be encoded.
     @discardableResult
     public func send<M: Encodable>(_ message: M) -> Bool {
-        guard let frame = try? Framing.frame(Self.encode(message)) else { return false }
+        guard let payload = try? Self.encode(message) else { return false }
+        return send(payload: payload)
+    }
+
+    /// Writes one message already encoded (one written out by hand).
+    @discardableResult
+    public func send(payload: [UInt8]) -> Bool {
+        guard let frame = try? Framing.frame(payload) else { return false }
         return FDIO.writeAll(fd, frame)
     }
 
     /// Reads what is available (one read call) into the buffer.
     public func fill() {
         guard !closed else { return }
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        // Not zeroed, as FileIO.readAll's: only the bytes read are touched.
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: FileIO.readChunk, alignment: 16)
+        defer { chunk.deallocate() }
+        let count = read(fd, chunk.baseAddress, chunk.count)
         if count < 0 && (errno == EINTR || errno == EAGAIN) { return }
         guard count > 0 else {
             closed = true
@@ -37,13 +46,18 @@ public final class MessageChannel {
             }
             return
         }
-        decoder.append(chunk[0..<count])
+        decoder.append(UnsafeRawBufferPointer(rebasing: chunk[0..<count]))
     }
 
     /// The next buffered message, nil when none is complete yet. A frame
     /// that is not a `M` throws and is skipped; a broken stream throws and
     /// closes the channel.
     public func next<M: Decodable>(_ type: M.Type) throws(VesselError) -> M? {
+        try nextPayload().map { payload throws(VesselError) in try Self.decode(type, from: payload) }
+    }
+
+    /// The next buffered message undecoded, as `next` takes it.
+    public func nextPayload() throws(VesselError) -> [UInt8]? {
         let payload: [UInt8]?
         do {
             payload = try decoder.next()
@@ -59,7 +73,7 @@ public final class MessageChannel {
             }
             return nil
         }
-        return try Self.decode(type, from: payload)
+        return payload
     }
 
     /// Every complete message buffered now, for poll loops; a frame that
@@ -79,9 +93,16 @@ public final class MessageChannel {
     /// Blocks until a message arrives (nil at EOF, or once `timeoutMilliseconds`
     /// pass; a negative timeout waits for ever).
     public func receive<M: Decodable>(_ type: M.Type, timeoutMilliseconds: Int32 = -1) throws(VesselError) -> M? {
+        try receivePayload(timeoutMilliseconds: timeoutMilliseconds).map { payload throws(VesselError) in
+            try Self.decode(type, from: payload)
+        }
+    }
+
+    /// `receive`, undecoded.
+    public func receivePayload(timeoutMilliseconds: Int32 = -1) throws(VesselError) -> [UInt8]? {
         let deadline = SystemClock.now() + Double(timeoutMilliseconds) / 1000
         while true {
-            if let message = try next(type) { return message }
+            if let payload = try nextPayload() { return payload }
             if closed { return nil }
             let remaining = timeoutMilliseconds < 0 ? -1 : Int32(max(0, (deadline - SystemClock.now()) * 1000))
             var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)

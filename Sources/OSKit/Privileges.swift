@@ -6,13 +6,13 @@ import Glibc
 // to the host's root, who is not us.
 public enum Privileges {
     /// The host's initial user namespace maps every id to itself.
-    static let initialMapping = "0 0 4294967295"
+    static let initialMapping: [ArraySlice<UInt8>] = ["0", "0", "4294967295"].map { ArraySlice($0.utf8) }
 
     /// Whether /proc/self/uid_map is anything but the initial namespace's.
+    /// Its fields compared as bytes: create asks twice.
     public static var inUserNamespace: Bool {
-        guard let text = try? FileIO.read("/proc/self/uid_map") else { return false }
-        let fields = text.split(whereSeparator: { $0 == " " || $0 == "\n" })
-        return fields.joined(separator: " ") != initialMapping
+        guard let bytes = try? FileIO.readBytes("/proc/self/uid_map") else { return false }
+        return bytes.split(whereSeparator: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\n") }) != initialMapping
     }
 
     /// runc's rootless: cgroups and the state root are the user's, not the host's.

@@ -89,6 +89,15 @@ public struct ContainerCreator {
     /// `create` with the bundle already loaded (by `loadBundle(options.bundle)`),
     /// so config.json is read and decoded once.
     public func create(id: ContainerID, options: CreateOptions, bundle: Bundle) throws -> pid_t {
+        try createWithRecord(id: id, options: options, bundle: bundle).pid
+    }
+
+    /// `create`, returning the record it saved as well: `run` goes on with
+    /// it, as runc's run goes on with its container object, rather than read
+    /// state.json back twice.
+    public func createWithRecord(id: ContainerID, options: CreateOptions, bundle: Bundle) throws -> (
+        pid: pid_t, record: ContainerRecord
+    ) {
         let spec = bundle.spec
         let linux = spec.linux ?? LinuxConfig()
         DebugTrace.step("create \(id.value): bundle \(bundle.path), rootfs \(bundle.rootfs), config.json valid")
@@ -155,7 +164,7 @@ public struct ContainerCreator {
             try PidFile.write(pidFile, pid: pid)
         }
         cleanup.succeeded()
-        return pid
+        return (pid, record)
     }
 
     /// A frozen cgroup (or ancestor) is refused, as runc does: the init

@@ -69,10 +69,12 @@ public struct Lifecycle {
     }
 
     /// Releases the init blocked on the exec FIFO, then runs poststart hooks.
-    public func start(_ id: ContainerID) throws {
+    /// `saved`: the record this process has just saved (`run`), used as it
+    /// is instead of reading state.json back.
+    public func start(_ id: ContainerID, saved: ContainerRecord? = nil) throws {
         let lock = try store.lock(id)
         defer { close(lock) }
-        let record = try store.load(id)
+        let record = try saved ?? store.load(id)
         let status = store.status(of: record)
         guard status == .created else { throw VesselError.wrongState(id: id.value, operation: "start", status: status.rawValue) }
         DebugTrace.step("start \(id.value): init pid \(record.pid), status \(status.rawValue)")
@@ -100,12 +102,13 @@ public struct Lifecycle {
     /// and removes a container whose state.json is corrupt. Only what is
     /// verifiably the container's is killed or removed (VerifiedInit,
     /// StateStore.release).
-    public func delete(_ id: ContainerID, force: Bool) throws {
+    /// `saved` as in `start`.
+    public func delete(_ id: ContainerID, force: Bool, saved: ContainerRecord? = nil) throws {
         let lock = try store.lock(id)
         defer { close(lock) }
         let record: ContainerRecord
         do {
-            record = try store.load(id)
+            record = try saved ?? store.load(id)
         } catch let error as VesselError where error.kind == .corruptState {
             let reason = error.message
             guard force else { throw VesselError.corruptState(id: id.value, reason: reason + " (delete --force removes it)") }

@@ -103,11 +103,11 @@ private func body(of invocation: Invocation, _ global: GlobalSettings) throws ->
         // A terminal without --console-socket: vessel holds the pty itself.
         let session = !detach && options.consoleSocket == nil && bundle.spec.process?.terminal == true ? try TerminalSession() : nil
         if let session { options.consoleSocket = session.socketPath }
-        let pid = try createContainer(global, id, options, store: store, bundle: bundle)
+        let (pid, record) = try createContainer(global, id, options, store: store, bundle: bundle)
         let master: Int32?
         do {
             master = try session?.receiveMaster()
-            try lifecycle.start(id)
+            try lifecycle.start(id, saved: record)
         } catch {
             try? lifecycle.delete(id, force: true)
             throw error
@@ -116,7 +116,7 @@ private func body(of invocation: Invocation, _ global: GlobalSettings) throws ->
         forwardSignals(to: pid)
         if let session, let master { session.relay(master: master, until: pid) }
         let exitCode = Spawner.exitCode(fromWaitStatus: Spawner.wait(pid))
-        if !keep { try lifecycle.delete(id, force: true) }
+        if !keep { try lifecycle.delete(id, force: true, saved: record) }
         return exitCode
     case let .exec(id, options, detach):
         var options = options
@@ -151,24 +151,26 @@ func containerID(_ text: String) throws -> ContainerID {
 }
 
 /// `create`, in namespaces or (--vm, vessel-vm, or the bundle's
-/// org.vessel.isolation=vm annotation) in a microVM; returns the host pid.
+/// org.vessel.isolation=vm annotation) in a microVM; returns the host pid,
+/// and for the namespace backend the record it saved (`run` goes on with it).
 /// config.json is decoded once, for the choice of backend and the backend.
 func createContainer(
     _ global: GlobalSettings, _ id: ContainerID, _ options: CreateOptions, store: StateStore,
     bundle loaded: ContainerCreator.Bundle? = nil
-) throws -> pid_t {
+) throws -> (pid: pid_t, record: ContainerRecord?) {
     var options = options
     options.vm = options.vm || global.vm
     let bundle = try loaded ?? ContainerCreator.loadBundle(options.bundle)
     guard VMCreator.wanted(options, spec: bundle.spec) else {
-        return try ContainerCreator(store: store) { Log.logger.warning("\($0)") }
-            .create(id: id, options: options, bundle: bundle)
+        let created = try ContainerCreator(store: store) { Log.logger.warning("\($0)") }
+            .createWithRecord(id: id, options: options, bundle: bundle)
+        return (created.pid, created.record)
     }
     options.vmSettings = global.vmSettings
     let creator = VMCreator(
         store: store, settings: options.vmSettings,
         info: { Log.logger.info("\($0)") }, warn: { Log.logger.warning("\($0)") })
-    return try creator.create(id: id, options: options, bundle: bundle)
+    return (try creator.create(id: id, options: options, bundle: bundle), nil)
 }
 
 /// Prints `value` as runc prints JSON: indented like Go's MarshalIndent,

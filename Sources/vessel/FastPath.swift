@@ -28,6 +28,12 @@ enum FastPath {
         case state, start, kill, delete, create, run, exec
     }
 
+    /// An option read with its value.
+    struct Given {
+        let option: OptionName
+        let value: String
+    }
+
     /// Runs a recognised invocation and exits; returns if it is not one. As
     /// pid 1 vessel may be something else (a VM guest's /init): not taken.
     static func runIfRecognised(_ arguments: [String]) {
@@ -40,8 +46,10 @@ enum FastPath {
     static func parse(_ arguments: [String]) -> (GlobalSettings, Invocation)? {
         guard let argv0 = arguments.first, argv0.split(separator: "/").last != "vessel-vm" else { return nil }
         var command: Command?
-        var values: [OptionName: String] = [:]
-        var flags: Set<OptionName> = []
+        // A handful at most: arrays, not a Dictionary and a Set to hash into.
+        var values: [Given] = []
+        var flags: [OptionName] = []
+        func given(_ option: OptionName) -> String? { values.first { $0.option == option }?.value }
         var positionals: [String] = []
         var index = 1
         while index < arguments.count {
@@ -78,35 +86,36 @@ enum FastPath {
                     value = arguments[index]
                     index += 1
                 }
-                guard !value.isEmpty, !value.hasPrefix("-"), values[option] == nil else { return nil }
-                values[option] = value
+                guard !value.isEmpty, !value.hasPrefix("-"), !values.contains(where: { $0.option == option }) else { return nil }
+                values.append(Given(option: option, value: value))
             } else if let flag = accepted.flags.first(where: { $0.spellings.contains(String(name)) }) {
-                guard inline == nil, flags.insert(flag).inserted else { return nil }
+                guard inline == nil, !flags.contains(flag) else { return nil }
+                flags.append(flag)
             } else {
                 return nil
             }
         }
         guard let command, let id = positionals.first else { return nil }
         var logFormat = LogFormat.text
-        if let text = values[OptionTable.logFormat] {
+        if let text = given(OptionTable.logFormat) {
             guard let format = LogFormat(rawValue: text) else { return nil }
             logFormat = format
         }
-        var global = GlobalSettings(log: values[OptionTable.log], logFormat: logFormat, debug: flags.contains(OptionTable.debug))
-        if let root = values[OptionTable.root] { global.root = root }
+        var global = GlobalSettings(log: given(OptionTable.log), logFormat: logFormat, debug: flags.contains(OptionTable.debug))
+        if let root = given(OptionTable.root) { global.root = root }
         var options = CreateOptions()
-        options.bundle = values[OptionTable.bundle] ?? "."
-        options.pidFile = values[OptionTable.pidFile]
-        options.consoleSocket = values[OptionTable.consoleSocket]
+        options.bundle = given(OptionTable.bundle) ?? "."
+        options.pidFile = given(OptionTable.pidFile)
+        options.consoleSocket = given(OptionTable.consoleSocket)
         let detach = flags.contains(OptionTable.detach)
         switch (command, positionals.count) {
         case (.exec, _):
-            let process = values[OptionTable.process]
+            let process = given(OptionTable.process)
             guard process == nil || positionals.count == 1 else { return nil }
             var exec = ExecOptions()
             exec.processFile = process
             exec.arguments = Array(positionals.dropFirst())
-            exec.pidFile = values[OptionTable.pidFile]
+            exec.pidFile = given(OptionTable.pidFile)
             return (global, .exec(id: id, exec, detach: detach))
         case (.kill, 1), (.kill, 2):
             return (

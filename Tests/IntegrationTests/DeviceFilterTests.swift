@@ -1,4 +1,5 @@
 import Foundation
+import Linux
 import XCTest
 
 // Class covered (SECURITY.md, no CVE): "devices: without the cgroup device
@@ -158,6 +159,36 @@ final class DeviceFilterTests: XCTestCase {
         XCTAssertEqual(try kmsgOpen(), "vt-kmsg >: opened\n")
         // The default devices stay usable after an update.
         XCTAssertEqual(try harness.vessel(["exec", "dv-up", "sh", "-c", Self.open("null", "<>")]).stdout, "null <>: opened\n")
+    }
+
+    /// Containers with the same rules share one loaded program (a later one
+    /// attaches what an earlier one loaded: no second verification), other
+    /// rules get their own, and a shared program goes on refusing once the
+    /// container that loaded it is gone.
+    func testTheSameRulesShareOneLoadedProgram() throws {
+        let script = "mknod /dev/vt-kmsg c 1 11 && touch /dev/made; sleep 100"
+        let allowKmsg = Self.denyAll + [["allow": true, "type": "c", "major": 1, "minor": 11, "access": "w"]]
+        for (id, devices) in [("dv-share-a", Self.denyAll), ("dv-share-b", Self.denyAll), ("dv-share-c", allowKmsg)] {
+            let outcome = try harness.vessel(["run", "-d", "--bundle", try bundle(script, devices: devices), id])
+            XCTAssertEqual(outcome.code, 0, outcome.stderr)
+        }
+        func programs(_ id: String) throws -> [UInt32] { try CgroupDeviceProgram.attachedIDs("/sys/fs/cgroup/vessel/" + id) }
+        let (first, second, other) = (try programs("dv-share-a"), try programs("dv-share-b"), try programs("dv-share-c"))
+        XCTAssertEqual(first.count, 1)
+        XCTAssertEqual(second, first, "the same rules: the same program")
+        XCTAssertEqual(other.count, 1)
+        XCTAssertNotEqual(other, first, "other rules: a program of their own")
+
+        XCTAssertEqual(try harness.vessel(["delete", "--force", "dv-share-a"]).code, 0)
+        for id in ["dv-share-b", "dv-share-c"] {
+            for _ in 0..<250 {
+                if try harness.vessel(["exec", id, "test", "-e", "/dev/made"]).code == 0 { break }
+                usleep(20_000)
+            }
+        }
+        let refused = try harness.vessel(["exec", "dv-share-b", "sh", "-c", Self.open("vt-kmsg", ">")]).stdout
+        XCTAssertTrue(refused.contains("Operation not permitted"), refused)
+        XCTAssertEqual(try harness.vessel(["exec", "dv-share-c", "sh", "-c", Self.open("vt-kmsg", ">")]).stdout, "vt-kmsg >: opened\n")
     }
 
     /// A rule the filter cannot express is refused in one line naming it.

@@ -1,3 +1,5 @@
+import CVessel
+import Foundation
 import Linux
 import OSKit
 import OCI
@@ -47,5 +49,15 @@ final class CapabilitySetTests: XCTestCase {
         let set = CapabilitySet(caps, lastCap: 3)
         XCTAssertEqual(set.bounding, (1 << 0) | (1 << 3))
         XCTAssertEqual(set.unknown, ["CAP_KILL"])
+    }
+
+    /// CapBnd, parsed by bytes, is what a plain reading of /proc/self/status says.
+    func testCurrentBoundingIsTheStatusLine() throws {
+        let status = try String(contentsOfFile: "/proc/self/status", encoding: .utf8)
+        let line = try XCTUnwrap(status.components(separatedBy: "\n").first { $0.hasPrefix("CapBnd:") })
+        let hex = line.dropFirst("CapBnd:".count).trimmingCharacters(in: .whitespaces)
+        XCTAssertEqual(CapabilitySet.currentBounding(), UInt64(hex, radix: 16))
+        XCTAssertEqual(vessel_last_cap(), vessel_last_cap(), "the cached value is the one read")
+        XCTAssertGreaterThanOrEqual(vessel_last_cap(), 37)
     }
 }

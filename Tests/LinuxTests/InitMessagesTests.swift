@@ -104,6 +104,45 @@ final class InitMessagesTests: XCTestCase {
         }
     }
 
+    /// The progress events written out by hand are the encoder's bytes,
+    /// and every event reads back through `InitEvent.decode`, by hand or not.
+    func testProgressEventsWrittenByHandAreTheirEncoding() throws {
+        for event in [InitEvent.mounted, .lockingDown, .ready] {
+            XCTAssertEqual(try event.payload(), try MessageChannel.encode(event), "\(event)")
+            XCTAssertEqual(try MessageChannel.decode(InitEvent.self, from: try event.payload()), event)
+        }
+        let events: [InitEvent] = [
+            .mounted, .lockingDown, .ready, .failed(reason: "mount /proc: Permission denied"),
+            .spawnFailed(step: .joinNamespace, errno: EPERM),
+        ]
+        for event in events {
+            XCTAssertEqual(try InitEvent.decode(try event.payload()), event)
+            XCTAssertEqual(try InitEvent.decode(try MessageChannel.encode(event)), event)
+        }
+    }
+
+    /// Over a socket pair, the InitEvent overloads of send and receive
+    /// carry each event, and a generic receiver reads what they send.
+    func testInitEventsCrossASocketPair() throws {
+        var fds: [Int32] = [0, 0]
+        XCTAssertEqual(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds), 0)
+        let (writer, reader) = (MessageChannel(fd: fds[0]), MessageChannel(fd: fds[1]))
+        defer {
+            writer.close()
+            reader.close()
+        }
+        let events: [InitEvent] = [.mounted, .failed(reason: "no"), .ready]
+        for event in events { XCTAssertTrue(writer.send(event)) }
+        XCTAssertEqual(try reader.receive(InitEvent.self, timeoutMilliseconds: 1000), .mounted)
+        XCTAssertEqual(try reader.receive(InitEvent.self, timeoutMilliseconds: 1000), .failed(reason: "no"))
+        XCTAssertEqual(try receivedGenerically(InitEvent.self, from: reader), .ready)
+    }
+
+    /// In a generic context the generic `receive` runs, JSON decoder and all.
+    func receivedGenerically<M: Decodable>(_ type: M.Type, from channel: MessageChannel) throws -> M? {
+        try channel.receive(type, timeoutMilliseconds: 1000)
+    }
+
     /// The go-ahead written out by hand is the frame of `.handoff(.inPlace)`.
     func testTheInPlaceGoAheadIsTheFrameOfItsValue() throws {
         var decoder = FrameDecoder()

@@ -207,6 +207,10 @@ int vessel_bpf_detach_device_program(int prog_fd, int cgroup_fd);
 int vessel_bpf_query_device_programs(int cgroup_fd, uint32_t *ids, uint32_t *count);
 int vessel_bpf_program_fd(uint32_t id);
 int vessel_bpf_program_id(int prog_fd, uint32_t *id);
+// 1 if the program is a device program whose instructions, as the kernel
+// keeps them (xlated), are exactly `count` instructions at `insns`; 0 if
+// not, or if the kernel does not show them; -1 with errno on failure.
+int vessel_bpf_device_program_is(int prog_fd, const void *insns, uint32_t count);
 
 // VM networking (netns.c). A socket made in the network namespace netns_fd
 // (close-on-exec), by a short-lived thread that joins it, so the caller's
