@@ -39,15 +39,14 @@ public enum HookRunner {
         close(errPipe[1])
         let output = HookOutput(stdout: outPipe[0], stderr: errPipe[0])
         defer { output.close() }
-        let bytes = Array(state.utf8)
+        let input = HookInput(fd: stdin, bytes: Array(state.utf8))
+        defer { input.close() }
         // A hook that does not read its stdin must not kill us with SIGPIPE;
         // the old disposition comes back, or the container's process (the
         // init execs it) would start with SIGPIPE ignored.
         let previous = signal(SIGPIPE, SIG_IGN)
-        _ = bytes.withUnsafeBytes { write(stdin, $0.baseAddress, $0.count) }
-        signal(SIGPIPE, previous)
-        close(stdin)
-        let status = try wait(pid, timeoutSeconds: hook.timeout, name: name, output: output)
+        defer { signal(SIGPIPE, previous) }
+        let status = try wait(pid, timeoutSeconds: hook.timeout, name: name, input: input, output: output)
         if status & 0x7f != 0 {
             throw VesselError.setup("\(name) was killed by signal \(status & 0x7f)\(output.described)")
         }
@@ -68,9 +67,13 @@ public enum HookRunner {
     /// Waits for the hook, bounded by its timeout, through a pidfd, reading
     /// its output meanwhile (a full pipe would stall it). What a process it
     /// left behind writes after it exits is not waited for.
-    static func wait(_ pid: pid_t, timeoutSeconds: Int?, name: String, output: HookOutput) throws(VesselError) -> Int32 {
+    /// The state goes to its stdin in the same loop, as the pipe takes it:
+    /// a hook that reads nothing, or writes much before it reads, holds
+    /// neither side up.
+    static func wait(_ pid: pid_t, timeoutSeconds: Int?, name: String, input: HookInput, output: HookOutput) throws(VesselError) -> Int32 {
         let pidfd = vessel_pidfd_open(pid)
         guard pidfd >= 0 else {
+            input.writeBlocking()
             output.readToEnd()
             return Spawner.wait(pid)
         }
@@ -80,7 +83,7 @@ public enum HookRunner {
         let deadline = SystemClock.now() + Double(limit) / 1000
         while true {
             var fds =
-                [pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)]
+                [pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0), pollfd(fd: input.pendingFD, events: Int16(POLLOUT), revents: 0)]
                 + output.openFDs.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
             let left = limit < 0 ? -1 : Int32(max(0, (deadline - SystemClock.now()) * 1000))
             let ready = poll(&fds, nfds_t(fds.count), left)
@@ -90,7 +93,8 @@ public enum HookRunner {
                 _ = Spawner.wait(pid)
                 throw VesselError.setup("\(name) timed out after \(timeoutSeconds) s\(output.described)")
             }
-            for entry in fds.dropFirst() where entry.revents != 0 { output.read(entry.fd) }
+            if fds[1].revents != 0 { input.writeAvailable() }
+            for entry in fds.dropFirst(2) where entry.revents != 0 { output.read(entry.fd) }
             if fds[0].revents != 0 { break }
         }
         output.drainWithoutWaiting()

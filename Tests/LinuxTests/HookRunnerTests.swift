@@ -1,3 +1,4 @@
+import Foundation
 @testable import Linux
 import OCI
 import XCTest
@@ -18,5 +19,30 @@ final class HookRunnerTests: XCTestCase {
     func testHookWithHugeTimeoutRuns() throws {
         let hook = Hook(path: "/bin/true", args: ["true"], timeout: Int.max)
         XCTAssertNoThrow(try HookRunner.run([hook], kind: "prestart", state: "{}"))
+    }
+
+    /// A state larger than a pipe holds (engines' annotations can be) goes
+    /// to the hook whole, while the hook writes more than a pipe holds to
+    /// its stdout before it reads: neither side waits on the other (a
+    /// blocking write of the state used to, until the hook's timeout).
+    func testALargeStateAndALoudHookDoNotWaitOnEachOther() throws {
+        let directory = NSTemporaryDirectory() + "hook-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let state = "{\"annotations\":{\"big\":\"" + String(repeating: "x", count: 300_000) + "\"}}"
+        let hook = Hook(
+            path: "/bin/sh", args: ["sh", "-c", "head -c 200000 /dev/zero; cat > \(directory)/got"], timeout: 20)
+        let started = Date()
+        XCTAssertNoThrow(try HookRunner.run([hook], kind: "prestart", state: state))
+        XCTAssertLessThan(Date().timeIntervalSince(started), 10)
+        let got = try Data(contentsOf: URL(fileURLWithPath: directory + "/got"))
+        XCTAssertEqual(got.count, state.utf8.count)
+    }
+
+    /// A hook that reads nothing of a large state and exits succeeds.
+    func testAHookThatReadsNothingOfALargeStateSucceeds() throws {
+        let state = "{\"big\":\"" + String(repeating: "y", count: 300_000) + "\"}"
+        let hook = Hook(path: "/bin/sh", args: ["sh", "-c", "sleep 0.2; exit 0"], timeout: 20)
+        XCTAssertNoThrow(try HookRunner.run([hook], kind: "prestart", state: state))
     }
 }
