@@ -236,6 +236,7 @@ public struct ContainerInit {
         }
         // sysctls go in before readonlyPaths makes /proc/sys read-only.
         try writeSysctls(linux.sysctl ?? [:])
+        try Terminal.newSession()
         if process.terminal == true { try Terminal.attach(consoleFD: context.consoleFD, size: process.consoleSize) }
         try makeWorkingDirectory(process.cwd)
         if hasMountNamespace { try rootfs.finish() }

@@ -30,6 +30,7 @@ public struct ExecInit {
                 close(mountNamespaceFD)
             }
             let process = plan.process
+            try Terminal.newSession()
             if process.terminal == true { try Terminal.attach(consoleFD: plan.consoleFD, size: process.consoleSize) }
             try Rlimits.apply(process.rlimits ?? [])
             let executable = try ExecutableLookup.find(process.args?.first ?? "", env: process.env ?? [], cwd: process.cwd)

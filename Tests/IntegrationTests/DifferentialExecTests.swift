@@ -17,9 +17,14 @@ final class DifferentialExecTests: XCTestCase {
          "rlimits": [{"type": "RLIMIT_NOFILE", "soft": 77, "hard": 77}]}
         """
 
+    /// Whether the shell leads its own session and process group (as
+    /// runc's setsid makes every process that enters a container).
+    static let sessionLeader = #"set -- $(cat /proc/$$/stat); [ "$1" = "$5" ] && [ "$1" = "$6" ] && echo leads its session || echo "pid $1 pgrp $5 sid $6""#
+
     static var scenarios: [DiffScenario] {
         [
             inSleeper("exec: output and exit code", [.exact("exec {id} sh -c 'echo out; echo err >&2; exit 5'")]),
+            inSleeper("exec: the process leads a session of its own", [.exact("exec {id} sh -c '\(sessionLeader)'")]),
             inSleeper(
                 "exec: -e, --cwd and the config's env",
                 [

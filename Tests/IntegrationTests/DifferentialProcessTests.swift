@@ -28,6 +28,7 @@ final class DifferentialProcessTests: XCTestCase {
             },
             seen("env: a variable given twice", "echo $TWICE") { spec, _ in spec.setProcess("env", [defaultPath, "TWICE=first", "TWICE=second"]) },
             seen("env: HOME from /etc/passwd for root", "echo $HOME"),
+            seen("session: the init leads a session and process group of its own", DifferentialExecTests.sessionLeader),
             seen("network: a new namespace has its loopback up", "ip -o link show lo | cut -d' ' -f2,3; ip -o addr show lo | cut -d' ' -f2,6,7"),
             seen("env: HOME from /etc/passwd for nobody", "echo $HOME", config: user(65534, 65534)),
             seen("env: HOME for a uid without a passwd entry", "echo $HOME", config: user(4242, 4242)),
