@@ -522,6 +522,9 @@ int vessel_mount_tmpfs_fd(int target_fd, int readonly) {
     int fs = (int)syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC);
     if (fs < 0) return -errno;
     int rc = -1, mnt = -1;
+    // As runc's masks: source "tmpfs", and a read-only superblock too.
+    if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "source", "tmpfs", 0) != 0) goto out;
+    if (readonly && syscall(SYS_fsconfig, fs, FSCONFIG_SET_FLAG, "ro", NULL, 0) != 0) goto out;
     if (syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) != 0) goto out;
     mnt = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, readonly ? MOUNT_ATTR_RDONLY : 0);
     if (mnt < 0) goto out;

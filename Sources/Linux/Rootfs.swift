@@ -66,7 +66,7 @@ struct Rootfs {
     func mountEntry(_ entry: Mount, in root: InRoot) throws -> Bool {
         var options = MountOptions(entry.options ?? [], type: entry.type)
         if entry.type == "cgroup" || entry.type == "cgroup2" {
-            try mountCgroup(entry.destination, options: options, in: root)
+            try mountCgroup(entry.destination, source: entry.source, options: options, in: root)
             return false
         }
         if entry.type == "proc" || entry.type == "sysfs" {
@@ -215,12 +215,13 @@ struct Rootfs {
     /// cgroup v2 only: with its own cgroup namespace the container mounts
     /// cgroup2 (rooted at its cgroup); without one it gets a bind of its own
     /// cgroup directory, never the host's whole tree.
-    func mountCgroup(_ destination: String, options: MountOptions, in root: InRoot) throws {
+    /// The source names the mount in /proc/self/mountinfo, as runc's does.
+    func mountCgroup(_ destination: String, source: String?, options: MountOptions, in root: InRoot) throws {
         let target = try root.mountPoint(destination, directory: true)
         defer { close(target) }
         let flags = options.flags & ~UInt(MS_BIND | MS_REC)
         if newCgroupNamespace {
-            if mount("cgroup2", descriptorPath(target), "cgroup2", flags, nil) == 0 { return }
+            if mount(source ?? "cgroup2", descriptorPath(target), "cgroup2", flags, nil) == 0 { return }
             if errno != EPERM && errno != EBUSY { throw VesselError.system("mount cgroup2") }
         }
         guard let cgroupDirectory else { return }
