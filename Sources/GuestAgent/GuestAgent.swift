@@ -154,18 +154,7 @@ public final class GuestAgent {
         try GuestSystem.mountShares(guest.shares)
         try GuestSystem.bringUpNetwork(guest.network)
         try GuestNetwork.prepare(&spec, for: guest.interfaces, placeholderMACs: guest.placeholderMACs)
-        try FileIO.makeDirectories(Self.bundle)
-        let encoder = JSONEncoder()
-        try FileIO.writeAtomically(Self.bundle + "/config.json", try encoder.encode(spec))
-        var options = CreateOptions()
-        options.bundle = Self.bundle
-        // The initramfs is the kernel's rootfs, which pivot_root cannot move.
-        options.noPivot = true
-        let creator = ContainerCreator(store: store) { [weak self] in self?.log("vessel agent: \($0)") }
-        containerPID = try withStdio(slot: 0, terminal: spec.process?.terminal == true) { consoleSocket in
-            options.consoleSocket = consoleSocket
-            return try creator.create(id: id, options: options)
-        }
+        containerPID = try createContainer(spec, id: id, bundle: Self.bundle, slot: 0)
         try GuestNetwork.configure(guest.interfaces, loopbackUp: guest.loopbackUp, containerPID: containerPID)
         return containerPID
     }
@@ -181,20 +170,26 @@ public final class GuestAgent {
         var linux = spec.linux ?? LinuxConfig()
         linux.namespaces = (linux.namespaces ?? []) + join.joins.map { Namespace(type: $0, path: "/proc/\(containerPID)/ns/\($0.procName)") }
         spec.linux = linux
-        let bundle = "/run/bundles/" + id.value
+        let pid = try createContainer(spec, id: id, bundle: "/run/bundles/" + id.value, slot: join.slot)
+        execSlots[pid] = join.slot
+        members[pid] = id
+        return pid
+    }
+
+    /// Writes `spec` into `bundle` and creates the container with the linux
+    /// backend, its stdio the slot's; returns its init's pid.
+    private func createContainer(_ spec: Spec, id: ContainerID, bundle: String, slot: Int) throws -> pid_t {
         try FileIO.makeDirectories(bundle)
         try FileIO.writeAtomically(bundle + "/config.json", try JSONEncoder().encode(spec))
         var options = CreateOptions()
         options.bundle = bundle
+        // The initramfs is the kernel's rootfs, which pivot_root cannot move.
         options.noPivot = true
         let creator = ContainerCreator(store: store) { [weak self] in self?.log("vessel agent: \($0)") }
-        let pid = try withStdio(slot: join.slot, terminal: spec.process?.terminal == true) { consoleSocket in
+        return try withStdio(slot: slot, terminal: spec.process?.terminal == true) { consoleSocket in
             options.consoleSocket = consoleSocket
             return try creator.create(id: id, options: options)
         }
-        execSlots[pid] = join.slot
-        members[pid] = id
-        return pid
     }
 
     private func exec(_ process: Process, slot: Int, id: ContainerID) throws -> pid_t {
