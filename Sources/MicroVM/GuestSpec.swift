@@ -42,9 +42,11 @@ public struct GuestSpec: Sendable {
         var mounts: [Mount] = []
         for (index, mount) in (host.mounts ?? []).enumerated() {
             let options = mount.options ?? []
-            guard let source = Self.hostBindSource(of: mount, index: index, warnings: &warnings) else {
-                if !Self.isHostDeviceBind(mount) { mounts.append(mount) }
-                continue
+            let source: String
+            switch Self.hostBind(mount, index: index, warnings: &warnings) {
+            case .other: mounts.append(mount); continue
+            case .device: continue
+            case let .source(path): source = path
             }
             // A file is shared through its directory (its siblings become
             // visible under /vm in the guest, not in the container).
@@ -59,9 +61,6 @@ public struct GuestSpec: Sendable {
                     throw VesselError.vmConfig("mounts[\(index)]: at most \(maxBindShares) host directories can be shared into the VM (\(source) would be one more)")
                 }
                 shares.append(QemuCommand.Share(tag: tag, hostPath: directory, readOnly: options.contains("ro")))
-            }
-            if options.contains("rshared") || options.contains("shared") {
-                warnings.append("mounts[\(index)]: \(mount.destination): bidirectional propagation stops at the VM: mounts made in the container stay in the guest")
             }
             var guestMount = mount
             guestMount.source = Self.sharesRoot + "/" + tag + name
@@ -114,24 +113,30 @@ public struct GuestSpec: Sendable {
         engineNetworkNamespace = engineNamespace
     }
 
-    /// The host path a bind mount brings in, nil for any other mount and
-    /// for a host device (which a VM cannot take: a warning says so).
-    static func hostBindSource(of mount: Mount, index: Int, warnings: inout [String]) -> String? {
+    /// What a mount of config.json is to a VM.
+    enum HostBind {
+        /// A bind of this host path: shared into the guest. (Bidirectional
+        /// propagation stops at the VM: a warning says so.)
+        case source(String)
+        /// A bind of a host device, which a VM cannot take: skipped, with a warning.
+        case device
+        /// Anything else: kept as it is.
+        case other
+    }
+
+    static func hostBind(_ mount: Mount, index: Int, warnings: inout [String]) -> HostBind {
         let options = mount.options ?? []
         guard mount.type == "bind" || options.contains("bind") || options.contains("rbind"),
             let source = mount.source, source.hasPrefix("/")
-        else { return nil }
-        if isHostDeviceBind(mount) {
+        else { return .other }
+        if source.hasPrefix("/dev/") || source == "/dev" {
             warnings.append("mounts[\(index)]: host device \(source) is not passed into the VM; skipped")
-            return nil
+            return .device
         }
-        return source
-    }
-
-    static func isHostDeviceBind(_ mount: Mount) -> Bool {
-        let options = mount.options ?? []
-        guard mount.type == "bind" || options.contains("bind") || options.contains("rbind"), let source = mount.source else { return false }
-        return source.hasPrefix("/dev/") || source == "/dev"
+        if options.contains("rshared") || options.contains("shared") {
+            warnings.append("mounts[\(index)]: \(mount.destination): bidirectional propagation stops at the VM: mounts made in the container stay in the guest")
+        }
+        return .source(source)
     }
 
     /// Hooks run on the host (createContainer and startContainer, which

@@ -28,13 +28,11 @@ public struct PodMemberSpec: Sendable {
 
         var mounts: [Mount] = []
         for (index, mount) in (host.mounts ?? []).enumerated() {
-            let options = mount.options ?? []
-            guard let source = GuestSpec.hostBindSource(of: mount, index: index, warnings: &warnings) else {
-                if !GuestSpec.isHostDeviceBind(mount) { mounts.append(mount) }
-                continue
-            }
-            if options.contains("rshared") || options.contains("shared") {
-                warnings.append("mounts[\(index)]: \(mount.destination): bidirectional propagation stops at the VM: mounts made in the container stay in the guest")
+            let source: String
+            switch GuestSpec.hostBind(mount, index: index, warnings: &warnings) {
+            case .other: mounts.append(mount); continue
+            case .device: continue
+            case let .source(path): source = path
             }
             let name = "m\(index)"
             binds.append(PodBind(source: source, name: name, isDirectory: isDirectory(source), field: "mounts[\(index)].source"))
