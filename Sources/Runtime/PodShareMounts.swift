@@ -55,11 +55,6 @@ enum PodShareMounts {
         detachAndRemove(PodShare.hostDirectory(ofSandbox: sandboxDirectory) + "/" + id)
     }
 
-    /// The sandbox's whole pod directory, after its VM has gone.
-    static func releaseAll(sandboxDirectory: String) {
-        detachAndRemove(PodShare.hostDirectory(ofSandbox: sandboxDirectory))
-    }
-
     /// Detaches the topmost mounts at or below `directory` (each takes
     /// what is mounted below it along; a few rounds for mounts stacked on
     /// one point), then removes the tree; never through a mount: if one

@@ -120,18 +120,14 @@ struct VMBackend: ContainerBackend {
     /// The supervisor and QEMU, until their pids are gone (reaped by
     /// whoever inherited them); then what the supervisor had no time to
     /// undo in the engine's network namespace (it was killed). A pod
-    /// member: its relay, then its binds in the sandbox's pod directory.
+    /// member: its relay, then its binds in the sandbox's pod directory (a
+    /// sandbox's own pod directory goes with its state: StateStore.remove).
     func awaitTeardown(_ record: ContainerRecord) {
-        let directory = store.root + "/" + record.id
-        guard let vm = record.vm else { return }
         defer {
-            if let sandbox = vm.sandboxID {
-                PodShareMounts.release(member: record.id, sandboxDirectory: store.directory(sandbox))
-            } else if vm.sandbox == nil {
-                MirrorRecord.undo(in: directory)
-                PodShareMounts.releaseAll(sandboxDirectory: directory)
-            }
+            MirrorRecord.undo(in: store.root + "/" + record.id)
+            if let sandbox = record.vm?.sandboxID { PodShareMounts.release(member: record.id, sandboxDirectory: store.directory(sandbox)) }
         }
+        guard let vm = record.vm else { return }
         for pid in [record.pid, vm.sandbox == nil ? vm.qemuPID : 0] where pid > 0 {
             for _ in 0..<2000 {
                 guard Glibc.kill(pid, 0) == 0, ProcessStat(pid: pid).map({ $0.startTime >= record.pidStartTime }) ?? false else { break }
