@@ -108,7 +108,12 @@ public final class GuestAgent {
                 try GuestNetwork.carryLate(update, containerPID: containerPID)
                 return .done
             case let .join(join):
+                guard refreshed else { throw VesselError.setup("agent: join before the host refreshed the guest's RNG and clock") }
                 return .pid(try self.join(join))
+            case let .mountShares(shares):
+                guard refreshed else { throw VesselError.setup("agent: mount before the host refreshed the guest's RNG and clock") }
+                try GuestSystem.mountShares(shares)
+                return .done
             case let .member(member, command):
                 let memberID = try ContainerID(member)
                 guard members.values.contains(memberID) else { throw VesselError.notRunning(id: member, status: "stopped") }
@@ -161,11 +166,13 @@ public final class GuestAgent {
 
     /// A further container of the pod: it joins the sandbox container's
     /// namespaces that it shares (by their paths in this guest), and its
-    /// stdio is an exec slot's, so it ends as an exec'd process does.
+    /// stdio is an exec slot's, so it ends as an exec'd process does. A
+    /// pool VM's container joins no namespaces: there is no sandbox.
     private func join(_ join: PodJoin) throws -> pid_t {
-        guard containerPID > 0 else { throw VesselError.setup("agent: no pod sandbox runs in this VM") }
+        guard join.joins.isEmpty || containerPID > 0 else { throw VesselError.setup("agent: no pod sandbox runs in this VM") }
         let id = try ContainerID(join.id)
         guard id.value != Self.containerID, !members.values.contains(id) else { throw VesselError.alreadyExists(id.value) }
+        if let refresh = join.refresh { try GuestFreshness.apply(refresh) }
         var spec = join.spec
         var linux = spec.linux ?? LinuxConfig()
         linux.namespaces = (linux.namespaces ?? []) + join.joins.map { Namespace(type: $0, path: "/proc/\(containerPID)/ns/\($0.procName)") }

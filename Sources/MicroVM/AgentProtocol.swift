@@ -16,6 +16,8 @@ public enum AgentCommand: Codable, Sendable, Equatable {
     case join(PodJoin)
     /// A command for a container that joined the pod.
     case member(id: String, ContainerCommand)
+    /// A pool VM's shares, mounted before any container joins (PoolPlan).
+    case mountShares([QemuCommand.Share])
 }
 
 /// The container as the guest runs it: the rewritten spec, the 9p shares

@@ -98,7 +98,7 @@ public struct Initramfs {
     }
 
     /// The absolute paths `ldd` lists (the loader included).
-    static func sharedLibraries(of binary: String) throws -> [String] {
+    public static func sharedLibraries(of binary: String) throws -> [String] {
         let output = try Command.output("/usr/bin/ldd", [binary])
         return output.split(separator: "\n").compactMap { line in
             line.split(whereSeparator: { $0 == " " || $0 == "\t" }).first { $0.hasPrefix("/") }.map(String.init)

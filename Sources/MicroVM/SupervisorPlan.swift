@@ -6,7 +6,8 @@ import OCI
 public struct SupervisorPlan: Codable, Sendable {
     /// QEMU's command, completed by the supervisor (socketDirectory).
     public var qemu: QemuCommand
-    public var spec: Spec
+    /// The container the guest creates; nil for a pool VM's, which has none.
+    public var spec: Spec?
     public var shares: [QemuCommand.Share]
     public var bootTimeoutSeconds: Int
     /// Set when process.terminal is: the pty master goes there.
@@ -21,11 +22,14 @@ public struct SupervisorPlan: Codable, Sendable {
     /// Restore the guest from this template instead of booting it (nil:
     /// boot cold; so does a restore that fails).
     public var template: TemplatePlan?
+    /// Set for a pool VM (PoolPlan).
+    public var pool: PoolPlan?
 
     public init(
-        qemu: QemuCommand, spec: Spec, shares: [QemuCommand.Share], bootTimeoutSeconds: Int, consoleSocket: String?, network: Bool,
-        engineNetwork: EngineNetwork? = nil, lateNetwork: LateNetwork? = nil, template: TemplatePlan? = nil
+        qemu: QemuCommand, spec: Spec?, shares: [QemuCommand.Share], bootTimeoutSeconds: Int, consoleSocket: String?, network: Bool,
+        engineNetwork: EngineNetwork? = nil, lateNetwork: LateNetwork? = nil, template: TemplatePlan? = nil, pool: PoolPlan? = nil
     ) {
+        self.pool = pool
         self.lateNetwork = lateNetwork
         self.network = network
         self.engineNetwork = engineNetwork

@@ -12,6 +12,7 @@ extension VMSupervisor {
             return .failed(reason: "vm supervisor: this VM is not a pod sandbox's: no container can join it")
         }
         guard exitCode == nil else { return .failed(reason: "vm supervisor: the pod sandbox has exited") }
+        if let refusal = poolRefusal() { return .failed(reason: refusal) }
         guard memberDirectory(join.id) != nil, !members.values.contains(join.id) else {
             return .failed(reason: "vm supervisor: container \(join.id) cannot join: bad id, or it has joined already")
         }
@@ -20,14 +21,21 @@ extension VMSupervisor {
         }
         slots.started(join.slot)
         members[join.slot] = join.id
+        var join = join
+        if plan.pool != nil {
+            poolTaken = true
+            join.refresh = GuestRefresh.now()
+        }
         forward(request.command, as: .join(join), from: client, requestID: request.id)
         return nil
     }
 
-    /// A member's state directory: a sibling of this one. Nil for an id
-    /// that could name anything else.
+    /// A member's state directory: a sibling of this one (a pool VM's:
+    /// in the state root it serves). Nil for an id that could name
+    /// anything else.
     func memberDirectory(_ id: String) -> String? {
         guard !id.isEmpty, !id.contains("/"), id != ".", id != "..", !directory.hasSuffix("/" + id) else { return nil }
+        if let pool = plan.pool { return pool.memberRoot + "/" + id }
         guard let slash = directory.lastIndex(of: "/") else { return nil }
         return String(directory[..<slash]) + "/" + id
     }

@@ -32,6 +32,10 @@ public final class VMSupervisor {
     /// The pod's further containers running in this VM, by the exec slot
     /// that carries their stdio (VMSupervisor+Pod).
     var members: [Int: String] = [:]
+    /// A pool VM (plan.pool) has taken its one container.
+    var poolTaken = false
+    /// Run before the process exits (a pool VM's directory is removed).
+    public var onExit: (() -> Void)?
 
     public init(directory: String, reportFD: Int32) throws {
         self.directory = directory
@@ -49,10 +53,12 @@ public final class VMSupervisor {
             qemu?.kill()
             carried?.release()
             report(.failed(reason: "\(error)"))
+            onExit?()
             exit(1)
         }
         serve()
         carried?.release()
+        onExit?()
         exit(SupervisorExitStatus.code(container: exitCode, qemuWaitStatus: qemu?.waitStatus))
     }
 
@@ -81,6 +87,15 @@ public final class VMSupervisor {
             reason: restored?.failure, seconds: SystemClock.now() - started
         ).save(in: directory)
         let qemu = try running()
+        if let pool = plan.pool {
+            try warmUp(pool, until: deadline)
+            restoreNormalPriority()
+            listener = try sockets.listen(SupervisorFiles.socketName)
+            setStatus("pool-ready")
+            report(.started(detail: kernel))
+            return
+        }
+        guard let spec = plan.spec else { throw VesselError.guest("the supervisor's plan has no container") }
         if stdio == nil {
             stdio = try StdioRelay.forSlot(0, consoleSocket: plan.consoleSocket) {
                 try qemu.connect(GuestPorts.fileName($0), until: deadline)
@@ -89,7 +104,7 @@ public final class VMSupervisor {
         let created = try ask(
             .create(
                 GuestCreate(
-                    spec: plan.spec, shares: plan.shares, network: plan.network,
+                    spec: spec, shares: plan.shares, network: plan.network,
                     interfaces: carried?.guestInterfaces ?? [], placeholderMACs: carried?.guestPlaceholderMACs ?? [],
                     loopbackUp: plan.engineNetwork?.loopbackUp ?? false)),
             until: deadline, what: "the guest agent did not create the container")
@@ -129,7 +144,7 @@ public final class VMSupervisor {
         try FileIO.write(directory + "/qemu.pid", "\(qemu.pid)", flags: O_WRONLY | O_CREAT | O_TRUNC)
     }
 
-    private func running() throws -> QemuProcess {
+    func running() throws -> QemuProcess {
         guard let qemu else { throw VesselError.guest("no QEMU runs the guest") }
         return qemu
     }
@@ -143,7 +158,7 @@ public final class VMSupervisor {
     }
 
     /// The agent's answer to `command`, bounded by the boot's deadline.
-    private func ask(_ command: AgentCommand, until deadline: Double, what: String) throws -> Answer {
+    func ask(_ command: AgentCommand, until deadline: Double, what: String) throws -> Answer {
         try running().ask(command, on: control, until: deadline, seconds: plan.bootTimeoutSeconds, what: what) { _ = stdio?.drain() }
     }
 
@@ -193,6 +208,8 @@ public final class VMSupervisor {
         for number in SignalFD.drain(signals) {
             if number == SIGCHLD {
                 qemu?.reap()
+            } else if plan.pool != nil {
+                qemu?.kill()  // a pool VM has no process of its own: it ends
             } else {
                 // Signals sent to the container's host pid go to its process.
                 sendToAgent(.kill(signal: number, all: false), from: nil, requestID: 0)
@@ -215,6 +232,7 @@ public final class VMSupervisor {
             slots.exited(slot)
             if let member = members.removeValue(forKey: slot) { memberExited(member, status: status) }
             if let owner = slots.owner(of: slot) { clients[owner]?.send(SupervisorReport.event(.execExit(slot: slot, status: status))) }
+            endIfPoolServed()
         case .event(.ready):
             break
         case let .reply(reply):
@@ -224,6 +242,7 @@ public final class VMSupervisor {
             } else if let slot = Self.startedSlot(pending.command) {
                 slots.exited(slot)  // never started: the agent closed the ports
                 members[slot] = nil
+                endIfPoolServed()
             }
             if let client = pending.client {
                 clients[client]?.send(SupervisorReport.reply(Reply(id: pending.requestID, answer: reply.answer)))

@@ -107,9 +107,16 @@ public struct VMInfo: Codable, Sendable {
     /// pid is its host relay's (`vessel vm-member`). Read through
     /// `sandboxID`, which a forged state.json cannot turn into a path.
     public var sandbox: String?
+    /// A container that took a VM of the pool (VMPool): the entry's number.
+    /// Its pid is its host relay's, as a pod member's.
+    public var poolEntry: Int?
 
     /// The sandbox's id if it is one (no "/", no ".."); nil otherwise.
     public var sandboxID: ContainerID? { sandbox.flatMap { try? ContainerID($0) } }
+
+    /// Whether the container runs in a VM another supervisor serves, its
+    /// pid its host relay's (`vessel vm-member`).
+    public var isMember: Bool { sandbox != nil || poolEntry != nil }
 
     public init(qemuPID: Int32, accelerator: String, guestKernel: String, boot: String? = nil) {
         self.qemuPID = qemuPID

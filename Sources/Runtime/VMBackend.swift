@@ -16,9 +16,15 @@ struct VMBackend: ContainerBackend {
         try SupervisorClient.send(command, to: target(record))
     }
 
-    /// A pod's further container is served by its sandbox's supervisor.
+    /// A pod's further container is served by its sandbox's supervisor, a
+    /// pool VM's container by the pool VM's.
     func target(_ record: ContainerRecord) -> VMTarget {
-        VMTarget(supervisorDirectory: store.root + "/" + (record.vm?.sandboxID?.value ?? record.id), id: record.id)
+        VMTarget(supervisorDirectory: supervisorDirectory(record), id: record.id)
+    }
+
+    private func supervisorDirectory(_ record: ContainerRecord) -> String {
+        if let entry = record.vm?.poolEntry { return VMPool(root: store.root).entryDirectory(entry) }
+        return store.root + "/" + (record.vm?.sandboxID?.value ?? record.id)
     }
 
     /// The supervisor keeps the guest container's status in a file.
@@ -112,7 +118,7 @@ struct VMBackend: ContainerBackend {
         let directory = store.root + "/" + record.id
         let arguments = ((try? FileIO.readData("/proc/\(record.pid)/cmdline")) ?? Data())
             .split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
-        let role = record.vm?.sandbox == nil ? "vm-supervise" : "vm-member"
+        let role = record.vm?.isMember == true ? "vm-member" : "vm-supervise"
         let isOurs = arguments.count > 2 && arguments[1] == role && arguments[2] == directory
         return isOurs ? nil : "pid \(record.pid) in \(directory)/state.json is not this container's \(role == "vm-member" ? "VM relay" : "VM supervisor")"
     }
@@ -126,8 +132,18 @@ struct VMBackend: ContainerBackend {
         defer {
             MirrorRecord.undo(in: store.root + "/" + record.id)
             if let sandbox = record.vm?.sandboxID { PodShareMounts.release(member: record.id, sandboxDirectory: store.directory(sandbox)) }
+            if let entry = record.vm?.poolEntry {
+                let entryDirectory = VMPool(root: store.root).entryDirectory(entry)
+                PodShareMounts.release(member: record.id, sandboxDirectory: entryDirectory)
+                // Its supervisor removes the entry once QEMU is gone.
+                for _ in 0..<2000 {
+                    guard FileIO.exists(entryDirectory) else { break }
+                    usleep(1000)
+                }
+            }
         }
         guard let vm = record.vm else { return }
+        // A pool VM ends with its container: its QEMU is waited for too.
         for pid in [record.pid, vm.sandbox == nil ? vm.qemuPID : 0] where pid > 0 {
             for _ in 0..<2000 {
                 guard Glibc.kill(pid, 0) == 0, ProcessStat(pid: pid).map({ $0.startTime >= record.pidStartTime }) ?? false else { break }

@@ -46,7 +46,7 @@ public struct VMCreator {
         try ConsoleSocketRule.check(detached: true, terminal: spec.process?.terminal == true, consoleSocket: options.consoleSocket)
         // A pod's later container runs in its sandbox's VM.
         if let sandbox = try VMPod.sandbox(joinedBy: spec, id: id, store: store) {
-            return try VMPodMember(store: store, warn: warn).create(id: id, options: options, bundle: bundle, sandbox: sandbox)
+            return try VMPodMember(store: store, warn: warn).create(id: id, options: options, bundle: bundle, host: .sandbox(sandbox))
         }
         guard FileIO.exists(settings.kernel) else {
             throw VesselError.unusable("no guest kernel at \(settings.kernel): run scripts/fetch-vm-kernel.sh, or give --vm-kernel")
@@ -68,12 +68,20 @@ public struct VMCreator {
         engineNetwork?.warnings.forEach { warn("vm: " + $0) }
         let hostCPUs = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
         let size = try podSandbox ? GuestSize.forPod(spec, hostCPUs: hostCPUs) : GuestSize.from(spec.linux?.resources, hostCPUs: hostCPUs)
+        let binary = try FileIO.realPath("/proc/self/exe")
+        // A VM of the pool, restored and warmed up already, if one fits.
+        if !podSandbox, engineNetwork == nil, lateNetwork == nil, !guest.network,
+            let claimed = try claimFromPool(size: size, accelerator: decision.accelerator, binary: binary, annotations: spec.annotations)
+        {
+            info("vm: pool VM \(claimed.number) (\(claimed.entry.boot))")
+            return try VMPodMember(store: store, warn: warn).create(
+                id: id, options: options, bundle: bundle, host: .pool(claimed), newNetwork: newNetwork)
+        }
 
         let directory = try store.claim(id)
         var cleanup = Cleanup(store: store, id: id)
         defer { cleanup.run() }
         if podSandbox { _ = try PodShareMounts.prepare(sandboxDirectory: directory) }
-        let binary = try FileIO.realPath("/proc/self/exe")
         var command = try Self.qemuCommand(
             settings: settings, qemu: qemu, accelerator: decision.accelerator, size: size,
             directory: directory, shares: guest.shares, binary: binary)
@@ -139,6 +147,16 @@ public struct VMCreator {
         try Self.finish(record, spec: spec, options: options)
         cleanup.succeeded()
         return pid
+    }
+
+    /// A ready pool VM of this size and template, when the pool has one.
+    private func claimFromPool(size: GuestSize, accelerator: Accelerator, binary: String, annotations: [String: String]?) throws -> VMPool.Claimed? {
+        let pool = VMPool(root: store.root)
+        guard pool.config().map({ $0.count > 0 }) == true,
+            let (_, template) = try VMPool.command(
+                settings: settings, accelerator: accelerator, size: size, directory: "/", binary: binary, annotations: annotations)
+        else { return nil }
+        return pool.claim(key: template.key.text)
     }
 
     /// A VM-mode container's record before it has a pid: no host cgroup.

@@ -24,6 +24,8 @@ if CommandLine.arguments.count >= 3, CommandLine.arguments[1].hasPrefix("vm-"),
 {
     let arguments = CommandLine.arguments
     if arguments[1] == "vm-supervise", let supervisor = try? VMSupervisor(directory: arguments[2], reportFD: report) {
+        // A pool VM's directory is its own, not a container's: it goes with it.
+        if supervisor.isPoolVM { supervisor.onExit = { VMPool.removeEntry(arguments[2]) } }
         supervisor.run()
     }
     if arguments[1] == "vm-exec", arguments.count >= 5 {

@@ -63,11 +63,7 @@ final class CRITests: XCTestCase {
 
     /// The VM handler needs the guest kernel and QEMU; without them the
     /// suite runs the other two and vessel-vm's tests skip.
-    static func vmMissing() -> String? {
-        if !FileManager.default.fileExists(atPath: VMTests.kernel) { return "no guest kernel: run scripts/fetch-vm-kernel.sh" }
-        if !FileManager.default.isExecutableFile(atPath: "/usr/bin/qemu-system-x86_64") { return "no QEMU: apt-get install qemu-system-x86" }
-        return nil
-    }
+    static func vmMissing() -> String? { Harness.vmMissing() }
 
     static func runSuite() throws -> Results {
         if let suite { return try suite.get() }

@@ -13,12 +13,7 @@ final class VMTemplateTests: XCTestCase {
 
     override func setUpWithError() throws {
         harness = try Harness()
-        guard FileManager.default.fileExists(atPath: VMTests.kernel) else {
-            throw XCTSkip("no guest kernel at \(VMTests.kernel): run scripts/fetch-vm-kernel.sh")
-        }
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/qemu-system-x86_64") else {
-            throw XCTSkip("no QEMU: apt-get install qemu-system-x86")
-        }
+        if let missing = Harness.vmMissing() { throw XCTSkip(missing) }
         templates = harness.scratch + "/templates"
         setenv("VESSEL_VM_TEMPLATE_DIR", templates, 1)
         unsetenv("VESSEL_VM_TEMPLATES")
@@ -27,13 +22,6 @@ final class VMTemplateTests: XCTestCase {
     override func tearDown() {
         harness?.cleanUp()
         unsetenv("VESSEL_VM_TEMPLATE_DIR")
-    }
-
-    /// `vessel --vm --log <file> run`: the outcome and what --log said.
-    func run(_ bundle: String, _ id: String, detached: Bool = false) throws -> (outcome: Outcome, log: String) {
-        let log = harness.scratch + "/\(id).log"
-        let outcome = try harness.vessel(["--vm", "--log", log, "run"] + (detached ? ["-d"] : []) + ["--bundle", bundle, id])
-        return (outcome, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
     }
 
     func templateNames() -> [String] {
@@ -47,7 +35,7 @@ final class VMTemplateTests: XCTestCase {
 
     func testTheFirstCreateBuildsTheTemplateAndLaterOnesRestoreIt() throws {
         let bundle = try harness.shellBundle("echo out; echo err >&2; exit 3")
-        let first = try run(bundle, "tpl-1")
+        let first = try harness.vmRun(bundle, "tpl-1")
         XCTAssertEqual(first.outcome.code, 3, first.outcome.stderr)
         XCTAssertEqual(first.outcome.stdout, "out\n")
         XCTAssertEqual(first.outcome.stderr, "err\n")
@@ -55,14 +43,14 @@ final class VMTemplateTests: XCTestCase {
         let hash = try XCTUnwrap(restoredFrom(first.log), first.log)
         XCTAssertEqual(templateNames(), [hash])
 
-        let second = try run(bundle, "tpl-2")
+        let second = try harness.vmRun(bundle, "tpl-2")
         XCTAssertEqual(second.outcome.code, 3, second.outcome.stderr)
         XCTAssertEqual(second.outcome.stdout, "out\n")
         XCTAssertEqual(restoredFrom(second.log), hash, second.log)
         XCTAssertFalse(second.log.contains("built"), second.log)
 
         let sleeper = try harness.shellBundle("sleep 100")
-        XCTAssertEqual(try run(sleeper, "tpl-3", detached: true).outcome.code, 0)
+        XCTAssertEqual(try harness.vmRun(sleeper, "tpl-3", detached: true).outcome.code, 0)
         let annotations = try XCTUnwrap(try harness.state("tpl-3")?["annotations"] as? [String: String])
         XCTAssertEqual(annotations["org.vessel.vm.boot"], "template \(hash)")
         // QEMU's monitor (QMP) is out of reach once the state is loaded.
@@ -82,13 +70,13 @@ final class VMTemplateTests: XCTestCase {
             + " adjtimex | awk '/tv_sec/ {s=$2} /tv_usec/ {u=$2} END {printf \"%d.%06d\\n\", s, u}';"
             + " cat /proc/sys/kernel/random/boot_id"
         let bundle = try harness.shellBundle(script)
-        XCTAssertEqual(try run(bundle, "tpl-seed").outcome.code, 0)
+        XCTAssertEqual(try harness.vmRun(bundle, "tpl-seed").outcome.code, 0)
         sleep(3)  // the template is older than the tolerance: a clock left alone would show it
         var randoms: [String] = []
         var bootIDs: [String] = []
         for id in ["tpl-a", "tpl-b"] {
             let before = Date().timeIntervalSince1970
-            let (outcome, log) = try run(bundle, id)
+            let (outcome, log) = try harness.vmRun(bundle, id)
             let after = Date().timeIntervalSince1970
             XCTAssertEqual(outcome.code, 0, outcome.stderr)
             XCTAssertNotNil(restoredFrom(log), log)
@@ -109,12 +97,12 @@ final class VMTemplateTests: XCTestCase {
     /// and wrote their memory, the file is byte for byte what it was.
     func testTheTemplatesRAMFileIsNeverWritten() throws {
         let fill = try harness.shellBundle("dd if=/dev/urandom of=/dev/shm/fill bs=1M count=24 2>/dev/null; echo filled; sleep 100")
-        XCTAssertEqual(try run(try harness.shellBundle("true"), "tpl-build").outcome.code, 0)
+        XCTAssertEqual(try harness.vmRun(try harness.shellBundle("true"), "tpl-build").outcome.code, 0)
         let hash = try XCTUnwrap(templateNames().first)
         let ram = templates + "/" + hash + "/ram"
         let before = try fingerprint(ram)
         for id in ["tpl-w1", "tpl-w2"] {
-            let (outcome, log) = try run(fill, id, detached: true)
+            let (outcome, log) = try harness.vmRun(fill, id, detached: true)
             XCTAssertEqual(outcome.code, 0, outcome.stderr)
             XCTAssertEqual(restoredFrom(log), hash, log)
         }
@@ -170,25 +158,25 @@ final class VMTemplateTests: XCTestCase {
     /// damaged fails to restore, and the create boots cold and succeeds.
     func testDeletedOrDamagedTemplatesCostARebuildOrAColdBootNeverAFailure() throws {
         let sleeper = try harness.shellBundle("sleep 100")
-        XCTAssertEqual(try run(sleeper, "tpl-live", detached: true).outcome.code, 0)
+        XCTAssertEqual(try harness.vmRun(sleeper, "tpl-live", detached: true).outcome.code, 0)
         let hash = try XCTUnwrap(templateNames().first)
         try FileManager.default.removeItem(atPath: templates)
         XCTAssertEqual(try harness.vessel(["exec", "tpl-live", "sh", "-c", "echo still-here"]).stdout, "still-here\n")
 
         let echo = try harness.shellBundle("echo hi")
-        let rebuilt = try run(echo, "tpl-rebuilt")
+        let rebuilt = try harness.vmRun(echo, "tpl-rebuilt")
         XCTAssertEqual(rebuilt.outcome.stdout, "hi\n", rebuilt.outcome.stderr)
         XCTAssertTrue(rebuilt.log.contains("(built by this create)"), rebuilt.log)
         XCTAssertEqual(restoredFrom(rebuilt.log), hash)
 
         try FileManager.default.removeItem(atPath: templates + "/" + hash + "/ram")
-        let again = try run(echo, "tpl-again")
+        let again = try harness.vmRun(echo, "tpl-again")
         XCTAssertEqual(again.outcome.stdout, "hi\n", again.outcome.stderr)
         XCTAssertTrue(again.log.contains("(built by this create)"), again.log)
 
         let state = templates + "/" + hash + "/state"
         try Data(repeating: 0x5a, count: 4096).write(to: URL(fileURLWithPath: state))
-        let cold = try run(echo, "tpl-cold")
+        let cold = try harness.vmRun(echo, "tpl-cold")
         XCTAssertEqual(cold.outcome.code, 0, cold.outcome.stderr)
         XCTAssertEqual(cold.outcome.stdout, "hi\n")
         XCTAssertTrue(cold.log.contains("vm: cold boot"), cold.log)
@@ -201,13 +189,13 @@ final class VMTemplateTests: XCTestCase {
     func testTemplatesTurnedOffBootCold() throws {
         let bundle = try harness.shellBundle("echo hi")
         setenv("VESSEL_VM_TEMPLATES", "off", 1)
-        let off = try run(bundle, "tpl-off")
+        let off = try harness.vmRun(bundle, "tpl-off")
         unsetenv("VESSEL_VM_TEMPLATES")
         XCTAssertEqual(off.outcome.stdout, "hi\n", off.outcome.stderr)
         XCTAssertTrue(off.log.contains("vm: cold boot: templates are off (VESSEL_VM_TEMPLATES)"), off.log)
 
         let annotated = try harness.shellBundle("sleep 100") { $0["annotations"] = ["org.vessel.vm.template": "off"] }
-        let detached = try run(annotated, "tpl-annotated", detached: true)
+        let detached = try harness.vmRun(annotated, "tpl-annotated", detached: true)
         XCTAssertEqual(detached.outcome.code, 0, detached.outcome.stderr)
         XCTAssertTrue(detached.log.contains("templates are off (annotation org.vessel.vm.template=off)"), detached.log)
         let annotations = try XCTUnwrap(try harness.state("tpl-annotated")?["annotations"] as? [String: String])
@@ -226,7 +214,7 @@ final class VMTemplateTests: XCTestCase {
         let listed = try harness.vessel(["vm", "template", "list"])
         XCTAssertTrue(listed.stdout.contains(hash) && listed.stdout.contains("current"), listed.stdout)
 
-        let run = try self.run(try harness.shellBundle("echo hi"), "tpl-cli")
+        let run = try harness.vmRun(try harness.shellBundle("echo hi"), "tpl-cli")
         XCTAssertEqual(run.outcome.stdout, "hi\n", run.outcome.stderr)
         XCTAssertEqual(restoredFrom(run.log), hash, run.log)
         XCTAssertFalse(run.log.contains("built"), run.log)

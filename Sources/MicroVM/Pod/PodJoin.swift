@@ -12,6 +12,9 @@ public struct PodJoin: Codable, Sendable, Equatable {
     /// The exec slot whose ports carry the container's stdio; the member's
     /// host relay reserved it and owns it.
     public var slot: Int
+    /// Set by a pool VM's supervisor: the guest may have waited long since
+    /// its restore, so its RNG is reseeded and its clock set again.
+    public var refresh: GuestRefresh?
 
     public init(id: String, spec: Spec, joins: [NamespaceType], slot: Int) {
         self.id = id

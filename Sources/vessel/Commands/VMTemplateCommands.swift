@@ -11,7 +11,7 @@ import Runtime
 struct VMCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vm", abstract: "VM mode's own files.",
-        subcommands: [VMTemplateCommand.self])
+        subcommands: [VMTemplateCommand.self, VMPoolCommand.self])
 }
 
 struct VMTemplateCommand: ParsableCommand {
