@@ -79,14 +79,58 @@ public struct StateStore: Sendable {
     /// it, field by field: its cgroup fields are the same either way, and
     /// every `delete` reads all the others (a whole record each, process and
     /// hooks and all, was 3% of the CPU of `run`s with 8 in flight).
+    /// A record whose file cannot name the cgroup (see `mayName`) is not
+    /// decoded at all: with 8 containers in flight, every `delete` read 7
+    /// others, each a decoding of a whole file.
     public func containers(using cgroup: Cgroup, except id: ContainerID) -> [ContainerRecord] {
-        ids().filter { $0 != id.value }.compactMap { name -> ContainerRecord? in
-            guard let other = try? ContainerID(name) else { return nil }
-            let record = salvage(other)
+        let name = Self.lastComponent(of: cgroup.path)
+        return ids().filter { $0 != id.value }.compactMap { other -> ContainerRecord? in
+            guard let other = try? ContainerID(other) else { return nil }
+            let data = (try? FileIO.readData(directory(other) + "/state.json")) ?? Data()
+            guard Self.mayName(name, in: data) else { return nil }
+            let record = ContainerRecord.salvaged(id: other.value, from: data)
             guard let path = record.cgroupPath, record.cgroupMountPoint ?? cgroup.mountPoint == cgroup.mountPoint,
                 path == cgroup.path || path.hasPrefix(cgroup.path + "/")
             else { return nil }
             return record
+        }
+    }
+
+    /// The last component of a cgroup path; nil where there is none to look
+    /// for, or where JSON could write it other than as its own bytes (a
+    /// quote, a backslash, a control character).
+    static func lastComponent(of path: String) -> [UInt8]? {
+        let name = Array(path.utf8.split(separator: UInt8(ascii: "/")).last ?? [])
+        guard !name.isEmpty, !name.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") })
+        else { return nil }
+        return name
+    }
+
+    /// Whether a state.json's bytes may hold a string that contains `name`
+    /// (a cgroup path equal to the cgroup's, or below it, does). Without a
+    /// \u escape in the file, every escape JSON has writes a character that
+    /// `name` lacks (a quote, a backslash, "/", a control character), so a
+    /// decoded string holds `name` only where the bytes do. Unsure: true.
+    static func mayName(_ name: [UInt8]?, in data: Data) -> Bool {
+        guard let name else { return true }
+        return data.withUnsafeBytes { bytes in
+            occurs([UInt8(ascii: "\\"), UInt8(ascii: "u")], in: bytes) || occurs(name, in: bytes)
+        }
+    }
+
+    /// Whether `needle` (not empty) occurs in `bytes` (memmem, which Glibc's
+    /// module does not offer).
+    private static func occurs(_ needle: [UInt8], in bytes: UnsafeRawBufferPointer) -> Bool {
+        guard let base = bytes.baseAddress, needle.count <= bytes.count else { return false }
+        var at = base
+        let last = base + (bytes.count - needle.count)
+        return needle.withUnsafeBytes { wanted in
+            guard let wanted = wanted.baseAddress else { return false }
+            while at <= last, let found = memchr(at, Int32(needle[0]), last - at + 1) {
+                if memcmp(found, wanted, needle.count) == 0 { return true }
+                at = UnsafeRawPointer(found) + 1
+            }
+            return false
         }
     }
 
