@@ -179,6 +179,17 @@ public struct VMPool {
         for number in numbers() where status(number) == .dead || (status(number) == .warming && entry(number) == nil) {
             Self.removeEntry(entryDirectory(number))
         }
+        let binary = try FileIO.realPath("/proc/self/exe")
+        let accelerator = try Accelerator.choose(config.settings.accel).accelerator
+        guard
+            let (_, template) = try Self.command(
+                settings: config.settings, accelerator: accelerator, size: config.size, directory: "/", binary: binary, annotations: nil)
+        else { throw VesselError.unsupported("vm pool: templates are off (VESSEL_VM_TEMPLATES); a pool holds VMs restored from one") }
+        // VMs no create would take any more (another vessel, kernel, QEMU
+        // or size), and those beyond the count, end.
+        let ready = numbers().filter { status($0) == .ready }
+        let stale = ready.filter { entry($0)?.key != template.key.text }
+        for number in stale + ready.filter({ !stale.contains($0) }).dropFirst(config.count) { remove(number) }
         let waiting = numbers().filter { status($0) == .ready }.count
         var started: [Int] = []
         for _ in waiting..<max(waiting, config.count) {
@@ -263,15 +274,24 @@ public struct VMPool {
         let lock = try lockFills(timeoutSeconds: Double(config()?.settings.bootTimeoutSeconds ?? 60) * 3)
         defer { withExtendedLifetime(lock) {} }
         unlink(directory + "/pool.json")
-        for number in numbers() where status(number) != .claimed {
-            if let entry = entry(number) { end(entry) }
-            Self.removeEntry(entryDirectory(number))
-        }
+        for number in numbers() where status(number) != .claimed { remove(number) }
         // Nothing left of the pool on the host (a taken VM keeps it).
         if numbers().isEmpty {
             unlink(directory + "/fill.lock")
             rmdir(directory)
         }
+    }
+
+    /// Ends a VM no container has taken and removes its entry. It is taken
+    /// first, as a create takes one, so a create that claimed it a moment
+    /// before keeps it.
+    private func remove(_ number: Int) {
+        let entryDirectory = entryDirectory(number)
+        let fd = open(entryDirectory + "/" + Self.claimMark, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        if fd < 0 && errno == EEXIST && status(number) == .claimed { return }
+        if fd >= 0 { close(fd) }
+        if let entry = entry(number) { end(entry) }
+        Self.removeEntry(entryDirectory)
     }
 
     /// Kills the entry's supervisor (QEMU dies with it), if it is still

@@ -129,6 +129,10 @@ final class VMPoolTests: XCTestCase {
             XCTAssertLessThanOrEqual(guestTime, after + 1, "the guest's clock is ahead of the host's")
         }
         XCTAssertNotEqual(randoms[0], randoms[1], "two pool VMs drew the same random bytes")
+        // A smaller count ends the VMs beyond it (after the refills in flight).
+        XCTAssertEqual(try harness.vessel(["vm", "pool", "fill", "--count", "1"]).code, 0)
+        let left = try entries()
+        XCTAssertEqual(left.values.filter { $0 == "ready" }.count, 1, "\(left)")
     }
 
     /// A create that fails after taking a VM (the guest cannot set a sysctl
