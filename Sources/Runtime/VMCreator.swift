@@ -156,7 +156,9 @@ public struct VMCreator {
             let (_, template) = try VMPool.command(
                 settings: settings, accelerator: accelerator, size: size, directory: "/", binary: binary, annotations: annotations)
         else { return nil }
-        return pool.claim(key: template.key.text)
+        guard let claimed = pool.claim(key: template.key.text) else { return nil }
+        pool.startRefill()
+        return claimed
     }
 
     /// A VM-mode container's record before it has a pid: no host cgroup.

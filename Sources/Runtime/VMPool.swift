@@ -127,9 +127,9 @@ public struct VMPool {
         return (command, plan)
     }
 
-    /// Takes a ready VM whose template key is `key`, if the pool has one;
-    /// then starts a refill. Two creates never take the same VM: the claim
-    /// mark is made with O_EXCL.
+    /// Takes a ready VM whose template key is `key`, if the pool has one.
+    /// Two creates never take the same VM: the claim mark is made with
+    /// O_EXCL.
     public func claim(key: String) -> Claimed? {
         guard let config = config(), config.count > 0 else { return nil }
         for number in numbers() where status(number) == .ready {
@@ -137,7 +137,6 @@ public struct VMPool {
             let fd = open(entryDirectory(number) + "/" + Self.claimMark, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
             guard fd >= 0 else { continue }
             close(fd)
-            startRefill()
             return Claimed(number: number, entry: entry, directory: entryDirectory(number))
         }
         return nil
@@ -152,7 +151,7 @@ public struct VMPool {
 
     /// `vessel vm pool fill --refill`, in the background and at low
     /// priority, so the container that just took a VM keeps the CPU.
-    func startRefill() {
+    public func startRefill() {
         guard let binary = try? FileIO.realPath("/proc/self/exe") else { return }
         var request = SpawnRequest(
             path: binary, arguments: ["vessel", "--root", root, "vm", "pool", "fill", "--refill"],
