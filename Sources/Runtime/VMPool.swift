@@ -86,7 +86,7 @@ public struct VMPool {
         try FileIO.writeAtomically(directory + "/pool.json", try JSONEncoder().encode(config))
     }
 
-    func entry(_ number: Int) -> Entry? {
+    public func entry(_ number: Int) -> Entry? {
         (try? FileIO.readData(entryDirectory(number) + "/entry.json")).flatMap { try? JSONDecoder().decode(Entry.self, from: $0) }
     }
 

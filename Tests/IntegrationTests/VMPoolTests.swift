@@ -41,7 +41,7 @@ final class VMPoolTests: XCTestCase {
         return Dictionary(
             listed.map { line -> (String, String) in
                 let fields = line.split(separator: "\t").map(String.init)
-                return (fields.first ?? "", fields.last ?? "")
+                return (fields.first ?? "", fields.count > 1 ? fields[1] : "")
             }, uniquingKeysWith: { $1 })
     }
 

@@ -61,8 +61,10 @@ struct VMPoolCommand: ParsableCommand {
                 } else {
                     print("no pool (vessel vm pool fill --count N)")
                 }
+                // Number, status, then (once ready) QEMU's pid and how it came up.
                 for number in pool.numbers() {
-                    print("\(number)\t\(pool.status(number).rawValue)")
+                    let details = pool.entry(number).map { "\t\($0.qemuPID)\t\($0.boot)" } ?? ""
+                    print("\(number)\t\(pool.status(number).rawValue)" + details)
                 }
             }
         }
