@@ -54,8 +54,8 @@ public struct ProcessExecutor {
         }
         let process = try makeProcess(base, options)
         try PreservedFDs.check(options.preserveFDs)
-        if let bad = (process.env ?? []).first(where: { !$0.contains("=") }) {
-            throw VesselError.invalidArgument("exec: invalid environment variable \(bad.debugDescription): not KEY=value")
+        for entry in process.env ?? [] {
+            if let problem = EnvironmentEntry.problem(entry) { throw VesselError.invalidArgument("exec: invalid environment variable: \(problem)") }
         }
         // Detached here: a foreground `exec -t` hands over its session's socket.
         try ConsoleSocketRule.check(detached: true, terminal: process.terminal == true, consoleSocket: options.consoleSocket)

@@ -32,6 +32,11 @@ final class DifferentialExecTests: XCTestCase {
                 ]),
             inSleeper("exec: --env", [.exact("exec --env GREETING=long {id} sh -c 'echo $GREETING'")]),
             inSleeper("exec: -e overrides a variable of the config", [.exact("exec -e TERM=dumb -e PATH=/bin {id} sh -c 'echo $TERM $PATH'")]),
+            inSleeper(
+                "exec: -e repeats names of the config and its own",
+                config: { spec, _ in spec.setProcess("env", ["A=1", "PATH=/usr/bin:/bin", "A=2", "HOME="]) },
+                [.exact("exec -e A=3 -e PATH=/bin -e B=x -e B=y {id} env"), .exact("exec -e HOME=/x {id} env")]),
+            inSleeper("exec: -e with an empty name", [.exact("exec -e =x {id} env")]),
             inSleeper("exec: -u uid:gid", [.exact("exec -u 1000:1001 {id} id")]),
             inSleeper("exec: -u uid alone", [.exact("exec -u 65534 {id} id")]),
             inSleeper("exec: -u with a user name", [.exact("exec -u nobody {id} id")]),

@@ -27,6 +27,15 @@ final class DifferentialProcessTests: XCTestCase {
                 spec.setProcess("env", [defaultPath, "TERM=xterm", "EMPTY=", "WITH_EQUALS=a=b"])
             },
             seen("env: a variable given twice", "echo $TWICE") { spec, _ in spec.setProcess("env", [defaultPath, "TWICE=first", "TWICE=second"]) },
+            seen("env: a name given twice is in the environment once", "env") { spec, _ in
+                spec.setProcess("env", ["ONE=two", "PATH=/bin", "ONE=", "TWO=a", "TWO=b"])
+            },
+            seen("env: an empty HOME is replaced from /etc/passwd", "env") { spec, _ in spec.setProcess("env", ["HOME=", "PATH=/bin"]) },
+            seen("env: HOME given twice, the last one empty", "echo $HOME") { spec, _ in
+                spec.setProcess("env", [defaultPath, "HOME=/override", "HOME="])
+            },
+            seen("env: a value with a new line", "env") { spec, _ in spec.setProcess("env", ["NEW_LINE=\n", "PATH=/bin"]) },
+            seen("env: an empty name", "env") { spec, _ in spec.setProcess("env", ["=value", "PATH=/bin"]) },
             seen("env: HOME from /etc/passwd for root", "echo $HOME"),
             seen("session: the init leads a session and process group of its own", DifferentialExecTests.sessionLeader),
             seen("network: a new namespace has its loopback up", "ip -o link show lo | cut -d' ' -f2,3; ip -o addr show lo | cut -d' ' -f2,6,7"),
