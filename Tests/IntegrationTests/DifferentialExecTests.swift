@@ -37,6 +37,10 @@ final class DifferentialExecTests: XCTestCase {
                 config: { spec, _ in spec.setProcess("env", ["A=1", "PATH=/usr/bin:/bin", "A=2", "HOME="]) },
                 [.exact("exec -e A=3 -e PATH=/bin -e B=x -e B=y {id} env"), .exact("exec -e HOME=/x {id} env")]),
             inSleeper("exec: -e with an empty name", [.exact("exec -e =x {id} env")]),
+            inSleeper("exec: the caller's umask, where the config has none", [.host("umask 077; {rt} exec {id} sh -c umask")]),
+            inSleeper(
+                "exec: process.user.umask of the config", config: { spec, _ in spec.setProcess("user", ["uid": 0, "gid": 0, "umask": 63]) },
+                [.exact("exec {id} grep ^Umask: /proc/1/status"), .exact("exec {id} grep ^Umask: /proc/self/status")]),
             inSleeper("exec: -u uid:gid", [.exact("exec -u 1000:1001 {id} id")]),
             inSleeper("exec: -u uid alone", [.exact("exec -u 65534 {id} id")]),
             inSleeper("exec: -u with a user name", [.exact("exec -u nobody {id} id")]),

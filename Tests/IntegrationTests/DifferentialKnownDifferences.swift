@@ -113,6 +113,10 @@ enum DifferentialKnownDifferences {
             reason:
                 "vessel refuses --preserve-fds naming descriptors its caller did not open; runc 1.1.5 checks them in its own process, where Go's runtime holds fds 3 and up, and passes those into the container (a directory fd of the host's /sys/fs/cgroup among them: the CVE-2024-21626 class)",
             vessel: ["#1 host: exec 3<&- 4<&- 5<&- 6<&- 7<&- 8<&- 9<&-; {rt} run --preserve-fds 3 -b {bundle} {id}: exit 1 | out: \"\" | err: \"<error>\\n\""]),
+        "exec: process.user.umask of the config": Entry(
+            reason:
+                "vessel gives an exec'd process the config's process.user.umask, as runc's later umask test expects (it reads /proc/self/status in `exec`); runc 1.1.5's exec keeps its caller's umask",
+            vessel: ["#3 exec {id} grep ^Umask: /proc/self/status: exit 0 | out: \"Umask:\\t0077\\n\" | err: \"\""]),
 
         "exec -t: without a console socket": Entry(
             reason: ttyOfItsOwn,

@@ -57,6 +57,7 @@ final class DifferentialProcessTests: XCTestCase {
                 "id; umask; touch /tmp/file; mkdir /tmp/dir",
                 config: user(1000, 1001, extra: ["additionalGids": [10, 20], "umask": 0o27])),
             seen("user: the default umask", "umask; touch /tmp/file"),
+            DiffScenario("user: the caller's umask is not the container's", script: "umask; touch /tmp/file", steps: [.host("umask 077; {rt} run -b {bundle} {id}")]),
             seen("rlimits: soft and hard", "ulimit -n; ulimit -Hn; ulimit -c; ulimit -Hc") { spec, _ in
                 spec.setProcess("rlimits", [["type": "RLIMIT_NOFILE", "soft": 100, "hard": 200], ["type": "RLIMIT_CORE", "soft": 0, "hard": 4096]])
             },
