@@ -14,7 +14,8 @@ public enum HookRunner {
         for (index, hook) in hooks.enumerated() {
             let name = "hooks.\(kind)[\(index)] (\(hook.path))"
             DebugTrace.step("running \(name)")
-            try run(hook, name: name, state: state, directory: directory)
+            // runc's words lead ("error running prestart hook #1"): its tests and scripts match on them.
+            do { try run(hook, name: name, state: state, directory: directory) } catch { throw error.wrapped("error running \(kind) hook #\(index)") }
         }
     }
 

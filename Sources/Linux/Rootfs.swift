@@ -207,7 +207,9 @@ struct Rootfs {
         if result >= 0 { return result }
         if -result == ENOENT { return try root.makeDirectories(destination) }
         if -result == ELOOP || -result == ENOTDIR {
-            throw VesselError.setup("\(destination) in the rootfs is not a plain directory (a symlink or a file): refusing to mount \(type) there")
+            // runc's words end it: its tests and scripts match on them.
+            throw VesselError.setup(
+                "\(destination) in the rootfs is not a plain directory (a symlink or a file): filesystem \"\(type)\" must be mounted on ordinary directory")
         }
         throw VesselError.system("open \(destination) in the container", errno: Errno(rawValue: -result))
     }

@@ -177,7 +177,7 @@ struct NamespaceBackend: ContainerBackend {
         request.syncFD = childEnd
         request.becomeRoot = joinsUser
         request.protectThenJoin = true
-        let cgroup = try ExecCgroup.choose(options.cgroups, container: record.cgroup)
+        let cgroup = try ExecCgroup.choose(options.cgroups, container: record.cgroup, initPID: record.pid)
         var peer = InitPeer(channel: channel, subject: "exec'd process")
         let launch = InitLaunch.onThisHost(
             process: process, containerBounding: [record.process?.capabilities],
@@ -193,7 +193,9 @@ struct NamespaceBackend: ContainerBackend {
         childEndOpen = false
         do {
             try peer.beforeHandoff {
-                if let cgroup, !inCgroup { try cgroup.addProcess(pid) }
+                if let cgroup, !inCgroup {
+                    do throws(VesselError) { try cgroup.addProcess(pid) } catch { throw error.wrapped("error adding pid \(pid) to cgroups") }
+                }
             }
             peer.handOff(started.inPlace ? .inPlace : .exec(plan))
             while let event = try peer.next() {

@@ -727,4 +727,22 @@ extension Dictionary where Key == String, Value == Any {
     }
 
     mutating func setHooks(_ hooks: [String: [[String: Any]]]) { self["hooks"] = hooks }
+
+    /// linux.namespaces with `type` added (or, with remove, taken out).
+    mutating func changeNamespace(_ type: String, remove: Bool = false) {
+        let linux = self["linux"] as? [String: Any] ?? [:]
+        let others = (linux["namespaces"] as? [[String: Any]] ?? []).filter { $0["type"] as? String != type }
+        setLinux("namespaces", remove ? others : others + [["type": type]])
+    }
+
+    /// The runc spec's cgroup mount made read-write (runc's tests' set_cgroup_mount_writable).
+    mutating func makeCgroupMountWritable() {
+        let mounts = self["mounts"] as? [[String: Any]] ?? []
+        self["mounts"] = mounts.map { mount in
+            guard mount["type"] as? String == "cgroup" else { return mount }
+            var writable = mount
+            writable["options"] = (mount["options"] as? [String] ?? []).map { $0 == "ro" ? "rw" : $0 }
+            return writable
+        }
+    }
 }
