@@ -254,6 +254,7 @@ public struct ContainerCreator {
         record.pid = pid
         record.pidStartTime = ProcessStat(pid: pid)?.startTime ?? 0
         if cgroup == nil { record.initNamespace = InitNamespace.mark(of: pid, namespaces: namespaces) }
+        if !namespaces.contains(where: { $0.type == .pid }) { record.sharesPIDNamespace = true }
         var peer = InitPeer(channel: channel, subject: "container init")
         try peer.beforeHandoff {
             try store.save(record)

@@ -24,6 +24,8 @@ enum DifferentialKnownDifferences {
     static let defaultSignals =
         "vessel starts the container's process with every signal at its default disposition; runc (Go) passes on signal 32 ignored when its own caller had it ignored (the test runner does)"
 
+    static let killInHostPIDNamespace =
+        "runc's later kill tests: a container without a pid namespace of its own has no init whose death takes the rest along, so `kill KILL` kills every process of its cgroup, even after the init died; runc 1.1.5 signals the init alone (or fails, `container not running`, once it died) and leaves the others running"
     static let newerSpecField = "a runtime-spec field added after runc 1.1.5, which ignores it: vessel applies it, and refuses a value it cannot apply"
     /// Step 1 of a foreground `run`: what it printed, or its refusal.
     static func ranWith(_ out: String) -> String { "#1 run -b {bundle} {id}: exit 0 | out: " + String(reflecting: out) + " | err: \"\"" }
@@ -117,6 +119,14 @@ enum DifferentialKnownDifferences {
             reason:
                 "vessel gives an exec'd process the config's process.user.umask, as runc's later umask test expects (it reads /proc/self/status in `exec`); runc 1.1.5's exec keeps its caller's umask",
             vessel: ["#3 exec {id} grep ^Umask: /proc/self/status: exit 0 | out: \"Umask:\\t0077\\n\" | err: \"\""]),
+        "kill: KILL in the host's pid namespace": Entry(
+            reason: killInHostPIDNamespace,
+            vessel: ["#8 host: cat /sys/fs/cgroup$(cat {host}/cgroup)/cgroup.procs 2>/dev/null | wc -l: exit 0 | out: \"0\\n\" | err: \"\""]),
+        "kill: KILL in the host's pid namespace, the init gone": Entry(
+            reason: killInHostPIDNamespace,
+            vessel: [
+                "#7 kill {id} KILL: exit 0", "#9 host: cat /sys/fs/cgroup$(cat {host}/cgroup)/cgroup.procs 2>/dev/null | wc -l: exit 0 | out: \"0\\n\" | err: \"\"",
+            ]),
 
         "exec -t: without a console socket": Entry(
             reason: ttyOfItsOwn,
