@@ -80,7 +80,11 @@ struct Rootfs {
         }
         let deferReadOnly = isDev(entry) && options.flags & UInt(MS_RDONLY) != 0
         if deferReadOnly { options.flags &= ~UInt(MS_RDONLY) }
-        let coveredMode = entry.type == "tmpfs" ? try modeOfExisting(entry.destination, in: root) : nil
+        // runc gives a tmpfs the mode of the directory it covers unless a
+        // `mode=` option says otherwise (runc 1.1.5 overrode `mode=` too, a
+        // bug later runc fixed); scripts written for runc see that mode.
+        let givesMode = options.data.contains { $0.hasPrefix("mode=") }
+        let coveredMode = entry.type == "tmpfs" && !givesMode ? try modeOfExisting(entry.destination, in: root) : nil
         // A read-only tmpfs gets the mode first, then its read-only flag.
         let readOnlyAfterMode = coveredMode != nil && options.flags & UInt(MS_RDONLY) != 0
         if readOnlyAfterMode { options.flags &= ~UInt(MS_RDONLY) }
@@ -93,8 +97,6 @@ struct Rootfs {
                 entry.source ?? entry.type ?? "none", descriptorPath(target), entry.type, options.flags,
                 data.isEmpty ? nil : data))
         if let coveredMode {
-            // runc gives a tmpfs the mode of the directory it covers, over
-            // its `mode=` option; scripts written for runc see that mode.
             let mounted = try root.open(entry.destination, extraFlags: O_DIRECTORY)
             defer { close(mounted) }
             try sys("chmod \(entry.destination)", chmod(descriptorPath(mounted), coveredMode))

@@ -127,6 +127,10 @@ enum DifferentialKnownDifferences {
             vessel: [
                 "#7 kill {id} KILL: exit 0", "#9 host: cat /sys/fs/cgroup$(cat {host}/cgroup)/cgroup.procs 2>/dev/null | wc -l: exit 0 | out: \"0\\n\" | err: \"\"",
             ]),
+        "tmpfs: size and mode": Entry(
+            reason:
+                "a tmpfs's `mode=` option gives its mode, as later runc does (runc's run.bats, runc issue 3911); runc 1.1.5 chmods it to the mode of the directory it covers, over the option",
+            vessel: [ranWith("/run tmpfs rw,nosuid,relatime,size=1024k,mode=700 0 0\n700\n")]),
 
         "exec -t: without a console socket": Entry(
             reason: ttyOfItsOwn,
