@@ -49,6 +49,9 @@ final class DifferentialExecTests: XCTestCase {
             inSleeper("exec: -p process.json", files: ["process.json": processFile], [.exact("exec -p {host}/process.json {id}")]),
             inSleeper("exec: --process with a missing file", [.exact("exec --process {host}/absent.json {id}")]),
             inSleeper("exec: --cap adds a capability", [.exact("exec --cap CAP_SYS_ADMIN {id} grep Cap /proc/self/status")]),
+            inSleeper(
+                "exec: --cap where the config gives none", config: { spec, _ in spec.setProcess("capabilities", [String: Any]()) },
+                [.exact("exec {id} grep Cap /proc/self/status"), .exact("exec --cap CAP_KILL --cap CAP_AUDIT_WRITE {id} grep Cap /proc/self/status")]),
             inSleeper("exec: capabilities of the config", [.exact("exec {id} grep Cap /proc/self/status")]),
             inSleeper(
                 "exec: --no-new-privs", config: { spec, _ in spec.setProcess("noNewPrivileges", false) },

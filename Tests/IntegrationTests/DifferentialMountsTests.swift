@@ -74,6 +74,16 @@ final class DifferentialMountsTests: XCTestCase {
             mounted("tmpfs: size and mode", mountLine("/run") + "; stat -c %a /run") { spec, _ in
                 spec.addMount("/run", type: "tmpfs", source: "tmpfs", options: ["nosuid", "size=1m", "mode=700"])
             },
+            // runc's run.bats: the mode of the directory a tmpfs covers, all of its bits.
+            mounted(
+                "tmpfs: over a directory with every mode bit, no mode=", "stat -c %A /run", ownRootfs: true,
+                setUp: [.host("chmod 7777 {bundle}/rootfs/run", .outcome)]
+            ) { spec, _ in
+                spec.addMount("/run", type: "tmpfs", source: "tmpfs", options: ["noexec", "nosuid", "nodev", "rprivate"])
+            },
+            mounted("tmpfs: mode= on a directory the runtime makes", "stat -c %a /run/made", ownRootfs: true) { spec, _ in
+                spec.addMount("/run/made", type: "tmpfs", source: "tmpfs", options: ["mode=0444"])
+            },
             mounted("tmpfs: read-only", "touch /run/x; echo touch $?; " + mountLine("/run")) { spec, _ in
                 spec.addMount("/run", type: "tmpfs", source: "tmpfs", options: ["ro"])
             },
@@ -88,6 +98,15 @@ final class DifferentialMountsTests: XCTestCase {
                 spec.addMount("/run/inner", type: "bind", source: box.host + "/data", options: ["rbind", "ro"])
             },
             mounted("maskedPaths: a file and a directory", "wc -c < /proc/keys; ls /sys/firmware | wc -l; " + mountLine("/sys/firmware")) { _, _ in },
+            // runc's mask.bats: masks hold against writes and umount, on a read-only root too.
+            DiffScenario(
+                "maskedPaths: a file and directories of the rootfs, from exec", script: "sleep 30",
+                config: { spec, _ in spec.setLinux("maskedPaths", ["/etc/passwd", "/var", "/root"]) },
+                steps: [
+                    .runDetached, .exact("exec {id} cat /etc/passwd"), .exact("exec {id} rm -f /etc/passwd"), .exact("exec {id} umount /etc/passwd"),
+                    .exact("exec {id} ls /var"), .exact("exec {id} touch /var/foo"), .exact("exec {id} rm -rf /var"), .exact("exec {id} umount /var"),
+                    .forceDelete,
+                ]),
             mounted("maskedPaths: a path that does not exist", "echo ran") { spec, _ in
                 spec.setLinux("maskedPaths", ["/proc/no-such-file"])
             },
