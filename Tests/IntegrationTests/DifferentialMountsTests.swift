@@ -107,6 +107,16 @@ final class DifferentialMountsTests: XCTestCase {
                     .exact("exec {id} ls /var"), .exact("exec {id} touch /var/foo"), .exact("exec {id} rm -rf /var"), .exact("exec {id} umount /var"),
                     .forceDelete,
                 ]),
+            // runc's host-mntns.bats: no mount namespace, so the mounts would be made in the caller's.
+            DiffScenario(
+                "mounts: in the caller's mount namespace, with a createRuntime hook", ownRootfs: true,
+                config: { spec, box in
+                    spec.setProcess("args", ["echo", "Hello World"])
+                    spec.changeNamespace("mount", remove: true)
+                    spec.setLinux("maskedPaths", [String]())
+                    spec.setLinux("readonlyPaths", [String]())
+                    spec.setHooks(["createRuntime": [["path": "/bin/sh", "args": ["sh", "-c", "touch \(box.out)/hook.$$"]]]])
+                }, steps: [.exact("run -b {bundle} {id}"), .forceDelete, .host("ls {out} | wc -l")]),
             mounted("maskedPaths: a path that does not exist", "echo ran") { spec, _ in
                 spec.setLinux("maskedPaths", ["/proc/no-such-file"])
             },
