@@ -39,6 +39,15 @@ final class DifferentialLifecycleTests: XCTestCase {
             DiffScenario(
                 "run --no-pivot", script: "echo no pivot; ls /",
                 steps: [.exact("run --no-pivot -b {bundle} {id}")]),
+            // runc's no_pivot.bats: the host's /proc stays out of reach, so a
+            // new user and pid namespace cannot mount a fresh procfs.
+            DiffScenario(
+                "run --no-pivot: no procfs for a new user namespace", script: "unshare -mrpf sh -c 'mount -t proc none /proc && echo mounted'",
+                config: { spec, _ in
+                    var caps = spec["process"].flatMap { ($0 as? [String: Any])?["capabilities"] as? [String: [String]] } ?? [:]
+                    for set in ["bounding", "permitted"] { caps[set, default: []].append("CAP_SETFCAP") }
+                    spec.setProcess("capabilities", caps)
+                }, steps: [.exact("run --no-pivot -b {bundle} {id}")]),
             DiffScenario(
                 "run --no-new-keyring", script: "echo shared keyring",
                 steps: [.exact("run --no-new-keyring -b {bundle} {id}")]),
