@@ -47,6 +47,9 @@ final class DifferentialExecTests: XCTestCase {
             inSleeper("exec: -g additional gids", [.exact("exec -u 1000:1000 -g 10 -g 20 {id} id")]),
             inSleeper("exec: --additional-gids", [.exact("exec -u 1000:1000 --additional-gids 30 {id} id")]),
             inSleeper("exec: -p process.json", files: ["process.json": processFile], [.exact("exec -p {host}/process.json {id}")]),
+            inSleeper(
+                "exec: process.json without env, a bare program name", files: ["process.json": #"{"args": ["sh", "-c", "echo ran"], "cwd": "/"}"#],
+                [.exact("exec -p {host}/process.json {id}")]),
             inSleeper("exec: --process with a missing file", [.exact("exec --process {host}/absent.json {id}")]),
             inSleeper("exec: --cap adds a capability", [.exact("exec --cap CAP_SYS_ADMIN {id} grep Cap /proc/self/status")]),
             inSleeper(

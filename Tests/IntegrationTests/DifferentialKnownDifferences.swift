@@ -138,6 +138,10 @@ enum DifferentialKnownDifferences {
                 refusedRun, "#3 host: ls {out} | wc -l: exit 0 | out: \"0\\n\" | err: \"\"", "files in /tmp: none",
                 "left on the host: state dirs [], cgroup none, processes 0, mounts 0",
             ]),
+        "exec: process.json without env, a bare program name": Entry(
+            reason:
+                "runtime-spec gives process.args execvp's semantics, which search a default path where PATH is unset: vessel looks a bare name up in runc spec's default PATH then; runc 1.1.5 searches nothing and fails",
+            vessel: ["#2 exec -p {host}/process.json {id}: exit 0 | out: \"ran\\n\" | err: \"\""]),
 
         "exec -t: without a console socket": Entry(
             reason: ttyOfItsOwn,
