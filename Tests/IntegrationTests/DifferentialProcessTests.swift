@@ -50,6 +50,17 @@ final class DifferentialProcessTests: XCTestCase {
                     spec.setProcess("user", ["uid": 1000, "gid": 1000])
                     spec.setProcess("cwd", "/root")
                 }),
+            // runc's cwd.bats: exec as root into a container whose cwd only its own user may enter.
+            DiffScenario(
+                "cwd: exec -u 0 and -u 1000 where the cwd is the user's alone", script: "sleep 30", ownRootfs: true,
+                config: { spec, _ in
+                    spec.setProcess("cwd", "/root")
+                    spec.setProcess("user", ["uid": 42, "gid": 0])
+                },
+                steps: [
+                    .host("chown 42 {bundle}/rootfs/root && chmod 700 {bundle}/rootfs/root", .outcome), .runDetached,
+                    .exact("exec -u 0 {id} pwd"), .exact("exec -u 1000 {id} sh -c 'pwd; ls'"), .forceDelete,
+                ]),
             seen("cwd: a file, not a directory", "pwd") { spec, _ in spec.setProcess("cwd", "/etc/passwd") },
             seen("cwd: relative", "pwd") { spec, _ in spec.setProcess("cwd", "etc") },
             seen(
