@@ -55,6 +55,11 @@ final class DifferentialExecTests: XCTestCase {
             inSleeper(
                 "exec: --cap where the config gives none", config: { spec, _ in spec.setProcess("capabilities", [String: Any]()) },
                 [.exact("exec {id} grep Cap /proc/self/status"), .exact("exec --cap CAP_KILL --cap CAP_AUDIT_WRITE {id} grep Cap /proc/self/status")]),
+            // runc's rlimits.bats: exec gets the config's rlimits, whatever its caller's are.
+            inSleeper(
+                "exec: the config's rlimits, not the caller's",
+                config: { spec, _ in spec.setProcess("rlimits", [["type": "RLIMIT_NOFILE", "soft": 1000, "hard": 1000]]) },
+                [.host("prlimit --nofile=500:20000 {rt} exec {id} sh -c 'ulimit -n; ulimit -H -n'")]),
             inSleeper("exec: capabilities of the config", [.exact("exec {id} grep Cap /proc/self/status")]),
             inSleeper(
                 "exec: --no-new-privs", config: { spec, _ in spec.setProcess("noNewPrivileges", false) },

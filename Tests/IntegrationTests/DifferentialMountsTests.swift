@@ -84,6 +84,11 @@ final class DifferentialMountsTests: XCTestCase {
             mounted("tmpfs: mode= on a directory the runtime makes", "stat -c %a /run/made", ownRootfs: true) { spec, _ in
                 spec.addMount("/run/made", type: "tmpfs", source: "tmpfs", options: ["mode=0444"])
             },
+            // runc's mounts.bats: a relative source is the bundle's, whatever the caller's cwd.
+            DiffScenario(
+                "bind: the source \".\" is the bundle", script: "ls /run/config.json",
+                config: { spec, _ in spec.addMount("/run", type: "bind", source: ".", options: ["bind"]) },
+                steps: [.host("cd / && {rt} run -b {bundle} {id}")]),
             mounted("tmpfs: read-only", "touch /run/x; echo touch $?; " + mountLine("/run")) { spec, _ in
                 spec.addMount("/run", type: "tmpfs", source: "tmpfs", options: ["ro"])
             },
