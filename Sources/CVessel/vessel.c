@@ -250,6 +250,12 @@ static void spawn_child(const struct vessel_spawn_args *a, const sigset_t *old_m
         if (n == 0) errno = EPIPE;
         if (n != 1) child_fail(sync, VESSEL_STEP_WAIT);
     }
+    for (int i = 0; i < a->open_count; i++) {
+        int fd = open(a->open_paths[i], O_PATH);
+        if (fd < 0 || fd == a->open_targets[i]) continue;
+        if (dup2(fd, a->open_targets[i]) < 0) child_fail(sync, VESSEL_STEP_DUP2);
+        close(fd);
+    }
     if (a->become_root) {
         // Raw system calls: glibc's wrappers would try to signal the
         // parent's threads, which do not exist in this child.

@@ -215,7 +215,7 @@ public struct ContainerInit {
         let rootfs = Rootfs(
             spec: spec, rootfs: context.rootfs, cgroupDirectory: context.cgroupDirectory,
             newCgroupNamespace: namespaces.contains { $0.type == .cgroup },
-            inUserNamespace: namespaces.contains { $0.type == .user })
+            inUserNamespace: namespaces.contains { $0.type == .user }, bindSourceFDs: context.bindSourceFDs ?? [])
         if hasMountNamespace { try rootfs.prepare() }
         var state: String?
         if context.pauseForHooks {

@@ -16,6 +16,8 @@ struct Rootfs {
     let cgroupDirectory: String?
     let newCgroupNamespace: Bool
     let inUserNamespace: Bool
+    /// InitContext.bindSourceFDs: sources opened by the runtime, by mounts index.
+    var bindSourceFDs: [Int32] = []
 
     var linux: LinuxConfig { spec.linux ?? LinuxConfig() }
 
@@ -39,7 +41,7 @@ struct Rootfs {
         var readOnlyDev = false
         for (index, entry) in (spec.mounts ?? []).enumerated() {
             do {
-                readOnlyDev = try mountEntry(entry, in: root) || readOnlyDev
+                readOnlyDev = try mountEntry(entry, index: index, in: root) || readOnlyDev
             } catch {
                 throw VesselError(error).wrapped("config.json: mounts[\(index)] (\(entry.destination))", field: "mounts[\(index)]")
             }
@@ -63,7 +65,7 @@ struct Rootfs {
 
     /// Mounts one entry; returns true when it is a read-only /dev whose
     /// read-only flag waits until the devices are in place.
-    func mountEntry(_ entry: Mount, in root: InRoot) throws -> Bool {
+    func mountEntry(_ entry: Mount, index: Int, in root: InRoot) throws -> Bool {
         var options = MountOptions(entry.options ?? [], type: entry.type)
         if entry.type == "cgroup" || entry.type == "cgroup2" {
             try mountCgroup(entry.destination, source: entry.source, options: options, in: root)
@@ -75,7 +77,8 @@ struct Rootfs {
         }
         if options.isBind {
             guard let source = entry.source else { throw VesselError.setup("a bind mount needs a source") }
-            try bind(source, to: entry.destination, options: options, idmap: entry, in: root)
+            let opened = index < bindSourceFDs.count ? bindSourceFDs[index] : -1
+            try bind(source, to: entry.destination, options: options, idmap: entry, in: root, opened: opened)
             return false
         }
         let deferReadOnly = isDev(entry) && options.flags & UInt(MS_RDONLY) != 0
@@ -125,9 +128,13 @@ struct Rootfs {
     /// resolved target by descriptor.
     func bind(
         _ source: String, to destination: String, options: MountOptions, idmap entry: Mount? = nil,
-        in root: InRoot
+        in root: InRoot, opened: Int32 = -1
     ) throws {
-        let sourceFD = open(source, O_PATH | O_CLOEXEC)
+        // `opened`: InitContext.bindSourceFDs's, ours to close; not O_PATH
+        // where it did not open then: the path again, for its error.
+        let preOpened = opened >= 0 && fcntl(opened, F_GETFL) & O_PATH != 0
+        if opened >= 0 && !preOpened { close(opened) }
+        let sourceFD = preOpened ? opened : open(source, O_PATH | O_CLOEXEC)
         guard sourceFD >= 0 else { throw VesselError.system("bind source \(source)") }
         defer { close(sourceFD) }
         var info = stat()

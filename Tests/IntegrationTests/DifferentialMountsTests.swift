@@ -89,6 +89,23 @@ final class DifferentialMountsTests: XCTestCase {
                 "bind: the source \".\" is the bundle", script: "ls /run/config.json",
                 config: { spec, _ in spec.addMount("/run", type: "bind", source: ".", options: ["bind"]) },
                 steps: [.host("cd / && {rt} run -b {bundle} {id}")]),
+            // runc's userns.bats: bind sources only the host's root may reach
+            // (a 0700 directory), for a container whose root is a mapped uid.
+            DiffScenario(
+                "bind: sources in 0700 directories, in a new user namespace", script: "cat /run/file /root/file", ownRootfs: true,
+                config: { spec, box in
+                    spec.changeNamespace("user")
+                    spec.setLinux("uidMappings", [["hostID": 100000, "containerID": 0, "size": 65534]])
+                    spec.setLinux("gidMappings", [["hostID": 200000, "containerID": 0, "size": 65534]])
+                    spec.addMount("/run", type: "bind", source: box.host + "/one/data", options: ["bind"])
+                    spec.addMount("/root", type: "bind", source: box.host + "/two/data", options: ["rbind", "ro"])
+                },
+                steps: [
+                    .host(
+                        "chown -R 100000:200000 {bundle}/rootfs && for d in one two; do mkdir -p {host}/$d/data && echo $d > {host}/$d/data/file && chmod 700 {host}/$d; done",
+                        .outcome),
+                    .exact("run -b {bundle} {id}"),
+                ]),
             mounted("tmpfs: read-only", "touch /run/x; echo touch $?; " + mountLine("/run")) { spec, _ in
                 spec.addMount("/run", type: "tmpfs", source: "tmpfs", options: ["ro"])
             },
