@@ -356,9 +356,11 @@ struct Rootfs {
         if !masked.isEmpty {
             let null = try verifiedNull(in: root)
             defer { close(null) }
+            var shared: Int32 = -1
+            defer { if shared >= 0 { close(shared) } }
             for (index, path) in masked.enumerated() {
                 do {
-                    try mask(path, with: null, in: root)
+                    try mask(path, with: null, sharing: &shared, in: root)
                 } catch {
                     throw VesselError(error).wrapped("config.json: linux.maskedPaths[\(index)] (\(path))", field: "linux.maskedPaths[\(index)]")
                 }
@@ -404,8 +406,10 @@ struct Rootfs {
 
     /// Hides `path`: an empty read-only tmpfs over a directory, the null
     /// device over anything else. A missing path needs no mask; a symlink
-    /// is refused rather than followed.
-    func mask(_ path: String, with null: Int32, in root: InRoot) throws {
+    /// is refused rather than followed. `shared`: the first masked
+    /// directory's tmpfs, which later ones bind (one tmpfs for them all, as
+    /// later runc: fewer superblocks), or -1 before it is made.
+    func mask(_ path: String, with null: Int32, sharing shared: inout Int32, in root: InRoot) throws {
         guard let target = try root.openIfPresent(path, extraFlags: O_NOFOLLOW) else { return }
         defer { close(target) }
         var info = stat()
@@ -413,8 +417,11 @@ struct Rootfs {
         switch info.st_mode & S_IFMT {
         case S_IFLNK:
             throw VesselError.setup("\(path) is a symlink: refusing to mask through it")
+        case S_IFDIR where shared >= 0:
+            try attach(shared, onto: target, recursive: false, top: MountAttributes(set: MountAttributes.readOnly), what: "mask \(path)")
         case S_IFDIR:
             try sysNegative("mask \(path)", vessel_mount_tmpfs_fd(target, 1))
+            shared = try root.open(path, extraFlags: O_NOFOLLOW)
         default:
             try attach(null, onto: target, recursive: false, what: "mask \(path)")
         }

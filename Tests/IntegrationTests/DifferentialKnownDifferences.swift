@@ -142,6 +142,10 @@ enum DifferentialKnownDifferences {
             reason:
                 "runtime-spec gives process.args execvp's semantics, which search a default path where PATH is unset: vessel looks a bare name up in runc spec's default PATH then; runc 1.1.5 searches nothing and fails",
             vessel: ["#2 exec -p {host}/process.json {id}: exit 0 | out: \"ran\\n\" | err: \"\""]),
+        "maskedPaths: directories share one tmpfs": Entry(
+            reason:
+                "vessel masks every directory with one read-only tmpfs, bound again for each after the first, as later runc does (its mask.bats checks one st_dev); runc 1.1.5 mounts a tmpfs per directory",
+            vessel: ["#1 run -b {bundle} {id}: exit 1 | out: \"shared\\n\" | err: \"touch: /sys/firmware/x: Read-only file system\\n\""]),
 
         "exec -t: without a console socket": Entry(
             reason: ttyOfItsOwn,

@@ -139,6 +139,10 @@ final class DifferentialMountsTests: XCTestCase {
                     spec.setLinux("readonlyPaths", [String]())
                     spec.setHooks(["createRuntime": [["path": "/bin/sh", "args": ["sh", "-c", "touch \(box.out)/hook.$$"]]]])
                 }, steps: [.exact("run -b {bundle} {id}"), .forceDelete, .host("ls {out} | wc -l")]),
+            mounted(
+                "maskedPaths: directories share one tmpfs",
+                "[ \"$(stat -c %d /proc/acpi)\" = \"$(stat -c %d /sys/firmware)\" ] && echo shared || echo separate; touch /sys/firmware/x"
+            ) { _, _ in },
             mounted("maskedPaths: a path that does not exist", "echo ran") { spec, _ in
                 spec.setLinux("maskedPaths", ["/proc/no-such-file"])
             },
