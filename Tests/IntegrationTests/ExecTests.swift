@@ -108,7 +108,11 @@ final class ExecTests: XCTestCase {
             try? "\(pid)".write(toFile: cgroup + "/cgroup.procs", atomically: false, encoding: .utf8)
             rmdir(parked)
         }
-        let outcome = try harness.vessel(["exec", "e6", "true"])
+        // Without --cgroup, exec would fall back to the init's cgroup (as runc): "/" asks for the container's own.
+        let fallback = try harness.vessel(["exec", "e6", "sh", "-c", "cat /proc/self/cgroup"])
+        XCTAssertEqual(fallback.code, 0, fallback.stderr)
+        XCTAssertTrue(fallback.stdout.contains("/parked\n"), fallback.stdout)
+        let outcome = try harness.vessel(["exec", "--cgroup", "/", "e6", "true"])
         XCTAssertEqual(outcome.code, 255)
         XCTAssertEqual(outcome.stderr.split(separator: "\n").count, 1, outcome.stderr)
         XCTAssertTrue(outcome.stderr.contains("cgroup.procs") && outcome.stderr.contains("Device or resource busy"), outcome.stderr)
