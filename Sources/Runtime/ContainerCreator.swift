@@ -213,7 +213,7 @@ public struct ContainerCreator {
         if let seccomp = spec.linux?.seccomp, seccomp.notifies, let path = seccomp.listenerPath {
             agentFD = try SeccompAgent.connect(path)
         }
-        let bindSourceFDs = namespaces.contains { $0.type == .user && $0.path == nil } ? Self.reserveBindSources(spec.mounts ?? []) : nil
+        let bindSourceFDs = namespaces.contains { $0.type == .user } ? Self.reserveBindSources(spec.mounts ?? []) : nil
         // The init gets its own copies of these; ours close as soon as it is
         // spawned, or the channel would never report its death (no EOF while
         // we hold its end) and an init that dies before saying why would
@@ -257,7 +257,8 @@ public struct ContainerCreator {
         // Only root enters a pid namespace from outside its user namespace.
         request.joinPIDNamespaceInChild = geteuid() != 0
         request.syncFD = childEnd
-        request.becomeRoot = newUser
+        // A joined user namespace too: its root is a mapped uid, ours is not.
+        request.becomeRoot = namespaces.contains { $0.type == .user }
         request.openBeforeRoot = zip(spec.mounts ?? [], bindSourceFDs ?? []).compactMap { mount, fd in
             mount.source.flatMap { fd >= 0 ? ($0, fd) : nil }
         }

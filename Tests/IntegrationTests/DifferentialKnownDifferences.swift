@@ -146,6 +146,15 @@ enum DifferentialKnownDifferences {
             reason:
                 "vessel masks every directory with one read-only tmpfs, bound again for each after the first, as later runc does (its mask.bats checks one st_dev); runc 1.1.5 mounts a tmpfs per directory",
             vessel: ["#1 run -b {bundle} {id}: exit 1 | out: \"shared\\n\" | err: \"touch: /sys/firmware/x: Read-only file system\\n\""]),
+        "user: joins another container's user namespace": Entry(
+            reason:
+                "vessel joins a user namespace given by path and makes the container's other namespaces inside it, as later runc does (its userns and run tests); runc 1.1.5 refuses a user namespace without id mappings",
+            vessel: [
+                "#4 run -d -b {bundle} {id2}: exit 0",
+                "#5 exec {id2} cat /proc/self/uid_map /proc/self/gid_map: exit 0 | out: \"         0     100000      65534\\n         0     200000      65534\\n\" | err: \"\"",
+                "#6 exec {id2} sh -c \'ip -o link show lo | cut -d\" \" -f2,3; ps -o comm\': exit 0 | out: \"lo: <LOOPBACK,UP,LOWER_UP>\\nCOMMAND\\nsleep\\nps\\n\" | err: \"\"",
+                "#9 run -d -b {bundle} {id2}: exit 0", "#10 exec {id2} ps -o comm: exit 0 | out: \"COMMAND\\nsleep\\nsleep\\nps\\n\" | err: \"\"",
+            ]),
 
         "exec -t: without a console socket": Entry(
             reason: ttyOfItsOwn,
