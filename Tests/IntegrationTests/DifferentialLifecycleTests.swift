@@ -60,9 +60,7 @@ final class DifferentialLifecycleTests: XCTestCase {
             DiffScenario(
                 "user: joins another container's user namespace", script: "sleep 30", ownRootfs: true,
                 config: { spec, _ in
-                    spec.changeNamespace("user")
-                    spec.setLinux("uidMappings", [["hostID": 100000, "containerID": 0, "size": 65534]])
-                    spec.setLinux("gidMappings", [["hostID": 200000, "containerID": 0, "size": 65534]])
+                    spec.addRemappedUserNamespace()
                 },
                 steps: [
                     .host("chown -R 100000:200000 {bundle}/rootfs", .outcome), .runDetached,

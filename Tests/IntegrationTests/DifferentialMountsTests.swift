@@ -94,9 +94,7 @@ final class DifferentialMountsTests: XCTestCase {
             DiffScenario(
                 "bind: sources in 0700 directories, in a new user namespace", script: "cat /run/file /root/file", ownRootfs: true,
                 config: { spec, box in
-                    spec.changeNamespace("user")
-                    spec.setLinux("uidMappings", [["hostID": 100000, "containerID": 0, "size": 65534]])
-                    spec.setLinux("gidMappings", [["hostID": 200000, "containerID": 0, "size": 65534]])
+                    spec.addRemappedUserNamespace()
                     spec.addMount("/run", type: "bind", source: box.host + "/one/data", options: ["bind"])
                     spec.addMount("/root", type: "bind", source: box.host + "/two/data", options: ["rbind", "ro"])
                 },

@@ -735,6 +735,14 @@ extension Dictionary where Key == String, Value == Any {
         setLinux("namespaces", remove ? others : others + [["type": type]])
     }
 
+    /// A new user namespace mapping root to 100000 (uids) and 200000 (gids),
+    /// as runc's tests' remap_rootfs; the rootfs must be chowned to match.
+    mutating func addRemappedUserNamespace() {
+        changeNamespace("user")
+        setLinux("uidMappings", [["hostID": 100000, "containerID": 0, "size": 65534]])
+        setLinux("gidMappings", [["hostID": 200000, "containerID": 0, "size": 65534]])
+    }
+
     /// The runc spec's cgroup mount made read-write (runc's tests' set_cgroup_mount_writable).
     mutating func makeCgroupMountWritable() {
         let mounts = self["mounts"] as? [[String: Any]] ?? []
