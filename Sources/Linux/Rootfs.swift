@@ -88,21 +88,26 @@ struct Rootfs {
         // bug later runc fixed); scripts written for runc see that mode.
         let givesMode = options.data.contains { $0.hasPrefix("mode=") }
         let coveredMode = entry.type == "tmpfs" && !givesMode ? try modeOfExisting(entry.destination, in: root) : nil
-        // A read-only tmpfs gets the mode first, then its read-only flag.
-        let readOnlyAfterMode = coveredMode != nil && options.flags & UInt(MS_RDONLY) != 0
+        let copyUp = entry.type == "tmpfs" && (entry.options ?? []).contains("tmpcopyup")
+        // A read-only tmpfs gets the mode and its copy first, then its read-only flag.
+        let readOnlyAfterMode = (coveredMode != nil || copyUp) && options.flags & UInt(MS_RDONLY) != 0
         if readOnlyAfterMode { options.flags &= ~UInt(MS_RDONLY) }
         let target = try root.mountPoint(entry.destination, directory: true)
         defer { close(target) }
+        // What the tmpfs will cover, opened before it does.
+        let covered = copyUp ? try sys("tmpcopyup: open \(entry.destination)", openat(target, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) : -1
+        defer { if covered >= 0 { close(covered) } }
         let data = options.data.concatenated(separator: ",")
         try sys(
             "mount \(entry.type ?? "none") on \(entry.destination)",
             mount(
                 entry.source ?? entry.type ?? "none", descriptorPath(target), entry.type, options.flags,
                 data.isEmpty ? nil : data))
-        if let coveredMode {
+        if coveredMode != nil || copyUp {
             let mounted = try root.open(entry.destination, extraFlags: O_DIRECTORY)
             defer { close(mounted) }
-            try sys("chmod \(entry.destination)", chmod(descriptorPath(mounted), coveredMode))
+            if copyUp { try TmpfsCopyUp.copy(from: covered, to: mounted, path: entry.destination) }
+            if let coveredMode { try sys("chmod \(entry.destination)", chmod(descriptorPath(mounted), coveredMode)) }
             if readOnlyAfterMode {
                 try sys(
                     "remount \(entry.destination) read-only",

@@ -155,6 +155,12 @@ enum DifferentialKnownDifferences {
                 "#6 exec {id2} sh -c \'ip -o link show lo | cut -d\" \" -f2,3; ps -o comm\': exit 0 | out: \"lo: <LOOPBACK,UP,LOWER_UP>\\nCOMMAND\\nsleep\\nps\\n\" | err: \"\"",
                 "#9 run -d -b {bundle} {id2}: exit 0", "#10 exec {id2} ps -o comm: exit 0 | out: \"COMMAND\\nsleep\\nsleep\\nps\\n\" | err: \"\"",
             ]),
+        "tmpfs: tmpcopyup copies what it covers, read-only after": Entry(
+            reason:
+                "tmpcopyup keeps each copied entry's mode exactly, as later runc does (runc issue 3991); runc 1.1.5 makes copied directories under the caller's umask (777 became 755 here)",
+            vessel: [
+                "#2 run -b {bundle} {id}: exit 0 | out: \"/var/up drwxr-xr-x 0:0\\n/var/up/file -rw-r----- 7:8\\n/var/up/link lrwxrwxrwx 0:0\\n/var/up/open drwxrwxrwx 0:0\\n/var/up/open/deep drwxr-xr-x 0:0\\nkept\\n/var/up tmpfs ro,nosuid,relatime 0 0\\n\" | err: \"touch: /var/up/new: Read-only file system\\n\""
+            ]),
 
         "exec -t: without a console socket": Entry(
             reason: ttyOfItsOwn,

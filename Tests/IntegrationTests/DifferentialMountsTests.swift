@@ -104,6 +104,20 @@ final class DifferentialMountsTests: XCTestCase {
                         .outcome),
                     .exact("run -b {bundle} {id}"),
                 ]),
+            // runc's mounts.bats: tmpcopyup, with each entry's mode kept (runc issue 3991).
+            mounted(
+                "tmpfs: tmpcopyup copies what it covers, read-only after",
+                "find /var/up | sort | while read f; do stat -c '%n %A %u:%g' \"$f\"; done; cat /var/up/file; touch /var/up/new; " + mountLine("/var/up"),
+                ownRootfs: true,
+                setUp: [
+                    .host(
+                        "mkdir -p {bundle}/rootfs/var/up/open/deep && chmod 777 {bundle}/rootfs/var/up/open && echo kept > {bundle}/rootfs/var/up/file && chown 7:8 {bundle}/rootfs/var/up/file && chmod 640 {bundle}/rootfs/var/up/file && ln -s /etc/passwd {bundle}/rootfs/var/up/link",
+                        .outcome)
+                ]
+            ) { spec, _ in
+                spec.addMount("/var/up", type: "tmpfs", source: "tmpfs", options: ["tmpcopyup", "ro", "nosuid"])
+                spec.setProcess("capabilities", ["bounding": ["CAP_DAC_OVERRIDE"], "effective": ["CAP_DAC_OVERRIDE"], "permitted": ["CAP_DAC_OVERRIDE"]])
+            },
             mounted("tmpfs: read-only", "touch /run/x; echo touch $?; " + mountLine("/run")) { spec, _ in
                 spec.addMount("/run", type: "tmpfs", source: "tmpfs", options: ["ro"])
             },
