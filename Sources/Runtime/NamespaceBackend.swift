@@ -135,6 +135,8 @@ struct NamespaceBackend: ContainerBackend {
     /// is our child, so `exec` can wait for it.
     func exec(_ record: ContainerRecord, process: Process, seccomp: Seccomp?, options: ExecOptions) throws -> pid_t {
         var plan = ExecPlan(process: process, seccomp: seccomp, preserveFDs: options.preserveFDs)
+        if let path = options.execWaitFifo { plan.waitFifoFD = try ExecWaitFifo.open(path) }
+        defer { if plan.waitFifoFD >= 0 { close(plan.waitFifoFD) } }
 
         let (channel, childEnd) = try InitSocket.pair()
         defer { channel.close() }
@@ -199,6 +201,8 @@ struct NamespaceBackend: ContainerBackend {
             }
             peer.handOff(started.inPlace ? .inPlace : .exec(plan))
             while let event = try peer.next() {
+                // Waiting on --exec-wait-fifo: started, as far as `exec` can tell.
+                if event == .ready && plan.waitFifoFD >= 0 { break }
                 guard event == .lockingDown else { throw VesselError.initFailed("exec: unexpected message from the new process") }
             }
         } catch {

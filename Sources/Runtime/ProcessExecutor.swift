@@ -24,6 +24,9 @@ public struct ExecOptions {
     public var ignorePaused = false
     /// --cgroup: a sub-cgroup of the container's to run the process in.
     public var cgroups: [String] = []
+    /// --exec-wait-fifo (later runc): the process has started when `exec`
+    /// returns, and execs its program once the fifo's read end is opened.
+    public var execWaitFifo: String?
     public init() {}
 }
 
