@@ -168,11 +168,20 @@ static void set_death_signals(const struct vessel_spawn_args *a) {
     if (a->parent_death_signal > 0) prctl(PR_SET_PDEATHSIG, a->parent_death_signal, 0, 0, 0);
 }
 
-// join_pid_in_child: enter the pid namespace, then fork the process as a
-// sibling (CLONE_PARENT), its pid stored in the caller's shared page; this
+// The namespaces the child makes itself, after joining the user namespace
+// given first: made by clone3 they would belong to the caller's user
+// namespace, where the container's root has no power over them (runc's
+// order: join the user namespace, then unshare). 0 where clone3 makes them.
+static uint64_t deferred_namespaces(const struct vessel_spawn_args *a) {
+    const uint64_t made = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWCGROUP;
+    if (a->protect_then_join || a->join_count == 0 || a->join_types[0] != CLONE_NEWUSER) return 0;
+    return a->clone_flags & made;
+}
+
+// Fork the process as a sibling (CLONE_PARENT) into the pid namespace this
+// child's children go to, its pid stored in the caller's shared page; this
 // child exits and the caller reaps it.
-static void fork_into_pid_namespace(const struct vessel_spawn_args *a, pid_t *shared_pid) {
-    if (setns(a->join_pid_fd, CLONE_NEWPID) != 0) child_fail(a->sync_fd, VESSEL_STEP_SETNS);
+static void fork_as_sibling(const struct vessel_spawn_args *a, pid_t *shared_pid) {
     struct clone_args ca;
     memset(&ca, 0, sizeof ca);
     ca.flags = CLONE_PARENT | CLONE_PARENT_SETTID;
@@ -182,6 +191,12 @@ static void fork_into_pid_namespace(const struct vessel_spawn_args *a, pid_t *sh
     if (pid > 0) syscall(SYS_exit_group, 0);
     // The death signal is not inherited across a fork.
     set_death_signals(a);
+}
+
+// join_pid_in_child: enter the pid namespace, then fork into it.
+static void fork_into_pid_namespace(const struct vessel_spawn_args *a, pid_t *shared_pid) {
+    if (setns(a->join_pid_fd, CLONE_NEWPID) != 0) child_fail(a->sync_fd, VESSEL_STEP_SETNS);
+    fork_as_sibling(a, shared_pid);
 }
 
 // Runs in the child of clone3: async-signal-safe system calls only.
@@ -195,6 +210,11 @@ static void spawn_child(const struct vessel_spawn_args *a, const sigset_t *old_m
     }
     int exe_fd = -1;
     int joined = 0;
+    const uint64_t deferred = deferred_namespaces(a);
+    if (deferred) {
+        if (setns(a->join_fds[0], CLONE_NEWUSER) != 0) child_fail(sync, VESSEL_STEP_SETNS);
+        joined = 1;
+    }
     if (a->protect_then_join) {
         // A user namespace given first is joined first: a user may unshare
         // a mount namespace only inside one where they are root.
@@ -214,7 +234,15 @@ static void spawn_child(const struct vessel_spawn_args *a, const sigset_t *old_m
         // type than the config named must never be joined.
         if (setns(a->join_fds[i], a->join_types[i]) != 0) child_fail(sync, VESSEL_STEP_SETNS);
     }
-    if (shared_pid != NULL) fork_into_pid_namespace(a, shared_pid);
+    if (deferred) {
+        if (unshare((int)(deferred & ~(uint64_t)CLONE_NEWPID)) != 0) child_fail(sync, VESSEL_STEP_UNSHARE_MOUNT);
+        if (deferred & CLONE_NEWPID) {
+            if (unshare(CLONE_NEWPID) != 0) child_fail(sync, VESSEL_STEP_UNSHARE_MOUNT);
+            fork_as_sibling(a, shared_pid);
+        }
+    } else if (shared_pid != NULL) {
+        fork_into_pid_namespace(a, shared_pid);
+    }
     for (int i = 0; i < 3; i++) {
         int fd = a->stdio_fds[i];
         if (fd < 0) continue;
@@ -249,6 +277,12 @@ static void spawn_child(const struct vessel_spawn_args *a, const sigset_t *old_m
         do { n = recv(sync, &byte, 1, MSG_PEEK); } while (n < 0 && errno == EINTR);
         if (n == 0) errno = EPIPE;
         if (n != 1) child_fail(sync, VESSEL_STEP_WAIT);
+    }
+    for (int i = 0; i < a->open_count; i++) {
+        int fd = open(a->open_paths[i], O_PATH);
+        if (fd < 0 || fd == a->open_targets[i]) continue;
+        if (dup2(fd, a->open_targets[i]) < 0) child_fail(sync, VESSEL_STEP_DUP2);
+        close(fd);
     }
     if (a->become_root) {
         // Raw system calls: glibc's wrappers would try to signal the
@@ -286,7 +320,8 @@ static void spawn_child(const struct vessel_spawn_args *a, const sigset_t *old_m
 pid_t vessel_spawn(const struct vessel_spawn_args *a) {
     // join_pid_in_child: where the child writes the pid of the process it forks.
     pid_t *shared_pid = NULL;
-    if (a->join_pid_fd >= 0 && a->join_pid_in_child) {
+    const uint64_t deferred = deferred_namespaces(a);
+    if ((a->join_pid_fd >= 0 && a->join_pid_in_child) || (deferred & CLONE_NEWPID)) {
         shared_pid = mmap(NULL, sizeof *shared_pid, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
         if (shared_pid == MAP_FAILED) return -errno;
         *shared_pid = 0;
@@ -323,7 +358,7 @@ pid_t vessel_spawn(const struct vessel_spawn_args *a) {
     }
     struct clone_args ca;
     memset(&ca, 0, sizeof ca);
-    ca.flags = a->clone_flags;
+    ca.flags = a->clone_flags & ~deferred;
     ca.exit_signal = SIGCHLD;
     if (a->into_cgroup) {
         ca.flags |= CLONE_INTO_CGROUP;
@@ -333,7 +368,7 @@ pid_t vessel_spawn(const struct vessel_spawn_args *a) {
     // A seccomp profile may answer clone3 with ENOSYS (Docker's does, so
     // that glibc falls back): hooks spawned after the filter use clone.
     if (pid < 0 && errno == ENOSYS && !a->into_cgroup) {
-        pid = syscall(SYS_clone, (unsigned long)(a->clone_flags | SIGCHLD), NULL, NULL, NULL, 0);
+        pid = syscall(SYS_clone, (unsigned long)((a->clone_flags & ~deferred) | SIGCHLD), NULL, NULL, NULL, 0);
     }
     if (pid == 0) {
         spawn_child(a, &old, shared_pid);

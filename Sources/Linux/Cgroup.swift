@@ -62,15 +62,15 @@ public struct Cgroup: Sendable {
     static func ownCgroup() -> String {
         let pid = getpid()
         if let known = ownCgroupRead.withLock({ $0 }), known.pid == pid { return known.path }
-        var path = "/"
-        if let text = try? FileIO.read("/proc/self/cgroup") {
-            for line in text.split(separator: "\n") where line.hasPrefix("0::") {
-                path = String(line.dropFirst(3))
-                break
-            }
-        }
+        let path = unifiedPath(ofProcess: "self") ?? "/"
         ownCgroupRead.withLock { $0 = (pid, path) }
         return path
+    }
+
+    /// The cgroup v2 path of a process ("self" or a pid), as /proc/<pid>/cgroup's `0::` line gives it.
+    public static func unifiedPath(ofProcess process: String) -> String? {
+        guard let text = try? FileIO.read("/proc/\(process)/cgroup") else { return nil }
+        return text.split(separator: "\n").first { $0.hasPrefix("0::") }.map { String($0.dropFirst(3)) }
     }
 
     private static let ownCgroupRead = Mutex<(pid: pid_t, path: String)?>(nil)

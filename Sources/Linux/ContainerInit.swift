@@ -68,6 +68,9 @@ public struct ContainerInit {
         var descriptorDirectory: Int32 = -1
         /// Where SCMP_ACT_NOTIFY's fd goes (linux.seccomp.listenerPath).
         var seccompAgent: SeccompAgent?
+        /// The umask without process.user.umask: runc's init sets 022
+        /// whatever its caller's was; its exec keeps the caller's (nil).
+        var defaultUmask: mode_t?
 
         /// Seccomp, capabilities, user and working directory, in runc's
         /// order: without no_new_privs, loading a filter needs CAP_SYS_ADMIN,
@@ -181,7 +184,7 @@ public struct ContainerInit {
             try sys("setresgid \(user.gid)", vessel_setresgid(user.gid))
             try sys("setresuid \(user.uid)", vessel_setresuid(user.uid))
             _ = vessel_set_keepcaps(0)
-            if let mask = user.umask { umask(mode_t(mask)) }
+            if let mask = user.umask.map({ mode_t($0) }) ?? defaultUmask { umask(mask) }
         }
 
         func markDescriptorsCloseOnExec(keeping lowest: Int) {
@@ -212,7 +215,7 @@ public struct ContainerInit {
         let rootfs = Rootfs(
             spec: spec, rootfs: context.rootfs, cgroupDirectory: context.cgroupDirectory,
             newCgroupNamespace: namespaces.contains { $0.type == .cgroup },
-            inUserNamespace: namespaces.contains { $0.type == .user })
+            inUserNamespace: namespaces.contains { $0.type == .user }, bindSourceFDs: context.bindSourceFDs ?? [])
         if hasMountNamespace { try rootfs.prepare() }
         var state: String?
         if context.pauseForHooks {
@@ -258,6 +261,7 @@ public struct ContainerInit {
             trampoline: trampoline)
         prepared.descriptorDirectory = descriptorDirectory
         prepared.seccompAgent = context.seccompAgent
+        prepared.defaultUmask = 0o022
         return prepared
     }
 

@@ -1,4 +1,5 @@
 import OSKit
+import Errors
 import CVessel
 import Glibc
 import OCI
@@ -21,6 +22,9 @@ public struct ExecInit {
     }
 
     public func run() -> Never {
+        // Once `exec` was told the process started (--exec-wait-fifo), a
+        // failure is the process's own: on its stderr, as after execve.
+        var reported = false
         do {
             _ = vessel_set_pdeathsig(0)
             let mountNamespaceFD = plan.mountNamespaceFD
@@ -41,12 +45,29 @@ public struct ExecInit {
                 spec: spec, process: process, executable: executable, state: nil,
                 caps: CapabilitySet(process.capabilities), preserveFDs: plan.preserveFDs,
                 trampoline: trampoline)
-            channel.send(InitEvent.lockingDown)
+            if plan.waitFifoFD >= 0 {
+                channel.send(InitEvent.ready)
+                reported = true
+                try Self.waitForReader(plan.waitFifoFD)
+            } else {
+                channel.send(InitEvent.lockingDown)
+            }
             try prepared.lockDown()
             try prepared.exec()
         } catch {
-            channel.send(InitEvent.failed(reason: "\(error)".split(separator: "\n").joined(separator: " ")))
+            let line = "\(error)".split(separator: "\n").joined(separator: " ")
+            if reported { TextOutput.standardError("vessel exec: \(line)\n") } else { channel.send(InitEvent.failed(reason: line)) }
             _exit(127)
         }
+    }
+
+    /// Opens the fifo for writing, which returns once a reader has opened
+    /// it, and closes it again: the program starts only then.
+    static func waitForReader(_ fifo: Int32) throws {
+        var fd: Int32
+        repeat { fd = open("/proc/self/fd/\(fifo)", O_WRONLY | O_CLOEXEC) } while fd < 0 && errno == EINTR
+        guard fd >= 0 else { throw VesselError.system("open the exec wait fifo for writing") }
+        close(fd)
+        close(fifo)
     }
 }

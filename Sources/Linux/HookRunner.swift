@@ -14,7 +14,8 @@ public enum HookRunner {
         for (index, hook) in hooks.enumerated() {
             let name = "hooks.\(kind)[\(index)] (\(hook.path))"
             DebugTrace.step("running \(name)")
-            try run(hook, name: name, state: state, directory: directory)
+            // runc's words lead ("error running prestart hook #1"): its tests and scripts match on them.
+            do { try run(hook, name: name, state: state, directory: directory) } catch { throw error.wrapped("error running \(kind) hook #\(index)") }
         }
     }
 
@@ -48,7 +49,9 @@ public enum HookRunner {
         defer { signal(SIGPIPE, previous) }
         let status = try wait(pid, timeoutSeconds: hook.timeout, name: name, input: input, output: output)
         if status & 0x7f != 0 {
-            throw VesselError.setup("\(name) was killed by signal \(status & 0x7f)\(output.described)")
+            // The signal in Go's words as well ("bad system call"), as runc's line has it.
+            let words = strsignal(status & 0x7f).map { String(cString: $0).lowercased() } ?? "unknown signal"
+            throw VesselError.setup("\(name) was killed by signal \(status & 0x7f) (\(words))\(output.described)")
         }
         let code = (status >> 8) & 0xff
         if code != 0 { throw VesselError.setup("\(name) exited with status \(code)\(output.described)") }

@@ -22,6 +22,12 @@ public struct InitContext: Codable {
     public var newKeyring: String?
     /// SCMP_ACT_NOTIFY: where the filter's notification fd goes.
     public var seccompAgent: SeccompAgent?
+    /// With a new user namespace: each bind mount's source (by mounts
+    /// index, -1 for none), opened O_PATH by the init's clone while still
+    /// the host's root, as runc's mount fds: the container's root, a mapped
+    /// uid, may not reach a source in a 0700 directory of the host's root.
+    /// One that is not O_PATH did not open there: the init opens the path.
+    public var bindSourceFDs: [Int32]?
 
     public init(spec: Spec, fifoFD: Int32, rootfs: String) {
         self.spec = spec

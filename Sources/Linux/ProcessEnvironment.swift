@@ -1,13 +1,19 @@
 import OSKit
 import OCI
 
-// The environment the container's process starts with: process.env, plus
-// HOME from the container's /etc/passwd when env has none (runc's rule:
-// the user's home directory, "/" when the uid has no entry).
+// The environment the container's process starts with: process.env with
+// one entry per name (the last value wins, as runc's setenv one by one
+// leaves it), plus HOME from the container's /etc/passwd when env has none
+// or an empty one (runc's rule: the user's home directory, "/" when the
+// uid has no entry).
 enum ProcessEnvironment {
     static func withHome(_ env: [String], uid: UInt32, passwd: () -> String?) -> [String] {
-        guard !env.contains(where: { $0.hasPrefix("HOME=") }) else { return env }
-        return env + ["HOME=" + (home(of: uid, in: passwd() ?? "") ?? "/")]
+        var merged = EnvironmentEntry.merged(env)
+        let index = merged.firstIndex { EnvironmentEntry.name($0) == "HOME" }
+        if let index, merged[index] != "HOME=" { return merged }
+        let home = "HOME=" + (home(of: uid, in: passwd() ?? "") ?? "/")
+        if let index { merged[index] = home } else { merged.append(home) }
+        return merged
     }
 
     /// The home field of the first passwd line whose uid is `uid`.

@@ -16,6 +16,8 @@ struct Rootfs {
     let cgroupDirectory: String?
     let newCgroupNamespace: Bool
     let inUserNamespace: Bool
+    /// InitContext.bindSourceFDs: sources opened by the runtime, by mounts index.
+    var bindSourceFDs: [Int32] = []
 
     var linux: LinuxConfig { spec.linux ?? LinuxConfig() }
 
@@ -39,7 +41,7 @@ struct Rootfs {
         var readOnlyDev = false
         for (index, entry) in (spec.mounts ?? []).enumerated() {
             do {
-                readOnlyDev = try mountEntry(entry, in: root) || readOnlyDev
+                readOnlyDev = try mountEntry(entry, index: index, in: root) || readOnlyDev
             } catch {
                 throw VesselError(error).wrapped("config.json: mounts[\(index)] (\(entry.destination))", field: "mounts[\(index)]")
             }
@@ -63,7 +65,7 @@ struct Rootfs {
 
     /// Mounts one entry; returns true when it is a read-only /dev whose
     /// read-only flag waits until the devices are in place.
-    func mountEntry(_ entry: Mount, in root: InRoot) throws -> Bool {
+    func mountEntry(_ entry: Mount, index: Int, in root: InRoot) throws -> Bool {
         var options = MountOptions(entry.options ?? [], type: entry.type)
         if entry.type == "cgroup" || entry.type == "cgroup2" {
             try mountCgroup(entry.destination, source: entry.source, options: options, in: root)
@@ -75,29 +77,37 @@ struct Rootfs {
         }
         if options.isBind {
             guard let source = entry.source else { throw VesselError.setup("a bind mount needs a source") }
-            try bind(source, to: entry.destination, options: options, idmap: entry, in: root)
+            let opened = index < bindSourceFDs.count ? bindSourceFDs[index] : -1
+            try bind(source, to: entry.destination, options: options, idmap: entry, in: root, opened: opened)
             return false
         }
         let deferReadOnly = isDev(entry) && options.flags & UInt(MS_RDONLY) != 0
         if deferReadOnly { options.flags &= ~UInt(MS_RDONLY) }
-        let coveredMode = entry.type == "tmpfs" ? try modeOfExisting(entry.destination, in: root) : nil
-        // A read-only tmpfs gets the mode first, then its read-only flag.
-        let readOnlyAfterMode = coveredMode != nil && options.flags & UInt(MS_RDONLY) != 0
+        // runc gives a tmpfs the mode of the directory it covers unless a
+        // `mode=` option says otherwise (runc 1.1.5 overrode `mode=` too, a
+        // bug later runc fixed); scripts written for runc see that mode.
+        let givesMode = options.data.contains { $0.hasPrefix("mode=") }
+        let coveredMode = entry.type == "tmpfs" && !givesMode ? try modeOfExisting(entry.destination, in: root) : nil
+        let copyUp = entry.type == "tmpfs" && (entry.options ?? []).contains("tmpcopyup")
+        // A read-only tmpfs gets the mode and its copy first, then its read-only flag.
+        let readOnlyAfterMode = (coveredMode != nil || copyUp) && options.flags & UInt(MS_RDONLY) != 0
         if readOnlyAfterMode { options.flags &= ~UInt(MS_RDONLY) }
         let target = try root.mountPoint(entry.destination, directory: true)
         defer { close(target) }
+        // What the tmpfs will cover, opened before it does.
+        let covered = copyUp ? try sys("tmpcopyup: open \(entry.destination)", openat(target, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) : -1
+        defer { if covered >= 0 { close(covered) } }
         let data = options.data.concatenated(separator: ",")
         try sys(
             "mount \(entry.type ?? "none") on \(entry.destination)",
             mount(
                 entry.source ?? entry.type ?? "none", descriptorPath(target), entry.type, options.flags,
                 data.isEmpty ? nil : data))
-        if let coveredMode {
-            // runc gives a tmpfs the mode of the directory it covers, over
-            // its `mode=` option; scripts written for runc see that mode.
+        if coveredMode != nil || copyUp {
             let mounted = try root.open(entry.destination, extraFlags: O_DIRECTORY)
             defer { close(mounted) }
-            try sys("chmod \(entry.destination)", chmod(descriptorPath(mounted), coveredMode))
+            if copyUp { try TmpfsCopyUp.copy(from: covered, to: mounted, path: entry.destination) }
+            if let coveredMode { try sys("chmod \(entry.destination)", chmod(descriptorPath(mounted), coveredMode)) }
             if readOnlyAfterMode {
                 try sys(
                     "remount \(entry.destination) read-only",
@@ -123,9 +133,13 @@ struct Rootfs {
     /// resolved target by descriptor.
     func bind(
         _ source: String, to destination: String, options: MountOptions, idmap entry: Mount? = nil,
-        in root: InRoot
+        in root: InRoot, opened: Int32 = -1
     ) throws {
-        let sourceFD = open(source, O_PATH | O_CLOEXEC)
+        // `opened`: InitContext.bindSourceFDs's, ours to close; not O_PATH
+        // where it did not open then: the path again, for its error.
+        let preOpened = opened >= 0 && fcntl(opened, F_GETFL) & O_PATH != 0
+        if opened >= 0 && !preOpened { close(opened) }
+        let sourceFD = preOpened ? opened : open(source, O_PATH | O_CLOEXEC)
         guard sourceFD >= 0 else { throw VesselError.system("bind source \(source)") }
         defer { close(sourceFD) }
         var info = stat()
@@ -207,7 +221,9 @@ struct Rootfs {
         if result >= 0 { return result }
         if -result == ENOENT { return try root.makeDirectories(destination) }
         if -result == ELOOP || -result == ENOTDIR {
-            throw VesselError.setup("\(destination) in the rootfs is not a plain directory (a symlink or a file): refusing to mount \(type) there")
+            // runc's words end it: its tests and scripts match on them.
+            throw VesselError.setup(
+                "\(destination) in the rootfs is not a plain directory (a symlink or a file): filesystem \"\(type)\" must be mounted on ordinary directory")
         }
         throw VesselError.system("open \(destination) in the container", errno: Errno(rawValue: -result))
     }
@@ -345,9 +361,11 @@ struct Rootfs {
         if !masked.isEmpty {
             let null = try verifiedNull(in: root)
             defer { close(null) }
+            var shared: Int32 = -1
+            defer { if shared >= 0 { close(shared) } }
             for (index, path) in masked.enumerated() {
                 do {
-                    try mask(path, with: null, in: root)
+                    try mask(path, with: null, sharing: &shared, in: root)
                 } catch {
                     throw VesselError(error).wrapped("config.json: linux.maskedPaths[\(index)] (\(path))", field: "linux.maskedPaths[\(index)]")
                 }
@@ -393,8 +411,10 @@ struct Rootfs {
 
     /// Hides `path`: an empty read-only tmpfs over a directory, the null
     /// device over anything else. A missing path needs no mask; a symlink
-    /// is refused rather than followed.
-    func mask(_ path: String, with null: Int32, in root: InRoot) throws {
+    /// is refused rather than followed. `shared`: the first masked
+    /// directory's tmpfs, which later ones bind (one tmpfs for them all, as
+    /// later runc: fewer superblocks), or -1 before it is made.
+    func mask(_ path: String, with null: Int32, sharing shared: inout Int32, in root: InRoot) throws {
         guard let target = try root.openIfPresent(path, extraFlags: O_NOFOLLOW) else { return }
         defer { close(target) }
         var info = stat()
@@ -402,8 +422,11 @@ struct Rootfs {
         switch info.st_mode & S_IFMT {
         case S_IFLNK:
             throw VesselError.setup("\(path) is a symlink: refusing to mask through it")
+        case S_IFDIR where shared >= 0:
+            try attach(shared, onto: target, recursive: false, top: MountAttributes(set: MountAttributes.readOnly), what: "mask \(path)")
         case S_IFDIR:
             try sysNegative("mask \(path)", vessel_mount_tmpfs_fd(target, 1))
+            shared = try root.open(path, extraFlags: O_NOFOLLOW)
         default:
             try attach(null, onto: target, recursive: false, what: "mask \(path)")
         }

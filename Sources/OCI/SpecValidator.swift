@@ -39,8 +39,8 @@ public enum SpecValidator {
         guard process.cwd.hasPrefix("/") else {
             throw .invalidValue(field: "process.cwd", reason: "\(process.cwd.debugDescription) is not an absolute path")
         }
-        for (index, entry) in (process.env ?? []).enumerated() where !entry.contains("=") {
-            throw .invalidValue(field: "process.env[\(index)]", reason: "\(entry.debugDescription) is not KEY=value")
+        for (index, entry) in (process.env ?? []).enumerated() {
+            if let problem = EnvironmentEntry.problem(entry) { throw .invalidValue(field: "process.env[\(index)]", reason: problem) }
         }
         var seen = Set<String>()
         for (index, limit) in (process.rlimits ?? []).enumerated() {

@@ -40,6 +40,10 @@ public struct SpawnRequest {
     public var inPlace = false
     /// With `inPlace`: a close-on-exec descriptor the child keeps open.
     public var keepFD: Int32 = -1
+    /// Paths the child opens O_PATH onto these fds (reserved by the caller,
+    /// not close-on-exec) before `becomeRoot`, with the caller's uid: in a
+    /// new user namespace its root may reach less (see vessel_spawn_args).
+    public var openBeforeRoot: [(path: String, fd: Int32)] = []
 
     public init(path: String, arguments: [String], environment: [String]) {
         self.path = path
@@ -53,9 +57,12 @@ public enum Spawner {
     public static func spawn(_ request: SpawnRequest) throws(VesselError) -> pid_t {
         let argv = CStringArray(request.arguments)
         let envp = CStringArray(request.environment)
+        let openPaths = CStringArray(request.openBeforeRoot.map(\.path))
+        let openTargets = request.openBeforeRoot.map(\.fd)
         defer {
             argv.free()
             envp.free()
+            openPaths.free()
         }
         var args = vessel_spawn_args()
         args.clone_flags = request.cloneFlags
@@ -90,7 +97,12 @@ public enum Spawner {
                 args.path = path
                 args.argv = UnsafePointer(argv.pointer)
                 args.envp = UnsafePointer(envp.pointer)
-                return vessel_spawn(&args)
+                return openTargets.withUnsafeBufferPointer { targets in
+                    args.open_paths = UnsafePointer(openPaths.pointer)
+                    args.open_targets = targets.baseAddress
+                    args.open_count = Int32(targets.count)
+                    return vessel_spawn(&args)
+                }
             }
         }
         if pid < 0 { throw VesselError.system("spawn \(request.path)", errno: Errno(rawValue: -pid)) }

@@ -71,6 +71,19 @@ public struct ContainerCreator {
         }
     }
 
+    /// A reserved fd per bind source (by mounts index, -1 for other mounts),
+    /// onto which the init's clone opens the source before it becomes the
+    /// new user namespace's root (SpawnRequest.openBeforeRoot), for
+    /// InitContext.bindSourceFDs. Not close-on-exec: the re-executed init
+    /// inherits them, as fifoFD. Opened in the clone, not here, so that the
+    /// source is a mount of the container's namespace, which it may bind.
+    static func reserveBindSources(_ mounts: [Mount]) -> [Int32] {
+        mounts.map { mount in
+            guard mount.source != nil, MountOptions(mount.options ?? [], type: mount.type).isBind else { return -1 }
+            return open("/dev/null", O_RDONLY)
+        }
+    }
+
     /// The host ids that a new user namespace maps the container's root to.
     static func hostRoot(_ linux: LinuxConfig) -> (uid: uid_t, gid: gid_t)? {
         guard (linux.namespaces ?? []).contains(where: { $0.type == .user && $0.path == nil }) else { return nil }
@@ -200,6 +213,7 @@ public struct ContainerCreator {
         if let seccomp = spec.linux?.seccomp, seccomp.notifies, let path = seccomp.listenerPath {
             agentFD = try SeccompAgent.connect(path)
         }
+        let bindSourceFDs = namespaces.contains { $0.type == .user } ? Self.reserveBindSources(spec.mounts ?? []) : nil
         // The init gets its own copies of these; ours close as soon as it is
         // spawned, or the channel would never report its death (no EOF while
         // we hold its end) and an init that dies before saying why would
@@ -212,12 +226,14 @@ public struct ContainerCreator {
             Glibc.close(fifoFD)
             if consoleFD >= 0 { Glibc.close(consoleFD) }
             if agentFD >= 0 { Glibc.close(agentFD) }
+            for fd in bindSourceFDs ?? [] where fd >= 0 { Glibc.close(fd) }
             namespaceFDs.close()
         }
         defer { closeChildCopies() }
 
         var context = InitContext(spec: spec, fifoFD: fifoFD, rootfs: bundle.rootfs)
         context.consoleFD = consoleFD
+        context.bindSourceFDs = bindSourceFDs
         context.cgroupDirectory = cgroup?.directory
         context.noPivot = options.noPivot
         context.preserveFDs = options.preserveFDs
@@ -241,7 +257,11 @@ public struct ContainerCreator {
         // Only root enters a pid namespace from outside its user namespace.
         request.joinPIDNamespaceInChild = geteuid() != 0
         request.syncFD = childEnd
-        request.becomeRoot = newUser
+        // A joined user namespace too: its root is a mapped uid, ours is not.
+        request.becomeRoot = namespaces.contains { $0.type == .user }
+        request.openBeforeRoot = zip(spec.mounts ?? [], bindSourceFDs ?? []).compactMap { mount, fd in
+            mount.source.flatMap { fd >= 0 ? ($0, fd) : nil }
+        }
         request.protectExecutable = namespaces.contains { $0.type == .mount && $0.path == nil }
 
         // The agent's state names the init's pid, so it is filled in after the clone.
@@ -254,6 +274,7 @@ public struct ContainerCreator {
         record.pid = pid
         record.pidStartTime = ProcessStat(pid: pid)?.startTime ?? 0
         if cgroup == nil { record.initNamespace = InitNamespace.mark(of: pid, namespaces: namespaces) }
+        if !namespaces.contains(where: { $0.type == .pid }) { record.sharesPIDNamespace = true }
         var peer = InitPeer(channel: channel, subject: "container init")
         try peer.beforeHandoff {
             try store.save(record)

@@ -39,6 +39,9 @@ public struct ContainerRecord: Codable, Sendable {
     /// was made in ("pid:[4026532201]"), which proves a live pid is still
     /// the container's (InitNamespace).
     public var initNamespace: String? = nil
+    /// True where config.json gave no pid namespace: the init is not pid 1
+    /// of its own, and its death leaves the container's other processes.
+    public var sharesPIDNamespace: Bool? = nil
 }
 
 extension ContainerRecord {

@@ -88,6 +88,11 @@ public struct Lifecycle {
         defer { close(lock) }
         let record = try store.load(id)
         let status = store.status(of: record)
+        // As later runc: without a pid namespace of its own, killing the
+        // init does not take the others along, so KILL goes to every
+        // process of the container's own cgroup (those an init that
+        // already died left too).
+        let all = all || (signal == SIGKILL && record.sharesPIDNamespace == true && record.vm == nil && record.ownsCgroup != false && record.cgroup != nil)
         // As runc: signalling every process of a container that has none
         // left succeeds (engines send it while stopping a pod).
         if all && status == .stopped && !(record.cgroup?.isPopulated ?? false) {

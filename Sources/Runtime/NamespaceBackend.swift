@@ -135,6 +135,8 @@ struct NamespaceBackend: ContainerBackend {
     /// is our child, so `exec` can wait for it.
     func exec(_ record: ContainerRecord, process: Process, seccomp: Seccomp?, options: ExecOptions) throws -> pid_t {
         var plan = ExecPlan(process: process, seccomp: seccomp, preserveFDs: options.preserveFDs)
+        if let path = options.execWaitFifo { plan.waitFifoFD = try ExecWaitFifo.open(path) }
+        defer { if plan.waitFifoFD >= 0 { close(plan.waitFifoFD) } }
 
         let (channel, childEnd) = try InitSocket.pair()
         defer { channel.close() }
@@ -177,7 +179,7 @@ struct NamespaceBackend: ContainerBackend {
         request.syncFD = childEnd
         request.becomeRoot = joinsUser
         request.protectThenJoin = true
-        let cgroup = try ExecCgroup.choose(options.cgroups, container: record.cgroup)
+        let cgroup = try ExecCgroup.choose(options.cgroups, container: record.cgroup, initPID: record.pid)
         var peer = InitPeer(channel: channel, subject: "exec'd process")
         let launch = InitLaunch.onThisHost(
             process: process, containerBounding: [record.process?.capabilities],
@@ -193,10 +195,14 @@ struct NamespaceBackend: ContainerBackend {
         childEndOpen = false
         do {
             try peer.beforeHandoff {
-                if let cgroup, !inCgroup { try cgroup.addProcess(pid) }
+                if let cgroup, !inCgroup {
+                    do throws(VesselError) { try cgroup.addProcess(pid) } catch { throw error.wrapped("error adding pid \(pid) to cgroups") }
+                }
             }
             peer.handOff(started.inPlace ? .inPlace : .exec(plan))
             while let event = try peer.next() {
+                // Waiting on --exec-wait-fifo: started, as far as `exec` can tell.
+                if event == .ready && plan.waitFifoFD >= 0 { break }
                 guard event == .lockingDown else { throw VesselError.initFailed("exec: unexpected message from the new process") }
             }
         } catch {

@@ -10,7 +10,8 @@ enum PreservedFDs {
             let fd = Int32(3 + index)
             var info = stat()
             guard fstat(fd, &info) == 0 else {
-                throw VesselError.system("--preserve-fds \(count): preserved fd \(index) (of \(count)) is fd \(fd)")
+                // "preserved-fd N" is runc's phrase, which its tests match on.
+                throw VesselError.system("--preserve-fds \(count): preserved-fd \(index) (of \(count)) is fd \(fd)")
             }
         }
     }

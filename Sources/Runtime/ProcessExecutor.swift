@@ -24,6 +24,9 @@ public struct ExecOptions {
     public var ignorePaused = false
     /// --cgroup: a sub-cgroup of the container's to run the process in.
     public var cgroups: [String] = []
+    /// --exec-wait-fifo (later runc): the process has started when `exec`
+    /// returns, and execs its program once the fifo's read end is opened.
+    public var execWaitFifo: String?
     public init() {}
 }
 
@@ -54,8 +57,8 @@ public struct ProcessExecutor {
         }
         let process = try makeProcess(base, options)
         try PreservedFDs.check(options.preserveFDs)
-        if let bad = (process.env ?? []).first(where: { !$0.contains("=") }) {
-            throw VesselError.invalidArgument("exec: invalid environment variable \(bad.debugDescription): not KEY=value")
+        for entry in process.env ?? [] {
+            if let problem = EnvironmentEntry.problem(entry) { throw VesselError.invalidArgument("exec: invalid environment variable: \(problem)") }
         }
         // Detached here: a foreground `exec -t` hands over its session's socket.
         try ConsoleSocketRule.check(detached: true, terminal: process.terminal == true, consoleSocket: options.consoleSocket)

@@ -91,6 +91,7 @@ struct VMBackend: ContainerBackend {
         let id = try ContainerID(record.id)
         if options.preserveFDs > 0 { throw VesselError.unsupported("vm: --preserve-fds: open files cannot be passed into a VM") }
         if !options.cgroups.isEmpty { throw VesselError.unsupported("vm: --cgroup: the process runs in the guest's cgroups, not the host's") }
+        if options.execWaitFifo != nil { throw VesselError.unsupported("vm: --exec-wait-fifo: a host fifo cannot be opened from inside a VM") }
         let processFile = store.directory(id) + "/exec-\(getpid()).json"
         try FileIO.writeAtomically(processFile, try JSONEncoder().encode(process))
         let executable = try FileIO.realPath("/proc/self/exe")

@@ -83,6 +83,24 @@ final class DifferentialCommandLineTests: XCTestCase {
                     .exact("exec --cgroup sub {id} sh -c 'sed -n \"s/^0::.*\\///p\" /proc/self/cgroup'"),
                 ]),
             DifferentialExecTests.inSleeper("exec: --cgroup with a controller", [.exact("exec --cgroup pids:sub {id} true")]),
+            // runc's exec.bats: the container's own cgroup as "/", then the
+            // init moved below it and a domain controller turned on, where
+            // cgroup v2 takes no process in the container's own any more.
+            DifferentialExecTests.inSleeper(
+                "exec: --cgroup / and the init's cgroup as the fallback",
+                config: { spec, sandbox in
+                    spec.setLinux("cgroupsPath", "/" + sandbox.id)
+                    spec.changeNamespace("cgroup")
+                    spec.makeCgroupMountWritable()
+                },
+                [
+                    .exact("exec --cgroup / {id} grep ^0:: /proc/self/cgroup"), .exact("exec --cgroup .. {id} true"),
+                    .exact("exec {id} sh -euc 'mkdir /sys/fs/cgroup/foobar; echo 1 > /sys/fs/cgroup/foobar/cgroup.procs; grep ^0:: /proc/1/cgroup'"),
+                    .exact("exec {id} grep ^0:: /proc/self/cgroup"),
+                    .exact("exec {id} sh -euc 'echo $$ > /sys/fs/cgroup/foobar/cgroup.procs; echo +hugetlb > /sys/fs/cgroup/cgroup.subtree_control'"),
+                    .exact("exec {id} grep ^0:: /proc/self/cgroup"), .exact("exec --cgroup / {id} true"),
+                    .exact("exec --cgroup foobar {id} grep ^0:: /proc/self/cgroup"),
+                ]),
             DiffScenario(
                 "run: --preserve-fds 1 passes fd 3", script: "cat <&3", files: ["fd3": "through fd 3\n"],
                 steps: [.host("{rt} run --preserve-fds 1 -b {bundle} {id} 3<{host}/fd3")]),

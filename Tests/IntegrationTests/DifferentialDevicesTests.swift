@@ -61,6 +61,10 @@ final class DifferentialDevicesTests: XCTestCase {
             seen(
                 "devices: one that replaces a default node", described("/dev/null"),
                 config: devices([device("/dev/null", extra: ["fileMode": 0o600])], allowing: allowNull)),
+            // runc's dev.bats: a default device given again, with no mode or owner.
+            seen(
+                "devices: /dev/tty given again without a mode", described("/dev/tty"),
+                config: devices([device("/dev/tty", major: 5, minor: 0)])),
         ]
     }
 

@@ -32,14 +32,34 @@ final class DifferentialExecTests: XCTestCase {
                 ]),
             inSleeper("exec: --env", [.exact("exec --env GREETING=long {id} sh -c 'echo $GREETING'")]),
             inSleeper("exec: -e overrides a variable of the config", [.exact("exec -e TERM=dumb -e PATH=/bin {id} sh -c 'echo $TERM $PATH'")]),
+            inSleeper(
+                "exec: -e repeats names of the config and its own",
+                config: { spec, _ in spec.setProcess("env", ["A=1", "PATH=/usr/bin:/bin", "A=2", "HOME="]) },
+                [.exact("exec -e A=3 -e PATH=/bin -e B=x -e B=y {id} env"), .exact("exec -e HOME=/x {id} env")]),
+            inSleeper("exec: -e with an empty name", [.exact("exec -e =x {id} env")]),
+            inSleeper("exec: the caller's umask, where the config has none", [.host("umask 077; {rt} exec {id} sh -c umask")]),
+            inSleeper(
+                "exec: process.user.umask of the config", config: { spec, _ in spec.setProcess("user", ["uid": 0, "gid": 0, "umask": 63]) },
+                [.exact("exec {id} grep ^Umask: /proc/1/status"), .exact("exec {id} grep ^Umask: /proc/self/status")]),
             inSleeper("exec: -u uid:gid", [.exact("exec -u 1000:1001 {id} id")]),
             inSleeper("exec: -u uid alone", [.exact("exec -u 65534 {id} id")]),
             inSleeper("exec: -u with a user name", [.exact("exec -u nobody {id} id")]),
             inSleeper("exec: -g additional gids", [.exact("exec -u 1000:1000 -g 10 -g 20 {id} id")]),
             inSleeper("exec: --additional-gids", [.exact("exec -u 1000:1000 --additional-gids 30 {id} id")]),
             inSleeper("exec: -p process.json", files: ["process.json": processFile], [.exact("exec -p {host}/process.json {id}")]),
+            inSleeper(
+                "exec: process.json without env, a bare program name", files: ["process.json": #"{"args": ["sh", "-c", "echo ran"], "cwd": "/"}"#],
+                [.exact("exec -p {host}/process.json {id}")]),
             inSleeper("exec: --process with a missing file", [.exact("exec --process {host}/absent.json {id}")]),
             inSleeper("exec: --cap adds a capability", [.exact("exec --cap CAP_SYS_ADMIN {id} grep Cap /proc/self/status")]),
+            inSleeper(
+                "exec: --cap where the config gives none", config: { spec, _ in spec.setProcess("capabilities", [String: Any]()) },
+                [.exact("exec {id} grep Cap /proc/self/status"), .exact("exec --cap CAP_KILL --cap CAP_AUDIT_WRITE {id} grep Cap /proc/self/status")]),
+            // runc's rlimits.bats: exec gets the config's rlimits, whatever its caller's are.
+            inSleeper(
+                "exec: the config's rlimits, not the caller's",
+                config: { spec, _ in spec.setProcess("rlimits", [["type": "RLIMIT_NOFILE", "soft": 1000, "hard": 1000]]) },
+                [.host("prlimit --nofile=500:20000 {rt} exec {id} sh -c 'ulimit -n; ulimit -H -n'")]),
             inSleeper("exec: capabilities of the config", [.exact("exec {id} grep Cap /proc/self/status")]),
             inSleeper(
                 "exec: --no-new-privs", config: { spec, _ in spec.setProcess("noNewPrivileges", false) },

@@ -12,8 +12,28 @@ final class DifferentialKillTests: XCTestCase {
         DiffScenario(name, script: trapper, steps: [.runDetached, .waitFile("ready")] + steps + [.forceDelete])
     }
 
+    /// A container in the host's pid namespace with two processes exec'd beside its init, then `steps`.
+    static func inHostPIDNamespace(_ name: String, _ steps: [DiffStep]) -> DiffScenario {
+        DiffScenario(
+            name, script: "sleep 30", config: { spec, _ in spec.changeNamespace("pid", remove: true) },
+            steps: [
+                .runDetached, .cmd("exec -d {id} sleep 30"), .cmd("exec -d {id} sleep 30"),
+                .host("sed -n 's/^0:://p' /proc/" + DiffStep.statePid + "/cgroup > {host}/cgroup", .outcome),
+            ] + steps + [.forceDelete])
+    }
+
+    /// How many processes the container's cgroup (as recorded) still holds.
+    static let cgroupMembers = DiffStep.host("cat /sys/fs/cgroup$(cat {host}/cgroup)/cgroup.procs 2>/dev/null | wc -l")
+
     static var scenarios: [DiffScenario] {
         [
+            inHostPIDNamespace("kill: KILL in the host's pid namespace", [.cmd("kill {id} KILL"), .wait("stopped"), .sleep(0.3), cgroupMembers]),
+            inHostPIDNamespace(
+                "kill: KILL in the host's pid namespace, the init gone",
+                [.host("kill -9 $(head -1 /sys/fs/cgroup$(cat {host}/cgroup)/cgroup.procs)", .outcome), .wait("stopped"), .cmd("kill {id} KILL"), .sleep(0.3), cgroupMembers]),
+            inHostPIDNamespace(
+                "delete: in the host's pid namespace, the init gone",
+                [.host("kill -9 $(head -1 /sys/fs/cgroup$(cat {host}/cgroup)/cgroup.procs)", .outcome), .wait("stopped"), .cmd("delete {id}"), .sleep(0.3), cgroupMembers, .stateIt]),
             withTrapper("kill: the default signal is TERM", [.cmd("kill {id}"), .wait("stopped")]),
             withTrapper(
                 "kill: a signal by name, SIG name, number and in lower case",

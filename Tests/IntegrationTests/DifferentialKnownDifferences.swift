@@ -24,6 +24,8 @@ enum DifferentialKnownDifferences {
     static let defaultSignals =
         "vessel starts the container's process with every signal at its default disposition; runc (Go) passes on signal 32 ignored when its own caller had it ignored (the test runner does)"
 
+    static let killInHostPIDNamespace =
+        "runc's later kill tests: a container without a pid namespace of its own has no init whose death takes the rest along, so `kill KILL` kills every process of its cgroup, even after the init died; runc 1.1.5 signals the init alone (or fails, `container not running`, once it died) and leaves the others running"
     static let newerSpecField = "a runtime-spec field added after runc 1.1.5, which ignores it: vessel applies it, and refuses a value it cannot apply"
     /// Step 1 of a foreground `run`: what it printed, or its refusal.
     static func ranWith(_ out: String) -> String { "#1 run -b {bundle} {id}: exit 0 | out: " + String(reflecting: out) + " | err: \"\"" }
@@ -113,6 +115,52 @@ enum DifferentialKnownDifferences {
             reason:
                 "vessel refuses --preserve-fds naming descriptors its caller did not open; runc 1.1.5 checks them in its own process, where Go's runtime holds fds 3 and up, and passes those into the container (a directory fd of the host's /sys/fs/cgroup among them: the CVE-2024-21626 class)",
             vessel: ["#1 host: exec 3<&- 4<&- 5<&- 6<&- 7<&- 8<&- 9<&-; {rt} run --preserve-fds 3 -b {bundle} {id}: exit 1 | out: \"\" | err: \"<error>\\n\""]),
+        "exec: process.user.umask of the config": Entry(
+            reason:
+                "vessel gives an exec'd process the config's process.user.umask, as runc's later umask test expects (it reads /proc/self/status in `exec`); runc 1.1.5's exec keeps its caller's umask",
+            vessel: ["#3 exec {id} grep ^Umask: /proc/self/status: exit 0 | out: \"Umask:\\t0077\\n\" | err: \"\""]),
+        "kill: KILL in the host's pid namespace": Entry(
+            reason: killInHostPIDNamespace,
+            vessel: ["#8 host: cat /sys/fs/cgroup$(cat {host}/cgroup)/cgroup.procs 2>/dev/null | wc -l: exit 0 | out: \"0\\n\" | err: \"\""]),
+        "kill: KILL in the host's pid namespace, the init gone": Entry(
+            reason: killInHostPIDNamespace,
+            vessel: [
+                "#7 kill {id} KILL: exit 0", "#9 host: cat /sys/fs/cgroup$(cat {host}/cgroup)/cgroup.procs 2>/dev/null | wc -l: exit 0 | out: \"0\\n\" | err: \"\"",
+            ]),
+        "tmpfs: size and mode": Entry(
+            reason:
+                "a tmpfs's `mode=` option gives its mode, as later runc does (runc's run.bats, runc issue 3911); runc 1.1.5 chmods it to the mode of the directory it covers, over the option",
+            vessel: [ranWith("/run tmpfs rw,nosuid,relatime,size=1024k,mode=700 0 0\n700\n")]),
+        "mounts: in the caller's mount namespace, with a createRuntime hook": Entry(
+            reason:
+                "vessel refuses mounts (and masked or read-only paths) without a mount namespace of the container's own: they would be made in the caller's namespace and stay there after delete (runc left 9 mounts on the host's rootfs directory here, and ran the createRuntime hook twice, which later runc fixed)",
+            vessel: [
+                refusedRun, "#3 host: ls {out} | wc -l: exit 0 | out: \"0\\n\" | err: \"\"", "files in /tmp: none",
+                "left on the host: state dirs [], cgroup none, processes 0, mounts 0",
+            ]),
+        "exec: process.json without env, a bare program name": Entry(
+            reason:
+                "runtime-spec gives process.args execvp's semantics, which search a default path where PATH is unset: vessel looks a bare name up in runc spec's default PATH then; runc 1.1.5 searches nothing and fails",
+            vessel: ["#2 exec -p {host}/process.json {id}: exit 0 | out: \"ran\\n\" | err: \"\""]),
+        "maskedPaths: directories share one tmpfs": Entry(
+            reason:
+                "vessel masks every directory with one read-only tmpfs, bound again for each after the first, as later runc does (its mask.bats checks one st_dev); runc 1.1.5 mounts a tmpfs per directory",
+            vessel: ["#1 run -b {bundle} {id}: exit 1 | out: \"shared\\n\" | err: \"touch: /sys/firmware/x: Read-only file system\\n\""]),
+        "user: joins another container's user namespace": Entry(
+            reason:
+                "vessel joins a user namespace given by path and makes the container's other namespaces inside it, as later runc does (its userns and run tests); runc 1.1.5 refuses a user namespace without id mappings",
+            vessel: [
+                "#4 run -d -b {bundle} {id2}: exit 0",
+                "#5 exec {id2} cat /proc/self/uid_map /proc/self/gid_map: exit 0 | out: \"         0     100000      65534\\n         0     200000      65534\\n\" | err: \"\"",
+                "#6 exec {id2} sh -c \'ip -o link show lo | cut -d\" \" -f2,3; ps -o comm\': exit 0 | out: \"lo: <LOOPBACK,UP,LOWER_UP>\\nCOMMAND\\nsleep\\nps\\n\" | err: \"\"",
+                "#9 run -d -b {bundle} {id2}: exit 0", "#10 exec {id2} ps -o comm: exit 0 | out: \"COMMAND\\nsleep\\nsleep\\nps\\n\" | err: \"\"",
+            ]),
+        "tmpfs: tmpcopyup copies what it covers, read-only after": Entry(
+            reason:
+                "tmpcopyup keeps each copied entry's mode exactly, as later runc does (runc issue 3991); runc 1.1.5 makes copied directories under the caller's umask (777 became 755 here)",
+            vessel: [
+                "#2 run -b {bundle} {id}: exit 0 | out: \"/var/up drwxr-xr-x 0:0\\n/var/up/file -rw-r----- 7:8\\n/var/up/link lrwxrwxrwx 0:0\\n/var/up/open drwxrwxrwx 0:0\\n/var/up/open/deep drwxr-xr-x 0:0\\nkept\\n/var/up tmpfs ro,nosuid,relatime 0 0\\n\" | err: \"touch: /var/up/new: Read-only file system\\n\""
+            ]),
 
         "exec -t: without a console socket": Entry(
             reason: ttyOfItsOwn,

@@ -5,6 +5,12 @@ final class DifferentialLifecycleTests: XCTestCase {
     /// The pid file holds the pid `state` reports (and whether it ends in a newline).
     static let pidFileMatchesState = "[ \"$(cat {host}/pid)\" = \"" + DiffStep.statePid + "\" ] && echo matches state; wc -l < {host}/pid"
 
+    /// Rewrites the bundle's namespaces with the jq `map` body (where $ns is
+    /// the first container's /proc/<pid>/ns/), without id mappings.
+    static func joinFirst(_ body: String) -> String {
+        "jq --arg ns /proc/\(DiffStep.statePid)/ns/ '.linux.namespaces |= map(\(body)) | del(.linux.uidMappings, .linux.gidMappings)' {bundle}/config.json > {host}/joined.json && cp {host}/joined.json {bundle}/config.json"
+    }
+
     static var scenarios: [DiffScenario] {
         [
             DiffScenario(
@@ -39,6 +45,31 @@ final class DifferentialLifecycleTests: XCTestCase {
             DiffScenario(
                 "run --no-pivot", script: "echo no pivot; ls /",
                 steps: [.exact("run --no-pivot -b {bundle} {id}")]),
+            // runc's no_pivot.bats: the host's /proc stays out of reach, so a
+            // new user and pid namespace cannot mount a fresh procfs.
+            DiffScenario(
+                "run --no-pivot: no procfs for a new user namespace", script: "unshare -mrpf sh -c 'mount -t proc none /proc && echo mounted'",
+                config: { spec, _ in
+                    var caps = spec["process"].flatMap { ($0 as? [String: Any])?["capabilities"] as? [String: [String]] } ?? [:]
+                    for set in ["bounding", "permitted"] { caps[set, default: []].append("CAP_SETFCAP") }
+                    spec.setProcess("capabilities", caps)
+                }, steps: [.exact("run --no-pivot -b {bundle} {id}")]),
+            // runc's userns.bats and run.bats: a second container joins the
+            // first one's user namespace by path (and, the second time, every
+            // namespace but the mount one), making its other namespaces in it.
+            DiffScenario(
+                "user: joins another container's user namespace", script: "sleep 30", ownRootfs: true,
+                config: { spec, _ in
+                    spec.addRemappedUserNamespace()
+                },
+                steps: [
+                    .host("chown -R 100000:200000 {bundle}/rootfs", .outcome), .runDetached,
+                    .host(joinFirst("if .type == \"user\" then .path = $ns + \"user\" else . end"), .outcome),
+                    .cmd("run -d -b {bundle} {id2}"), .exact("exec {id2} cat /proc/self/uid_map /proc/self/gid_map"),
+                    .exact("exec {id2} sh -c 'ip -o link show lo | cut -d\" \" -f2,3; ps -o comm'"), .cmd("delete --force {id2}"),
+                    .host(joinFirst("if .type == \"mount\" then . else .path = $ns + ({\"network\": \"net\"}[.type] // .type) end"), .outcome),
+                    .cmd("run -d -b {bundle} {id2}"), .exact("exec {id2} ps -o comm"), .cmd("delete --force {id2}"), .forceDelete,
+                ]),
             DiffScenario(
                 "run --no-new-keyring", script: "echo shared keyring",
                 steps: [.exact("run --no-new-keyring -b {bundle} {id}")]),

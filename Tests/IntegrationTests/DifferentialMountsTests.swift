@@ -74,6 +74,50 @@ final class DifferentialMountsTests: XCTestCase {
             mounted("tmpfs: size and mode", mountLine("/run") + "; stat -c %a /run") { spec, _ in
                 spec.addMount("/run", type: "tmpfs", source: "tmpfs", options: ["nosuid", "size=1m", "mode=700"])
             },
+            // runc's run.bats: the mode of the directory a tmpfs covers, all of its bits.
+            mounted(
+                "tmpfs: over a directory with every mode bit, no mode=", "stat -c %A /run", ownRootfs: true,
+                setUp: [.host("chmod 7777 {bundle}/rootfs/run", .outcome)]
+            ) { spec, _ in
+                spec.addMount("/run", type: "tmpfs", source: "tmpfs", options: ["noexec", "nosuid", "nodev", "rprivate"])
+            },
+            mounted("tmpfs: mode= on a directory the runtime makes", "stat -c %a /run/made", ownRootfs: true) { spec, _ in
+                spec.addMount("/run/made", type: "tmpfs", source: "tmpfs", options: ["mode=0444"])
+            },
+            // runc's mounts.bats: a relative source is the bundle's, whatever the caller's cwd.
+            DiffScenario(
+                "bind: the source \".\" is the bundle", script: "ls /run/config.json",
+                config: { spec, _ in spec.addMount("/run", type: "bind", source: ".", options: ["bind"]) },
+                steps: [.host("cd / && {rt} run -b {bundle} {id}")]),
+            // runc's userns.bats: bind sources only the host's root may reach
+            // (a 0700 directory), for a container whose root is a mapped uid.
+            DiffScenario(
+                "bind: sources in 0700 directories, in a new user namespace", script: "cat /run/file /root/file", ownRootfs: true,
+                config: { spec, box in
+                    spec.addRemappedUserNamespace()
+                    spec.addMount("/run", type: "bind", source: box.host + "/one/data", options: ["bind"])
+                    spec.addMount("/root", type: "bind", source: box.host + "/two/data", options: ["rbind", "ro"])
+                },
+                steps: [
+                    .host(
+                        "chown -R 100000:200000 {bundle}/rootfs && for d in one two; do mkdir -p {host}/$d/data && echo $d > {host}/$d/data/file && chmod 700 {host}/$d; done",
+                        .outcome),
+                    .exact("run -b {bundle} {id}"),
+                ]),
+            // runc's mounts.bats: tmpcopyup, with each entry's mode kept (runc issue 3991).
+            mounted(
+                "tmpfs: tmpcopyup copies what it covers, read-only after",
+                "find /var/up | sort | while read f; do stat -c '%n %A %u:%g' \"$f\"; done; cat /var/up/file; touch /var/up/new; " + mountLine("/var/up"),
+                ownRootfs: true,
+                setUp: [
+                    .host(
+                        "mkdir -p {bundle}/rootfs/var/up/open/deep && chmod 777 {bundle}/rootfs/var/up/open && echo kept > {bundle}/rootfs/var/up/file && chown 7:8 {bundle}/rootfs/var/up/file && chmod 640 {bundle}/rootfs/var/up/file && ln -s /etc/passwd {bundle}/rootfs/var/up/link",
+                        .outcome)
+                ]
+            ) { spec, _ in
+                spec.addMount("/var/up", type: "tmpfs", source: "tmpfs", options: ["tmpcopyup", "ro", "nosuid"])
+                spec.setProcess("capabilities", ["bounding": ["CAP_DAC_OVERRIDE"], "effective": ["CAP_DAC_OVERRIDE"], "permitted": ["CAP_DAC_OVERRIDE"]])
+            },
             mounted("tmpfs: read-only", "touch /run/x; echo touch $?; " + mountLine("/run")) { spec, _ in
                 spec.addMount("/run", type: "tmpfs", source: "tmpfs", options: ["ro"])
             },
@@ -88,6 +132,29 @@ final class DifferentialMountsTests: XCTestCase {
                 spec.addMount("/run/inner", type: "bind", source: box.host + "/data", options: ["rbind", "ro"])
             },
             mounted("maskedPaths: a file and a directory", "wc -c < /proc/keys; ls /sys/firmware | wc -l; " + mountLine("/sys/firmware")) { _, _ in },
+            // runc's mask.bats: masks hold against writes and umount, on a read-only root too.
+            DiffScenario(
+                "maskedPaths: a file and directories of the rootfs, from exec", script: "sleep 30",
+                config: { spec, _ in spec.setLinux("maskedPaths", ["/etc/passwd", "/var", "/root"]) },
+                steps: [
+                    .runDetached, .exact("exec {id} cat /etc/passwd"), .exact("exec {id} rm -f /etc/passwd"), .exact("exec {id} umount /etc/passwd"),
+                    .exact("exec {id} ls /var"), .exact("exec {id} touch /var/foo"), .exact("exec {id} rm -rf /var"), .exact("exec {id} umount /var"),
+                    .forceDelete,
+                ]),
+            // runc's host-mntns.bats: no mount namespace, so the mounts would be made in the caller's.
+            DiffScenario(
+                "mounts: in the caller's mount namespace, with a createRuntime hook", ownRootfs: true,
+                config: { spec, box in
+                    spec.setProcess("args", ["echo", "Hello World"])
+                    spec.changeNamespace("mount", remove: true)
+                    spec.setLinux("maskedPaths", [String]())
+                    spec.setLinux("readonlyPaths", [String]())
+                    spec.setHooks(["createRuntime": [["path": "/bin/sh", "args": ["sh", "-c", "touch \(box.out)/hook.$$"]]]])
+                }, steps: [.exact("run -b {bundle} {id}"), .forceDelete, .host("ls {out} | wc -l")]),
+            mounted(
+                "maskedPaths: directories share one tmpfs",
+                "[ \"$(stat -c %d /proc/acpi)\" = \"$(stat -c %d /sys/firmware)\" ] && echo shared || echo separate; touch /sys/firmware/x"
+            ) { _, _ in },
             mounted("maskedPaths: a path that does not exist", "echo ran") { spec, _ in
                 spec.setLinux("maskedPaths", ["/proc/no-such-file"])
             },

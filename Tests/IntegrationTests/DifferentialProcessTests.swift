@@ -27,6 +27,15 @@ final class DifferentialProcessTests: XCTestCase {
                 spec.setProcess("env", [defaultPath, "TERM=xterm", "EMPTY=", "WITH_EQUALS=a=b"])
             },
             seen("env: a variable given twice", "echo $TWICE") { spec, _ in spec.setProcess("env", [defaultPath, "TWICE=first", "TWICE=second"]) },
+            seen("env: a name given twice is in the environment once", "env") { spec, _ in
+                spec.setProcess("env", ["ONE=two", "PATH=/bin", "ONE=", "TWO=a", "TWO=b"])
+            },
+            seen("env: an empty HOME is replaced from /etc/passwd", "env") { spec, _ in spec.setProcess("env", ["HOME=", "PATH=/bin"]) },
+            seen("env: HOME given twice, the last one empty", "echo $HOME") { spec, _ in
+                spec.setProcess("env", [defaultPath, "HOME=/override", "HOME="])
+            },
+            seen("env: a value with a new line", "env") { spec, _ in spec.setProcess("env", ["NEW_LINE=\n", "PATH=/bin"]) },
+            seen("env: an empty name", "env") { spec, _ in spec.setProcess("env", ["=value", "PATH=/bin"]) },
             seen("env: HOME from /etc/passwd for root", "echo $HOME"),
             seen("session: the init leads a session and process group of its own", DifferentialExecTests.sessionLeader),
             seen("network: a new namespace has its loopback up", "ip -o link show lo | cut -d' ' -f2,3; ip -o addr show lo | cut -d' ' -f2,6,7"),
@@ -41,6 +50,17 @@ final class DifferentialProcessTests: XCTestCase {
                     spec.setProcess("user", ["uid": 1000, "gid": 1000])
                     spec.setProcess("cwd", "/root")
                 }),
+            // runc's cwd.bats: exec as root into a container whose cwd only its own user may enter.
+            DiffScenario(
+                "cwd: exec -u 0 and -u 1000 where the cwd is the user's alone", script: "sleep 30", ownRootfs: true,
+                config: { spec, _ in
+                    spec.setProcess("cwd", "/root")
+                    spec.setProcess("user", ["uid": 42, "gid": 0])
+                },
+                steps: [
+                    .host("chown 42 {bundle}/rootfs/root && chmod 700 {bundle}/rootfs/root", .outcome), .runDetached,
+                    .exact("exec -u 0 {id} pwd"), .exact("exec -u 1000 {id} sh -c 'pwd; ls'"), .forceDelete,
+                ]),
             seen("cwd: a file, not a directory", "pwd") { spec, _ in spec.setProcess("cwd", "/etc/passwd") },
             seen("cwd: relative", "pwd") { spec, _ in spec.setProcess("cwd", "etc") },
             seen(
@@ -48,6 +68,7 @@ final class DifferentialProcessTests: XCTestCase {
                 "id; umask; touch /tmp/file; mkdir /tmp/dir",
                 config: user(1000, 1001, extra: ["additionalGids": [10, 20], "umask": 0o27])),
             seen("user: the default umask", "umask; touch /tmp/file"),
+            DiffScenario("user: the caller's umask is not the container's", script: "umask; touch /tmp/file", steps: [.host("umask 077; {rt} run -b {bundle} {id}")]),
             seen("rlimits: soft and hard", "ulimit -n; ulimit -Hn; ulimit -c; ulimit -Hc") { spec, _ in
                 spec.setProcess("rlimits", [["type": "RLIMIT_NOFILE", "soft": 100, "hard": 200], ["type": "RLIMIT_CORE", "soft": 0, "hard": 4096]])
             },

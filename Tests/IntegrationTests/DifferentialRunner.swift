@@ -727,4 +727,30 @@ extension Dictionary where Key == String, Value == Any {
     }
 
     mutating func setHooks(_ hooks: [String: [[String: Any]]]) { self["hooks"] = hooks }
+
+    /// linux.namespaces with `type` added (or, with remove, taken out).
+    mutating func changeNamespace(_ type: String, remove: Bool = false) {
+        let linux = self["linux"] as? [String: Any] ?? [:]
+        let others = (linux["namespaces"] as? [[String: Any]] ?? []).filter { $0["type"] as? String != type }
+        setLinux("namespaces", remove ? others : others + [["type": type]])
+    }
+
+    /// A new user namespace mapping root to 100000 (uids) and 200000 (gids),
+    /// as runc's tests' remap_rootfs; the rootfs must be chowned to match.
+    mutating func addRemappedUserNamespace() {
+        changeNamespace("user")
+        setLinux("uidMappings", [["hostID": 100000, "containerID": 0, "size": 65534]])
+        setLinux("gidMappings", [["hostID": 200000, "containerID": 0, "size": 65534]])
+    }
+
+    /// The runc spec's cgroup mount made read-write (runc's tests' set_cgroup_mount_writable).
+    mutating func makeCgroupMountWritable() {
+        let mounts = self["mounts"] as? [[String: Any]] ?? []
+        self["mounts"] = mounts.map { mount in
+            guard mount["type"] as? String == "cgroup" else { return mount }
+            var writable = mount
+            writable["options"] = (mount["options"] as? [String] ?? []).map { $0 == "ro" ? "rw" : $0 }
+            return writable
+        }
+    }
 }

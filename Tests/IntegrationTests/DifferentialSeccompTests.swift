@@ -25,6 +25,24 @@ final class DifferentialSeccompTests: XCTestCase {
 
     static var scenarios: [DiffScenario] {
         [
+            // runc's seccomp.bats: the runtime's own late calls must cope with
+            // a filter loaded before them (here without no_new_privs, so first).
+            DiffScenario(
+                "seccomp: new mount and fd calls refused with ENOSYS, without no_new_privs",
+                config: { spec, _ in
+                    spec.setProcess("args", ["true"])
+                    spec.setProcess("noNewPrivileges", false)
+                    let calls = ["close_range", "fsopen", "fsconfig", "fspick", "openat2", "open_tree", "move_mount", "mount_setattr"]
+                    spec.setLinux("seccomp", allowing([rule(calls, "SCMP_ACT_ERRNO", errno: 38)]))
+                }, steps: [.exact("run -b {bundle} {id}")]),
+            DiffScenario(
+                "seccomp: a startContainer hook runs under the filter",
+                config: { spec, _ in
+                    spec.setProcess("args", ["true"])
+                    spec.setProcess("rlimits", [["type": "RLIMIT_CORE", "soft": 0, "hard": 0]])
+                    spec.setLinux("seccomp", allowing([rule(["mkdir", "mkdirat"], "SCMP_ACT_KILL")]))
+                    spec.setHooks(["startContainer": [["path": "/bin/sh", "args": ["sh", "-c", "mkdir /tmp/hooked"]]]])
+                }, steps: [.cmd("run -b {bundle} {id}"), .stateIt]),
             filtered(
                 "seccomp: errno with errnoRet", "mkdir /tmp/blocked",
                 allowing([rule(["mkdir", "mkdirat"], "SCMP_ACT_ERRNO", errno: 38)])),

@@ -13,6 +13,36 @@ final class ExecTests: XCTestCase {
         return try XCTUnwrap(try harness.state(id)?["pid"] as? Int)
     }
 
+    /// --exec-wait-fifo (runc's exec-wait-fifo test): `exec -d` returns with
+    /// the pid while the program waits; it runs once the fifo's read end is
+    /// opened. Anything but a fifo is refused in runc's words.
+    func testExecWaitFifo() throws {
+        _ = try startSleeper("e9")
+        let fifo = harness.scratch + "/wait.fifo", plain = harness.scratch + "/plain"
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+        XCTAssertTrue(FileManager.default.createFile(atPath: plain, contents: nil))
+        let pidFile = harness.scratch + "/exec.pid"
+        let started = try harness.vessel(["exec", "-d", "--pid-file", pidFile, "--exec-wait-fifo", fifo, "e9", "sh", "-c", "echo ran > /dev/shm/waited"])
+        XCTAssertEqual(started.code, 0, started.stderr)
+        XCTAssertNotNil(Int32((try? String(contentsOfFile: pidFile, encoding: .utf8)) ?? ""))
+        XCTAssertNotEqual(try harness.vessel(["exec", "e9", "test", "-e", "/dev/shm/waited"]).code, 0, "ran before the fifo was read")
+        let reader = open(fifo, O_RDONLY)  // returns once the process opened the write end
+        XCTAssertGreaterThanOrEqual(reader, 0)
+        close(reader)
+        var seen = false
+        for _ in 0..<50 where !seen {
+            seen = try harness.vessel(["exec", "e9", "test", "-e", "/dev/shm/waited"]).code == 0
+            if !seen { usleep(100_000) }
+        }
+        XCTAssertTrue(seen, "did not run after the fifo was read")
+        let notFifo = try harness.vessel(["exec", "--exec-wait-fifo", plain, "e9", "true"])
+        XCTAssertNotEqual(notFifo.code, 0)
+        XCTAssertTrue(notFifo.stderr.contains("is not a fifo"), notFifo.stderr)
+        let missing = try harness.vessel(["exec", "--exec-wait-fifo", plain + ".absent", "e9", "true"])
+        XCTAssertNotEqual(missing.code, 0)
+        XCTAssertTrue(missing.stderr.contains("failed to open exec wait fifo"), missing.stderr)
+    }
+
     /// The exec'd process is in the container's namespaces and cgroup, with
     /// its capabilities, as seen from inside.
     func testExecJoinsTheContainer() throws {
@@ -108,7 +138,11 @@ final class ExecTests: XCTestCase {
             try? "\(pid)".write(toFile: cgroup + "/cgroup.procs", atomically: false, encoding: .utf8)
             rmdir(parked)
         }
-        let outcome = try harness.vessel(["exec", "e6", "true"])
+        // Without --cgroup, exec would fall back to the init's cgroup (as runc): "/" asks for the container's own.
+        let fallback = try harness.vessel(["exec", "e6", "sh", "-c", "cat /proc/self/cgroup"])
+        XCTAssertEqual(fallback.code, 0, fallback.stderr)
+        XCTAssertTrue(fallback.stdout.contains("/parked\n"), fallback.stdout)
+        let outcome = try harness.vessel(["exec", "--cgroup", "/", "e6", "true"])
         XCTAssertEqual(outcome.code, 255)
         XCTAssertEqual(outcome.stderr.split(separator: "\n").count, 1, outcome.stderr)
         XCTAssertTrue(outcome.stderr.contains("cgroup.procs") && outcome.stderr.contains("Device or resource busy"), outcome.stderr)

@@ -87,6 +87,8 @@ final class HooksAndTerminalTests: XCTestCase {
         let created = try harness.vessel(["create", "--bundle", bundle, id])
         XCTAssertNotEqual(created.code, 0)
         XCTAssertTrue(created.stderr.contains("createRuntime") && created.stderr.contains(failing), created.stderr)
+        // runc's words, which its own tests match on.
+        XCTAssertTrue(created.stderr.contains("error running createRuntime hook #0: "), created.stderr)
         harness.assertNoTrace(id)
     }
 

@@ -166,7 +166,7 @@ final class HostSafetyTests: XCTestCase {
             let bundle = try harness.shellBundle("true") { config in
                 config["root"] = ["path": rootfs, "readonly": false]
             }
-            try assertCreateRefused(bundle, id: id, mentions: ["mounts[", "/\(directory)", "not a plain directory"])
+            try assertCreateRefused(bundle, id: id, mentions: ["mounts[", "/\(directory)", "not a plain directory", "must be mounted on ordinary directory"])
         }
     }
 

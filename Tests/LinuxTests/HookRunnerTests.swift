@@ -15,6 +15,17 @@ final class HookRunnerTests: XCTestCase {
         XCTAssertEqual(HookRunner.pollTimeout(seconds: Int.min), 0)
     }
 
+    /// A failing hook's line carries runc's words, which runc's tests match
+    /// on: which hook it was, and a signal in Go's words.
+    func testAFailingHookIsNamedInRuncsWords() {
+        let hooks = [Hook(path: "/bin/true", args: ["true"]), Hook(path: "/bin/sh", args: ["sh", "-c", "cat > /dev/null; kill -SYS $$"])]
+        XCTAssertThrowsError(try HookRunner.run(hooks, kind: "createRuntime", state: "{}")) { error in
+            let line = "\(error)"
+            XCTAssertTrue(line.hasPrefix("error running createRuntime hook #1: hooks.createRuntime[1] (/bin/sh)"), line)
+            XCTAssertTrue(line.contains("killed by signal 31 (bad system call)"), line)
+        }
+    }
+
     /// The same through a real hook: it runs and succeeds.
     func testHookWithHugeTimeoutRuns() throws {
         let hook = Hook(path: "/bin/true", args: ["true"], timeout: Int.max)

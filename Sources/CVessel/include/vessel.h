@@ -61,6 +61,13 @@ struct vessel_spawn_args {
     const char *directory;   // NULL: the caller's working directory
     int in_place;            // return 0 in the child instead of exec'ing path (see above)
     int keep_fd;             // with in_place: a close-on-exec fd the child keeps (-1: none)
+    // Before become_root, while still the caller's uid: open_paths[i] opened
+    // O_PATH onto fd open_targets[i] (one the caller reserved and the child
+    // inherited, not close-on-exec). One that does not open keeps the
+    // reserved fd as it was (not O_PATH), which tells the init to look again.
+    char *const *open_paths;
+    const int *open_targets;
+    int open_count;
     const char *path;
     char *const *argv;
     char *const *envp;

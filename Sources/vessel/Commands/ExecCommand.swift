@@ -18,6 +18,7 @@ struct ExecCommand: InvocationCommand {
     @Option(name: .customLong("preserve-fds"), help: "Pass this many extra file descriptors (from fd 3).") var preserveFDs: Int = 0
     @Flag(name: .customLong("ignore-paused"), help: "Allow exec in a paused container.") var ignorePaused = false
     @Option(name: .customLong("cgroup"), help: "Run the process in this existing sub-cgroup of the container's.") var cgroup: [String] = []
+    @Option(name: .customLong("exec-wait-fifo"), help: "A fifo: the process starts its program once someone opens the fifo's read end.") var execWaitFifo: String?
     @Argument(help: "Container id.") var id: String
     @Argument(parsing: .captureForPassthrough, help: "The command and its arguments.") var command: [String] = []
 
@@ -37,6 +38,7 @@ struct ExecCommand: InvocationCommand {
         options.pidFile = pidFile
         options.ignorePaused = ignorePaused
         options.cgroups = cgroup
+        options.execWaitFifo = execWaitFifo
         return .exec(id: id, options, detach: detach)
     }
 }
