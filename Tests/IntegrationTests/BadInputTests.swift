@@ -110,7 +110,8 @@ final class BadInputTests: XCTestCase {
     /// runc's run.bats: --preserve-fds naming an fd the caller did not open, in runc's words.
     func testPreservedFDTheCallerDidNotOpen() throws {
         let bundle = try harness.shellBundle("true")
-        let outcome = try Harness.execute("/bin/sh", ["-c", "exec 3>&-; exec \"$0\" --root \"$1\" run --preserve-fds 1 -b \"$2\" nofd", Harness.vesselBinary, harness.stateRoot, bundle])
+        let outcome = try Harness.execute(
+            "/bin/sh", ["-c", "exec 3>&-; exec \"$0\" --root \"$1\" run --preserve-fds 1 -b \"$2\" nofd", Harness.vesselBinary, harness.stateRoot, bundle])
         assertOneLineFailure(outcome, mentions: ["preserved-fd 0"])
         harness.assertNoTrace("nofd")
     }

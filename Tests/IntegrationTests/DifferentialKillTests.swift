@@ -33,7 +33,10 @@ final class DifferentialKillTests: XCTestCase {
                 [.host("kill -9 $(head -1 /sys/fs/cgroup$(cat {host}/cgroup)/cgroup.procs)", .outcome), .wait("stopped"), .cmd("kill {id} KILL"), .sleep(0.3), cgroupMembers]),
             inHostPIDNamespace(
                 "delete: in the host's pid namespace, the init gone",
-                [.host("kill -9 $(head -1 /sys/fs/cgroup$(cat {host}/cgroup)/cgroup.procs)", .outcome), .wait("stopped"), .cmd("delete {id}"), .sleep(0.3), cgroupMembers, .stateIt]),
+                [
+                    .host("kill -9 $(head -1 /sys/fs/cgroup$(cat {host}/cgroup)/cgroup.procs)", .outcome), .wait("stopped"), .cmd("delete {id}"), .sleep(0.3), cgroupMembers,
+                    .stateIt,
+                ]),
             withTrapper("kill: the default signal is TERM", [.cmd("kill {id}"), .wait("stopped")]),
             withTrapper(
                 "kill: a signal by name, SIG name, number and in lower case",
