@@ -37,7 +37,8 @@ public struct ExecInit {
             try Terminal.newSession()
             if process.terminal == true { try Terminal.attach(consoleFD: plan.consoleFD, size: process.consoleSize) }
             try Rlimits.apply(process.rlimits ?? [])
-            let executable = try ExecutableLookup.find(process.args?.first ?? "", env: process.env ?? [], cwd: process.cwd)
+            let executable = try ExecutableLookup.find(
+                process.args?.first ?? "", env: process.env ?? [], cwd: process.cwd, field: ExecutableLookup.execField)
             var linux = LinuxConfig()
             linux.seccomp = plan.seccomp
             let spec = Spec(ociVersion: SpecVersion.current, process: process, linux: linux)

@@ -3,20 +3,25 @@ import Errors
 import Glibc
 
 // Finds process.args[0] as execvp would, with the container's own PATH, so a
-// missing program fails `create` instead of surfacing after `start`.
+// missing program fails `create` (or `exec`) instead of surfacing after
+// `start`. `field` names where the program came from in the error line:
+// config.json's process for the init, the command line or --process for exec.
 enum ExecutableLookup {
-    static func find(_ name: String, env: [String], cwd: String) throws(VesselError) -> String {
-        guard !name.isEmpty else { throw VesselError.setup("config.json: process.args: empty program name") }
+    static let initField = "config.json: process.args"
+    static let execField = "exec: process.args"
+
+    static func find(_ name: String, env: [String], cwd: String, field: String = initField) throws(VesselError) -> String {
+        guard !name.isEmpty else { throw VesselError.setup("\(field): empty program name") }
         if name.contains("/") {
             let path = name.hasPrefix("/") ? name : cwd + "/" + name
             guard access(path, X_OK) == 0 else {
-                throw VesselError.setup("config.json: process.args[0]: \(name) cannot be executed: \(VesselError.system("access").reason)")
+                throw VesselError.setup("\(field)[0]: \(name) cannot be executed: \(VesselError.system("access").reason)")
             }
             // A directory passes access(X_OK) (search); execve would refuse it
             // after `start`. Refused now, as runc's lookup does.
             var st = stat()
             guard stat(path, &st) == 0, (st.st_mode & S_IFMT) != S_IFDIR else {
-                throw VesselError.setup("config.json: process.args[0]: \(name) cannot be executed: it is a directory")
+                throw VesselError.setup("\(field)[0]: \(name) cannot be executed: it is a directory")
             }
             return path
         }
@@ -31,6 +36,6 @@ enum ExecutableLookup {
                 return candidate
             }
         }
-        throw VesselError.setup("config.json: process.args[0]: executable \(name.debugDescription) not found in $PATH (\(pathVariable))")
+        throw VesselError.setup("\(field)[0]: executable \(name.debugDescription) not found in $PATH (\(pathVariable))")
     }
 }

@@ -108,6 +108,9 @@ final class ExecTests: XCTestCase {
         let missing = try harness.vessel(["exec", "e5", "no-such-program"])
         XCTAssertNotEqual(missing.code, 0)
         XCTAssertTrue(missing.stderr.contains("not found in $PATH"), missing.stderr)
+        // The program came from the command line, not from config.json.
+        XCTAssertTrue(missing.stderr.contains("exec: process.args[0]"), missing.stderr)
+        XCTAssertFalse(missing.stderr.contains("config.json"), missing.stderr)
         XCTAssertEqual(missing.stderr.split(separator: "\n").count, 1, missing.stderr)
         let ghost = try harness.vessel(["exec", "ghost", "true"])
         XCTAssertTrue(ghost.stderr.contains("does not exist"), ghost.stderr)
