@@ -29,6 +29,9 @@ public struct ContainerInit {
         // created container's waiting init from the user's process.
         _ = vessel_set_name("vessel:[2:INIT]")
         var reportedReady = false
+        // Open from `start`'s opening of the FIFO until the hooks ran: a
+        // failure meanwhile goes to `start` on it (ExecFifoSignal).
+        var startFD: Int32 = -1
         do {
             let prepared = try setUp(context.spec)
             // As runc: seccomp, capabilities and the user switch happen
@@ -40,12 +43,16 @@ public struct ContainerInit {
             channel.send(InitEvent.ready)
             reportedReady = true
             channel.close()
-            let startFD = try waitForStart(prepared.descriptorDirectory)
-            try prepared.runStartHooks(startFD: startFD)
+            startFD = try waitForStart(prepared.descriptorDirectory)
+            try prepared.runStartHooks()
+            ExecFifoSignal.sendStarted(on: startFD)
+            startFD = -1
             try prepared.exec()
         } catch {
             let text = "\(error)".split(separator: "\n").joined(separator: " ")
-            if reportedReady {
+            if startFD >= 0 {
+                ExecFifoSignal.sendFailure(text, on: startFD)
+            } else if reportedReady {
                 TextOutput.standardError("vessel init: \(text)\n")
             } else {
                 channel.send(InitEvent.failed(reason: text))
@@ -108,15 +115,12 @@ public struct ContainerInit {
             try seccompAgent.deliver(notifyFD)
         }
 
-        /// startContainer hooks, then one byte on the exec FIFO: it tells
-        /// `start` the hooks ran; the FIFO's closing at execve (close-on-exec)
-        /// tells it we exec'd.
-        func runStartHooks(startFD: Int32) throws {
+        /// The startContainer hooks; then `run` tells `start` on the exec
+        /// FIFO, whose closing at execve (close-on-exec) tells it we exec'd.
+        func runStartHooks() throws {
             if let hooks = spec.hooks?.startContainer, !hooks.isEmpty, let state {
                 try HookRunner.run(hooks, kind: "startContainer", state: state)
             }
-            var byte: UInt8 = 0
-            _ = write(startFD, &byte, 1)
         }
 
         func exec() throws -> Never {

@@ -40,12 +40,20 @@ struct NamespaceBackend: ContainerBackend {
         // closes at execve; watch that it stays alive meanwhile.
         var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
         var gotByte = false
+        var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
             let ready = poll(&poller, 1, 100)
             if ready > 0 {
-                var byte: UInt8 = 0
-                let count = read(fd, &byte, 1)
-                if count == 1 { gotByte = true }
+                let count = read(fd, &buffer, buffer.count)
+                if count > 0, !gotByte {
+                    switch ExecFifoSignal.decode(buffer[0..<count]) {
+                    case let .failed(reason)?:
+                        unlink(fifoPath)
+                        throw VesselError.initFailed(reason)
+                    case .started?: gotByte = true
+                    case nil: break
+                    }
+                }
                 if count == 0 && gotByte { break }
             }
             if !ProcessStat.isAlive(pid: record.pid, startTime: record.pidStartTime) {

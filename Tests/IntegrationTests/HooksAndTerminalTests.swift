@@ -92,6 +92,30 @@ final class HooksAndTerminalTests: XCTestCase {
         harness.assertNoTrace(id)
     }
 
+    /// A failing startContainer hook (it runs in the container, after
+    /// `start`) fails `run` and `start` with its reason as the one line:
+    /// the init hands it to `start` on the exec FIFO.
+    func testAFailingStartContainerHookFailsStartWithOneLine() throws {
+        let bundle = try harness.shellBundle("echo never-runs") { config in
+            config["hooks"] = ["startContainer": [["path": "/bin/false"]]]
+        }
+        let ran = try harness.vessel(["run", "--bundle", bundle, "starthook-1"])
+        XCTAssertEqual(ran.code, 1)
+        XCTAssertEqual(ran.stdout, "")
+        XCTAssertEqual(ran.stderr.split(separator: "\n").count, 1, ran.stderr)
+        XCTAssertTrue(ran.stderr.contains("error running startContainer hook #0: "), ran.stderr)
+        harness.assertNoTrace("starthook-1")
+
+        XCTAssertEqual(try harness.vessel(["create", "--bundle", bundle, "starthook-2"]).code, 0)
+        let started = try harness.vessel(["start", "starthook-2"])
+        XCTAssertEqual(started.code, 1)
+        XCTAssertEqual(started.stderr.split(separator: "\n").count, 1, started.stderr)
+        XCTAssertTrue(started.stderr.contains("hooks.startContainer[0] (/bin/false) exited with status 1"), started.stderr)
+        XCTAssertEqual(try harness.waitForStatus("starthook-2", "stopped"), "stopped")
+        XCTAssertEqual(try harness.vessel(["delete", "starthook-2"]).code, 0)
+        harness.assertNoTrace("starthook-2")
+    }
+
     /// As runc: a hook's output is kept, not passed through, and a failing
     /// hook's stdout and stderr are in the one error line.
     func testFailingHookOutputIsInTheOneErrorLine() throws {
