@@ -81,6 +81,9 @@ final class DifferentialHooksTests: XCTestCase {
                 "hooks: a failing startContainer hook", { _ in ["startContainer": [["path": "/bin/false"]]] },
                 steps: [.cmd("run -b {bundle} {id}")]),
             hooked(
+                "hooks: a failing startContainer hook, then start", { _ in ["startContainer": [["path": "/bin/false"]]] },
+                steps: [.createIt, .cmd("start {id}"), .forceDelete]),
+            hooked(
                 "hooks: a failing poststart hook", script: "sleep 30", { box in ["poststart": [hook(box, "fail.sh", "poststart")]] },
                 steps: [.runDetached, .stateIt, .forceDelete]),
             hooked(

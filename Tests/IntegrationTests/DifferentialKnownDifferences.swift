@@ -53,6 +53,10 @@ enum DifferentialKnownDifferences {
                 "#1 run -d -b {bundle} {id}: exit 0",
                 "#2 state {id}: exit 0 | bundle=<sandbox>/bundle created=<time> id=<id> ociVersion:string owner:string pid=positive rootfs=<package>/bundles/busybox/rootfs status=running",
             ]),
+        "hooks: a failing startContainer hook, then start": Entry(
+            reason:
+                "one clear line and a non-zero exit for what failed: the init hands a failing startContainer hook's reason to `start`, which fails with it; runc 1.1.5's `start` returns 0 and its init prints the failure to the container's stderr",
+            vessel: ["#2 start {id}: exit 1"]),
         "features: the document's shape": Entry(
             reason:
                 "vessel's features document also has what runtime-spec added after runc 1.1.5 (intelRdt, mountExtensions, netDevices, seccomp knownFlags and supportedFlags); runc's fields are all there",
