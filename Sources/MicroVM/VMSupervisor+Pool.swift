@@ -14,9 +14,7 @@ extension VMSupervisor {
 
     func warmUp(_ pool: PoolPlan, until deadline: Double) throws {
         let qemu = try running()
-        if let reason = try ask(.mountShares(plan.shares), until: deadline, what: "the guest agent did not mount the pod share").failure {
-            throw VesselError.guest("in the guest: " + reason)
-        }
+        try perform(.mountShares(plan.shares), until: deadline, what: "the guest agent did not mount the pod share")
         guard let slot = slots.reserve(for: Self.warmUpOwner) else { throw VesselError.guest("no exec slot for the warm-up") }
         let relay = try StdioRelay.forSlot(slot, consoleSocket: nil) { try qemu.connect(GuestPorts.fileName($0), until: deadline) }
         defer {
@@ -28,11 +26,8 @@ extension VMSupervisor {
         join.slot = slot
         stdio = relay
         defer { stdio = nil }
-        if let reason = try ask(.join(join), until: deadline, what: "the guest agent did not start the warm-up").failure {
-            throw VesselError.guest("in the guest: warm-up: " + reason)
-        }
-        if let reason = try ask(.member(id: join.id, .start), until: deadline, what: "the guest agent did not start the warm-up").failure {
-            throw VesselError.guest("in the guest: warm-up: " + reason)
+        for command in [AgentCommand.join(join), .member(id: join.id, .start)] {
+            try perform(command, until: deadline, what: "the guest agent did not start the warm-up", context: "warm-up: ")
         }
         while true {
             let message = try qemu.awaitAgent(

@@ -101,14 +101,13 @@ public final class VMSupervisor {
                 try qemu.connect(GuestPorts.fileName($0), until: deadline)
             }
         }
-        let created = try ask(
+        try perform(
             .create(
                 GuestCreate(
                     spec: spec, shares: plan.shares, network: plan.network,
                     interfaces: carried?.guestInterfaces ?? [], placeholderMACs: carried?.guestPlaceholderMACs ?? [],
                     loopbackUp: plan.engineNetwork?.loopbackUp ?? false)),
             until: deadline, what: "the guest agent did not create the container")
-        if let reason = created.failure { throw VesselError.guest("in the guest: " + reason) }
         listener = try sockets.listen(SupervisorFiles.socketName)
         setStatus("created")
         report(.started(detail: kernel))
@@ -151,10 +150,15 @@ public final class VMSupervisor {
 
     /// Reseeds the guest's RNG and sets its clock before anything runs there.
     func refresh(until deadline: Double) throws {
-        let answer = try ask(
-            .refresh(GuestRefresh.now()), until: deadline,
-            what: "the guest agent did not take the host's entropy and time")
-        if let reason = answer.failure { throw VesselError.guest("in the guest: " + reason) }
+        try perform(.refresh(GuestRefresh.now()), until: deadline, what: "the guest agent did not take the host's entropy and time")
+    }
+
+    /// Has the agent carry out `command`; its refusal is thrown, named as
+    /// the guest's (after `context`, such as "warm-up: ").
+    func perform(_ command: AgentCommand, until deadline: Double, what: String, context: String = "") throws {
+        if let reason = try ask(command, until: deadline, what: what).failure {
+            throw VesselError.guest("in the guest: " + context + reason)
+        }
     }
 
     /// The agent's answer to `command`, bounded by the boot's deadline.

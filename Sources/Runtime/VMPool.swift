@@ -133,13 +133,19 @@ public struct VMPool {
     public func claim(key: String) -> Claimed? {
         guard let config = config(), config.count > 0 else { return nil }
         for number in numbers() where status(number) == .ready {
-            guard let entry = entry(number), entry.key == key else { continue }
-            let fd = open(entryDirectory(number) + "/" + Self.claimMark, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-            guard fd >= 0 else { continue }
-            close(fd)
+            guard let entry = entry(number), entry.key == key, markClaimed(number) else { continue }
             return Claimed(number: number, entry: entry, directory: entryDirectory(number))
         }
         return nil
+    }
+
+    /// Makes the entry's claim mark; false when it was there already (or
+    /// the entry is gone): the VM is another's.
+    private func markClaimed(_ number: Int) -> Bool {
+        let fd = open(entryDirectory(number) + "/" + Self.claimMark, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return false }
+        close(fd)
+        return true
     }
 
     /// A claimed VM that no container joined (its create failed first):
@@ -157,11 +163,30 @@ public struct VMPool {
             path: binary, arguments: ["vessel", "--root", root, "vm", "pool", "fill", "--refill"],
             environment: ["PATH=/usr/bin:/bin:/usr/sbin:/sbin"])
         request.newSession = true
+        // It forks and its parent exits at once: nothing is left to reap.
+        if let pid = Self.withNullStdio(request, { try? Spawner.spawn($0) }) { _ = Spawner.wait(pid) }
+    }
+
+    /// `body` with `request`'s stdio on /dev/null: a pool's processes
+    /// outlive the command that starts them and keep none of its files.
+    private static func withNullStdio<T>(_ request: SpawnRequest, _ body: (SpawnRequest) throws -> T) rethrows -> T {
+        var request = request
         let null = open("/dev/null", O_RDWR | O_CLOEXEC)
         defer { if null >= 0 { close(null) } }
         request.stdio = (null, null, null)
-        // It forks and its parent exits at once: nothing is left to reap.
-        if let pid = try? Spawner.spawn(request) { _ = Spawner.wait(pid) }
+        return try body(request)
+    }
+
+    /// QEMU's command for a pool VM in `directory`, its template and the
+    /// accelerator; an error when templates are off.
+    private func poolCommand(_ config: Config, directory: String, binary: String) throws -> (QemuCommand, TemplatePlan, Accelerator) {
+        let accelerator = try Accelerator.choose(config.settings.accel).accelerator
+        guard
+            let (command, template) = try Self.command(
+                settings: config.settings, accelerator: accelerator, size: config.size, directory: directory, binary: binary,
+                annotations: nil)
+        else { throw VesselError.unsupported("vm pool: templates are off (VESSEL_VM_TEMPLATES); a pool holds VMs restored from one") }
+        return (command, template, accelerator)
     }
 
     // MARK: filling and draining
@@ -179,11 +204,7 @@ public struct VMPool {
             Self.removeEntry(entryDirectory(number))
         }
         let binary = try FileIO.realPath("/proc/self/exe")
-        let accelerator = try Accelerator.choose(config.settings.accel).accelerator
-        guard
-            let (_, template) = try Self.command(
-                settings: config.settings, accelerator: accelerator, size: config.size, directory: "/", binary: binary, annotations: nil)
-        else { throw VesselError.unsupported("vm pool: templates are off (VESSEL_VM_TEMPLATES); a pool holds VMs restored from one") }
+        let (_, template, _) = try poolCommand(config, directory: "/", binary: binary)
         // VMs no create would take any more (another vessel, kernel, QEMU
         // or size), and those beyond the count, end.
         let ready = numbers().filter { status($0) == .ready }
@@ -193,7 +214,7 @@ public struct VMPool {
         var started: [Int] = []
         for _ in waiting..<max(waiting, config.count) {
             let number = (numbers().last ?? -1) + 1
-            try start(number, config: config)
+            try start(number, config: config, binary: binary)
             log("vm pool: VM \(number) is ready")
             started.append(number)
         }
@@ -202,7 +223,7 @@ public struct VMPool {
 
     /// Boots one pool VM (restored from its template) and waits until it
     /// has run its warm-up.
-    private func start(_ number: Int, config: Config) throws {
+    private func start(_ number: Int, config: Config, binary: String) throws {
         let entryDirectory = entryDirectory(number)
         try sys("mkdir \(entryDirectory)", mkdir(entryDirectory, 0o700))
         var supervisor: pid_t = 0
@@ -217,19 +238,13 @@ public struct VMPool {
             }
         }
         _ = try PodShareMounts.prepare(sandboxDirectory: entryDirectory)
-        let binary = try FileIO.realPath("/proc/self/exe")
         // The warm-up's program is this vessel, read by the guest over 9p.
         try PodShareMounts.bind(
             [PodBind(source: binary, name: PoolWarmUp.programName, isDirectory: false, field: "the warm-up's program")],
             member: PoolWarmUp.id, sandboxDirectory: entryDirectory)
         let warmUpRoot = PodShare.hostDirectory(ofSandbox: entryDirectory) + "/\(PoolWarmUp.id)/\(PoolWarmUp.rootfsName)"
         try sys("mkdir \(warmUpRoot)", mkdir(warmUpRoot, 0o700))
-        let accelerator = try Accelerator.choose(config.settings.accel).accelerator
-        guard
-            let (command, template) = try Self.command(
-                settings: config.settings, accelerator: accelerator, size: config.size, directory: entryDirectory, binary: binary,
-                annotations: nil)
-        else { throw VesselError.unsupported("vm pool: templates are off (VESSEL_VM_TEMPLATES); a pool holds VMs restored from one") }
+        let (command, template, accelerator) = try poolCommand(config, directory: entryDirectory, binary: binary)
         let pool = PoolPlan(memberRoot: root, warmUp: PoolWarmUp.join(libraries: try Initramfs.sharedLibraries(of: binary)))
         try SupervisorPlan(
             qemu: command, spec: nil, shares: command.shares, bootTimeoutSeconds: config.settings.bootTimeoutSeconds,
@@ -242,10 +257,9 @@ public struct VMPool {
         // Never the host's network namespace: the VM has no network, and
         // its container's relay gets its own.
         request.cloneFlags = UInt64(NamespaceType.network.cloneFlag)
-        let null = open("/dev/null", O_RDWR | O_CLOEXEC)
-        defer { if null >= 0 { close(null) } }
-        request.stdio = (null, null, null)
-        let (pid, report) = try StartReport.spawn(request, timeoutSeconds: config.settings.bootTimeoutSeconds * 3 + 15)
+        let (pid, report) = try Self.withNullStdio(request) {
+            try StartReport.spawn($0, timeoutSeconds: config.settings.bootTimeoutSeconds * 3 + 15)
+        }
         supervisor = pid
         PodShareMounts.release(member: PoolWarmUp.id, sandboxDirectory: entryDirectory)
         guard case let .started(kernel)? = report else {
@@ -286,9 +300,7 @@ public struct VMPool {
     /// before keeps it.
     private func remove(_ number: Int) {
         let entryDirectory = entryDirectory(number)
-        let fd = open(entryDirectory + "/" + Self.claimMark, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        if fd < 0 && errno == EEXIST && status(number) == .claimed { return }
-        if fd >= 0 { close(fd) }
+        if !markClaimed(number) && status(number) == .claimed { return }
         if let entry = entry(number) { end(entry) }
         Self.removeEntry(entryDirectory)
     }
